@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from challenges.datasets import DatasetError
+from challenges.forms import ChallengeForm
+from challenges.models import Challenge
+from challenges.selectors import challenges_owned_by
+from challenges.services import PublishError, challenge_publish
+from challenges.splitting import SplitError
+
+
+@admin.register(Challenge)
+class ChallengeAdmin(admin.ModelAdmin):
+    form = ChallengeForm
+    change_form_template = "admin/challenges/challenge/change_form.html"
+    list_display = (
+        "name",
+        "slug",
+        "owner",
+        "task_type",
+        "metric",
+        "status_badge",
+        "dataset_rows",
+        "opens_at",
+        "closes_at",
+    )
+    list_filter = ("task_type", "published_at")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    actions = ["publish_selected"]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "description", "opens_at", "closes_at")}),
+        (
+            "Data",
+            {
+                "fields": (
+                    "dataset",
+                    "target_column",
+                    "id_column",
+                    "task_type",
+                    "metric",
+                    "dataset_summary",
+                )
+            },
+        ),
+        ("Hidden test split", {"fields": ("test_fraction", "private_fraction", "split_seed", "split_summary")}),
+        (
+            "Limits per submission",
+            {
+                "fields": (
+                    "cpu_seconds_limit",
+                    "memory_mb_limit",
+                    "wall_seconds_limit",
+                    "submissions_per_day",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Challenge]:
+        return challenges_owned_by(request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Challenge | None = None) -> list[str]:
+        readonly = ["dataset_summary", "split_summary"]
+        if obj is not None and obj.is_published:
+            readonly.extend(Challenge.FROZEN_ON_PUBLISH)
+        return readonly
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Challenge | None = None) -> dict[str, Any]:
+        return {} if obj is not None and obj.is_published else dict(self.prepopulated_fields)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Challenge | None = None) -> bool:
+        # A published challenge has students' work attached: it is closed, not deleted.
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Challenge, form: Any, change: bool) -> None:
+        if not change:
+            obj.owner = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="status", ordering="published_at")
+    def status_badge(self, obj: Challenge) -> str:
+        return obj.status
+
+    @admin.display(description="dataset")
+    def dataset_summary(self, obj: Challenge) -> str:
+        if not obj.pk:
+            return "-"
+        return f"{obj.dataset_rows} rows, {obj.dataset_format}, sha256 {obj.dataset_sha256}"
+
+    @admin.display(description="split")
+    def split_summary(self, obj: Challenge) -> str:
+        if not obj.is_published:
+            return "Made when the challenge is published."
+        split = obj.split
+        return (
+            f"{split} (train sha256 {split.train_sha256[:12]}…, "
+            f"test features sha256 {split.test_features_sha256[:12]}…)"
+        )
+
+    # --- publishing ---------------------------------------------------------
+    def _publish(self, request: HttpRequest, challenge: Challenge) -> bool:
+        try:
+            split = challenge_publish(challenge=challenge)
+        except (PublishError, DatasetError, SplitError) as error:
+            self.message_user(request, f"{challenge.slug}: not published. {error}", messages.ERROR)
+            return False
+        self.message_user(request, f"{challenge.slug}: published ({split}).", messages.SUCCESS)
+        return True
+
+    @admin.action(description="Publish selected challenges (freeze and split the data)")
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
+        for challenge in queryset:
+            self._publish(request, challenge)
+
+    def get_urls(self) -> list[URLPattern]:
+        publish = path(
+            "<int:object_id>/publish/",
+            self.admin_site.admin_view(self.publish_view),
+            name="challenges_challenge_publish",
+        )
+        return [publish, *super().get_urls()]
+
+    def publish_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if request.method == "POST" and self.has_change_permission(request, challenge):
+            self._publish(request, challenge)
+        return HttpResponseRedirect(reverse("admin:challenges_challenge_change", args=[challenge.pk]))
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        obj = context.get("original")
+        context["publish_url"] = (
+            reverse("admin:challenges_challenge_publish", args=[obj.pk])
+            if obj is not None and not obj.is_published
+            else None
+        )
+        context["status_html"] = format_html("<strong>{}</strong>", obj.status) if obj else ""
+        return super().render_change_form(request, context, *args, **kwargs)

@@ -1,0 +1,145 @@
+"""The challenge form: the one place a challenge's configuration is validated.
+
+The admin uses it, and so will the REST API, so a teacher gets the same errors
+in both. Nothing is saved unless every check passes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from challenges.datasets import (
+    DatasetError,
+    dataset_format,
+    dataset_problems,
+    read_dataset,
+    sha256_of,
+)
+from challenges.models import Challenge, TaskType
+from challenges.splitting import SplitError, split_rows
+from judging.metrics import METRICS, metric_names
+
+FIELDS = [
+    "name",
+    "slug",
+    "description",
+    "dataset",
+    "target_column",
+    "id_column",
+    "task_type",
+    "metric",
+    "test_fraction",
+    "private_fraction",
+    "split_seed",
+    "opens_at",
+    "closes_at",
+    "cpu_seconds_limit",
+    "memory_mb_limit",
+    "wall_seconds_limit",
+    "submissions_per_day",
+]
+
+
+def _metric_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    return [(label, [(name, name) for name in metric_names(value)]) for value, label in TaskType.choices]
+
+
+class ChallengeForm(forms.ModelForm):
+    metric = forms.ChoiceField(choices=_metric_choices, help_text="A scikit-learn scorer name.")
+
+    class Meta:
+        model = Challenge
+        fields = FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._frame: pd.DataFrame | None = None
+        self._sha256 = ""
+        self._format = ""
+
+    def _value(self, name: str) -> Any:
+        """A field's new value, or the stored one when the field is not on the form."""
+        if name in self.fields:
+            return self.cleaned_data.get(name)
+        return getattr(self.instance, name)
+
+    def clean_dataset(self) -> Any:
+        upload = self.cleaned_data.get("dataset")
+        if not isinstance(upload, UploadedFile):
+            return upload
+        limit = settings.PPIPE_MAX_DATASET_MB
+        if upload.size is not None and upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 2**20:.1f} MB; the limit is {limit} MB. "
+                "Upload a smaller sample, or ask an operator to raise PPIPE_MAX_DATASET_MB."
+            )
+        try:
+            self._format = dataset_format(upload.name or "")
+            self._frame = read_dataset(upload.file, self._format)
+        except DatasetError as error:
+            raise forms.ValidationError(str(error)) from None
+        self._sha256 = sha256_of(upload.file)
+        return upload
+
+    def _stored_frame(self) -> pd.DataFrame | None:
+        if not self.instance.pk or not self.instance.dataset:
+            return None
+        with self.instance.dataset.open("rb") as handle:
+            return read_dataset(handle, self.instance.dataset_format)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        opens_at, closes_at = self._value("opens_at"), self._value("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", "The close date must be after the open date.")
+        task_type, metric = self._value("task_type"), self._value("metric")
+        if task_type and metric in METRICS and METRICS[metric].task_type != task_type:
+            self.add_error(
+                "metric",
+                f"'{metric}' is a {METRICS[metric].task_type} metric; for {task_type} use one of: "
+                f"{', '.join(metric_names(task_type))}.",
+            )
+        if not self.instance.is_published:
+            self._check_dataset(task_type)
+        return cleaned
+
+    def _check_dataset(self, task_type: str | None) -> None:
+        if "dataset" in self.errors or not task_type:
+            return
+        frame = self._frame if self._frame is not None else self._stored_frame()
+        target = self._value("target_column")
+        if frame is None or not target:
+            return
+        problems = dataset_problems(
+            frame,
+            target_column=target,
+            id_column=self._value("id_column") or "",
+            task_type=task_type,
+            min_rows=settings.PPIPE_MIN_DATASET_ROWS,
+        )
+        for problem in problems:
+            self.add_error(problem.field if problem.field in self.fields else None, problem.message)
+        if problems or self.errors:
+            return
+        try:
+            split_rows(
+                frame[target],
+                stratify=task_type == TaskType.CLASSIFICATION,
+                test_fraction=self._value("test_fraction"),
+                private_fraction=self._value("private_fraction"),
+                seed=self._value("split_seed"),
+            )
+        except SplitError as error:
+            self.add_error("test_fraction", str(error))
+
+    def save(self, commit: bool = True) -> Challenge:
+        if self._frame is not None:
+            self.instance.dataset_format = self._format
+            self.instance.dataset_sha256 = self._sha256
+            self.instance.dataset_rows = len(self._frame)
+        return super().save(commit=commit)

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from challenges.datasets import CLASSIFICATION, REGRESSION
+
+
+def random_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def dataset_upload_to(instance: Challenge, filename: str) -> str:
+    # Grouped by content digest: two uploads of the same file share a folder,
+    # and the path alone tells which bytes a challenge was built from.
+    return f"datasets/{instance.dataset_sha256}/{filename}"
+
+
+class TaskType(models.TextChoices):
+    CLASSIFICATION = CLASSIFICATION, "Classification"
+    REGRESSION = REGRESSION, "Regression"
+
+
+class Challenge(models.Model):
+    # Fields a published challenge may no longer change: its data, its split and
+    # how submissions are judged and measured.
+    FROZEN_ON_PUBLISH = (
+        "slug",
+        "dataset",
+        "target_column",
+        "id_column",
+        "task_type",
+        "metric",
+        "test_fraction",
+        "private_fraction",
+        "split_seed",
+        "cpu_seconds_limit",
+        "memory_mb_limit",
+        "wall_seconds_limit",
+    )
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_challenges"
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True, help_text="Used in URLs and release paths.")
+    description = models.TextField(blank=True)
+
+    dataset = models.FileField(
+        upload_to=dataset_upload_to,
+        max_length=255,
+        help_text="CSV (UTF-8, header row) or Parquet, one row per example.",
+    )
+    dataset_format = models.CharField(max_length=10, editable=False)
+    dataset_sha256 = models.CharField(max_length=64, editable=False)
+    dataset_rows = models.PositiveIntegerField(default=0, editable=False)
+    target_column = models.CharField(max_length=200)
+    id_column = models.CharField(
+        max_length=200, blank=True, help_text="Optional: a column that identifies each row."
+    )
+    task_type = models.CharField(max_length=20, choices=TaskType.choices)
+    metric = models.CharField(max_length=60, help_text="A scikit-learn scorer name.")
+
+    test_fraction = models.FloatField(
+        default=0.3,
+        validators=[MinValueValidator(0.05), MaxValueValidator(0.8)],
+        help_text="Share of the rows held back as the hidden test set.",
+    )
+    private_fraction = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(0.9)],
+        help_text="Share of the hidden test set scored only after the close (private leaderboard).",
+    )
+    split_seed = models.PositiveIntegerField(
+        default=random_seed, help_text="Seed of the train/test split: same seed, same split."
+    )
+
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+
+    cpu_seconds_limit = models.PositiveIntegerField(default=600, validators=[MinValueValidator(1)])
+    memory_mb_limit = models.PositiveIntegerField(default=2048, validators=[MinValueValidator(64)])
+    wall_seconds_limit = models.PositiveIntegerField(default=900, validators=[MinValueValidator(1)])
+    submissions_per_day = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="challenge_closes_after_it_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def status(self) -> str:
+        if not self.is_published:
+            return "draft"
+        now = timezone.now()
+        if now < self.opens_at:
+            return "published"
+        return "open" if now < self.closes_at else "closed"
+
+
+class ChallengeSplit(models.Model):
+    """What publishing produced: the frozen split and where its parts are stored."""
+
+    challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, related_name="split")
+    # In the artifact store: what judge workers may read.
+    train_sha256 = models.CharField(max_length=64)
+    test_features_sha256 = models.CharField(max_length=64)
+    # In the private store: read by the control side only.
+    labels_sha256 = models.CharField(max_length=64)
+    train_rows = models.PositiveIntegerField()
+    public_test_rows = models.PositiveIntegerField()
+    private_test_rows = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.train_rows} train / {self.public_test_rows} public test / "
+            f"{self.private_test_rows} private test"
+        )

@@ -1,0 +1,91 @@
+"""Writes to challenges. Callers: the admin, management commands, the API."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+
+from challenges.datasets import read_dataset
+from challenges.models import Challenge, ChallengeSplit, TaskType
+from challenges.splitting import split_rows
+from ppipe_site.content_store import artifact_store, private_store
+
+TEACHERS_GROUP = "Teachers"
+TEACHER_PERMISSIONS = [
+    "add_challenge",
+    "change_challenge",
+    "delete_challenge",
+    "view_challenge",
+    "view_challengesplit",
+]
+
+ROW_ID = "row_id"
+PART = "part"
+
+
+class PublishError(Exception):
+    """The challenge cannot be published; the message says why."""
+
+
+def teacher_group_ensure() -> Group:
+    group, _ = Group.objects.get_or_create(name=TEACHERS_GROUP)
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="challenges", codename__in=TEACHER_PERMISSIONS)
+    )
+    return group
+
+
+def challenge_publish(*, challenge: Challenge) -> ChallengeSplit:
+    """Freeze the configuration and split the data into train and hidden test.
+
+    The split's files are written before the database changes; they are named by
+    content, so a failed or repeated publish leaves nothing inconsistent behind.
+    """
+    if challenge.is_published:
+        raise PublishError(f"'{challenge.slug}' is already published.")
+    with challenge.dataset.open("rb") as handle:
+        if hashlib.sha256(handle.read()).hexdigest() != challenge.dataset_sha256:
+            raise PublishError(
+                f"The stored dataset of '{challenge.slug}' no longer matches the file that was "
+                "validated: upload it again."
+            )
+        frame = read_dataset(handle, challenge.dataset_format)
+    target = challenge.target_column
+    split = split_rows(
+        frame[target],
+        stratify=challenge.task_type == TaskType.CLASSIFICATION,
+        test_fraction=challenge.test_fraction,
+        private_fraction=challenge.private_fraction,
+        seed=challenge.split_seed,
+    )
+    row_ids = frame[challenge.id_column] if challenge.id_column else frame.index.to_series()
+    test = frame.iloc[split.test]
+    labels = test[[target]].assign(
+        **{ROW_ID: row_ids.iloc[split.test].to_numpy(), PART: "public"}
+    )
+    labels.loc[labels.index.isin(frame.index[split.private_test]), PART] = "private"
+    train_sha256 = artifact_store().put_frame(frame.iloc[split.train])
+    test_features_sha256 = artifact_store().put_frame(test.drop(columns=[target]))
+    labels_sha256 = private_store().put_frame(labels[[ROW_ID, target, PART]])
+
+    with transaction.atomic():
+        # The conditional update is the claim: of two publishes racing, one wins.
+        claimed = Challenge.objects.filter(pk=challenge.pk, published_at__isnull=True).update(
+            published_at=timezone.now()
+        )
+        if not claimed:
+            raise PublishError(f"'{challenge.slug}' is already published.")
+        result = ChallengeSplit.objects.create(
+            challenge=challenge,
+            train_sha256=train_sha256,
+            test_features_sha256=test_features_sha256,
+            labels_sha256=labels_sha256,
+            train_rows=len(split.train),
+            public_test_rows=len(split.public_test),
+            private_test_rows=len(split.private_test),
+        )
+    challenge.refresh_from_db()
+    return result

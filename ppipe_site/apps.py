@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PpipeSiteConfig(AppConfig):
+    name = "ppipe_site"
+    verbose_name = "ppipe platform"

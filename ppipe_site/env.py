@@ -1,0 +1,90 @@
+"""Typed readers for environment variables.
+
+Each helper fails loudly, naming the variable and what a valid value looks like,
+so a typo in a deployment's environment stops the process at start-up instead of
+running with a silently different configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class EnvError(ImproperlyConfigured):
+    """An environment variable holds a value the platform cannot use."""
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(name: str, default: str) -> str:
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_optional_str(name: str) -> str | None:
+    return _raw(name)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise EnvError(f"{name}={value!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off.")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise EnvError(f"{name}={value!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise EnvError(f"{name}={number} is below the minimum of {minimum}.")
+    if maximum is not None and number > maximum:
+        raise EnvError(f"{name}={number} is above the maximum of {maximum}.")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list; empty items are dropped."""
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_path(name: str, default: Path) -> Path:
+    value = _raw(name)
+    path = default if value is None else Path(value).expanduser()
+    if not path.is_absolute():
+        raise EnvError(f"{name}={str(path)!r} must be an absolute path.")
+    return path
+
+
+def env_credentials(name: str) -> tuple[str, str] | None:
+    """A `user:password` pair, as Flower's --basic-auth takes it."""
+    value = _raw(name)
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise EnvError(f"{name} must be 'user:password' with both parts non-empty.")
+    return user, password

@@ -1,0 +1,28 @@
+"""The heartbeat: beat → broker → control worker → result store.
+
+The control worker writes the time of the last heartbeat into the result
+backend; /healthz reads it back, so an operator sees at a glance whether the
+schedule is flowing, not only whether the servers answer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ppipe_site.celery import app
+
+HEARTBEAT_KEY = "ppipe:heartbeat"
+
+
+def heartbeat_record(*, at: datetime | None = None) -> datetime:
+    moment = at or datetime.now(UTC)
+    app.backend.set(HEARTBEAT_KEY, moment.isoformat())
+    return moment
+
+
+def heartbeat_last() -> datetime | None:
+    raw = app.backend.get(HEARTBEAT_KEY)
+    if raw is None:
+        return None
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return datetime.fromisoformat(text)

@@ -1,0 +1,131 @@
+"""`make run`: set up and start the whole platform on one machine.
+
+Runs the set-up steps, then starts every process under one supervisor (honcho):
+the embedded Redis (unless CELERY_BROKER_URL names one), the web server, a
+control worker, a worker for the remote queues, beat and Flower. Ctrl-C stops
+them all. Data lives in the var folder, so running it again keeps it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ppipe_site.env import env_str
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    command: list[str]
+
+
+def _bin(name: str) -> str:
+    """A program installed beside this interpreter (the virtualenv's bin/)."""
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} is not installed: run `make run` to set up the virtualenv.")
+    return found
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], check=True)
+
+
+def processes(*, var_dir: Path, web_bind: str, flower_port: int, embedded_redis: bool) -> list[Process]:
+    celery = [_bin("celery"), "-A", "ppipe_site"]
+    result = []
+    if embedded_redis:
+        redis_dir = var_dir / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        result.append(
+            Process(
+                "redis",
+                [
+                    _bin("redis-server"),
+                    "--port", "0",
+                    "--unixsocket", str(var_dir / "redis.sock"),
+                    "--unixsocketperm", "700",
+                    "--dir", str(redis_dir),
+                    # Queued jobs survive a restart of `make run`.
+                    "--appendonly", "yes",
+                    "--save", "",
+                ],
+            )
+        )
+    result += [
+        Process(
+            "web",
+            [_bin("gunicorn"), "ppipe_site.wsgi", "--bind", web_bind, "--workers", "2",
+             "--threads", "4", "--access-logfile", "-"],
+        ),
+        Process("control", [*celery, "worker", "-Q", "control", "-n", "control@%h", "-c", "2", "-l", "INFO"]),
+        Process(
+            "jobs",
+            [*celery, "worker", "-Q", "dispatch,judge,probe", "-n", "jobs@%h", "-c", "2", "-l", "INFO"],
+        ),
+        Process("beat", [*celery, "beat", "-l", "INFO"]),
+        Process(
+            "flower",
+            [*celery, "flower", f"--port={flower_port}", "--address=127.0.0.1", "--persistent=True",
+             f"--db={var_dir / 'flower.db'}"],
+        ),
+    ]
+    return result
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")
+    embedded_redis = not os.environ.get("CELERY_BROKER_URL")
+    print("Setting up: migrations, static files, accounts, periodic tasks, demo challenge…", flush=True)
+    _manage("migrate", "--no-input", "-v", "0")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    _manage("setup_platform")
+
+    user, password = settings.FLOWER_BASIC_AUTH
+    env = {
+        **os.environ,
+        # Flower reads its options from FLOWER_* variables: the password stays off
+        # the command line, where `ps` would show it to every user of the machine.
+        "FLOWER_BASIC_AUTH": f"{user}:{password}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    site = settings.SITE_URL
+    print(
+        "\nppipe is starting. Ctrl-C stops everything.\n"
+        f"  admin        {site}/admin/\n"
+        f"  demo         {site}/admin/challenges/challenge/\n"
+        f"  health       {site}/healthz\n"
+        f"  Flower       http://127.0.0.1:{settings.FLOWER_PORT}/  (user {user}, password {password})\n",
+        flush=True,
+    )
+
+    from honcho.manager import Manager
+    from honcho.printer import Printer
+
+    manager = Manager(Printer(sys.stdout))
+    for process in processes(
+        var_dir=settings.VAR_DIR,
+        web_bind=web_bind,
+        flower_port=settings.FLOWER_PORT,
+        embedded_redis=embedded_redis,
+    ):
+        # honcho runs a command through a shell; exec hands the signals to the program itself.
+        manager.add_process(process.name, "exec " + shlex.join(process.command), env=env)
+    manager.loop()
+    sys.exit(manager.returncode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from challenges.demo import demo_challenge_ensure
+from challenges.services import teacher_group_ensure
+from ppipe_site.accounts import admin_account_ensure
+from ppipe_site.periodic import register_periodic_tasks
+
+
+class Command(BaseCommand):
+    help = "Create the Teachers group, the admin account, the periodic tasks and the demo challenge."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-demo", action="store_true", help="Do not create the demo challenge.")
+
+    def handle(self, *args: Any, no_demo: bool = False, **options: Any) -> None:
+        teacher_group_ensure()
+        self.stdout.write("Teachers group: ready")
+        account = admin_account_ensure()
+        verb = "created" if account.created else "exists"
+        shown = account.password if account.password else "(from PPIPE_ADMIN_PASSWORD)"
+        self.stdout.write(f"Admin account {verb}: user {account.user.username}, password {shown}")
+        periodic = register_periodic_tasks()
+        self.stdout.write(f"Periodic tasks registered: {', '.join(task.name for task in periodic)}")
+        if not no_demo:
+            challenge, created = demo_challenge_ensure(owner=account.user)
+            self.stdout.write(f"Demo challenge {'created' if created else 'exists'}: {challenge.slug}")

@@ -1,0 +1,71 @@
+"""Every periodic task of the platform, declared here and only here.
+
+`register_periodic_tasks` writes them into django-celery-beat's tables, where
+operators see and edit them in the admin. It runs when beat starts and in
+`manage.py setup_platform`. A teacher's or operator's edit of an interval, or a
+task switched off, survives the next start; what the code declares (task name,
+queue, expiry) is brought back in line; entries the code no longer declares are
+switched off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+NAME_PREFIX = "ppipe: "
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    task: str
+    every_seconds: int
+    # A tick that waited longer than this in the broker is dropped: the next tick
+    # does the same work, and a backlog of stale ticks would only pile up.
+    expires_seconds: int
+    queue: str = "control"
+    description: str = ""
+
+    @property
+    def entry_name(self) -> str:
+        return NAME_PREFIX + self.name
+
+
+def declared_periodic_jobs() -> list[PeriodicJob]:
+    heartbeat = settings.PPIPE_HEARTBEAT_SECONDS
+    return [
+        PeriodicJob(
+            name="heartbeat",
+            task="ppipe_site.tasks.record_heartbeat",
+            every_seconds=heartbeat,
+            expires_seconds=max(1, heartbeat - 1),
+            description="Proves beat, the broker and the control worker are flowing (/healthz).",
+        ),
+    ]
+
+
+@transaction.atomic
+def register_periodic_tasks() -> list[PeriodicTask]:
+    registered = []
+    for job in declared_periodic_jobs():
+        entry = PeriodicTask.objects.filter(name=job.entry_name).first()
+        if entry is None:
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=job.every_seconds, period=IntervalSchedule.SECONDS
+            )
+            entry = PeriodicTask(name=job.entry_name, interval=interval, enabled=True)
+        entry.task = job.task
+        entry.queue = job.queue
+        entry.expire_seconds = job.expires_seconds
+        entry.description = job.description
+        entry.save()
+        registered.append(entry)
+    declared = {job.entry_name for job in declared_periodic_jobs()}
+    PeriodicTask.objects.filter(name__startswith=NAME_PREFIX).exclude(name__in=declared).update(
+        enabled=False
+    )
+    return registered

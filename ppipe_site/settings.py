@@ -1,0 +1,190 @@
+"""The one settings module. Every value comes from the environment (see README,
+"Configuration"); with nothing set, the platform runs on one machine on embedded
+defaults (ppipe_site.embedded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from kombu import Queue
+
+from ppipe_site.embedded import embedded_broker_url, persistent_secret
+from ppipe_site.env import (
+    EnvError,
+    env_bool,
+    env_credentials,
+    env_int,
+    env_list,
+    env_optional_str,
+    env_path,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = env_path("PPIPE_VAR_DIR", BASE_DIR / "var")
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_optional_str("SECRET_KEY") or persistent_secret(VAR_DIR, "secret_key", nbytes=50)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Where the platform tells people to go (printed URLs, links in mails).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "ppipe_site",
+    "challenges",
+    "dispatch",
+    "judging",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ppipe_site.urls"
+WSGI_APPLICATION = "ppipe_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = env_optional_str("DATABASE_URL")
+    if url is None:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "ppipe.sqlite3"),
+            "OPTIONS": {
+                # WAL lets the web server read while a worker writes; IMMEDIATE takes
+                # the write lock at BEGIN so concurrent writers wait (timeout) instead
+                # of failing with "database is locked" half-way through a transaction.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as error:
+        raise EnvError(f"DATABASE_URL is not a database URL this platform can use: {error}") from None
+    return dict(config)
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env_path("PPIPE_STATIC_DIR", VAR_DIR / "static")
+STORAGES = {
+    # Uploaded datasets: control side only, never served by URL.
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(env_path("PPIPE_MEDIA_DIR", VAR_DIR / "media"))},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- ppipe ------------------------------------------------------------------
+# Inputs and outputs of jobs, addressed by sha256: what workers may read.
+PPIPE_ARTIFACT_DIR = env_path("PPIPE_ARTIFACT_DIR", VAR_DIR / "artifacts")
+# Hidden test labels: read by the control side only, never put in a job.
+PPIPE_PRIVATE_DIR = env_path("PPIPE_PRIVATE_DIR", VAR_DIR / "private")
+PPIPE_MAX_DATASET_MB = env_int("PPIPE_MAX_DATASET_MB", 200, minimum=1)
+PPIPE_MIN_DATASET_ROWS = env_int("PPIPE_MIN_DATASET_ROWS", 30, minimum=2)
+# Seconds between heartbeats that beat sends through the broker to the control worker.
+PPIPE_HEARTBEAT_SECONDS = env_int("PPIPE_HEARTBEAT_SECONDS", 30, minimum=1)
+
+# --- Celery (namespace CELERY_, read by ppipe_site.celery) -------------------
+CELERY_BROKER_URL = env_optional_str("CELERY_BROKER_URL") or embedded_broker_url(VAR_DIR)
+CELERY_RESULT_BACKEND = env_optional_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
+# JSON only: a job must be readable and re-runnable from its text, and a worker
+# must never unpickle what a broker hands it.
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_QUEUES = [Queue(name) for name in ("control", "dispatch", "judge", "probe")]
+CELERY_TASK_DEFAULT_QUEUE = "control"
+# Executors of remote jobs are named execute_*; everything else is control work,
+# which needs the database and so runs only on the control worker.
+CELERY_TASK_ROUTES = {
+    "dispatch.tasks.execute_*": {"queue": "dispatch"},
+    "judging.tasks.execute_*": {"queue": "judge"},
+    "judging.tasks.probe_*": {"queue": "probe"},
+}
+# Long jobs: a worker takes one message at a time, so a slow job never holds
+# back messages that an idle worker elsewhere could take.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Late acknowledgement is opted into per task, only where the effect is idempotent.
+CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("PPIPE_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("PPIPE_TASK_TIME_LIMIT", 360, minimum=2)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise EnvError("PPIPE_TASK_TIME_LIMIT must be greater than PPIPE_TASK_SOFT_TIME_LIMIT.")
+# An unacknowledged message goes back to the queue after this many seconds: it
+# must outlast the longest job, or a running job would be handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("PPIPE_VISIBILITY_TIMEOUT", 3 * 3600, minimum=60),
+    "socket_connect_timeout": 5,
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TRACK_STARTED = True
+# Events let Flower show every task's progress.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- Flower -----------------------------------------------------------------
+FLOWER_BASIC_AUTH = env_credentials("FLOWER_BASIC_AUTH") or (
+    "operator",
+    persistent_secret(VAR_DIR, "flower_password", nbytes=18),
+)
+FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1, maximum=65535)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

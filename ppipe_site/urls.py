@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from ppipe_site.health import healthz
+
+admin.site.site_header = "ppipe"
+admin.site.site_title = "ppipe admin"
+admin.site.index_title = "Challenges, releases and judging"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

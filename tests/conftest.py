@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.factories import TeacherFactory
+from tests.processes import WorkerProcess
+
+
+def pytest_report_header() -> str:
+    return f"ppipe test services: {settings.TEST_SERVICES_ORIGIN}"
+
+
+@pytest.fixture
+def teacher(db: None) -> object:
+    return TeacherFactory()
+
+
+@pytest.fixture
+def teacher_client(teacher: object) -> Client:
+    client = Client()
+    client.force_login(teacher)  # type: ignore[arg-type]
+    return client
+
+
+@pytest.fixture
+def control_worker(transactional_db: None) -> Iterator[WorkerProcess]:
+    """A real Celery worker process on the control queue, on the test database."""
+    worker = WorkerProcess(["control"])
+    try:
+        yield worker.wait_ready()
+    finally:
+        worker.stop()

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from sklearn.datasets import load_iris
+
+from challenges.models import Challenge
+from challenges.services import teacher_group_ensure
+
+
+def iris_csv() -> bytes:
+    bunch = load_iris(as_frame=True)
+    frame = bunch.frame.rename(columns={"target": "species"})
+    frame["species"] = frame["species"].map(dict(enumerate(bunch.target_names)))
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue().encode()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class TeacherFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"teacher{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def teachers_group(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.groups.add(teacher_group_ensure())
+
+
+class ChallengeFactory(factory.django.DjangoModelFactory):
+    """A valid draft challenge on the iris dataset (150 rows, 3 classes)."""
+
+    class Meta:
+        model = Challenge
+
+    owner = factory.SubFactory(TeacherFactory)
+    name = factory.Sequence(lambda n: f"Iris {n}")
+    slug = factory.Sequence(lambda n: f"iris-{n}")
+    dataset = factory.django.FileField(data=iris_csv(), filename="iris.csv")
+    dataset_format = "csv"
+    dataset_sha256 = hashlib.sha256(iris_csv()).hexdigest()
+    dataset_rows = 150
+    target_column = "species"
+    task_type = "classification"
+    metric = "accuracy"
+    split_seed = 7
+    opens_at = factory.LazyFunction(timezone.now)
+    closes_at = factory.LazyAttribute(lambda challenge: challenge.opens_at + timedelta(days=14))

@@ -1,0 +1,107 @@
+"""Real Celery processes for tests: workers and beat, against the test database
+and the test Redis, each stopped by its PID."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+from ppipe_site.celery import app
+from tests.servers import stop_process, wait_until
+
+
+def test_database_url() -> str:
+    """The URL of the database the tests run in (pytest-django's test database)."""
+    db = connection.settings_dict
+    host = db.get("HOST") or ""
+    if host.startswith("/"):
+        return f"postgresql://{db['USER']}:{db.get('PASSWORD') or ''}@/{db['NAME']}?host={host}"
+    port = db.get("PORT") or 5432
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgresql://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ppipe_site.settings",
+        "DATABASE_URL": test_database_url(),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+class CeleryProcess:
+    def __init__(self, args: list[str], *, env: dict[str, str], label: str) -> None:
+        self.log_path = Path(tempfile.mkstemp(prefix=f"ppipe-{label}-", suffix=".log")[1])
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ppipe_site", *args],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        stop_process(self.process)
+        self._log.close()
+
+
+class WorkerProcess(CeleryProcess):
+    def __init__(self, queues: list[str], *, concurrency: int = 1, **env: str) -> None:
+        self.name = f"test-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
+        super().__init__(
+            ["worker", "-Q", ",".join(queues), "-n", self.name, "-c", str(concurrency),
+             "--without-gossip", "--without-mingle", "-l", "INFO"],
+            env=process_env(**env),
+            label="worker",
+        )
+
+    def wait_ready(self, timeout: float = 60) -> WorkerProcess:
+        def answers() -> bool:
+            if not self.alive():
+                raise RuntimeError(f"worker {self.name} exited:\n{self.log_tail()}")
+            return bool(app.control.ping(destination=[self.name], timeout=0.5))
+
+        try:
+            wait_until(answers, timeout=timeout, what=f"worker {self.name}", interval=0.2)
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}\n{self.log_tail()}") from None
+        return self
+
+
+class BeatProcess(CeleryProcess):
+    def __init__(self, **env: str) -> None:
+        schedule = tempfile.mkdtemp(prefix="ppipe-beat-")
+        super().__init__(
+            ["beat", "-l", "INFO", "--pidfile", "", "-s", f"{schedule}/schedule"],
+            env=process_env(**env),
+            label="beat",
+        )
+
+
+@contextmanager
+def running(process: Any) -> Iterator[Any]:
+    try:
+        yield process
+    finally:
+        process.stop()
