@@ -51,7 +51,10 @@ class ChallengeAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Hidden test split", {"fields": ("test_fraction", "private_fraction", "split_seed", "split_summary")}),
+        (
+            "Hidden test split",
+            {"fields": ("test_fraction", "private_fraction", "split_seed", "split_summary")},
+        ),
         (
             "Limits per submission",
             {
@@ -68,13 +71,24 @@ class ChallengeAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Challenge]:
         return challenges_owned_by(request.user)
 
+    def get_fieldsets(self, request: HttpRequest, obj: Challenge | None = None) -> Any:
+        if obj is None or not obj.is_published:
+            return self.fieldsets
+        # Once published the file cannot change; its summary row says what it is.
+        return [
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f != "dataset")})
+            for title, options in self.fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Challenge | None = None) -> list[str]:
         readonly = ["dataset_summary", "split_summary"]
         if obj is not None and obj.is_published:
-            readonly.extend(Challenge.FROZEN_ON_PUBLISH)
+            readonly.extend(field for field in Challenge.FROZEN_ON_PUBLISH if field != "dataset")
         return readonly
 
-    def get_prepopulated_fields(self, request: HttpRequest, obj: Challenge | None = None) -> dict[str, Any]:
+    def get_prepopulated_fields(
+        self, request: HttpRequest, obj: Challenge | None = None
+    ) -> dict[str, Any]:
         return {} if obj is not None and obj.is_published else dict(self.prepopulated_fields)
 
     def has_delete_permission(self, request: HttpRequest, obj: Challenge | None = None) -> bool:
@@ -92,11 +106,12 @@ class ChallengeAdmin(admin.ModelAdmin):
     def status_badge(self, obj: Challenge) -> str:
         return obj.status
 
-    @admin.display(description="dataset")
+    @admin.display(description="stored dataset")
     def dataset_summary(self, obj: Challenge) -> str:
         if not obj.pk:
             return "-"
-        return f"{obj.dataset_rows} rows, {obj.dataset_format}, sha256 {obj.dataset_sha256}"
+        name = obj.dataset.name.rsplit("/", 1)[-1]
+        return f"{name}: {obj.dataset_rows} rows, {obj.dataset_format}, sha256 {obj.dataset_sha256}"
 
     @admin.display(description="split")
     def split_summary(self, obj: Challenge) -> str:
@@ -113,9 +128,13 @@ class ChallengeAdmin(admin.ModelAdmin):
         try:
             split = challenge_publish(challenge=challenge)
         except (PublishError, DatasetError, SplitError) as error:
-            self.message_user(request, f"{challenge.slug}: not published. {error}", messages.ERROR)
+            self.message_user(
+                request, f"Challenge '{challenge.slug}' not published: {error}", messages.ERROR
+            )
             return False
-        self.message_user(request, f"{challenge.slug}: published ({split}).", messages.SUCCESS)
+        self.message_user(
+            request, f"Challenge '{challenge.slug}' published: {split}.", messages.SUCCESS
+        )
         return True
 
     @admin.action(description="Publish selected challenges (freeze and split the data)")
@@ -135,9 +154,13 @@ class ChallengeAdmin(admin.ModelAdmin):
         challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
         if request.method == "POST" and self.has_change_permission(request, challenge):
             self._publish(request, challenge)
-        return HttpResponseRedirect(reverse("admin:challenges_challenge_change", args=[challenge.pk]))
+        return HttpResponseRedirect(
+            reverse("admin:challenges_challenge_change", args=[challenge.pk])
+        )
 
-    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
         obj = context.get("original")
         context["publish_url"] = (
             reverse("admin:challenges_challenge_publish", args=[obj.pk])

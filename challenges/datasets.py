@@ -62,18 +62,26 @@ def read_dataset(source: str | IO[bytes], fmt: str) -> pd.DataFrame:
         else:
             raise DatasetError(f"unknown dataset format {fmt!r}")
     except pd.errors.EmptyDataError:
-        raise DatasetError("The file is empty: upload a dataset with a header row and data rows.") from None
+        raise DatasetError(
+            "The file is empty: upload a dataset with a header row and data rows."
+        ) from None
     except UnicodeDecodeError:
-        raise DatasetError("The file is not UTF-8 text: save the CSV as UTF-8 and upload it again.") from None
+        raise DatasetError(
+            "The file is not UTF-8 text: save the CSV as UTF-8 and upload it again."
+        ) from None
     except (pd.errors.ParserError, csv.Error) as error:
-        raise DatasetError(f"The CSV does not parse: {error}. Check the separators and quoting.") from None
+        raise DatasetError(
+            f"The CSV does not parse: {error}. Check the separators and quoting."
+        ) from None
     except (pa.ArrowException, OSError) as error:
         raise DatasetError(f"The Parquet file does not parse: {error}.") from None
     finally:
         if hasattr(source, "seek"):
             source.seek(0)
     if frame.shape[1] == 0 or frame.empty:
-        raise DatasetError("The dataset has no data rows: upload a file with a header row and data rows.")
+        raise DatasetError(
+            "The dataset has no data rows: upload a file with a header row and data rows."
+        )
     frame.columns = [str(column) for column in frame.columns]
     return frame
 
@@ -124,7 +132,9 @@ def dataset_problems(
                 )
             )
         elif id_column == target_column:
-            problems.append(DatasetProblem("id_column", "The id column cannot be the target column."))
+            problems.append(
+                DatasetProblem("id_column", "The id column cannot be the target column.")
+            )
         elif not frame[id_column].is_unique or frame[id_column].isna().any():
             duplicated = frame[id_column][frame[id_column].duplicated()].head(3).tolist()
             problems.append(
@@ -161,7 +171,8 @@ def _target_problems(target: pd.Series, *, task_type: str) -> list[DatasetProble
             return [
                 DatasetProblem(
                     "target_column",
-                    f"The target '{target.name}' has a single class: classification needs two or more.",
+                    f"The target '{target.name}' has a single class: "
+                    "classification needs two or more.",
                 )
             ]
         rare = counts[counts < 2]

@@ -46,7 +46,9 @@ FIELDS = [
 
 
 def _metric_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    return [(label, [(name, name) for name in metric_names(value)]) for value, label in TaskType.choices]
+    return [
+        (label, [(name, name) for name in metric_names(value)]) for value, label in TaskType.choices
+    ]
 
 
 class ChallengeForm(forms.ModelForm):
@@ -55,6 +57,9 @@ class ChallengeForm(forms.ModelForm):
     class Meta:
         model = Challenge
         fields = FIELDS
+        # A plain file input: the stored dataset is never served by URL, so the
+        # default widget's "Currently: <link>" would point nowhere.
+        widgets = {"dataset": forms.FileInput}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,12 +83,15 @@ class ChallengeForm(forms.ModelForm):
                 f"The file is {upload.size / 2**20:.1f} MB; the limit is {limit} MB. "
                 "Upload a smaller sample, or ask an operator to raise PPIPE_MAX_DATASET_MB."
             )
+        stream = upload.file
+        if stream is None:
+            raise forms.ValidationError("The upload did not arrive: send the file again.")
         try:
             self._format = dataset_format(upload.name or "")
-            self._frame = read_dataset(upload.file, self._format)
+            self._frame = read_dataset(stream, self._format)
         except DatasetError as error:
             raise forms.ValidationError(str(error)) from None
-        self._sha256 = sha256_of(upload.file)
+        self._sha256 = sha256_of(stream)
         return upload
 
     def _stored_frame(self) -> pd.DataFrame | None:
@@ -93,7 +101,7 @@ class ChallengeForm(forms.ModelForm):
             return read_dataset(handle, self.instance.dataset_format)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
         opens_at, closes_at = self._value("opens_at"), self._value("closes_at")
         if opens_at and closes_at and closes_at <= opens_at:
             self.add_error("closes_at", "The close date must be after the open date.")
@@ -106,7 +114,7 @@ class ChallengeForm(forms.ModelForm):
             )
         if not self.instance.is_published:
             self._check_dataset(task_type)
-        return cleaned
+        return self.cleaned_data
 
     def _check_dataset(self, task_type: str | None) -> None:
         if "dataset" in self.errors or not task_type:

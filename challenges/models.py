@@ -82,9 +82,15 @@ class Challenge(models.Model):
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()
 
-    cpu_seconds_limit = models.PositiveIntegerField(default=600, validators=[MinValueValidator(1)])
-    memory_mb_limit = models.PositiveIntegerField(default=2048, validators=[MinValueValidator(64)])
-    wall_seconds_limit = models.PositiveIntegerField(default=900, validators=[MinValueValidator(1)])
+    cpu_seconds_limit = models.PositiveIntegerField(
+        "CPU time limit (seconds)", default=600, validators=[MinValueValidator(1)]
+    )
+    memory_mb_limit = models.PositiveIntegerField(
+        "memory limit (MB)", default=2048, validators=[MinValueValidator(64)]
+    )
+    wall_seconds_limit = models.PositiveIntegerField(
+        "wall-clock limit (seconds)", default=900, validators=[MinValueValidator(1)]
+    )
     submissions_per_day = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
 
     created_at = models.DateTimeField(auto_now_add=True)

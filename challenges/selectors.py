@@ -13,4 +13,4 @@ def challenges_owned_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Chal
         return queryset
     if not user.is_authenticated:
         return queryset.none()
-    return queryset.filter(owner=user)
+    return queryset.filter(owner_id=user.pk)

@@ -33,7 +33,9 @@ class PublishError(Exception):
 def teacher_group_ensure() -> Group:
     group, _ = Group.objects.get_or_create(name=TEACHERS_GROUP)
     group.permissions.add(
-        *Permission.objects.filter(content_type__app_label="challenges", codename__in=TEACHER_PERMISSIONS)
+        *Permission.objects.filter(
+            content_type__app_label="challenges", codename__in=TEACHER_PERMISSIONS
+        )
     )
     return group
 
@@ -63,9 +65,7 @@ def challenge_publish(*, challenge: Challenge) -> ChallengeSplit:
     )
     row_ids = frame[challenge.id_column] if challenge.id_column else frame.index.to_series()
     test = frame.iloc[split.test]
-    labels = test[[target]].assign(
-        **{ROW_ID: row_ids.iloc[split.test].to_numpy(), PART: "public"}
-    )
+    labels = test[[target]].assign(**{ROW_ID: row_ids.iloc[split.test].to_numpy(), PART: "public"})
     labels.loc[labels.index.isin(frame.index[split.private_test]), PART] = "private"
     train_sha256 = artifact_store().put_frame(frame.iloc[split.train])
     test_features_sha256 = artifact_store().put_frame(test.drop(columns=[target]))

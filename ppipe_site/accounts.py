@@ -37,4 +37,4 @@ def admin_account_ensure() -> AdminAccount:
     if created or given:
         user.set_password(password)
         user.save()
-    return AdminAccount(user=user, password=None if given else password, created=created)  # type: ignore[arg-type]
+    return AdminAccount(user=user, password=None if given else password, created=created)

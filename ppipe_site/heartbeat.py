@@ -8,20 +8,28 @@ schedule is flowing, not only whether the servers answer.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
+
+from celery.backends.base import KeyValueStoreBackend
 
 from ppipe_site.celery import app
 
 HEARTBEAT_KEY = "ppipe:heartbeat"
 
 
+def _store() -> KeyValueStoreBackend:
+    # The result backend is Redis (a key-value store) in every supported deployment.
+    return cast(KeyValueStoreBackend, app.backend)
+
+
 def heartbeat_record(*, at: datetime | None = None) -> datetime:
     moment = at or datetime.now(UTC)
-    app.backend.set(HEARTBEAT_KEY, moment.isoformat())
+    _store().set(HEARTBEAT_KEY, moment.isoformat())
     return moment
 
 
 def heartbeat_last() -> datetime | None:
-    raw = app.backend.get(HEARTBEAT_KEY)
+    raw = _store().get(HEARTBEAT_KEY)
     if raw is None:
         return None
     text = raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -38,7 +38,9 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True)
 
 
-def processes(*, var_dir: Path, web_bind: str, flower_port: int, embedded_redis: bool) -> list[Process]:
+def processes(
+    *, var_dir: Path, web_bind: str, flower_port: int, embedded_redis: bool
+) -> list[Process]:
     celery = [_bin("celery"), "-A", "ppipe_site"]
     result = []
     if embedded_redis:
@@ -49,32 +51,68 @@ def processes(*, var_dir: Path, web_bind: str, flower_port: int, embedded_redis:
                 "redis",
                 [
                     _bin("redis-server"),
-                    "--port", "0",
-                    "--unixsocket", str(var_dir / "redis.sock"),
-                    "--unixsocketperm", "700",
-                    "--dir", str(redis_dir),
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    str(var_dir / "redis.sock"),
+                    "--unixsocketperm",
+                    "700",
+                    "--dir",
+                    str(redis_dir),
                     # Queued jobs survive a restart of `make run`.
-                    "--appendonly", "yes",
-                    "--save", "",
+                    "--appendonly",
+                    "yes",
+                    "--save",
+                    "",
                 ],
             )
         )
     result += [
         Process(
             "web",
-            [_bin("gunicorn"), "ppipe_site.wsgi", "--bind", web_bind, "--workers", "2",
-             "--threads", "4", "--access-logfile", "-"],
+            [
+                _bin("gunicorn"),
+                "ppipe_site.wsgi",
+                "--bind",
+                web_bind,
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
         ),
-        Process("control", [*celery, "worker", "-Q", "control", "-n", "control@%h", "-c", "2", "-l", "INFO"]),
+        Process(
+            "control",
+            [*celery, "worker", "-Q", "control", "-n", "control@%h", "-c", "2", "-l", "INFO"],
+        ),
         Process(
             "jobs",
-            [*celery, "worker", "-Q", "dispatch,judge,probe", "-n", "jobs@%h", "-c", "2", "-l", "INFO"],
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "dispatch,judge,probe",
+                "-n",
+                "jobs@%h",
+                "-c",
+                "2",
+                "-l",
+                "INFO",
+            ],
         ),
         Process("beat", [*celery, "beat", "-l", "INFO"]),
         Process(
             "flower",
-            [*celery, "flower", f"--port={flower_port}", "--address=127.0.0.1", "--persistent=True",
-             f"--db={var_dir / 'flower.db'}"],
+            [
+                *celery,
+                "flower",
+                f"--port={flower_port}",
+                "--address=127.0.0.1",
+                "--persistent=True",
+                f"--db={var_dir / 'flower.db'}",
+            ],
         ),
     ]
     return result
@@ -88,7 +126,10 @@ def main() -> None:
     django.setup()
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")
     embedded_redis = not os.environ.get("CELERY_BROKER_URL")
-    print("Setting up: migrations, static files, accounts, periodic tasks, demo challenge…", flush=True)
+    print(
+        "Setting up: migrations, static files, accounts, periodic tasks, demo challenge…",
+        flush=True,
+    )
     _manage("migrate", "--no-input", "-v", "0")
     _manage("collectstatic", "--no-input", "-v", "0")
     _manage("setup_platform")
@@ -107,7 +148,8 @@ def main() -> None:
         f"  admin        {site}/admin/\n"
         f"  demo         {site}/admin/challenges/challenge/\n"
         f"  health       {site}/healthz\n"
-        f"  Flower       http://127.0.0.1:{settings.FLOWER_PORT}/  (user {user}, password {password})\n",
+        f"  Flower       http://127.0.0.1:{settings.FLOWER_PORT}/"
+        f"  (user {user}, password {password})\n",
         flush=True,
     )
 

@@ -94,7 +94,9 @@ def _database() -> dict[str, object]:
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as error:
-        raise EnvError(f"DATABASE_URL is not a database URL this platform can use: {error}") from None
+        raise EnvError(
+            f"DATABASE_URL is not a database URL this platform can use: {error}"
+        ) from None
     return dict(config)
 
 

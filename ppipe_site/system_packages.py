@@ -25,14 +25,16 @@ def main() -> int:
     missing = missing_packages()
     if not missing:
         return 0
-    command = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        print(f"Missing system packages: {' '.join(missing)}. Install them with: sudo {' '.join(command)}")
+    apt_get = shutil.which("apt-get")
+    install = ["install", "-y", "--no-install-recommends", *missing]
+    if os.geteuid() != 0 or apt_get is None:
+        print(f"Missing system packages: {' '.join(missing)}.")
+        print(f"Install them with: sudo apt-get {' '.join(install)}")
         return 0
     print(f"Installing system packages: {' '.join(missing)} …", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run([*command, "-qq"], check=True, env=env)
+    subprocess.run([apt_get, "update", "-qq"], check=True, env=env)
+    subprocess.run([apt_get, *install, "-qq"], check=True, env=env)
     return 0
 
 

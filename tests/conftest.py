@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -12,6 +14,21 @@ from tests.processes import WorkerProcess
 
 def pytest_report_header() -> str:
     return f"ppipe test services: {settings.TEST_SERVICES_ORIGIN}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_storage(settings: Any, tmp_path: Path) -> Path:
+    """Each test gets its own upload, artifact and private folders."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+    settings.PPIPE_ARTIFACT_DIR = tmp_path / "artifacts"
+    settings.PPIPE_PRIVATE_DIR = tmp_path / "private"
+    return tmp_path
 
 
 @pytest.fixture

@@ -33,6 +33,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class TeacherFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
     username = factory.Sequence(lambda n: f"teacher{n}")
     is_staff = True
 

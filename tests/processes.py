@@ -70,8 +70,19 @@ class WorkerProcess(CeleryProcess):
     def __init__(self, queues: list[str], *, concurrency: int = 1, **env: str) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
         super().__init__(
-            ["worker", "-Q", ",".join(queues), "-n", self.name, "-c", str(concurrency),
-             "--without-gossip", "--without-mingle", "-l", "INFO"],
+            [
+                "worker",
+                "-Q",
+                ",".join(queues),
+                "-n",
+                self.name,
+                "-c",
+                str(concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
             env=process_env(**env),
             label="worker",
         )

@@ -3,7 +3,6 @@ directory, stopped by PID, never the machine's shared instances."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -19,7 +18,9 @@ import redis
 VENV_BIN = Path(sys.executable).parent
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1) -> None:
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -69,8 +70,19 @@ class RedisServer:
     def start(self) -> RedisServer:
         binary = shutil.which("redis-server", path=str(VENV_BIN)) or "redis-server"
         self.process = subprocess.Popen(
-            [binary, "--port", "0", "--unixsocket", str(self.socket_path), "--dir", str(self.directory),
-             "--save", "", "--appendonly", "no"],
+            [
+                binary,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket_path),
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -81,10 +93,3 @@ class RedisServer:
         if self.process is not None:
             stop_process(self.process, grace=5)
             self.process = None
-
-
-def kill_tree_by_pid(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

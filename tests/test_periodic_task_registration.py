@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from ppipe_site.periodic import NAME_PREFIX, declared_periodic_jobs, register_periodic_tasks
 from ppipe_site.heartbeat import heartbeat_last
+from ppipe_site.periodic import NAME_PREFIX, declared_periodic_jobs, register_periodic_tasks
 from tests.processes import BeatProcess, WorkerProcess, running
 from tests.servers import wait_until
 
@@ -47,9 +47,10 @@ def test_registering_again_keeps_an_operators_edits_and_disables_undeclared_entr
 
 @pytest.mark.django_db(transaction=True)
 def test_beat_process_registers_its_schedule_and_the_heartbeat_reaches_the_worker() -> None:
-    with running(WorkerProcess(["control"]).wait_ready()), running(
-        BeatProcess(PPIPE_HEARTBEAT_SECONDS="1")
-    ) as beat:
+    with (
+        running(WorkerProcess(["control"]).wait_ready()),
+        running(BeatProcess(PPIPE_HEARTBEAT_SECONDS="1")) as beat,
+    ):
         wait_until(
             lambda: PeriodicTask.objects.filter(name=NAME_PREFIX + "heartbeat").exists(),
             timeout=60,

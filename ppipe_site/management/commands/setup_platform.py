@@ -11,10 +11,14 @@ from ppipe_site.periodic import register_periodic_tasks
 
 
 class Command(BaseCommand):
-    help = "Create the Teachers group, the admin account, the periodic tasks and the demo challenge."
+    help = (
+        "Create the Teachers group, the admin account, the periodic tasks and the demo challenge."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--no-demo", action="store_true", help="Do not create the demo challenge.")
+        parser.add_argument(
+            "--no-demo", action="store_true", help="Do not create the demo challenge."
+        )
 
     def handle(self, *args: Any, no_demo: bool = False, **options: Any) -> None:
         teacher_group_ensure()
@@ -27,4 +31,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Periodic tasks registered: {', '.join(task.name for task in periodic)}")
         if not no_demo:
             challenge, created = demo_challenge_ensure(owner=account.user)
-            self.stdout.write(f"Demo challenge {'created' if created else 'exists'}: {challenge.slug}")
+            self.stdout.write(
+                f"Demo challenge {'created' if created else 'exists'}: {challenge.slug}"
+            )

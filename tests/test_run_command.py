@@ -1,0 +1,127 @@
+"""The README's run command, on embedded defaults: set-up, every process under
+one supervisor, the admin, Flower with the workers online, /healthz 200; Ctrl-C
+stops everything, and running it again keeps the data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.servers import free_port, wait_until
+
+NAMED_BY_ENV = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY")
+
+
+class Platform:
+    def __init__(self, var_dir: Path) -> None:
+        self.var_dir = var_dir
+        self.web, self.flower = free_port(), free_port()
+        self.log = var_dir.parent / "run.log"
+        env = {key: value for key, value in os.environ.items() if key not in NAMED_BY_ENV}
+        env.update(
+            DJANGO_SETTINGS_MODULE="ppipe_site.settings",
+            PPIPE_VAR_DIR=str(var_dir),
+            PPIPE_WEB_BIND=f"127.0.0.1:{self.web}",
+            SITE_URL=f"http://127.0.0.1:{self.web}",
+            FLOWER_PORT=str(self.flower),
+            PPIPE_ADMIN_PASSWORD="",
+        )
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ppipe_site.launcher"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def get(self, path: str, **kwargs: object) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.web}{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
+
+    def flower_workers(self) -> set[str]:
+        password = (self.var_dir / "flower_password").read_text()
+        response = httpx.get(
+            f"http://127.0.0.1:{self.flower}/api/workers?refresh=1",
+            auth=("operator", password),
+            timeout=10,
+        )
+        return set(response.json()) if response.status_code == 200 else set()
+
+    def healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the run command exited:\n{self.log.read_text()[-3000:]}")
+        try:
+            return self.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop_with_ctrl_c(self) -> list[psutil.Process]:
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=60)
+        _, alive = psutil.wait_procs(children, timeout=30)
+        return alive
+
+
+@pytest.fixture
+def var_dir(tmp_path: Path) -> Path:
+    return tmp_path / "var"
+
+
+def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Path) -> None:
+    platform = Platform(var_dir)
+    try:
+        wait_until(platform.healthy, timeout=120, what="/healthz to answer 200", interval=0.5)
+        wait_until(
+            lambda: (
+                {"control", "jobs"} <= {name.split("@")[0] for name in platform.flower_workers()}
+            ),
+            timeout=60,
+            what="Flower to show the control and jobs workers online",
+        )
+        assert platform.get("/admin/login/").status_code == 200
+        css = (
+            platform.get("/admin/login/")
+            .text.split('href="/static/admin/css/base.')[1]
+            .split('"')[0]
+        )
+        assert platform.get(f"/static/admin/css/base.{css}").status_code == 200
+        anonymous = httpx.get(f"http://127.0.0.1:{platform.flower}/api/workers", timeout=10)
+        assert anonymous.status_code == 401
+    finally:
+        left_running = platform.stop_with_ctrl_c()
+    assert left_running == []
+    output = platform.log.read_text()
+    assert "Demo challenge created: breast-cancer-demo" in output
+    assert f"http://127.0.0.1:{platform.web}/admin/" in output
+
+
+def test_running_it_again_keeps_the_data(var_dir: Path) -> None:
+    first = Platform(var_dir)
+    wait_until(first.healthy, timeout=120, what="the first start", interval=0.5)
+    first.stop_with_ctrl_c()
+    password = (var_dir / "admin_password").read_text()
+
+    second = Platform(var_dir)
+    try:
+        wait_until(second.healthy, timeout=120, what="the second start", interval=0.5)
+        login = httpx.Client(base_url=f"http://127.0.0.1:{second.web}", timeout=10)
+        page = login.get("/admin/login/")
+        token = page.cookies["csrftoken"]
+        response = login.post(
+            "/admin/login/?next=/admin/challenges/challenge/",
+            data={"username": "admin", "password": password, "csrfmiddlewaretoken": token},
+            follow_redirects=True,
+        )
+    finally:
+        second.stop_with_ctrl_c()
+    assert "Breast cancer diagnosis (demo)" in response.text
+    output = second.log.read_text().split("Setting up")[-1]
+    assert "Admin account exists" in output
+    assert "Demo challenge exists" in output

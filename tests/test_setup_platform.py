@@ -1,0 +1,66 @@
+"""`manage.py setup_platform` prepares a fresh database: the Teachers group, an
+admin account, the periodic tasks and the demo challenge; running it again
+changes nothing."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django_celery_beat.models import PeriodicTask
+
+from challenges.demo import DEMO_SLUG
+from challenges.models import Challenge
+
+
+def setup_platform(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    out = StringIO()
+    call_command("setup_platform", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_fresh_database_gets_an_admin_a_teachers_group_and_a_published_demo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    output = setup_platform(monkeypatch, PPIPE_ADMIN_USERNAME="head", PPIPE_ADMIN_PASSWORD="")
+
+    admin = get_user_model().objects.get(username="head")
+    password = output.split("password ")[1].split()[0]
+    assert admin.is_superuser
+    assert admin.check_password(password)
+    assert Group.objects.get(name="Teachers").permissions.filter(codename="add_challenge").exists()
+    assert PeriodicTask.objects.filter(name__startswith="ppipe: ").exists()
+    demo = Challenge.objects.get(slug=DEMO_SLUG)
+    assert demo.is_published
+    assert demo.owner == admin
+    assert demo.split.train_rows + demo.split.public_test_rows + demo.split.private_test_rows == 569
+
+
+@pytest.mark.django_db
+def test_running_it_again_keeps_everything_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = setup_platform(monkeypatch, PPIPE_ADMIN_PASSWORD="")
+    demo = Challenge.objects.get(slug=DEMO_SLUG)
+
+    second = setup_platform(monkeypatch, PPIPE_ADMIN_PASSWORD="")
+
+    assert "Admin account exists" in second
+    assert "Demo challenge exists" in second
+    assert first.split("password ")[1].split()[0] == second.split("password ")[1].split()[0]
+    assert Challenge.objects.get(slug=DEMO_SLUG).published_at == demo.published_at
+    assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_admin_password_from_the_environment_is_applied_and_not_printed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    output = setup_platform(monkeypatch, PPIPE_ADMIN_PASSWORD="a-long-teacher-password")
+
+    assert "a-long-teacher-password" not in output
+    assert get_user_model().objects.get(username="admin").check_password("a-long-teacher-password")
