@@ -22,6 +22,7 @@ from challenges.datasets import (
 )
 from challenges.models import Challenge, TaskType
 from challenges.splitting import SplitError, split_rows
+from dispatch.planning import PlanError, parse_proportions
 from judging.metrics import METRICS, metric_names
 
 FIELDS = [
@@ -42,6 +43,14 @@ FIELDS = [
     "memory_mb_limit",
     "wall_seconds_limit",
     "submissions_per_day",
+    "first_release_at",
+    "release_proportions",
+    "release_rows",
+    "release_interval_seconds",
+    "release_cumulative",
+    "release_format",
+    "destinations",
+    "destinations_per_release",
 ]
 
 
@@ -114,7 +123,28 @@ class ChallengeForm(forms.ModelForm):
             )
         if not self.instance.is_published:
             self._check_dataset(task_type)
+        self._check_release_plan()
         return self.cleaned_data
+
+    def _check_release_plan(self) -> None:
+        proportions, rows = self._value("release_proportions"), self._value("release_rows")
+        if rows and proportions and proportions.strip() not in ("", "1"):
+            self.add_error("release_rows", "Give either release proportions or rows per release, not both.")
+            return
+        if not rows:
+            try:
+                parse_proportions(proportions or "1")
+            except PlanError as error:
+                self.add_error("release_proportions", str(error))
+        destinations = self._value("destinations")
+        count = len(destinations) if destinations is not None and "destinations" in self.fields else None
+        if count and not self._value("first_release_at"):
+            self.add_error("first_release_at", "Give the time of the first release, or choose no destination.")
+        subset = self._value("destinations_per_release")
+        if subset and count is not None and subset > count:
+            self.add_error(
+                "destinations_per_release", f"Only {count} destination(s) are chosen; pick at most that many."
+            )
 
     def _check_dataset(self, task_type: str | None) -> None:
         if "dataset" in self.errors or not task_type:

@@ -25,6 +25,12 @@ class TaskType(models.TextChoices):
     REGRESSION = REGRESSION, "Regression"
 
 
+class ReleaseFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    PARQUET = "parquet", "Parquet"
+    JSONL = "jsonl", "JSON lines"
+
+
 class Challenge(models.Model):
     # Fields a published challenge may no longer change: its data, its split and
     # how submissions are judged and measured.
@@ -92,6 +98,36 @@ class Challenge(models.Model):
         "wall-clock limit (seconds)", default=900, validators=[MinValueValidator(1)]
     )
     submissions_per_day = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
+
+    # The release plan: how the training rows reach students over time. It may
+    # change after publishing; "re-plan" rebuilds the releases not yet started.
+    first_release_at = models.DateTimeField(null=True, blank=True)
+    release_proportions = models.CharField(
+        max_length=500,
+        blank=True,
+        default="1",
+        help_text="Shares of the training rows per release, e.g. 40,20,20,20; or a number of equal parts, e.g. 4.",
+    )
+    release_rows = models.PositiveIntegerField(
+        "rows per release",
+        null=True,
+        blank=True,
+        help_text="Instead of proportions: this many rows per release (the last may be smaller).",
+    )
+    release_interval_seconds = models.PositiveIntegerField(
+        default=86400, validators=[MinValueValidator(1)], help_text="Time between two releases."
+    )
+    release_cumulative = models.BooleanField(
+        default=False, help_text="Each file holds every row released so far (else only the new rows)."
+    )
+    release_format = models.CharField(max_length=10, choices=ReleaseFormat.choices, default=ReleaseFormat.CSV)
+    destinations = models.ManyToManyField("dispatch.Destination", blank=True, related_name="challenges")
+    destinations_per_release = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Release each time to a random subset of this many destinations (empty: all).",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

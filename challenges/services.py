@@ -11,6 +11,8 @@ from django.utils import timezone
 from challenges.datasets import read_dataset
 from challenges.models import Challenge, ChallengeSplit, TaskType
 from challenges.splitting import split_rows
+from dispatch.planning import PlanError
+from dispatch.services import releases_plan
 from ppipe_site.content_store import artifact_store, private_store
 
 TEACHERS_GROUP = "Teachers"
@@ -41,7 +43,8 @@ def teacher_group_ensure() -> Group:
 
 
 def challenge_publish(*, challenge: Challenge) -> ChallengeSplit:
-    """Freeze the configuration and split the data into train and hidden test.
+    """Freeze the configuration, split the data into train and hidden test, and
+    plan the releases of the training rows.
 
     The split's files are written before the database changes; they are named by
     content, so a failed or repeated publish leaves nothing inconsistent behind.
@@ -87,5 +90,10 @@ def challenge_publish(*, challenge: Challenge) -> ChallengeSplit:
             public_test_rows=len(split.public_test),
             private_test_rows=len(split.private_test),
         )
+        challenge.split = result
+        try:
+            releases_plan(challenge=challenge)
+        except PlanError as error:
+            raise PublishError(f"The release plan does not fit the data: {error}") from None
     challenge.refresh_from_db()
     return result

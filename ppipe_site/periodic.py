@@ -45,6 +45,20 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             expires_seconds=max(1, heartbeat - 1),
             description="Proves beat, the broker and the control worker are flowing (/healthz).",
         ),
+        PeriodicJob(
+            name="release due transactions",
+            task="dispatch.tasks.release_due_transactions",
+            every_seconds=settings.PPIPE_RELEASE_TICK_SECONDS,
+            expires_seconds=settings.PPIPE_RELEASE_TICK_SECONDS,
+            description="Claims due data releases and sends them to the dispatch queue.",
+        ),
+        PeriodicJob(
+            name="reap stuck transactions",
+            task="dispatch.tasks.reap_stuck_transactions",
+            every_seconds=max(settings.PPIPE_RELEASE_TICK_SECONDS, 15),
+            expires_seconds=max(settings.PPIPE_RELEASE_TICK_SECONDS, 15),
+            description="Retries or ends releases whose worker never answered.",
+        ),
     ]
 
 

@@ -190,3 +190,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Releases (dispatch) ----------------------------------------------------
+# Attempts per transaction before it ends `failed` with the last reason.
+PPIPE_DISPATCH_MAX_ATTEMPTS = env_int("PPIPE_DISPATCH_MAX_ATTEMPTS", 5, minimum=1)
+# Retry n waits about BACKOFF * 2**(n-1) seconds (jittered ±50%), at most BACKOFF_MAX.
+PPIPE_DISPATCH_BACKOFF_SECONDS = env_int("PPIPE_DISPATCH_BACKOFF_SECONDS", 10, minimum=0)
+PPIPE_DISPATCH_BACKOFF_MAX_SECONDS = env_int("PPIPE_DISPATCH_BACKOFF_MAX_SECONDS", 900, minimum=0)
+# How long a queued job may wait for a worker, and a started one may run, before
+# the reaper takes it back: the message expires too, so a late copy never runs.
+PPIPE_DISPATCH_QUEUE_SECONDS = env_int("PPIPE_DISPATCH_QUEUE_SECONDS", 600, minimum=1)
+PPIPE_DISPATCH_TIME_LIMIT = env_int("PPIPE_DISPATCH_TIME_LIMIT", 900, minimum=1)
+PPIPE_RELEASE_TICK_SECONDS = env_int("PPIPE_RELEASE_TICK_SECONDS", 5, minimum=1)
+PPIPE_DISPATCH_BATCH = env_int("PPIPE_DISPATCH_BATCH", 200, minimum=1)

@@ -1,0 +1,156 @@
+"""Executing one release job: materialise a slice of the training data, upload it
+with rclone, verify it at the destination, and say what happened.
+
+A job is a self-contained JSON object (see `ReleaseJob`); executing it touches no
+database, so a dispatch worker needs only the broker and the artifact store, and
+`manage.py run_transaction FILE.json` re-runs a job anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dispatch.rclone import Rclone, RcloneError
+from dispatch.remotes import Remote, RemoteError, check_path
+from ppipe_site.content_store import ContentStore
+
+JOB_KIND = "ppipe.release"
+JOB_VERSION = 1
+FORMATS = ("csv", "parquet", "jsonl")
+
+
+class JobError(ValueError):
+    """The job itself is wrong: running it again cannot succeed."""
+
+
+@dataclass(frozen=True)
+class ReleaseJob:
+    transaction_id: int
+    attempt: int
+    source_sha256: str
+    start: int
+    stop: int
+    format: str
+    remote: Remote
+    path: str
+
+    @classmethod
+    def parse(cls, job: dict[str, Any]) -> ReleaseJob:
+        if job.get("kind") != JOB_KIND or job.get("version") != JOB_VERSION:
+            raise JobError(f"not a release job of version {JOB_VERSION}: kind={job.get('kind')!r}")
+        try:
+            destination = job["destination"]
+            parsed = cls(
+                transaction_id=int(job["transaction_id"]),
+                attempt=int(job.get("attempt", 0)),
+                source_sha256=str(job["source"]["sha256"]),
+                start=int(job["rows"]["start"]),
+                stop=int(job["rows"]["stop"]),
+                format=str(job["format"]),
+                remote=Remote.from_job(destination["remote"]),
+                path=check_path(str(destination["path"]), what="destination path"),
+            )
+        except (KeyError, TypeError) as error:
+            raise JobError(f"the job is missing or has a malformed field: {error}") from None
+        except RemoteError as error:
+            raise JobError(str(error)) from None
+        if parsed.format not in FORMATS:
+            raise JobError(f"unknown format {parsed.format!r}; use one of {', '.join(FORMATS)}")
+        if not 0 <= parsed.start < parsed.stop:
+            raise JobError(f"empty or negative row range {parsed.start}..{parsed.stop}")
+        return parsed
+
+
+def serialise(frame: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode()
+    if fmt == "jsonl":
+        return frame.to_json(orient="records", lines=True).encode()
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=2)
+def _source_frame(root: Path, digest: str) -> pd.DataFrame:
+    # A dispatch worker serves many releases of the same challenge in a row:
+    # decoding the training set once per process, not once per job, keeps the
+    # per-job cost close to the upload itself.
+    return ContentStore(root).read_frame(digest)
+
+
+def _failure(job: dict[str, Any], error: str, *, transient: bool, started: float) -> dict[str, Any]:
+    return {
+        "transaction_id": job.get("transaction_id"),
+        "attempt": job.get("attempt"),
+        "ok": False,
+        "transient": transient,
+        "error": error,
+        "duration_seconds": round(time.monotonic() - started, 3),
+        "worker": socket.gethostname(),
+    }
+
+
+def execute_release_job(job: dict[str, Any], *, artifacts: ContentStore, rclone: Rclone) -> dict[str, Any]:
+    """Run one release job and return its result; never raises for a failed upload."""
+    started = time.monotonic()
+    try:
+        spec = ReleaseJob.parse(job)
+        source = _source_frame(artifacts.root, spec.source_sha256)
+    except JobError as error:
+        return _failure(job, str(error), transient=False, started=started)
+    except FileNotFoundError:
+        return _failure(
+            job,
+            f"the training data {job['source']['sha256'][:12]}… is not in this worker's artifact store",
+            transient=True,
+            started=started,
+        )
+    except ValueError as error:  # corrupt artifact
+        return _failure(job, str(error), transient=False, started=started)
+    if spec.stop > len(source):
+        return _failure(
+            job, f"rows {spec.start}..{spec.stop} exceed the {len(source)} training rows", transient=False,
+            started=started,
+        )
+    payload = serialise(source.iloc[spec.start : spec.stop], spec.format)
+    with tempfile.TemporaryDirectory(prefix="ppipe-release-") as folder:
+        local = Path(folder) / Path(spec.path).name
+        local.write_bytes(payload)
+        try:
+            rclone.copy_file(local, spec.remote, spec.path)
+            seen = rclone.stat(spec.remote, spec.path)
+        except RcloneError as error:
+            return _failure(job, str(error), transient=error.transient, started=started)
+    md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
+    if seen.size != len(payload) or (seen.md5 is not None and seen.md5 != md5):
+        return _failure(
+            job,
+            f"the destination holds {seen.size} bytes (md5 {seen.md5}) instead of "
+            f"{len(payload)} bytes (md5 {md5})",
+            transient=True,
+            started=started,
+        )
+    return {
+        "transaction_id": spec.transaction_id,
+        "attempt": spec.attempt,
+        "ok": True,
+        "bytes": len(payload),
+        "rows": spec.stop - spec.start,
+        "md5": md5,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "verified": "size+md5" if seen.md5 else "size",
+        "remote_path": spec.path,
+        "duration_seconds": round(time.monotonic() - started, 3),
+        "worker": socket.gethostname(),
+    }

@@ -1,0 +1,52 @@
+"""Building a transaction's job from the database (control side only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.executor import JOB_KIND, JOB_VERSION
+from dispatch.models import Destination, Release
+from dispatch.remotes import Remote, join_path
+
+
+def remote_for(destination: Destination, *, reveal_secrets: bool) -> Remote:
+    options = {**destination.options}
+    if reveal_secrets:
+        options.update(destination.secret_options)
+    else:
+        options.update({name: "***" for name in destination.secret_options})
+    return Remote(type=destination.type, options={k: str(v) for k, v in options.items()})
+
+
+def release_path(destination: Destination, release: Release) -> str:
+    challenge = release.challenge
+    return join_path(destination.path, challenge.slug, f"release-{release.sequence:03d}.{challenge.release_format}")
+
+
+def release_job(
+    *, transaction_id: int, release: Release, destination: Destination, reveal_secrets: bool, attempt: int = 0
+) -> dict[str, Any]:
+    challenge = release.challenge
+    return {
+        "kind": JOB_KIND,
+        "version": JOB_VERSION,
+        "transaction_id": transaction_id,
+        "attempt": attempt,
+        "challenge": challenge.slug,
+        "sequence": release.sequence,
+        "due_at": release.due_at.isoformat(),
+        "source": {"sha256": challenge.split.train_sha256, "format": "parquet"},
+        "rows": {"start": release.row_start, "stop": release.row_stop},
+        "format": challenge.release_format,
+        "destination": {
+            "name": destination.name,
+            "remote": remote_for(destination, reveal_secrets=reveal_secrets).as_job(reveal_secrets=True),
+            "path": release_path(destination, release),
+        },
+    }
+
+
+def with_secrets(job: dict[str, Any], destination: Destination, *, attempt: int) -> dict[str, Any]:
+    """The stored (redacted) job, with the destination's secrets and this attempt's number."""
+    remote = remote_for(destination, reveal_secrets=True).as_job(reveal_secrets=True)
+    return {**job, "attempt": attempt, "destination": {**job["destination"], "remote": remote}}

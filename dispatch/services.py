@@ -1,0 +1,265 @@
+"""Writes to releases and transactions: planning, claiming, recording, reaping.
+
+Every state change is a conditional update on the row's current state, so two
+beats, a late result and the reaper can race without a transaction being sent
+or recorded twice; each change also writes a TransactionEvent for the timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction as db_transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from challenges.models import Challenge
+from dispatch.jobs import release_job, with_secrets
+from dispatch.models import (
+    ACTIVE_STATES,
+    Destination,
+    Release,
+    Transaction,
+    TransactionEvent,
+    TransactionState,
+)
+from dispatch.planning import parse_proportions, plan_releases
+
+logger = logging.getLogger(__name__)
+State = TransactionState
+
+# Set by dispatch.tasks: sends one job to the dispatch queue. A parameter, not an
+# import, so these services stay testable and free of Celery wiring.
+JobSender = Callable[[int, dict[str, Any], datetime], str]
+
+
+def _event(transaction_id: int, state: str, attempt: int, message: str = "") -> None:
+    TransactionEvent.objects.create(transaction_id=transaction_id, state=state, attempt=attempt, message=message)
+
+
+# --- planning ---------------------------------------------------------------
+def _plan(challenge: Challenge) -> list[Any]:
+    destination_ids = list(challenge.destinations.values_list("id", flat=True))
+    return plan_releases(
+        total_rows=challenge.split.train_rows,
+        proportions=None if challenge.release_rows else parse_proportions(challenge.release_proportions or "1"),
+        rows_per_release=challenge.release_rows,
+        first_release_at=challenge.first_release_at or timezone.now(),
+        interval=timedelta(seconds=challenge.release_interval_seconds),
+        cumulative=challenge.release_cumulative,
+        destination_ids=destination_ids,
+        destinations_per_release=challenge.destinations_per_release,
+        seed=challenge.split_seed,
+    )
+
+
+def _create_release(challenge: Challenge, planned: Any) -> Release:
+    release = Release.objects.create(
+        challenge=challenge,
+        sequence=planned.sequence,
+        due_at=planned.due_at,
+        row_start=planned.row_start,
+        row_stop=planned.row_stop,
+    )
+    for destination in Destination.objects.filter(id__in=planned.destination_ids):
+        created = Transaction.objects.create(
+            release=release,
+            destination=destination,
+            next_attempt_at=planned.due_at,
+            max_attempts=settings.PPIPE_DISPATCH_MAX_ATTEMPTS,
+            job={},
+            remote_path="",
+        )
+        job = release_job(
+            transaction_id=created.id, release=release, destination=destination, reveal_secrets=False
+        )
+        Transaction.objects.filter(id=created.id).update(job=job, remote_path=job["destination"]["path"])
+        _event(created.id, State.PLANNED, 0, f"due {planned.due_at:%Y-%m-%d %H:%M:%S %Z}")
+    return release
+
+
+@db_transaction.atomic
+def releases_plan(*, challenge: Challenge) -> list[Release]:
+    """Create the releases and their transactions of a just-published challenge."""
+    return [_create_release(challenge, planned) for planned in _plan(challenge)]
+
+
+@db_transaction.atomic
+def releases_replan(*, challenge: Challenge) -> tuple[int, int]:
+    """Rebuild the releases nothing has been sent for; keep the others as they are.
+
+    Returns (releases rebuilt, releases kept).
+    """
+    started = Release.objects.filter(challenge=challenge).filter(
+        Q(transactions__attempts__gt=0) | ~Q(transactions__state=State.PLANNED)
+    )
+    kept = set(started.values_list("sequence", flat=True))
+    Release.objects.filter(challenge=challenge).exclude(sequence__in=kept).delete()
+    rebuilt = [_create_release(challenge, p) for p in _plan(challenge) if p.sequence not in kept]
+    return len(rebuilt), len(kept)
+
+
+# --- sending ----------------------------------------------------------------
+def transactions_send_due(*, send: JobSender, now: datetime | None = None) -> int:
+    """Claim due planned transactions and send each to the dispatch queue.
+
+    A claim is a conditional update from `planned` with the attempt number read:
+    a second beat (or a second tick) finds nothing left to claim. The message is
+    sent after the claim commits, so a worker never sees a job the database
+    does not know as queued.
+    """
+    now = now or timezone.now()
+    due = list(
+        Transaction.objects.filter(state=State.PLANNED, next_attempt_at__lte=now)
+        .select_related("destination")
+        .order_by("next_attempt_at", "id")[: settings.PPIPE_DISPATCH_BATCH]
+    )
+    lease = now + timedelta(seconds=settings.PPIPE_DISPATCH_QUEUE_SECONDS)
+    sent = 0
+    for row in due:
+        attempt = row.attempts + 1
+        with db_transaction.atomic():
+            claimed = Transaction.objects.filter(id=row.id, state=State.PLANNED, attempts=row.attempts).update(
+                state=State.QUEUED, attempts=attempt, queued_at=now, lease_expires_at=lease
+            )
+            if not claimed:
+                continue
+            _event(row.id, State.QUEUED, attempt, f"attempt {attempt} of {row.max_attempts}")
+            job = with_secrets(row.job, row.destination, attempt=attempt)
+            db_transaction.on_commit(lambda r=row, j=job: _record_task_id(r.id, send(r.id, j, lease)))
+        sent += 1
+    return sent
+
+
+def _record_task_id(transaction_id: int, task_id: str) -> None:
+    Transaction.objects.filter(id=transaction_id).update(task_id=task_id)
+
+
+# --- recording --------------------------------------------------------------
+def transaction_mark_started(*, transaction_id: int, attempt: int, worker: str) -> bool:
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.PPIPE_DISPATCH_TIME_LIMIT + 30)
+    with db_transaction.atomic():
+        started = Transaction.objects.filter(id=transaction_id, state=State.QUEUED, attempts=attempt).update(
+            state=State.RUNNING, started_at=now, lease_expires_at=lease, worker=worker[:200]
+        )
+        if started:
+            _event(transaction_id, State.RUNNING, attempt, f"on {worker}")
+    return bool(started)
+
+
+def backoff_seconds(attempt: int) -> float:
+    base = settings.PPIPE_DISPATCH_BACKOFF_SECONDS * 2 ** max(0, attempt - 1)
+    capped = min(base, settings.PPIPE_DISPATCH_BACKOFF_MAX_SECONDS)
+    return capped * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not a secret
+
+
+def _retry_or_fail(row: Transaction, *, reason: str, transient: bool, now: datetime) -> str:
+    """Send an attempt that did not succeed back to `planned` for a later retry, or end it."""
+    if transient and row.attempts < row.max_attempts:
+        retry_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+        changed = Transaction.objects.filter(id=row.id, state__in=ACTIVE_STATES, attempts=row.attempts).update(
+            state=State.PLANNED, next_attempt_at=retry_at, lease_expires_at=None, error=reason[:4000]
+        )
+        if changed:
+            _event(row.id, State.PLANNED, row.attempts, f"retry at {retry_at:%H:%M:%S}: {reason}")
+        return State.PLANNED
+    final = reason if not transient else f"{reason} (gave up after {row.attempts} attempts)"
+    changed = Transaction.objects.filter(id=row.id, state__in=ACTIVE_STATES, attempts=row.attempts).update(
+        state=State.FAILED, finished_at=now, lease_expires_at=None, error=final[:4000]
+    )
+    if changed:
+        _event(row.id, State.FAILED, row.attempts, final)
+    return State.FAILED
+
+
+@db_transaction.atomic
+def transaction_record_result(*, result: dict[str, Any]) -> str:
+    """Record what a worker reported, once: idempotent by transaction id.
+
+    A success is kept from any attempt unless the transaction already ended (the
+    file is at the destination, verified). A failure counts only for the attempt
+    now in flight: a late report of an attempt the reaper already replaced is noted
+    in the timeline and changes nothing.
+    """
+    transaction_id, attempt = int(result["transaction_id"]), int(result.get("attempt") or 0)
+    now = timezone.now()
+    row = Transaction.objects.select_for_update().filter(id=transaction_id).first()
+    if row is None:
+        return "unknown"
+    if result.get("ok"):
+        if row.state in (State.DONE, State.FAILED, State.CANCELLED):
+            _event(row.id, row.state, attempt, f"a duplicate success of attempt {attempt} was ignored")
+            return "duplicate"
+        Transaction.objects.filter(id=row.id).update(
+            state=State.DONE,
+            finished_at=now,
+            lease_expires_at=None,
+            bytes=result["bytes"],
+            md5=result["md5"],
+            sha256=result["sha256"],
+            verified=result["verified"],
+            duration_seconds=result["duration_seconds"],
+            worker=str(result.get("worker", ""))[:200],
+            error="",
+        )
+        _event(row.id, State.DONE, attempt, f"{result['bytes']} bytes, verified {result['verified']}")
+        return State.DONE
+    if attempt != row.attempts or row.state not in ACTIVE_STATES:
+        _event(row.id, row.state, attempt, f"late failure of attempt {attempt} ignored: {result.get('error')}")
+        return "stale"
+    Transaction.objects.filter(id=row.id).update(
+        duration_seconds=result.get("duration_seconds"), worker=str(result.get("worker", ""))[:200]
+    )
+    return _retry_or_fail(row, reason=str(result.get("error")), transient=bool(result.get("transient")), now=now)
+
+
+def transactions_reap(*, now: datetime | None = None) -> int:
+    """Take back queued or running attempts whose lease ran out (a lost message,
+    a worker that died): retry them, or end them when attempts run out."""
+    now = now or timezone.now()
+    reaped = 0
+    for row in Transaction.objects.filter(state__in=ACTIVE_STATES, lease_expires_at__lt=now):
+        where = "waited in the queue" if row.state == State.QUEUED else f"ran on {row.worker or 'a worker'}"
+        with db_transaction.atomic():
+            _retry_or_fail(row, reason=f"no answer: attempt {row.attempts} {where} past its lease", transient=True, now=now)
+        reaped += 1
+    return reaped
+
+
+# --- operator actions -------------------------------------------------------
+def transaction_retry(*, transaction: Transaction) -> bool:
+    """Send a failed or cancelled transaction again now, with a fresh set of attempts."""
+    now = timezone.now()
+    with db_transaction.atomic():
+        changed = Transaction.objects.filter(
+            id=transaction.id, state__in=[State.FAILED, State.CANCELLED]
+        ).update(
+            state=State.PLANNED,
+            next_attempt_at=now,
+            max_attempts=transaction.attempts + settings.PPIPE_DISPATCH_MAX_ATTEMPTS,
+            finished_at=None,
+        )
+        if changed:
+            _event(transaction.id, State.PLANNED, transaction.attempts, "retry requested")
+    return bool(changed)
+
+
+def transaction_cancel(*, transaction: Transaction, revoke: Callable[[str], None]) -> bool:
+    """Cancel a transaction that has not ended; a running upload is stopped."""
+    with db_transaction.atomic():
+        current = Transaction.objects.select_for_update().get(id=transaction.id)
+        if current.state in (State.DONE, State.FAILED, State.CANCELLED):
+            return False
+        Transaction.objects.filter(id=current.id).update(
+            state=State.CANCELLED, finished_at=timezone.now(), lease_expires_at=None
+        )
+        _event(current.id, State.CANCELLED, current.attempts, "cancelled")
+        if current.task_id and current.state in ACTIVE_STATES:
+            db_transaction.on_commit(lambda: revoke(current.task_id))
+    return True

@@ -1,0 +1,73 @@
+"""Thin tasks: beat ticks and result recording on `control`, execution on `dispatch`."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+
+from ppipe_site.celery import app
+
+
+def _send(transaction_id: int, job: dict[str, Any], expires: datetime) -> str:
+    # The message expires with the attempt's lease: a copy that surfaces after the
+    # reaper took the attempt back is dropped by the worker instead of run.
+    result = execute_transaction.apply_async(args=[job], expires=expires)
+    return str(result.id)
+
+
+def _revoke(task_id: str) -> None:
+    app.control.revoke(task_id, terminate=True, signal="SIGTERM")
+
+
+@shared_task(name="dispatch.tasks.release_due_transactions")
+def release_due_transactions() -> int:
+    from dispatch.services import transactions_send_due
+
+    return transactions_send_due(send=_send)
+
+
+@shared_task(name="dispatch.tasks.reap_stuck_transactions")
+def reap_stuck_transactions() -> int:
+    from dispatch.services import transactions_reap
+
+    return transactions_reap()
+
+
+@shared_task(
+    name="dispatch.tasks.execute_transaction",
+    # Re-running a release is harmless (same bytes to the same path, recorded once),
+    # so a job whose worker died is handed out again rather than lost.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT,
+    time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT + 30,
+)
+def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
+    from dispatch.executor import execute_release_job
+    from dispatch.rclone import Rclone
+    from ppipe_site.content_store import artifact_store
+
+    worker = f"{socket.gethostname()} pid {os.getpid()}"
+    record_transaction_started.delay(job.get("transaction_id"), job.get("attempt"), worker)
+    result = execute_release_job(job, artifacts=artifact_store(), rclone=Rclone())
+    record_transaction_result.delay(result)
+    return {key: result.get(key) for key in ("transaction_id", "attempt", "ok", "error")}
+
+
+@shared_task(name="dispatch.tasks.record_transaction_started")
+def record_transaction_started(transaction_id: int, attempt: int, worker: str) -> bool:
+    from dispatch.services import transaction_mark_started
+
+    return transaction_mark_started(transaction_id=transaction_id, attempt=attempt, worker=worker)
+
+
+@shared_task(name="dispatch.tasks.record_transaction_result", acks_late=True, reject_on_worker_lost=True)
+def record_transaction_result(result: dict[str, Any]) -> str:
+    from dispatch.services import transaction_record_result
+
+    return transaction_record_result(result=result)
