@@ -6,15 +6,21 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
 from challenges.models import Challenge
+from challenges.release_chart import timeline_chart
 from challenges.selectors import challenges_owned_by
 from challenges.services import PublishError, challenge_publish
 from challenges.splitting import SplitError
+from dispatch.models import TransactionState
+from dispatch.planning import PlanError
+from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
+from dispatch.services import releases_replan
 
 
 @admin.register(Challenge)
@@ -31,11 +37,13 @@ class ChallengeAdmin(admin.ModelAdmin):
         "dataset_rows",
         "opens_at",
         "closes_at",
+        "release_counts",
     )
     list_filter = ("task_type", "published_at")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
-    actions = ["publish_selected"]
+    actions = ["publish_selected", "replan_selected"]
+    filter_horizontal = ("destinations",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "description", "opens_at", "closes_at")}),
         (
@@ -66,10 +74,41 @@ class ChallengeAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            "Releases",
+            {
+                "description": "How the training rows reach students over time. Can change after "
+                "publishing: then use the action “Re-plan releases”.",
+                "fields": (
+                    "first_release_at",
+                    "release_proportions",
+                    "release_rows",
+                    "release_interval_seconds",
+                    "release_cumulative",
+                    "release_format",
+                    "destinations",
+                    "destinations_per_release",
+                ),
+            },
+        ),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Challenge]:
-        return challenges_owned_by(request.user)
+        return transaction_counts(challenges_owned_by(request.user))
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "destinations":
+            kwargs["queryset"] = destinations_owned_by(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="releases")
+    def release_counts(self, obj: Challenge) -> str:
+        parts = [
+            f"{getattr(obj, f'tx_{state}', 0)} {state}"
+            for state in TransactionState.values
+            if getattr(obj, f"tx_{state}", 0)
+        ]
+        return " · ".join(parts) or "-"
 
     def get_fieldsets(self, request: HttpRequest, obj: Challenge | None = None) -> Any:
         if obj is None or not obj.is_published:
@@ -142,13 +181,55 @@ class ChallengeAdmin(admin.ModelAdmin):
         for challenge in queryset:
             self._publish(request, challenge)
 
+    @admin.action(description="Re-plan releases (rebuild those not yet sent)")
+    def replan_selected(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
+        for challenge in queryset:
+            if not challenge.is_published:
+                self.message_user(
+                    request, f"Challenge '{challenge.slug}' is not published yet.", messages.WARNING
+                )
+                continue
+            try:
+                rebuilt, kept = releases_replan(challenge=challenge)
+            except PlanError as error:
+                self.message_user(
+                    request, f"Challenge '{challenge.slug}' not re-planned: {error}", messages.ERROR
+                )
+                continue
+            self.message_user(
+                request,
+                f"Challenge '{challenge.slug}': {rebuilt} release(s) planned again, "
+                f"{kept} already under way kept.",
+                messages.SUCCESS,
+            )
+
     def get_urls(self) -> list[URLPattern]:
-        publish = path(
-            "<int:object_id>/publish/",
-            self.admin_site.admin_view(self.publish_view),
-            name="challenges_challenge_publish",
-        )
-        return [publish, *super().get_urls()]
+        own = [
+            path(
+                "<int:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="challenges_challenge_publish",
+            ),
+            path(
+                "<int:object_id>/releases/",
+                self.admin_site.admin_view(self.releases_view),
+                name="challenges_challenge_releases",
+            ),
+        ]
+        return [*own, *super().get_urls()]
+
+    def releases_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
+        releases = release_timeline(challenge)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": challenge,
+            "title": f"Releases of {challenge.name}",
+            "releases": releases,
+            "chart": timeline_chart(releases),
+        }
+        return TemplateResponse(request, "admin/challenges/challenge/releases.html", context)
 
     def publish_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
@@ -168,4 +249,9 @@ class ChallengeAdmin(admin.ModelAdmin):
             else None
         )
         context["status_html"] = format_html("<strong>{}</strong>", obj.status) if obj else ""
+        context["releases_url"] = (
+            reverse("admin:challenges_challenge_releases", args=[obj.pk])
+            if obj is not None
+            else None
+        )
         return super().render_change_form(request, context, *args, **kwargs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -14,6 +15,7 @@ from sklearn.datasets import load_breast_cancer
 from challenges.forms import ChallengeForm
 from challenges.models import Challenge
 from challenges.services import challenge_publish
+from dispatch.models import Destination
 
 DEMO_SLUG = "breast-cancer-demo"
 
@@ -26,6 +28,16 @@ def demo_dataset_csv() -> bytes:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue().encode()
+
+
+def demo_destination_ensure(*, owner: AbstractBaseUser) -> Destination:
+    """A local folder in var/, so the demo's releases are visible on disk."""
+    destination, _ = Destination.objects.get_or_create(
+        owner=owner,
+        name="demo-folder",
+        defaults={"type": "local", "path": str(settings.VAR_DIR / "releases")},
+    )
+    return destination
 
 
 def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
@@ -55,6 +67,13 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
             "memory_mb_limit": 1024,
             "wall_seconds_limit": 300,
             "submissions_per_day": 10,
+            # Ten releases, a minute apart, starting half a minute after set-up.
+            "first_release_at": now + timedelta(seconds=30),
+            "release_proportions": "10",
+            "release_interval_seconds": 60,
+            "release_cumulative": False,
+            "release_format": "csv",
+            "destinations": [demo_destination_ensure(owner=owner).pk],
         },
         files={"dataset": SimpleUploadedFile("breast_cancer.csv", demo_dataset_csv(), "text/csv")},
     )
@@ -63,5 +82,6 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
     challenge = form.save(commit=False)
     challenge.owner = owner  # type: ignore[assignment]
     challenge.save()
+    form.save_m2m()
     challenge_publish(challenge=challenge)
     return challenge, True

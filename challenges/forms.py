@@ -129,7 +129,9 @@ class ChallengeForm(forms.ModelForm):
     def _check_release_plan(self) -> None:
         proportions, rows = self._value("release_proportions"), self._value("release_rows")
         if rows and proportions and proportions.strip() not in ("", "1"):
-            self.add_error("release_rows", "Give either release proportions or rows per release, not both.")
+            self.add_error(
+                "release_rows", "Give either release proportions or rows per release, not both."
+            )
             return
         if not rows:
             try:
@@ -137,13 +139,20 @@ class ChallengeForm(forms.ModelForm):
             except PlanError as error:
                 self.add_error("release_proportions", str(error))
         destinations = self._value("destinations")
-        count = len(destinations) if destinations is not None and "destinations" in self.fields else None
+        count = (
+            len(destinations)
+            if destinations is not None and "destinations" in self.fields
+            else None
+        )
         if count and not self._value("first_release_at"):
-            self.add_error("first_release_at", "Give the time of the first release, or choose no destination.")
+            self.add_error(
+                "first_release_at", "Give the time of the first release, or choose no destination."
+            )
         subset = self._value("destinations_per_release")
         if subset and count is not None and subset > count:
             self.add_error(
-                "destinations_per_release", f"Only {count} destination(s) are chosen; pick at most that many."
+                "destinations_per_release",
+                f"Only {count} destination(s) are chosen; pick at most that many.",
             )
 
     def _check_dataset(self, task_type: str | None) -> None:

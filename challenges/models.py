@@ -106,7 +106,8 @@ class Challenge(models.Model):
         max_length=500,
         blank=True,
         default="1",
-        help_text="Shares of the training rows per release, e.g. 40,20,20,20; or a number of equal parts, e.g. 4.",
+        help_text="Shares of the training rows per release, e.g. 40,20,20,20; "
+        "or a number of equal parts, e.g. 4.",
     )
     release_rows = models.PositiveIntegerField(
         "rows per release",
@@ -118,10 +119,15 @@ class Challenge(models.Model):
         default=86400, validators=[MinValueValidator(1)], help_text="Time between two releases."
     )
     release_cumulative = models.BooleanField(
-        default=False, help_text="Each file holds every row released so far (else only the new rows)."
+        default=False,
+        help_text="Each file holds every row released so far (else only the new rows).",
     )
-    release_format = models.CharField(max_length=10, choices=ReleaseFormat.choices, default=ReleaseFormat.CSV)
-    destinations = models.ManyToManyField("dispatch.Destination", blank=True, related_name="challenges")
+    release_format = models.CharField(
+        max_length=10, choices=ReleaseFormat.choices, default=ReleaseFormat.CSV
+    )
+    destinations = models.ManyToManyField(
+        "dispatch.Destination", blank=True, related_name="challenges"
+    )
     destinations_per_release = models.PositiveIntegerField(
         null=True,
         blank=True,

@@ -101,7 +101,9 @@ def _failure(job: dict[str, Any], error: str, *, transient: bool, started: float
     }
 
 
-def execute_release_job(job: dict[str, Any], *, artifacts: ContentStore, rclone: Rclone) -> dict[str, Any]:
+def execute_release_job(
+    job: dict[str, Any], *, artifacts: ContentStore, rclone: Rclone
+) -> dict[str, Any]:
     """Run one release job and return its result; never raises for a failed upload."""
     started = time.monotonic()
     try:
@@ -112,7 +114,8 @@ def execute_release_job(job: dict[str, Any], *, artifacts: ContentStore, rclone:
     except FileNotFoundError:
         return _failure(
             job,
-            f"the training data {job['source']['sha256'][:12]}… is not in this worker's artifact store",
+            f"the training data {job['source']['sha256'][:12]}… is not in this worker's "
+            "artifact store",
             transient=True,
             started=started,
         )
@@ -120,7 +123,9 @@ def execute_release_job(job: dict[str, Any], *, artifacts: ContentStore, rclone:
         return _failure(job, str(error), transient=False, started=started)
     if spec.stop > len(source):
         return _failure(
-            job, f"rows {spec.start}..{spec.stop} exceed the {len(source)} training rows", transient=False,
+            job,
+            f"rows {spec.start}..{spec.stop} exceed the {len(source)} training rows",
+            transient=False,
             started=started,
         )
     payload = serialise(source.iloc[spec.start : spec.stop], spec.format)

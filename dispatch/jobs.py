@@ -20,11 +20,20 @@ def remote_for(destination: Destination, *, reveal_secrets: bool) -> Remote:
 
 def release_path(destination: Destination, release: Release) -> str:
     challenge = release.challenge
-    return join_path(destination.path, challenge.slug, f"release-{release.sequence:03d}.{challenge.release_format}")
+    return join_path(
+        destination.path,
+        challenge.slug,
+        f"release-{release.sequence:03d}.{challenge.release_format}",
+    )
 
 
 def release_job(
-    *, transaction_id: int, release: Release, destination: Destination, reveal_secrets: bool, attempt: int = 0
+    *,
+    transaction_id: int,
+    release: Release,
+    destination: Destination,
+    reveal_secrets: bool,
+    attempt: int = 0,
 ) -> dict[str, Any]:
     challenge = release.challenge
     return {
@@ -40,7 +49,9 @@ def release_job(
         "format": challenge.release_format,
         "destination": {
             "name": destination.name,
-            "remote": remote_for(destination, reveal_secrets=reveal_secrets).as_job(reveal_secrets=True),
+            "remote": remote_for(destination, reveal_secrets=reveal_secrets).as_job(
+                reveal_secrets=True
+            ),
             "path": release_path(destination, release),
         },
     }

@@ -23,16 +23,21 @@ class Destination(models.Model):
     path = models.CharField(
         max_length=500,
         blank=True,
-        help_text="Base path on the remote: a folder, or bucket/prefix for S3. Releases land below it.",
+        help_text="Base path on the remote: a folder, or bucket/prefix for S3. "
+        "Releases land below it.",
     )
-    options = models.JSONField(default=dict, blank=True, help_text="rclone options that are not secret.")
+    options = models.JSONField(
+        default=dict, blank=True, help_text="rclone options that are not secret."
+    )
     # Never rendered: the admin and the API only say which secret options are set.
     secret_options = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="destination_name_unique_per_owner")
+            models.UniqueConstraint(
+                fields=["owner", "name"], name="destination_name_unique_per_owner"
+            )
         ]
 
     def __str__(self) -> str:
@@ -42,7 +47,9 @@ class Destination(models.Model):
 class Release(models.Model):
     """One step of a challenge's release schedule: which training rows, when."""
 
-    challenge = models.ForeignKey("challenges.Challenge", on_delete=models.CASCADE, related_name="releases")
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.CASCADE, related_name="releases"
+    )
     sequence = models.PositiveIntegerField()
     due_at = models.DateTimeField()
     row_start = models.PositiveIntegerField()
@@ -51,7 +58,9 @@ class Release(models.Model):
     class Meta:
         ordering = ["challenge", "sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["challenge", "sequence"], name="release_sequence_unique")
+            models.UniqueConstraint(
+                fields=["challenge", "sequence"], name="release_sequence_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -79,8 +88,12 @@ class Transaction(models.Model):
     """Delivering one release to one destination: an atomic, re-runnable job."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="transactions")
-    destination = models.ForeignKey(Destination, on_delete=models.PROTECT, related_name="transactions")
-    state = models.CharField(max_length=12, choices=TransactionState.choices, default=TransactionState.PLANNED)
+    destination = models.ForeignKey(
+        Destination, on_delete=models.PROTECT, related_name="transactions"
+    )
+    state = models.CharField(
+        max_length=12, choices=TransactionState.choices, default=TransactionState.PLANNED
+    )
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=5)
     # When a planned transaction is next due: the release time, or a retry's time.
@@ -107,9 +120,14 @@ class Transaction(models.Model):
 
     class Meta:
         ordering = ["release__due_at", "id"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"]), models.Index(fields=["state", "lease_expires_at"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["state", "lease_expires_at"]),
+        ]
         constraints = [
-            models.UniqueConstraint(fields=["release", "destination"], name="transaction_unique_per_destination")
+            models.UniqueConstraint(
+                fields=["release", "destination"], name="transaction_unique_per_destination"
+            )
         ]
 
     def __str__(self) -> str:

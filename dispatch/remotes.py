@@ -49,7 +49,9 @@ class RemoteError(ValueError):
 
 def check_backend_type(value: str) -> str:
     if value not in BACKEND_TYPES:
-        raise RemoteError(f"unknown destination type {value!r}; use one of: {', '.join(BACKEND_TYPES)}")
+        raise RemoteError(
+            f"unknown destination type {value!r}; use one of: {', '.join(BACKEND_TYPES)}"
+        )
     return value
 
 

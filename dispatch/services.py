@@ -39,7 +39,9 @@ JobSender = Callable[[int, dict[str, Any], datetime], str]
 
 
 def _event(transaction_id: int, state: str, attempt: int, message: str = "") -> None:
-    TransactionEvent.objects.create(transaction_id=transaction_id, state=state, attempt=attempt, message=message)
+    TransactionEvent.objects.create(
+        transaction_id=transaction_id, state=state, attempt=attempt, message=message
+    )
 
 
 # --- planning ---------------------------------------------------------------
@@ -47,7 +49,9 @@ def _plan(challenge: Challenge) -> list[Any]:
     destination_ids = list(challenge.destinations.values_list("id", flat=True))
     return plan_releases(
         total_rows=challenge.split.train_rows,
-        proportions=None if challenge.release_rows else parse_proportions(challenge.release_proportions or "1"),
+        proportions=None
+        if challenge.release_rows
+        else parse_proportions(challenge.release_proportions or "1"),
         rows_per_release=challenge.release_rows,
         first_release_at=challenge.first_release_at or timezone.now(),
         interval=timedelta(seconds=challenge.release_interval_seconds),
@@ -76,9 +80,14 @@ def _create_release(challenge: Challenge, planned: Any) -> Release:
             remote_path="",
         )
         job = release_job(
-            transaction_id=created.id, release=release, destination=destination, reveal_secrets=False
+            transaction_id=created.id,
+            release=release,
+            destination=destination,
+            reveal_secrets=False,
         )
-        Transaction.objects.filter(id=created.id).update(job=job, remote_path=job["destination"]["path"])
+        Transaction.objects.filter(id=created.id).update(
+            job=job, remote_path=job["destination"]["path"]
+        )
         _event(created.id, State.PLANNED, 0, f"due {planned.due_at:%Y-%m-%d %H:%M:%S %Z}")
     return release
 
@@ -124,16 +133,25 @@ def transactions_send_due(*, send: JobSender, now: datetime | None = None) -> in
     for row in due:
         attempt = row.attempts + 1
         with db_transaction.atomic():
-            claimed = Transaction.objects.filter(id=row.id, state=State.PLANNED, attempts=row.attempts).update(
-                state=State.QUEUED, attempts=attempt, queued_at=now, lease_expires_at=lease
-            )
+            claimed = Transaction.objects.filter(
+                id=row.id, state=State.PLANNED, attempts=row.attempts
+            ).update(state=State.QUEUED, attempts=attempt, queued_at=now, lease_expires_at=lease)
             if not claimed:
                 continue
             _event(row.id, State.QUEUED, attempt, f"attempt {attempt} of {row.max_attempts}")
             job = with_secrets(row.job, row.destination, attempt=attempt)
-            db_transaction.on_commit(lambda r=row, j=job: _record_task_id(r.id, send(r.id, j, lease)))
+            db_transaction.on_commit(_sender(send, row.id, job, lease))
         sent += 1
     return sent
+
+
+def _sender(
+    send: JobSender, transaction_id: int, job: dict[str, Any], lease: datetime
+) -> Callable[[], None]:
+    def send_and_remember() -> None:
+        _record_task_id(transaction_id, send(transaction_id, job, lease))
+
+    return send_and_remember
 
 
 def _record_task_id(transaction_id: int, task_id: str) -> None:
@@ -145,9 +163,9 @@ def transaction_mark_started(*, transaction_id: int, attempt: int, worker: str) 
     now = timezone.now()
     lease = now + timedelta(seconds=settings.PPIPE_DISPATCH_TIME_LIMIT + 30)
     with db_transaction.atomic():
-        started = Transaction.objects.filter(id=transaction_id, state=State.QUEUED, attempts=attempt).update(
-            state=State.RUNNING, started_at=now, lease_expires_at=lease, worker=worker[:200]
-        )
+        started = Transaction.objects.filter(
+            id=transaction_id, state=State.QUEUED, attempts=attempt
+        ).update(state=State.RUNNING, started_at=now, lease_expires_at=lease, worker=worker[:200])
         if started:
             _event(transaction_id, State.RUNNING, attempt, f"on {worker}")
     return bool(started)
@@ -163,16 +181,21 @@ def _retry_or_fail(row: Transaction, *, reason: str, transient: bool, now: datet
     """Send an attempt that did not succeed back to `planned` for a later retry, or end it."""
     if transient and row.attempts < row.max_attempts:
         retry_at = now + timedelta(seconds=backoff_seconds(row.attempts))
-        changed = Transaction.objects.filter(id=row.id, state__in=ACTIVE_STATES, attempts=row.attempts).update(
-            state=State.PLANNED, next_attempt_at=retry_at, lease_expires_at=None, error=reason[:4000]
+        changed = Transaction.objects.filter(
+            id=row.id, state__in=ACTIVE_STATES, attempts=row.attempts
+        ).update(
+            state=State.PLANNED,
+            next_attempt_at=retry_at,
+            lease_expires_at=None,
+            error=reason[:4000],
         )
         if changed:
             _event(row.id, State.PLANNED, row.attempts, f"retry at {retry_at:%H:%M:%S}: {reason}")
         return State.PLANNED
     final = reason if not transient else f"{reason} (gave up after {row.attempts} attempts)"
-    changed = Transaction.objects.filter(id=row.id, state__in=ACTIVE_STATES, attempts=row.attempts).update(
-        state=State.FAILED, finished_at=now, lease_expires_at=None, error=final[:4000]
-    )
+    changed = Transaction.objects.filter(
+        id=row.id, state__in=ACTIVE_STATES, attempts=row.attempts
+    ).update(state=State.FAILED, finished_at=now, lease_expires_at=None, error=final[:4000])
     if changed:
         _event(row.id, State.FAILED, row.attempts, final)
     return State.FAILED
@@ -194,7 +217,9 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
         return "unknown"
     if result.get("ok"):
         if row.state in (State.DONE, State.FAILED, State.CANCELLED):
-            _event(row.id, row.state, attempt, f"a duplicate success of attempt {attempt} was ignored")
+            _event(
+                row.id, row.state, attempt, f"a duplicate success of attempt {attempt} was ignored"
+            )
             return "duplicate"
         Transaction.objects.filter(id=row.id).update(
             state=State.DONE,
@@ -208,15 +233,24 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
             worker=str(result.get("worker", ""))[:200],
             error="",
         )
-        _event(row.id, State.DONE, attempt, f"{result['bytes']} bytes, verified {result['verified']}")
+        _event(
+            row.id, State.DONE, attempt, f"{result['bytes']} bytes, verified {result['verified']}"
+        )
         return State.DONE
     if attempt != row.attempts or row.state not in ACTIVE_STATES:
-        _event(row.id, row.state, attempt, f"late failure of attempt {attempt} ignored: {result.get('error')}")
+        _event(
+            row.id,
+            row.state,
+            attempt,
+            f"late failure of attempt {attempt} ignored: {result.get('error')}",
+        )
         return "stale"
     Transaction.objects.filter(id=row.id).update(
         duration_seconds=result.get("duration_seconds"), worker=str(result.get("worker", ""))[:200]
     )
-    return _retry_or_fail(row, reason=str(result.get("error")), transient=bool(result.get("transient")), now=now)
+    return _retry_or_fail(
+        row, reason=str(result.get("error")), transient=bool(result.get("transient")), now=now
+    )
 
 
 def transactions_reap(*, now: datetime | None = None) -> int:
@@ -225,9 +259,18 @@ def transactions_reap(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     reaped = 0
     for row in Transaction.objects.filter(state__in=ACTIVE_STATES, lease_expires_at__lt=now):
-        where = "waited in the queue" if row.state == State.QUEUED else f"ran on {row.worker or 'a worker'}"
+        where = (
+            "waited in the queue"
+            if row.state == State.QUEUED
+            else f"ran on {row.worker or 'a worker'}"
+        )
         with db_transaction.atomic():
-            _retry_or_fail(row, reason=f"no answer: attempt {row.attempts} {where} past its lease", transient=True, now=now)
+            _retry_or_fail(
+                row,
+                reason=f"no answer: attempt {row.attempts} {where} past its lease",
+                transient=True,
+                now=now,
+            )
         reaped += 1
     return reaped
 

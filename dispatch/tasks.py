@@ -16,11 +16,11 @@ from ppipe_site.celery import app
 def _send(transaction_id: int, job: dict[str, Any], expires: datetime) -> str:
     # The message expires with the attempt's lease: a copy that surfaces after the
     # reaper took the attempt back is dropped by the worker instead of run.
-    result = execute_transaction.apply_async(args=[job], expires=expires)
+    result = execute_transaction.apply_async(args=(job,), expires=expires)
     return str(result.id)
 
 
-def _revoke(task_id: str) -> None:
+def revoke_task(task_id: str) -> None:
     app.control.revoke(task_id, terminate=True, signal="SIGTERM")
 
 
@@ -53,7 +53,9 @@ def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
     from ppipe_site.content_store import artifact_store
 
     worker = f"{socket.gethostname()} pid {os.getpid()}"
-    record_transaction_started.delay(job.get("transaction_id"), job.get("attempt"), worker)
+    record_transaction_started.delay(
+        int(job.get("transaction_id") or 0), int(job.get("attempt") or 0), worker
+    )
     result = execute_release_job(job, artifacts=artifact_store(), rclone=Rclone())
     record_transaction_result.delay(result)
     return {key: result.get(key) for key in ("transaction_id", "attempt", "ok", "error")}
@@ -66,7 +68,9 @@ def record_transaction_started(transaction_id: int, attempt: int, worker: str) -
     return transaction_mark_started(transaction_id=transaction_id, attempt=attempt, worker=worker)
 
 
-@shared_task(name="dispatch.tasks.record_transaction_result", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="dispatch.tasks.record_transaction_result", acks_late=True, reject_on_worker_lost=True
+)
 def record_transaction_result(result: dict[str, Any]) -> str:
     from dispatch.services import transaction_record_result
 

@@ -38,6 +38,9 @@ def challenge_form_data(**overrides: Any) -> dict[str, Any]:
         "memory_mb_limit": "512",
         "wall_seconds_limit": "120",
         "submissions_per_day": "5",
+        "release_proportions": "1",
+        "release_interval_seconds": "86400",
+        "release_format": "csv",
         "dataset": SimpleUploadedFile("iris.csv", iris_csv(), "text/csv"),
     }
     data["opens_at_0"], data["opens_at_1"] = _split_datetime(overrides.pop("opens_at", opens))

@@ -93,3 +93,89 @@ class RedisServer:
         if self.process is not None:
             stop_process(self.process, grace=5)
             self.process = None
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class RcloneServer:
+    """`rclone serve s3|sftp` on a loopback port of its own, serving a folder."""
+
+    def __init__(self, protocol: str, root: Path, *, user: str, secret: str) -> None:
+        self.protocol, self.root, self.user, self.secret = protocol, root, user, secret
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RcloneServer:
+        rclone = str(VENV_BIN / "rclone")
+        auth = (
+            ["--auth-key", f"{self.user},{self.secret}"]
+            if self.protocol == "s3"
+            else ["--user", self.user, "--pass", self.secret, "--authorized-keys", "/dev/null"]
+        )
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                rclone,
+                "serve",
+                self.protocol,
+                "--addr",
+                f"127.0.0.1:{self.port}",
+                *auth,
+                "--dir-cache-time",
+                "1s",
+                "--config",
+                "/dev/null",
+                str(self.root),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: _port_open(self.port), timeout=20, what=f"rclone serve {self.protocol}")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, grace=5)
+            self.process = None
+
+    def remote(self, *, secret: str | None = None) -> dict[str, object]:
+        """The client-side remote for a release job (options as a teacher enters them)."""
+        given = self.secret if secret is None else secret
+        if self.protocol == "s3":
+            return {
+                "type": "s3",
+                "options": {
+                    "provider": "Other",
+                    "endpoint": f"http://127.0.0.1:{self.port}",
+                    "access_key_id": self.user,
+                    "secret_access_key": given,
+                    "force_path_style": "true",
+                },
+            }
+        return {
+            "type": "sftp",
+            "options": {
+                "host": "127.0.0.1",
+                "port": str(self.port),
+                "user": self.user,
+                "pass": obscure(given),
+                "shell_type": "unix",
+                "md5sum_command": "md5sum",
+                "sha1sum_command": "sha1sum",
+            },
+        }
+
+
+def obscure(secret: str) -> str:
+    result = subprocess.run(
+        [str(VENV_BIN / "rclone"), "obscure", "-"],
+        input=secret,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()

@@ -1,0 +1,72 @@
+"""An SVG timeline of a challenge's releases: one mark per transaction, placed at
+its due time and coloured by state, so a teacher sees at a glance what went out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from dispatch.models import Release
+
+COLOURS = {
+    "planned": "#9aa5b1",
+    "queued": "#f0b429",
+    "running": "#2186eb",
+    "done": "#3ebd93",
+    "failed": "#e12d39",
+    "cancelled": "#52606d",
+}
+WIDTH, ROW, LEFT, RIGHT = 760, 22, 140, 20
+
+
+def timeline_chart(releases: Sequence[Release]) -> SafeString:
+    transactions = [tx for release in releases for tx in release.transactions.all()]
+    if not transactions:
+        return format_html("<p>{}</p>", "No releases planned: choose destinations and publish.")
+    destinations = sorted({tx.destination.name for tx in transactions})
+    start = min(release.due_at for release in releases).timestamp()
+    span = max(max(release.due_at for release in releases).timestamp() - start, 1.0)
+    height = ROW * len(destinations) + 30
+
+    def x(release: Release) -> float:
+        return LEFT + (WIDTH - LEFT - RIGHT) * (release.due_at.timestamp() - start) / span
+
+    labels = format_html_join(
+        "",
+        '<text x="{}" y="{}" font-size="12" text-anchor="end">{}</text>',
+        ((LEFT - 8, ROW * i + 19, name) for i, name in enumerate(destinations)),
+    )
+    marks = format_html_join(
+        "",
+        '<circle cx="{:.1f}" cy="{}" r="7" fill="{}"><title>release {} → {}: {}</title></circle>',
+        (
+            (
+                x(tx.release),
+                ROW * destinations.index(tx.destination.name) + 15,
+                COLOURS.get(tx.state, "#000"),
+                tx.release.sequence,
+                tx.destination.name,
+                tx.state,
+            )
+            for tx in transactions
+        ),
+    )
+    legend = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="5" fill="{}"/><text x="{}" y="{}" font-size="11">{}</text>',
+        (
+            (LEFT + i * 95, height - 8, colour, LEFT + i * 95 + 9, height - 4, state)
+            for i, (state, colour) in enumerate(COLOURS.items())
+        ),
+    )
+    return format_html(
+        '<svg role="img" aria-label="release timeline" width="{}" height="{}" '
+        'xmlns="http://www.w3.org/2000/svg">{}{}{}</svg>',
+        WIDTH,
+        height,
+        labels,
+        marks,
+        legend,
+    )

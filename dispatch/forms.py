@@ -1,0 +1,133 @@
+"""The destination form, shared by the admin and the API: options are checked
+the way rclone will see them, and secrets are write-only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+from django import forms
+
+from dispatch.models import Destination
+from dispatch.rclone import rclone_binary
+from dispatch.remotes import (
+    OBSCURED_OPTIONS,
+    SECRET_OPTIONS,
+    RemoteError,
+    check_option_name,
+    check_option_value,
+    check_path,
+)
+
+
+def obscure(value: str) -> str:
+    """rclone's reversible obscuring, which its sftp/ftp/webdav backends expect for passwords."""
+    completed = subprocess.run(
+        [rclone_binary(), "obscure", "-"],
+        input=value,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return completed.stdout.strip()
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """`name=value` lines (or a JSON object) into checked rclone options."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise RemoteError(f"the options are not valid JSON: {error}") from None
+        items = list(raw.items()) if isinstance(raw, dict) else []
+    else:
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            if not sep:
+                raise RemoteError(f"line {number} is not name=value: {line.strip()!r}")
+            items.append((name.strip(), value.strip()))
+    return {
+        check_option_name(str(name)): check_option_value(str(name), value) for name, value in items
+    }
+
+
+class DestinationForm(forms.ModelForm):
+    options_text = forms.CharField(
+        label="Options",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        help_text="rclone options, one name=value per line "
+        "(e.g. provider=AWS, region=eu-west-1, host=…).",
+    )
+    secrets_text = forms.CharField(
+        label="Secret options",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "autocomplete": "off"}),
+        help_text=(
+            "Write-only: name=value per line (secret_access_key=…, pass=…). "
+            "Stored values are never shown; "
+            "leave empty to keep them, or enter a name with an empty value to remove it."
+        ),
+    )
+
+    class Meta:
+        model = Destination
+        fields = ["name", "type", "path"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["options_text"].initial = "\n".join(
+                f"{name}={value}" for name, value in sorted(self.instance.options.items())
+            )
+            stored = sorted(self.instance.secret_options)
+            if stored:
+                self.fields["secrets_text"].help_text += f" Stored now: {', '.join(stored)}."
+
+    def clean_path(self) -> str:
+        try:
+            return check_path(self.cleaned_data.get("path", ""), what="path")
+        except RemoteError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_options_text(self) -> dict[str, str]:
+        try:
+            options = parse_options(self.cleaned_data.get("options_text", ""))
+        except RemoteError as error:
+            raise forms.ValidationError(str(error)) from None
+        secret = sorted(set(options) & SECRET_OPTIONS)
+        if secret:
+            raise forms.ValidationError(
+                f"{', '.join(secret)}: secret, so put it under Secret options."
+            )
+        return options
+
+    def clean_secrets_text(self) -> dict[str, str]:
+        text = self.cleaned_data.get("secrets_text", "")
+        # Empty values mean "remove": allow them through the parser.
+        try:
+            return parse_options(text)
+        except RemoteError as error:
+            raise forms.ValidationError(str(error).replace(text, "***")) from None
+
+    def save(self, commit: bool = True) -> Destination:
+        destination = super().save(commit=False)
+        destination.options = self.cleaned_data["options_text"]
+        secrets = dict(destination.secret_options or {})
+        for name, value in self.cleaned_data["secrets_text"].items():
+            if value == "":
+                secrets.pop(name, None)
+            else:
+                secrets[name] = obscure(value) if name in OBSCURED_OPTIONS else value
+        destination.secret_options = secrets
+        if commit:
+            destination.save()
+        return destination

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from dispatch.executor import execute_release_job
+from dispatch.rclone import Rclone
+from ppipe_site.content_store import artifact_store
+
+
+class Command(BaseCommand):
+    help = (
+        "Execute one release job from its JSON, exactly as a dispatch worker would, with no "
+        "database. Secrets shown as *** in an exported job are read from RCLONE_CONFIG_PPIPEDEST_* "
+        "variables (e.g. RCLONE_CONFIG_PPIPEDEST_SECRET_ACCESS_KEY)."
+    )
+    # No database: this is how a failed transaction is re-taken on any machine.
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "file", help="the job JSON (from the admin or `export_transaction`), or - for stdin"
+        )
+
+    def handle(self, *args: Any, file: str, **options: Any) -> None:
+        try:
+            text = sys.stdin.read() if file == "-" else Path(file).read_text()
+            job = json.loads(text)
+        except (OSError, json.JSONDecodeError) as error:
+            raise CommandError(f"cannot read the job: {error}") from None
+        destination = job.get("destination", {}) if isinstance(job, dict) else {}
+        self.stderr.write(
+            f"Releasing rows {job.get('rows')} of {job.get('challenge')} to "
+            f"{destination.get('name')}:{destination.get('path')} …"
+        )
+        result = execute_release_job(job, artifacts=artifact_store(), rclone=Rclone())
+        self.stdout.write(json.dumps(result, indent=2))
+        if not result["ok"]:
+            raise CommandError(f"the release failed: {result['error']}")
+        self.stderr.write(f"Done: {result['bytes']} bytes, verified by {result['verified']}.")
