@@ -161,7 +161,9 @@ def _record_task_id(transaction_id: int, task_id: str) -> None:
 # --- recording --------------------------------------------------------------
 def transaction_mark_started(*, transaction_id: int, attempt: int, worker: str) -> bool:
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.PPIPE_DISPATCH_TIME_LIMIT + 30)
+    lease = now + timedelta(
+        seconds=settings.PPIPE_DISPATCH_TIME_LIMIT + settings.PPIPE_DISPATCH_LEASE_GRACE_SECONDS
+    )
     with db_transaction.atomic():
         started = Transaction.objects.filter(
             id=transaction_id, state=State.QUEUED, attempts=attempt

@@ -45,7 +45,7 @@ def reap_stuck_transactions() -> int:
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT,
-    time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT + 30,
+    time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT + 10,
 )
 def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
     from dispatch.executor import execute_release_job

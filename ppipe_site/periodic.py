@@ -55,8 +55,8 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob(
             name="reap stuck transactions",
             task="dispatch.tasks.reap_stuck_transactions",
-            every_seconds=max(settings.PPIPE_RELEASE_TICK_SECONDS, 15),
-            expires_seconds=max(settings.PPIPE_RELEASE_TICK_SECONDS, 15),
+            every_seconds=settings.PPIPE_REAPER_SECONDS,
+            expires_seconds=settings.PPIPE_REAPER_SECONDS,
             description="Retries or ends releases whose worker never answered.",
         ),
     ]

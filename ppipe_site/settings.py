@@ -201,5 +201,8 @@ PPIPE_DISPATCH_BACKOFF_MAX_SECONDS = env_int("PPIPE_DISPATCH_BACKOFF_MAX_SECONDS
 # the reaper takes it back: the message expires too, so a late copy never runs.
 PPIPE_DISPATCH_QUEUE_SECONDS = env_int("PPIPE_DISPATCH_QUEUE_SECONDS", 600, minimum=1)
 PPIPE_DISPATCH_TIME_LIMIT = env_int("PPIPE_DISPATCH_TIME_LIMIT", 900, minimum=1)
+# A started attempt's lease is the time limit plus this grace, for the result to arrive.
+PPIPE_DISPATCH_LEASE_GRACE_SECONDS = env_int("PPIPE_DISPATCH_LEASE_GRACE_SECONDS", 30, minimum=0)
 PPIPE_RELEASE_TICK_SECONDS = env_int("PPIPE_RELEASE_TICK_SECONDS", 5, minimum=1)
+PPIPE_REAPER_SECONDS = env_int("PPIPE_REAPER_SECONDS", 15, minimum=1)
 PPIPE_DISPATCH_BATCH = env_int("PPIPE_DISPATCH_BATCH", 200, minimum=1)

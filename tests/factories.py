@@ -64,3 +64,15 @@ class ChallengeFactory(factory.django.DjangoModelFactory):
     split_seed = 7
     opens_at = factory.LazyFunction(timezone.now)
     closes_at = factory.LazyAttribute(lambda challenge: challenge.opens_at + timedelta(days=14))
+
+
+class DestinationFactory(factory.django.DjangoModelFactory):
+    """A local folder destination (the path is set by the test, under its tmp_path)."""
+
+    class Meta:
+        model = "dispatch.Destination"
+
+    owner = factory.SubFactory(TeacherFactory)
+    name = factory.Sequence(lambda n: f"folder-{n}")
+    type = "local"
+    path = "/tmp/ppipe-unused"

@@ -3,7 +3,9 @@ and the test Redis, each stopped by its PID."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,9 @@ class CeleryProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
+            # Its own process group: kill() takes the pool children down with it,
+            # as when a machine dies.
+            start_new_session=True,
         )
 
     @property
@@ -64,6 +69,12 @@ class CeleryProcess:
     def stop(self) -> None:
         stop_process(self.process)
         self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no warm shutdown, no acknowledgement."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
 
 class WorkerProcess(CeleryProcess):

@@ -1,0 +1,139 @@
+"""Real processes for release tests: a control worker, dispatch workers and beat,
+on the test database, with timings short enough for a test."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from challenges.models import Challenge
+from challenges.services import challenge_publish
+from dispatch.models import Destination, Transaction, TransactionState
+from ppipe_site.content_store import artifact_store
+from tests.factories import ChallengeFactory
+from tests.processes import BeatProcess, WorkerProcess
+from tests.servers import wait_until
+
+FAST = {
+    "PPIPE_RELEASE_TICK_SECONDS": "1",
+    "PPIPE_REAPER_SECONDS": "1",
+    "PPIPE_DISPATCH_BACKOFF_SECONDS": "0",
+    "PPIPE_DISPATCH_QUEUE_SECONDS": "8",
+    "PPIPE_DISPATCH_TIME_LIMIT": "20",
+    "PPIPE_DISPATCH_LEASE_GRACE_SECONDS": "1",
+}
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    return {**FAST, "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR), **extra}
+
+
+@dataclass
+class ReleasePlatform:
+    stack: ExitStack
+    env: dict[str, str]
+    workers: list[WorkerProcess] = field(default_factory=list)
+
+    def dispatch_worker(self, **extra: str) -> WorkerProcess:
+        worker = WorkerProcess(["dispatch"], **{**self.env, **extra})
+        self.stack.callback(worker.stop)
+        self.workers.append(worker.wait_ready())
+        return worker
+
+    def beat(self) -> BeatProcess:
+        beat = BeatProcess(**self.env)
+        self.stack.callback(beat.stop)
+        return beat
+
+    def logs(self) -> str:
+        return "\n\n".join(worker.log_tail(30) for worker in self.workers)
+
+
+@contextmanager
+def release_platform(
+    *, beats: int = 1, dispatch_env: dict[str, str] | None = None, **extra: str
+) -> Iterator[ReleasePlatform]:
+    env = process_env(**extra)
+    with ExitStack() as stack:
+        platform = ReleasePlatform(stack=stack, env=env)
+        control = WorkerProcess(["control"], concurrency=2, **env)
+        stack.callback(control.stop)
+        platform.workers.append(control.wait_ready())
+        if dispatch_env is not None:
+            platform.dispatch_worker(**dispatch_env)
+        for _ in range(beats):
+            platform.beat()
+        yield platform
+
+
+def dataset_challenge(frame: pd.DataFrame, **fields: Any) -> Challenge:
+    content = frame.to_csv(index=False).encode()
+    import hashlib
+
+    return ChallengeFactory(
+        dataset=SimpleUploadedFile("data.csv", content),
+        dataset_sha256=hashlib.sha256(content).hexdigest(),
+        dataset_rows=len(frame),
+        target_column="label",
+        **fields,
+    )
+
+
+def publish_with_releases(
+    challenge: Challenge,
+    destinations: list[Destination],
+    *,
+    releases: str,
+    interval: int = 1,
+    delay: float = 1,
+) -> None:
+    Challenge.objects.filter(pk=challenge.pk).update(
+        first_release_at=timezone.now() + timedelta(seconds=delay),
+        release_proportions=releases,
+        release_interval_seconds=interval,
+    )
+    challenge.refresh_from_db()
+    challenge.destinations.set(destinations)
+    challenge_publish(challenge=challenge)
+
+
+def wait_until_all_ended(
+    challenge: Challenge, *, timeout: float, platform: ReleasePlatform
+) -> list[Transaction]:
+    ended = (TransactionState.DONE, TransactionState.FAILED, TransactionState.CANCELLED)
+
+    def all_ended() -> bool:
+        states = Transaction.objects.filter(release__challenge=challenge).values_list(
+            "state", flat=True
+        )
+        return bool(states) and all(state in ended for state in states)
+
+    try:
+        wait_until(all_ended, timeout=timeout, what="every transaction to end", interval=0.3)
+    except TimeoutError as error:
+        summary = list(
+            Transaction.objects.filter(release__challenge=challenge).values_list(
+                "id", "state", "error"
+            )
+        )
+        raise TimeoutError(f"{error}: {summary}\n{platform.logs()}") from None
+    return list(Transaction.objects.filter(release__challenge=challenge).select_related("release"))
+
+
+def training_rows(challenge: Challenge) -> pd.DataFrame:
+    challenge.refresh_from_db()
+    return artifact_store().read_frame(challenge.split.train_sha256)
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(path.read_bytes()))
