@@ -4,6 +4,7 @@ second apart arrive at the destination row for row."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +43,6 @@ def test_three_releases_a_second_apart_arrive_row_for_row(tmp_path: Path) -> Non
     )
     assert released.equals(training_rows(challenge).reset_index(drop=True))
     due = sorted(tx.release.due_at for tx in transactions)
-    assert [(b - a).total_seconds() for a, b in zip(due, due[1:], strict=False)] == [1.0, 1.0]
+    assert [(b - a).total_seconds() for a, b in itertools.pairwise(due)] == [1.0, 1.0]
     assert all(tx.finished_at >= tx.release.due_at for tx in transactions)
     assert not (tmp_path / "pwned").exists()
