@@ -40,10 +40,10 @@ def timeline_chart(releases: Sequence[Release]) -> SafeString:
     )
     marks = format_html_join(
         "",
-        '<circle cx="{:.1f}" cy="{}" r="7" fill="{}"><title>release {} → {}: {}</title></circle>',
+        '<circle cx="{}" cy="{}" r="7" fill="{}"><title>release {} → {}: {}</title></circle>',
         (
             (
-                x(tx.release),
+                f"{x(tx.release):.1f}",
                 ROW * destinations.index(tx.destination.name) + 15,
                 COLOURS.get(tx.state, "#000"),
                 tx.release.sequence,

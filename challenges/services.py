@@ -6,6 +6,7 @@ import hashlib
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from challenges.datasets import read_dataset
@@ -16,12 +17,22 @@ from dispatch.services import releases_plan
 from ppipe_site.content_store import artifact_store, private_store
 
 TEACHERS_GROUP = "Teachers"
+# (app, codename): what a teacher may do. Querysets in the admin narrow each to
+# the teacher's own rows.
 TEACHER_PERMISSIONS = [
-    "add_challenge",
-    "change_challenge",
-    "delete_challenge",
-    "view_challenge",
-    "view_challengesplit",
+    ("challenges", "add_challenge"),
+    ("challenges", "change_challenge"),
+    ("challenges", "delete_challenge"),
+    ("challenges", "view_challenge"),
+    ("challenges", "view_challengesplit"),
+    ("dispatch", "add_destination"),
+    ("dispatch", "change_destination"),
+    ("dispatch", "delete_destination"),
+    ("dispatch", "view_destination"),
+    ("dispatch", "view_release"),
+    ("dispatch", "change_transaction"),
+    ("dispatch", "view_transaction"),
+    ("dispatch", "view_transactionevent"),
 ]
 
 ROW_ID = "row_id"
@@ -34,11 +45,10 @@ class PublishError(Exception):
 
 def teacher_group_ensure() -> Group:
     group, _ = Group.objects.get_or_create(name=TEACHERS_GROUP)
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="challenges", codename__in=TEACHER_PERMISSIONS
-        )
-    )
+    wanted = Q()
+    for app_label, codename in TEACHER_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    group.permissions.add(*Permission.objects.filter(wanted))
     return group
 
 
