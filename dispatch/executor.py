@@ -89,6 +89,12 @@ def _source_frame(root: Path, digest: str) -> pd.DataFrame:
     return ContentStore(root).read_frame(digest)
 
 
+@lru_cache(maxsize=4)
+def _payload(root: Path, digest: str, start: int, stop: int, fmt: str) -> bytes:
+    # A release goes to every destination: the same bytes, serialised once.
+    return serialise(_source_frame(root, digest).iloc[start:stop], fmt)
+
+
 def _failure(job: dict[str, Any], error: str, *, transient: bool, started: float) -> dict[str, Any]:
     return {
         "transaction_id": job.get("transaction_id"),
@@ -128,7 +134,7 @@ def execute_release_job(
             transient=False,
             started=started,
         )
-    payload = serialise(source.iloc[spec.start : spec.stop], spec.format)
+    payload = _payload(artifacts.root, spec.source_sha256, spec.start, spec.stop, spec.format)
     with tempfile.TemporaryDirectory(prefix="ppipe-release-") as folder:
         local = Path(folder) / Path(spec.path).name
         local.write_bytes(payload)
@@ -137,6 +143,8 @@ def execute_release_job(
             seen = rclone.stat(spec.remote, spec.path)
         except RcloneError as error:
             return _failure(job, str(error), transient=error.transient, started=started)
+        except RemoteError as error:
+            return _failure(job, str(error), transient=False, started=started)
     md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
     if seen.size != len(payload) or (seen.md5 is not None and seen.md5 != md5):
         return _failure(

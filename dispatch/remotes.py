@@ -11,6 +11,7 @@ This module imports nothing from Django: dispatch workers use it.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -126,22 +127,23 @@ class Remote:
         }
         return {"type": self.type, "options": options}
 
-    def environment(self) -> dict[str, str]:
-        """RCLONE_CONFIG_* variables that define this remote for one rclone child process.
+    def rc_fs(self, root: str) -> dict[str, str]:
+        """The remote as rclone's remote-control API takes it: a config object.
 
-        A redacted secret is left out, so the operator's own RCLONE_CONFIG_PPIPEDEST_*
-        variable (for a job re-run by hand) fills it in.
+        A secret redacted in an exported job is filled in from the operator's
+        RCLONE_CONFIG_PPIPEDEST_<OPTION> variable (a job re-run by hand).
         """
-        prefix = f"RCLONE_CONFIG_{_REMOTE_NAME.upper()}_"
-        env = {f"{prefix}TYPE": self.type}
+        options = {}
         for name, value in self.options.items():
-            if value != REDACTED:
-                env[prefix + name.upper()] = value
-        return env
+            if value == REDACTED:
+                value = os.environ.get(f"RCLONE_CONFIG_{_REMOTE_NAME.upper()}_{name.upper()}", "")
+                if not value:
+                    raise RemoteError(
+                        f"the secret option {name!r} is hidden in this job: set "
+                        f"RCLONE_CONFIG_{_REMOTE_NAME.upper()}_{name.upper()} to provide it"
+                    )
+            options[name] = value
+        return {"type": self.type, **options, "_root": root}
 
     def secrets(self) -> list[str]:
         return [value for name, value in self.options.items() if name in SECRET_OPTIONS and value]
-
-    @staticmethod
-    def spec(path: str) -> str:
-        return f"{_REMOTE_NAME}:{path}"

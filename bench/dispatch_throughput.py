@@ -1,0 +1,226 @@
+"""Dispatch throughput: the whole release path against a bare rclone loop.
+
+Publishes a challenge whose 500 transactions (50 releases x 10 local destinations,
+each file about 1 MB of CSV) are all due at once, and times them through the whole
+path: beat -> Redis -> dispatch worker -> rclone copy -> verify -> control worker
+records. In the same run, a plain loop of `rclone copyto` of the same 500 files is
+the baseline. Prints transactions per second for both and their ratio.
+
+    .venv/bin/python bench/dispatch_throughput.py [--releases 50] [--destinations 10]
+
+Uses PostgreSQL on 127.0.0.1:5432 (or a throwaway pgserver) with a database of its
+own, and a Redis server of its own; nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--releases", type=int, default=50)
+    parser.add_argument("--destinations", type=int, default=10)
+    parser.add_argument("--dispatch-concurrency", type=int, default=2)
+    args = parser.parse_args()
+
+    import psycopg
+
+    from tests.servers import RedisServer
+    from tests.services import MACHINE_POSTGRES, _postgres_answers, _start_pgserver
+
+    base = MACHINE_POSTGRES if _postgres_answers(MACHINE_POSTGRES) else _start_pgserver()
+    name = f"bench_ppipe_{os.getpid()}"
+    admin_url = base.replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    work = Path(tempfile.mkdtemp(prefix="ppipe-bench-"))
+    (work / "redis").mkdir()
+    redis = RedisServer(work / "redis").start()
+    database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="ppipe_site.settings",
+        DATABASE_URL=database_url,
+        CELERY_BROKER_URL=redis.url,
+        CELERY_RESULT_BACKEND=redis.url,
+        PPIPE_VAR_DIR=str(work / "var"),
+        PPIPE_RELEASE_TICK_SECONDS="1",
+        PPIPE_DISPATCH_BATCH="1000",
+        PPIPE_DISPATCH_QUEUE_SECONDS="900",
+    )
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        run(args, work, processes)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        redis.stop()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(args: argparse.Namespace, work: Path, processes: list[subprocess.Popen[bytes]]) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    import numpy as np
+    import pandas as pd
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from challenges.forms import ChallengeForm
+    from challenges.services import challenge_publish
+    from dispatch.executor import serialise
+    from dispatch.models import Destination, Transaction, TransactionState
+    from dispatch.rclone import rclone_binary
+    from ppipe_site.accounts import admin_account_ensure
+    from ppipe_site.content_store import artifact_store
+
+    # About 1 MB of CSV per release: 20 float columns print ~380 bytes a row.
+    rows_per_release = 2700
+    train_rows = rows_per_release * args.releases
+    total = int(train_rows / 0.9) + 1
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(total, 20)), columns=[f"f{i}" for i in range(20)])
+    frame["label"] = np.where(frame["f0"] > 0, "pos", "neg")
+    owner = admin_account_ensure().user
+    destinations = [
+        Destination.objects.create(
+            owner=owner, name=f"d{n}", type="local", path=str(work / "out" / f"d{n}")
+        )
+        for n in range(args.destinations)
+    ]
+    now = timezone.now()
+    form = ChallengeForm(
+        data={
+            "name": "bench",
+            "slug": "bench",
+            "target_column": "label",
+            "task_type": "classification",
+            "metric": "accuracy",
+            "test_fraction": 0.1,
+            "private_fraction": 0.5,
+            "split_seed": 1,
+            "opens_at": now,
+            "closes_at": now + timezone.timedelta(days=1),
+            "cpu_seconds_limit": 10,
+            "memory_mb_limit": 512,
+            "wall_seconds_limit": 10,
+            "submissions_per_day": 1,
+            "first_release_at": now + timezone.timedelta(seconds=3600),
+            "release_proportions": str(args.releases),
+            "release_interval_seconds": 1,
+            "release_format": "csv",
+            "destinations": [d.pk for d in destinations],
+        },
+        files={"dataset": SimpleUploadedFile("bench.csv", frame.to_csv(index=False).encode())},
+    )
+    assert form.is_valid(), form.errors.as_json()
+    challenge = form.save(commit=False)
+    challenge.owner = owner
+    challenge.save()
+    form.save_m2m()
+    print(f"Publishing: {args.releases} releases x {args.destinations} destinations …", flush=True)
+    challenge_publish(challenge=challenge)
+    count = Transaction.objects.filter(release__challenge=challenge).count()
+
+    # The baseline's files: the same slices, materialised ahead (not timed).
+    train = artifact_store().read_frame(challenge.split.train_sha256)
+    baseline_dir = work / "baseline-src"
+    baseline_dir.mkdir()
+    sources = []
+    for tx in Transaction.objects.filter(release__challenge=challenge).select_related("release"):
+        path = baseline_dir / f"{tx.id}.csv"
+        path.write_bytes(serialise(train.iloc[tx.release.row_start : tx.release.row_stop], "csv"))
+        sources.append(path)
+    size = sum(path.stat().st_size for path in sources) / len(sources)
+
+    print(
+        f"Baseline: a plain loop of rclone copyto, {len(sources)} files of {size / 1e6:.2f} MB …",
+        flush=True,
+    )
+    rclone = rclone_binary()
+    started = time.perf_counter()
+    for number, path in enumerate(sources):
+        subprocess.run(
+            [rclone, "copyto", str(path), str(work / "baseline-dst" / f"{number}.csv")], check=True
+        )
+    baseline = time.perf_counter() - started
+
+    celery = [sys.executable, "-m", "celery", "-A", "ppipe_site"]
+    log = (work / "processes.log").open("wb")
+    processes.append(
+        subprocess.Popen(
+            [*celery, "worker", "-Q", "control", "-c", "2", "-n", "control@bench"],
+            stdout=log,
+            stderr=log,
+        )
+    )
+    processes.append(
+        subprocess.Popen(
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "dispatch",
+                "-c",
+                str(args.dispatch_concurrency),
+                "-n",
+                "dispatch@bench",
+            ],
+            stdout=log,
+            stderr=log,
+        )
+    )
+    time.sleep(8)  # workers up before the clock starts
+    print(
+        f"Whole path: {count} transactions, {args.dispatch_concurrency} dispatch process(es) …",
+        flush=True,
+    )
+    Transaction.objects.filter(release__challenge=challenge).update(next_attempt_at=timezone.now())
+    started = time.perf_counter()
+    processes.append(
+        subprocess.Popen(
+            [*celery, "beat", "-s", str(work / "beat-schedule")], stdout=log, stderr=log
+        )
+    )
+    done = 0
+    while done < count:
+        time.sleep(0.2)
+        done = Transaction.objects.filter(
+            release__challenge=challenge, state=TransactionState.DONE
+        ).count()
+        failed = Transaction.objects.filter(
+            release__challenge=challenge, state=TransactionState.FAILED
+        ).count()
+        if failed:
+            raise SystemExit(f"{failed} transactions failed; see {work / 'processes.log'}")
+    whole = time.perf_counter() - started
+
+    print()
+    print(f"bare rclone loop : {count / baseline:7.1f} files/s        ({baseline:.1f} s)")
+    print(
+        f"whole path       : {count / whole:7.1f} transactions/s "
+        f"({whole:.1f} s, incl. first beat tick)"
+    )
+    print(f"ratio (whole path time / bare loop time): {whole / baseline:.2f}  (target <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()
