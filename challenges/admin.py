@@ -12,10 +12,10 @@ from django.utils.html import format_html
 
 from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
-from challenges.models import Challenge
+from challenges.models import Challenge, Participant
 from challenges.release_chart import timeline_chart
 from challenges.selectors import challenges_owned_by
-from challenges.services import PublishError, challenge_publish
+from challenges.services import PublishError, challenge_publish, participant_enroll
 from challenges.splitting import SplitError
 from dispatch.models import TransactionState
 from dispatch.planning import PlanError
@@ -88,6 +88,7 @@ class ChallengeAdmin(admin.ModelAdmin):
                     "release_format",
                     "destinations",
                     "destinations_per_release",
+                    "release_per_participant",
                 ),
             },
         ),
@@ -255,3 +256,29 @@ class ChallengeAdmin(admin.ModelAdmin):
             else None
         )
         return super().render_change_form(request, context, *args, **kwargs)
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = ("user", "challenge", "joined_at")
+    list_filter = ("challenge",)
+    search_fields = ("user__username", "user__email")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
+        return Participant.objects.filter(
+            challenge__in=challenges_owned_by(request.user)
+        ).select_related("user", "challenge")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "challenge":
+            kwargs["queryset"] = challenges_owned_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Participant | None = None) -> bool:
+        return False  # enrolment is added or removed, never edited
+
+    def save_model(self, request: HttpRequest, obj: Participant, form: Any, change: bool) -> None:
+        # Through the service: a student joining a per-student challenge late
+        # receives every release already made.
+        participant, _ = participant_enroll(challenge=obj.challenge, user=obj.user)
+        obj.pk = participant.pk

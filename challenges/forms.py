@@ -51,6 +51,7 @@ FIELDS = [
     "release_format",
     "destinations",
     "destinations_per_release",
+    "release_per_participant",
 ]
 
 

@@ -128,6 +128,11 @@ class Challenge(models.Model):
     destinations = models.ManyToManyField(
         "dispatch.Destination", blank=True, related_name="challenges"
     )
+    release_per_participant = models.BooleanField(
+        "a folder per student",
+        default=False,
+        help_text="Each participant gets their own folder (or bucket prefix) named by username.",
+    )
     destinations_per_release = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -184,3 +189,23 @@ class ChallengeSplit(models.Model):
             f"{self.train_rows} train / {self.public_test_rows} public test / "
             f"{self.private_test_rows} private test"
         )
+
+
+class Participant(models.Model):
+    """A student taking part in a challenge (a team of one)."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "user"], name="participant_unique_per_challenge"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.challenge.slug}"

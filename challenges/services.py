@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from challenges.datasets import read_dataset
-from challenges.models import Challenge, ChallengeSplit, TaskType
+from challenges.models import Challenge, ChallengeSplit, Participant, TaskType
 from challenges.splitting import split_rows
 from dispatch.planning import PlanError
-from dispatch.services import releases_plan
+from dispatch.services import participant_releases_plan, releases_plan
 from ppipe_site.content_store import artifact_store, private_store
 
 TEACHERS_GROUP = "Teachers"
@@ -25,6 +25,9 @@ TEACHER_PERMISSIONS = [
     ("challenges", "delete_challenge"),
     ("challenges", "view_challenge"),
     ("challenges", "view_challengesplit"),
+    ("challenges", "add_participant"),
+    ("challenges", "view_participant"),
+    ("challenges", "delete_participant"),
     ("dispatch", "add_destination"),
     ("dispatch", "change_destination"),
     ("dispatch", "delete_destination"),
@@ -107,3 +110,12 @@ def challenge_publish(*, challenge: Challenge) -> ChallengeSplit:
             raise PublishError(f"The release plan does not fit the data: {error}") from None
     challenge.refresh_from_db()
     return result
+
+
+def participant_enroll(*, challenge: Challenge, user: AbstractBaseUser) -> tuple[Participant, bool]:
+    """Make a user a participant; on a per-student challenge, plan their releases."""
+    with transaction.atomic():
+        participant, created = Participant.objects.get_or_create(challenge=challenge, user=user)
+        if created:
+            participant_releases_plan(participant=participant)
+    return participant, created

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from challenges.models import Participant
 from dispatch.executor import JOB_KIND, JOB_VERSION
 from dispatch.models import Destination, Release
 from dispatch.remotes import Remote, join_path
@@ -18,13 +19,13 @@ def remote_for(destination: Destination, *, reveal_secrets: bool) -> Remote:
     return Remote(type=destination.type, options={k: str(v) for k, v in options.items()})
 
 
-def release_path(destination: Destination, release: Release) -> str:
+def release_path(
+    destination: Destination, release: Release, participant: Participant | None
+) -> str:
     challenge = release.challenge
-    return join_path(
-        destination.path,
-        challenge.slug,
-        f"release-{release.sequence:03d}.{challenge.release_format}",
-    )
+    folder = [participant.user.get_username()] if participant is not None else []
+    name = f"release-{release.sequence:03d}.{challenge.release_format}"
+    return join_path(destination.path, challenge.slug, *folder, name)
 
 
 def release_job(
@@ -32,27 +33,26 @@ def release_job(
     transaction_id: int,
     release: Release,
     destination: Destination,
-    reveal_secrets: bool,
-    attempt: int = 0,
+    participant: Participant | None = None,
 ) -> dict[str, Any]:
+    """The job as stored and shown: secret values are redacted (see with_secrets)."""
     challenge = release.challenge
     return {
         "kind": JOB_KIND,
         "version": JOB_VERSION,
         "transaction_id": transaction_id,
-        "attempt": attempt,
+        "attempt": 0,
         "challenge": challenge.slug,
         "sequence": release.sequence,
+        "participant": participant.user.get_username() if participant is not None else None,
         "due_at": release.due_at.isoformat(),
         "source": {"sha256": challenge.split.train_sha256, "format": "parquet"},
         "rows": {"start": release.row_start, "stop": release.row_stop},
         "format": challenge.release_format,
         "destination": {
             "name": destination.name,
-            "remote": remote_for(destination, reveal_secrets=reveal_secrets).as_job(
-                reveal_secrets=True
-            ),
-            "path": release_path(destination, release),
+            "remote": remote_for(destination, reveal_secrets=False).as_job(reveal_secrets=True),
+            "path": release_path(destination, release, participant),
         },
     }
 

@@ -54,6 +54,9 @@ class Release(models.Model):
     due_at = models.DateTimeField()
     row_start = models.PositiveIntegerField()
     row_stop = models.PositiveIntegerField()
+    # The destinations this release goes to (a random subset when so planned):
+    # kept so a student who joins later receives the same releases.
+    destination_ids = models.JSONField(default=list)
 
     class Meta:
         ordering = ["challenge", "sequence"]
@@ -91,6 +94,14 @@ class Transaction(models.Model):
     destination = models.ForeignKey(
         Destination, on_delete=models.PROTECT, related_name="transactions"
     )
+    # Set when the challenge releases a folder per student.
+    participant = models.ForeignKey(
+        "challenges.Participant",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="transactions",
+    )
     state = models.CharField(
         max_length=12, choices=TransactionState.choices, default=TransactionState.PLANNED
     )
@@ -126,8 +137,15 @@ class Transaction(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["release", "destination"], name="transaction_unique_per_destination"
-            )
+                fields=["release", "destination"],
+                condition=models.Q(participant__isnull=True),
+                name="transaction_unique_per_destination",
+            ),
+            models.UniqueConstraint(
+                fields=["release", "destination", "participant"],
+                condition=models.Q(participant__isnull=False),
+                name="transaction_unique_per_participant",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -176,26 +176,33 @@ class Rclone:
             method, body, timeout=self.timeout, secrets_to_hide=remote.secrets()
         )
 
+    @staticmethod
+    def _split(path: str) -> tuple[str, str]:
+        # The remote's top as root and the whole path as the object's name: a
+        # root inside a bucket would make rclone probe it as an object first, and
+        # report a refused probe as "is a file not a directory".
+        return ("/" if path.startswith("/") else ""), path.lstrip("/")
+
     def copy_file(self, source: Path, remote: Remote, path: str) -> None:
-        target = PurePosixPath(path)
+        root, name = self._split(path)
         self._call(
             "operations/copyfile",
             {
                 "srcFs": str(source.parent),
                 "srcRemote": source.name,
-                "dstFs": remote.rc_fs(str(target.parent)),
-                "dstRemote": target.name,
+                "dstFs": remote.rc_fs(root),
+                "dstRemote": name,
             },
             remote,
         )
 
     def stat(self, remote: Remote, path: str) -> RemoteObject:
-        target = PurePosixPath(path)
+        root, name = self._split(path)
         answer = self._call(
             "operations/stat",
             {
-                "fs": remote.rc_fs(str(target.parent)),
-                "remote": target.name,
+                "fs": remote.rc_fs(root),
+                "remote": name,
                 "opt": {"showHash": True, "hashTypes": ["md5"]},
             },
             remote,

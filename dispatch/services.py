@@ -18,7 +18,7 @@ from django.db import transaction as db_transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from challenges.models import Challenge
+from challenges.models import Challenge, Participant
 from dispatch.jobs import release_job, with_secrets
 from dispatch.models import (
     ACTIVE_STATES,
@@ -62,6 +62,35 @@ def _plan(challenge: Challenge) -> list[Any]:
     )
 
 
+def _create_transaction(
+    release: Release, destination: Destination, participant: Participant | None, *, due_at: datetime
+) -> Transaction:
+    created = Transaction.objects.create(
+        release=release,
+        destination=destination,
+        participant=participant,
+        next_attempt_at=due_at,
+        max_attempts=settings.PPIPE_DISPATCH_MAX_ATTEMPTS,
+        job={},
+        remote_path="",
+    )
+    # The job names its own transaction id, so it is written once the row exists.
+    job = release_job(
+        transaction_id=created.id, release=release, destination=destination, participant=participant
+    )
+    Transaction.objects.filter(id=created.id).update(
+        job=job, remote_path=job["destination"]["path"]
+    )
+    _event(created.id, State.PLANNED, 0, f"due {due_at:%Y-%m-%d %H:%M:%S %Z}")
+    return created
+
+
+def _recipients(challenge: Challenge) -> list[Participant | None]:
+    if not challenge.release_per_participant:
+        return [None]
+    return list(challenge.participants.select_related("user"))
+
+
 def _create_release(challenge: Challenge, planned: Any) -> Release:
     release = Release.objects.create(
         challenge=challenge,
@@ -69,27 +98,36 @@ def _create_release(challenge: Challenge, planned: Any) -> Release:
         due_at=planned.due_at,
         row_start=planned.row_start,
         row_stop=planned.row_stop,
+        destination_ids=list(planned.destination_ids),
     )
+    recipients = _recipients(challenge)
     for destination in Destination.objects.filter(id__in=planned.destination_ids):
-        created = Transaction.objects.create(
-            release=release,
-            destination=destination,
-            next_attempt_at=planned.due_at,
-            max_attempts=settings.PPIPE_DISPATCH_MAX_ATTEMPTS,
-            job={},
-            remote_path="",
-        )
-        job = release_job(
-            transaction_id=created.id,
-            release=release,
-            destination=destination,
-            reveal_secrets=False,
-        )
-        Transaction.objects.filter(id=created.id).update(
-            job=job, remote_path=job["destination"]["path"]
-        )
-        _event(created.id, State.PLANNED, 0, f"due {planned.due_at:%Y-%m-%d %H:%M:%S %Z}")
+        for participant in recipients:
+            _create_transaction(release, destination, participant, due_at=planned.due_at)
     return release
+
+
+@db_transaction.atomic
+def participant_releases_plan(*, participant: Participant) -> int:
+    """Give a student who joined a per-student challenge every release: those
+    already due go out at once, the others at their time. Returns how many."""
+    challenge = participant.challenge
+    if not challenge.is_published or not challenge.release_per_participant:
+        return 0
+    now = timezone.now()
+    created = 0
+    for release in Release.objects.filter(challenge=challenge):
+        have = set(
+            Transaction.objects.filter(release=release, participant=participant).values_list(
+                "destination_id", flat=True
+            )
+        )
+        for destination in Destination.objects.filter(id__in=release.destination_ids).exclude(
+            id__in=have
+        ):
+            _create_transaction(release, destination, participant, due_at=max(release.due_at, now))
+            created += 1
+    return created
 
 
 @db_transaction.atomic
