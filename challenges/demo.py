@@ -67,8 +67,8 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
             "memory_mb_limit": 1024,
             "wall_seconds_limit": 300,
             "submissions_per_day": 10,
-            # Ten releases, a minute apart, starting half a minute after set-up.
-            "first_release_at": now + timedelta(seconds=30),
+            # Ten releases, a minute apart, the first soon after set-up.
+            "first_release_at": now + timedelta(seconds=10),
             "release_proportions": "10",
             "release_interval_seconds": 60,
             "release_cumulative": False,
