@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from dispatch.rclone import Rclone, RcloneError
-from dispatch.remotes import Remote, RemoteError, check_path
+from dispatch.remotes import Remote, RemoteError, check_local_root, check_path
 from ppipe_site.content_store import ContentStore
 
 JOB_KIND = "ppipe.release"
@@ -108,14 +108,24 @@ def _failure(job: dict[str, Any], error: str, *, transient: bool, started: float
 
 
 def execute_release_job(
-    job: dict[str, Any], *, artifacts: ContentStore, rclone: Rclone
+    job: dict[str, Any],
+    *,
+    artifacts: ContentStore,
+    rclone: Rclone,
+    local_roots: list[Path] | None,
 ) -> dict[str, Any]:
-    """Run one release job and return its result; never raises for a failed upload."""
+    """Run one release job and return its result; never raises for a failed upload.
+
+    `local_roots` limits where a local destination may write (None: anywhere,
+    for an operator re-running a job by hand).
+    """
     started = time.monotonic()
     try:
         spec = ReleaseJob.parse(job)
+        if spec.remote.type == "local" and local_roots is not None:
+            check_local_root(spec.path, local_roots)
         source = _source_frame(artifacts.root, spec.source_sha256)
-    except JobError as error:
+    except (JobError, RemoteError) as error:
         return _failure(job, str(error), transient=False, started=started)
     except FileNotFoundError:
         return _failure(

@@ -8,6 +8,7 @@ import subprocess
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from dispatch.models import Destination
 from dispatch.rclone import rclone_binary
@@ -15,6 +16,7 @@ from dispatch.remotes import (
     OBSCURED_OPTIONS,
     SECRET_OPTIONS,
     RemoteError,
+    check_local_root,
     check_option_name,
     check_option_value,
     check_path,
@@ -97,6 +99,15 @@ class DestinationForm(forms.ModelForm):
             return check_path(self.cleaned_data.get("path", ""), what="path")
         except RemoteError as error:
             raise forms.ValidationError(str(error)) from None
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        if self.cleaned_data.get("type") == "local" and "path" in self.cleaned_data:
+            try:
+                check_local_root(self.cleaned_data["path"], settings.PPIPE_LOCAL_DESTINATION_ROOTS)
+            except RemoteError as error:
+                self.add_error("path", str(error))
+        return self.cleaned_data
 
     def clean_options_text(self) -> dict[str, str]:
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # Backends a teacher may release to. Each is a real rclone backend type.
 BACKEND_TYPES = ("local", "s3", "sftp", "webdav", "ftp", "azureblob", "b2", "swift")
@@ -96,6 +97,18 @@ def check_path(path: str, *, what: str = "path") -> str:
     if segments and segments[0].startswith("-"):
         raise RemoteError(f"the {what} {path!r} may not start with '-'")
     return ("/" if absolute else "") + "/".join(segments)
+
+
+def check_local_root(path: str, roots: list[Path]) -> str:
+    """A local destination must lie below one of the allowed folders."""
+    resolved = Path(path)
+    if not resolved.is_absolute() or not any(resolved.is_relative_to(root) for root in roots):
+        allowed = ", ".join(str(root) for root in roots) or "(none)"
+        raise RemoteError(
+            f"the local folder {path!r} is outside the folders releases may be written to: "
+            f"{allowed} (an operator sets PPIPE_LOCAL_DESTINATION_ROOTS)"
+        )
+    return path
 
 
 def join_path(*parts: str) -> str:

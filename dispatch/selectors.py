@@ -4,25 +4,17 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
 from challenges.models import Challenge
+from challenges.selectors import owned_by
 from dispatch.models import Destination, Release, Transaction, TransactionState
 
 
 def destinations_owned_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Destination]:
-    queryset = Destination.objects.select_related("owner")
-    if getattr(user, "is_superuser", False):
-        return queryset
-    if not user.is_authenticated:
-        return queryset.none()
-    return queryset.filter(owner_id=user.pk)
+    return owned_by(Destination.objects.select_related("owner"), user, owner="owner_id")
 
 
 def transactions_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Transaction]:
     queryset = Transaction.objects.select_related("release__challenge", "destination")
-    if getattr(user, "is_superuser", False):
-        return queryset
-    if not user.is_authenticated:
-        return queryset.none()
-    return queryset.filter(release__challenge__owner_id=user.pk)
+    return owned_by(queryset, user, owner="release__challenge__owner_id")
 
 
 def release_timeline(challenge: Challenge) -> list[Release]:

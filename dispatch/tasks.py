@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from ppipe_site.celery import app
+
+logger = logging.getLogger(__name__)
 
 
 def _send(transaction_id: int, job: dict[str, Any], expires: datetime) -> str:
@@ -56,9 +60,35 @@ def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
     record_transaction_started.delay(
         int(job.get("transaction_id") or 0), int(job.get("attempt") or 0), worker
     )
-    result = execute_release_job(job, artifacts=artifact_store(), rclone=Rclone())
+    try:
+        result = execute_release_job(
+            job,
+            artifacts=artifact_store(),
+            rclone=Rclone(timeout=settings.PPIPE_DISPATCH_TIME_LIMIT),
+            local_roots=settings.PPIPE_LOCAL_DESTINATION_ROOTS,
+        )
+    except SoftTimeLimitExceeded:
+        limit = settings.PPIPE_DISPATCH_TIME_LIMIT
+        result = _failed(job, f"the upload took longer than {limit} s", worker)
+    except Exception as error:
+        # A bug of ours must still end as a reason the teacher can read, not as silence.
+        logger.exception("release job %s failed unexpectedly", job.get("transaction_id"))
+        result = _failed(
+            job, f"internal error on {worker}: {type(error).__name__}: {error}", worker
+        )
     record_transaction_result.delay(result)
     return {key: result.get(key) for key in ("transaction_id", "attempt", "ok", "error")}
+
+
+def _failed(job: dict[str, Any], error: str, worker: str) -> dict[str, Any]:
+    return {
+        "transaction_id": job.get("transaction_id"),
+        "attempt": job.get("attempt"),
+        "ok": False,
+        "transient": True,
+        "error": error,
+        "worker": worker,
+    }
 
 
 @shared_task(name="dispatch.tasks.record_transaction_started")

@@ -83,6 +83,18 @@ def env_path(name: str, default: Path) -> Path:
     return path
 
 
+def env_path_list(name: str, default: list[Path]) -> list[Path]:
+    """Comma-separated absolute paths."""
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    paths = [Path(item.strip()).expanduser() for item in value.split(",") if item.strip()]
+    relative = [str(path) for path in paths if not path.is_absolute()]
+    if relative:
+        raise EnvError(f"{name} must list absolute paths; these are not: {', '.join(relative)}.")
+    return paths
+
+
 def env_credentials(name: str) -> tuple[str, str] | None:
     """A `user:password` pair, as Flower's --basic-auth takes it."""
     value = _raw(name)

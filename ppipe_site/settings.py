@@ -18,6 +18,7 @@ from ppipe_site.env import (
     env_list,
     env_optional_str,
     env_path,
+    env_path_list,
     env_str,
 )
 
@@ -206,3 +207,8 @@ PPIPE_DISPATCH_LEASE_GRACE_SECONDS = env_int("PPIPE_DISPATCH_LEASE_GRACE_SECONDS
 PPIPE_RELEASE_TICK_SECONDS = env_int("PPIPE_RELEASE_TICK_SECONDS", 5, minimum=1)
 PPIPE_REAPER_SECONDS = env_int("PPIPE_REAPER_SECONDS", 15, minimum=1)
 PPIPE_DISPATCH_BATCH = env_int("PPIPE_DISPATCH_BATCH", 200, minimum=1)
+# Folders a `local` destination may write below, on the control side's forms and
+# on each dispatch worker: a teacher must not be able to write anywhere on a worker.
+PPIPE_LOCAL_DESTINATION_ROOTS = env_path_list(
+    "PPIPE_LOCAL_DESTINATION_ROOTS", [VAR_DIR / "releases"]
+)

@@ -31,6 +31,8 @@ FAST = {
     "PPIPE_DISPATCH_QUEUE_SECONDS": "8",
     "PPIPE_DISPATCH_TIME_LIMIT": "20",
     "PPIPE_DISPATCH_LEASE_GRACE_SECONDS": "1",
+    # Tests release into their own temporary folders.
+    "PPIPE_LOCAL_DESTINATION_ROOTS": "/tmp",
 }
 
 

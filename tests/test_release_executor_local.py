@@ -23,7 +23,7 @@ def test_the_slice_arrives_row_for_row_in_each_format(tmp_path: Path, fmt: str) 
     job = release_job(digest, remote=LOCAL, path=str(target), start=20, stop=60, fmt=fmt)
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone()
+        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
     )
 
     assert result["ok"], result
@@ -40,8 +40,8 @@ def test_running_the_same_job_twice_leaves_one_identical_file(tmp_path: Path) ->
     job = release_job(digest, remote=LOCAL, path=str(target))
     store = ContentStore(tmp_path / "artifacts")
 
-    first = execute_release_job(job, artifacts=store, rclone=Rclone())
-    second = execute_release_job(job, artifacts=store, rclone=Rclone())
+    first = execute_release_job(job, artifacts=store, rclone=Rclone(), local_roots=None)
+    second = execute_release_job(job, artifacts=store, rclone=Rclone(), local_roots=None)
 
     assert first["sha256"] == second["sha256"]
     assert [p.name for p in target.parent.iterdir()] == ["release-001.csv"]
@@ -53,7 +53,7 @@ def test_a_malformed_job_is_a_permanent_failure_with_a_reason(tmp_path: Path) ->
     job = release_job(digest, remote={"type": "ftp-ish", "options": {}}, path="/tmp/x.csv")
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone()
+        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
     )
 
     assert result["ok"] is False
@@ -66,7 +66,7 @@ def test_rows_beyond_the_training_data_are_refused(tmp_path: Path) -> None:
     job = release_job(digest, remote=LOCAL, path=str(tmp_path / "x.csv"), start=90, stop=150)
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone()
+        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
     )
 
     assert result["ok"] is False

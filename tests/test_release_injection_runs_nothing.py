@@ -32,7 +32,7 @@ def test_a_hostile_destination_path_is_refused_and_runs_nothing(tmp_path: Path, 
     )
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone()
+        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
     )
 
     assert result["ok"] is False
@@ -50,7 +50,7 @@ def test_a_hostile_option_value_reaches_rclone_as_plain_text_only(tmp_path: Path
     job = release_job(digest, remote=remote, path=str(tmp_path / "dest" / "r.csv"))
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone()
+        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
     )
 
     assert result["ok"], result

@@ -31,7 +31,7 @@ def test_the_release_arrives_and_is_verified(server: RcloneServer, tmp_path: Pat
     )
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone()
+        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
     )
 
     assert result["ok"], result
@@ -49,7 +49,7 @@ def test_bad_credentials_fail_readably_and_retryably_without_leaking_the_secret(
     )
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone()
+        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
     )
 
     assert result["ok"] is False
