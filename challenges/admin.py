@@ -23,23 +23,33 @@ from dispatch.selectors import destinations_owned_by, release_timeline, transact
 from dispatch.services import releases_replan
 
 
+class PublishedFilter(admin.SimpleListFilter):
+    title = "publication"
+    parameter_name = "published"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Draft"), ("yes", "Published")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> QuerySet[Challenge]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(published_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Challenge)
 class ChallengeAdmin(admin.ModelAdmin):
     form = ChallengeForm
     change_form_template = "admin/challenges/challenge/change_form.html"
     list_display = (
         "name",
-        "slug",
         "owner",
-        "task_type",
         "metric",
         "status_badge",
-        "dataset_rows",
         "opens_at",
         "closes_at",
         "release_counts",
     )
-    list_filter = ("task_type", "published_at")
+    list_filter = ("task_type", PublishedFilter)
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
     actions = ["publish_selected", "replan_selected"]

@@ -8,6 +8,7 @@ them all. Data lives in the var folder, so running it again keeps it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shlex
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ppipe_site.env import env_str
 
@@ -118,12 +120,28 @@ def processes(
     return result
 
 
+def hold_instance_lock(var_dir: Path) -> IO[str]:
+    """One platform per var folder: a second one would start its own Redis on the
+    same socket and pull the first one's broker away when it stops."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    handle = (var_dir / "launcher.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(
+            f"ppipe is already running from {var_dir} (it holds {var_dir / 'launcher.lock'}): "
+            "stop it with Ctrl-C first, or set PPIPE_VAR_DIR to run a second platform."
+        ) from None
+    return handle
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
     import django
     from django.conf import settings
 
     django.setup()
+    lock = hold_instance_lock(settings.VAR_DIR)  # held until this process exits
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")
     embedded_redis = not os.environ.get("CELERY_BROKER_URL")
     print(
@@ -166,6 +184,7 @@ def main() -> None:
         # honcho runs a command through a shell; exec hands the signals to the program itself.
         manager.add_process(process.name, "exec " + shlex.join(process.command), env=env)
     manager.loop()
+    lock.close()
     sys.exit(manager.returncode)
 
 

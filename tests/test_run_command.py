@@ -94,6 +94,10 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         assert platform.get(f"/static/admin/css/base.{css}").status_code == 200
         anonymous = httpx.get(f"http://127.0.0.1:{platform.flower}/api/workers", timeout=10)
         assert anonymous.status_code == 401
+        second = Platform(var_dir)
+        assert second.process.wait(timeout=60) != 0
+        assert "ppipe is already running from" in second.log.read_text()
+        assert platform.healthy()
         first_release = var_dir / "releases" / "breast-cancer-demo" / "release-001.csv"
         wait_until(first_release.exists, timeout=90, what="the demo's first release on disk")
         assert first_release.read_text().startswith("patient_id,")
