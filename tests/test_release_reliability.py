@@ -11,8 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from django.utils import timezone
 
 from dispatch.models import Transaction, TransactionEvent, TransactionState
+from dispatch.services import transaction_cancel
+from dispatch.tasks import revoke_task
 from tests.factories import ChallengeFactory, DestinationFactory
 from tests.release_platform import (
     dataset_challenge,
@@ -161,3 +164,38 @@ def test_a_refusing_destination_fails_after_bounded_retries_and_others_are_unaff
         assert "403" in failed.error or "Forbidden" in failed.error
         assert "gave up after 3 attempts" in failed.error
         assert "wrong-secret" not in failed.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_stops_a_running_upload_and_the_worker_keeps_serving(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(rng.normal(size=(12_000, 12)), columns=[f"f{i}" for i in range(12)])
+    frame["label"] = np.where(frame["f0"] > 0, "pos", "neg")
+    challenge = dataset_challenge(frame, test_fraction=0.2)
+    destination = DestinationFactory(owner=challenge.owner, path=str(tmp_path / "out"))
+
+    with release_platform(dispatch_env={"RCLONE_BWLIMIT": "150k"}) as platform:
+        publish_with_releases(challenge, [destination], releases="2", interval=3600, delay=0)
+        first = Transaction.objects.get(release__challenge=challenge, release__sequence=1)
+        wait_until(
+            lambda: Transaction.objects.get(id=first.id).state == TransactionState.RUNNING,
+            timeout=60,
+            what="the upload to start",
+        )
+        time.sleep(1)  # mid-upload
+        transaction_cancel(transaction=Transaction.objects.get(id=first.id), revoke=revoke_task)
+        time.sleep(8)  # long enough for the slow upload to have finished, had it gone on
+        target = tmp_path / "out" / challenge.slug / "release-001.csv"
+        assert not target.exists()
+        # The worker still serves: the next release, moved forward, arrives.
+        second = Transaction.objects.get(release__challenge=challenge, release__sequence=2)
+        Transaction.objects.filter(id=second.id).update(next_attempt_at=timezone.now())
+        wait_until(
+            lambda: Transaction.objects.get(id=second.id).state == DONE,
+            timeout=90,
+            what=f"the next release after the cancel\n{platform.logs()}",
+        )
+
+    first.refresh_from_db()
+    assert first.state == TransactionState.CANCELLED
+    assert not target.exists()
