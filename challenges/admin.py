@@ -55,7 +55,10 @@ class ChallengeAdmin(admin.ModelAdmin):
     actions = ["publish_selected", "replan_selected"]
     filter_horizontal = ("destinations",)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "description", "opens_at", "closes_at")}),
+        (
+            None,
+            {"fields": ("name", "slug", "description", "opens_at", "closes_at", "join_code")},
+        ),
         (
             "Data",
             {
@@ -81,6 +84,7 @@ class ChallengeAdmin(admin.ModelAdmin):
                     "memory_mb_limit",
                     "wall_seconds_limit",
                     "submissions_per_day",
+                    "cv_folds",
                 )
             },
         ),

@@ -43,6 +43,8 @@ FIELDS = [
     "memory_mb_limit",
     "wall_seconds_limit",
     "submissions_per_day",
+    "cv_folds",
+    "join_code",
     "first_release_at",
     "release_proportions",
     "release_rows",

@@ -47,6 +47,7 @@ class Challenge(models.Model):
         "cpu_seconds_limit",
         "memory_mb_limit",
         "wall_seconds_limit",
+        "cv_folds",
     )
 
     owner = models.ForeignKey(
@@ -97,7 +98,22 @@ class Challenge(models.Model):
     wall_seconds_limit = models.PositiveIntegerField(
         "wall-clock limit (seconds)", default=900, validators=[MinValueValidator(1)]
     )
-    submissions_per_day = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
+    submissions_per_day = models.PositiveIntegerField(
+        default=5,
+        validators=[MinValueValidator(1)],
+        help_text="Per student, over the last 24 hours; failed and cancelled ones do not count.",
+    )
+    cv_folds = models.PositiveIntegerField(
+        "cross-validation folds",
+        default=5,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+        help_text="Submissions are trained and scored on this many folds of the training rows.",
+    )
+    join_code = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Students who know this code may join by themselves (empty: only the roster).",
+    )
 
     # The release plan: how the training rows reach students over time. It may
     # change after publishing; "re-plan" rebuilds the releases not yet started.

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from challenges.models import Challenge
 
@@ -23,3 +23,25 @@ def owned_by(
 
 def challenges_owned_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Challenge]:
     return owned_by(Challenge.objects.select_related("owner", "split"), user, owner="owner_id")
+
+
+def challenges_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Challenge]:
+    """Challenges a user may see: the ones they teach, and the published ones they
+    take part in; staff see all."""
+    challenges = Challenge.objects.select_related("owner", "split")
+    if not user.is_authenticated:
+        return challenges.none()
+    if getattr(user, "is_staff", False) and getattr(user, "is_superuser", False):
+        return challenges
+    return challenges.filter(
+        Q(owner_id=user.pk) | Q(published_at__isnull=False, participants__user_id=user.pk)
+    ).distinct()
+
+
+def challenge_joinable(slug: str) -> Challenge | None:
+    """A published challenge that takes self sign-up, by slug (for the join page)."""
+    return (
+        Challenge.objects.filter(slug=slug, published_at__isnull=False)
+        .exclude(join_code="")
+        .first()
+    )

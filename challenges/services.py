@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.db import transaction
@@ -119,3 +120,19 @@ def participant_enroll(*, challenge: Challenge, user: AbstractBaseUser) -> tuple
         if created:
             participant_releases_plan(participant=participant)
     return participant, created
+
+
+class JoinRefused(ValueError):
+    """The user may not join; the message says why."""
+
+
+def participant_join(*, challenge: Challenge, user: AbstractBaseUser, code: str) -> Participant:
+    """Self sign-up: a student who knows the challenge's join code takes part."""
+    if not challenge.join_code:
+        raise JoinRefused(f"'{challenge.name}' is open to its roster only: ask your teacher.")
+    if not secrets.compare_digest(code.strip(), challenge.join_code):
+        raise JoinRefused("This join code is not the challenge's: check it with your teacher.")
+    if not challenge.is_published:
+        raise JoinRefused(f"'{challenge.name}' is not published yet.")
+    participant, _ = participant_enroll(challenge=challenge, user=user)
+    return participant

@@ -59,6 +59,20 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             expires_seconds=settings.PPIPE_REAPER_SECONDS,
             description="Retries or ends releases whose worker never answered.",
         ),
+        PeriodicJob(
+            name="feed judge queue",
+            task="judging.tasks.feed_judge_queue",
+            every_seconds=settings.PPIPE_JUDGE_TICK_SECONDS,
+            expires_seconds=settings.PPIPE_JUDGE_TICK_SECONDS,
+            description="Sends waiting submissions to the judge queue, students in turns.",
+        ),
+        PeriodicJob(
+            name="reap stuck submissions",
+            task="judging.tasks.reap_stuck_submissions",
+            every_seconds=settings.PPIPE_REAPER_SECONDS,
+            expires_seconds=settings.PPIPE_REAPER_SECONDS,
+            description="Judges again (a bounded number of times) what a vanished worker held.",
+        ),
     ]
 
 

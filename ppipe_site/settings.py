@@ -212,3 +212,26 @@ PPIPE_DISPATCH_BATCH = env_int("PPIPE_DISPATCH_BATCH", 200, minimum=1)
 PPIPE_LOCAL_DESTINATION_ROOTS = env_path_list(
     "PPIPE_LOCAL_DESTINATION_ROOTS", [VAR_DIR / "releases"]
 )
+
+# --- Judging ----------------------------------------------------------------
+# Largest estimator.py accepted at upload.
+PPIPE_MAX_SUBMISSION_KB = env_int("PPIPE_MAX_SUBMISSION_KB", 256, minimum=1)
+# Judge jobs waiting in the broker at most: the rest wait in the database, where the
+# feeder can still take students round-robin and a cancel costs nothing.
+PPIPE_JUDGE_QUEUE_DEPTH = env_int("PPIPE_JUDGE_QUEUE_DEPTH", 4, minimum=1)
+# Runs per submission when its worker vanishes (each vanished run costs one).
+PPIPE_JUDGE_MAX_ATTEMPTS = env_int("PPIPE_JUDGE_MAX_ATTEMPTS", 3, minimum=1)
+# A queued job no worker took within this time goes back to waiting (not an attempt).
+PPIPE_JUDGE_QUEUE_SECONDS = env_int("PPIPE_JUDGE_QUEUE_SECONDS", 300, minimum=1)
+# A running job's worker reports every HEARTBEAT seconds; after LEASE without a word,
+# the reaper takes the job back.
+PPIPE_JUDGE_HEARTBEAT_SECONDS = env_int("PPIPE_JUDGE_HEARTBEAT_SECONDS", 10, minimum=1)
+PPIPE_JUDGE_LEASE_SECONDS = env_int("PPIPE_JUDGE_LEASE_SECONDS", 45, minimum=2)
+if PPIPE_JUDGE_LEASE_SECONDS <= PPIPE_JUDGE_HEARTBEAT_SECONDS:
+    raise EnvError("PPIPE_JUDGE_LEASE_SECONDS must be greater than PPIPE_JUDGE_HEARTBEAT_SECONDS.")
+PPIPE_JUDGE_TICK_SECONDS = env_int("PPIPE_JUDGE_TICK_SECONDS", 5, minimum=1)
+# Limits inside the sandbox that the challenge does not set.
+PPIPE_JUDGE_PROCESSES = env_int("PPIPE_JUDGE_PROCESSES", 64, minimum=1)
+PPIPE_JUDGE_FILE_MB = env_int("PPIPE_JUDGE_FILE_MB", 64, minimum=1)
+# Threads the maths libraries may use in one judge job: its CPU allotment.
+PPIPE_JUDGE_THREADS = env_int("PPIPE_JUDGE_THREADS", 1, minimum=1)

@@ -76,3 +76,28 @@ class DestinationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"folder-{n}")
     type = "local"
     path = "/tmp/ppipe-unused"
+
+
+class StudentFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"student{n}")
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "challenges.Participant"
+
+    challenge = factory.SubFactory(ChallengeFactory)
+    user = factory.SubFactory(StudentFactory)
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    """A submission row as judging leaves it (state and results set by the test);
+    its code is not in the artifact store."""
+
+    class Meta:
+        model = "judging.Submission"
+
+    participant = factory.SubFactory(ParticipantFactory)
+    challenge = factory.SelfAttribute("participant.challenge")
+    code_sha256 = "0" * 64
+    code_bytes = 100

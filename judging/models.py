@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class SubmissionState(models.TextChoices):
+    NEW = "new"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SCORED = "scored"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# States a submission can still leave on its own; the reaper watches the last two.
+WAITING_STATES = (SubmissionState.NEW, SubmissionState.QUEUED, SubmissionState.RUNNING)
+IN_FLIGHT_STATES = (SubmissionState.QUEUED, SubmissionState.RUNNING)
+ENDED_STATES = (SubmissionState.SCORED, SubmissionState.FAILED, SubmissionState.CANCELLED)
+# What counts against the daily limit: everything but what failed or was cancelled.
+COUNTED_STATES = (*WAITING_STATES, SubmissionState.SCORED)
+
+
+class Submission(models.Model):
+    """A student's `estimator.py`, judged on the challenge's folds and hidden test set.
+
+    The code itself lives in the artifact store under `code_sha256` (judge workers
+    read it from there); the row holds its state, the reason of a failure and the
+    measurements of the judging run.
+    """
+
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.CASCADE, related_name="submissions"
+    )
+    participant = models.ForeignKey(
+        "challenges.Participant", on_delete=models.CASCADE, related_name="submissions"
+    )
+    filename = models.CharField(max_length=200, default="estimator.py")
+    code_sha256 = models.CharField(max_length=64)
+    code_bytes = models.PositiveIntegerField()
+    state = models.CharField(
+        max_length=20, choices=SubmissionState.choices, default=SubmissionState.NEW, db_index=True
+    )
+    # Shown to the student: why it failed or was cancelled, in words they can act on.
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Delivery: each attempt is one judge job; a vanished worker costs an attempt.
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=3)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=100, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    job = models.JSONField(default=dict, blank=True)
+
+    # Results. Scores follow scikit-learn's convention: higher is better.
+    public_score = models.FloatField(null=True, blank=True)
+    private_score = models.FloatField(null=True, blank=True)
+    cv_mean = models.FloatField(null=True, blank=True)
+    cv_std = models.FloatField(null=True, blank=True)
+    cpu_seconds = models.FloatField(null=True, blank=True)
+    peak_memory_mb = models.FloatField(null=True, blank=True)
+    fit_seconds = models.FloatField(null=True, blank=True)
+    wall_seconds = models.FloatField(null=True, blank=True)
+    stdout_tail = models.TextField(blank=True)
+    stderr_tail = models.TextField(blank=True)
+    provenance = models.JSONField(default=dict, blank=True)
+    # The student's pick for the final (private) ranking; the best public score if none.
+    selected = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["challenge", "state"], name="submission_challenge_state"),
+            models.Index(fields=["participant", "created_at"], name="submission_participant_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.filename} by {self.participant}"
+
+    @property
+    def is_ended(self) -> bool:
+        return self.state in ENDED_STATES
+
+
+class FoldResult(models.Model):
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="folds")
+    index = models.PositiveIntegerField()
+    score = models.FloatField()
+    fit_seconds = models.FloatField()
+    predict_seconds = models.FloatField()
+    cpu_seconds = models.FloatField()
+    peak_memory_mb = models.FloatField()
+
+    class Meta:
+        ordering = ["submission", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "index"], name="fold_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"fold {self.index} of submission {self.submission_id}"
+
+
+class SubmissionEvent(models.Model):
+    """The submission's timeline: every state change, with the attempt and a message."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=20, choices=SubmissionState.choices)
+    attempt = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.state} at {self.at:%Y-%m-%d %H:%M:%S}"
