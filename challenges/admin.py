@@ -14,6 +14,7 @@ from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
 from challenges.models import Challenge, Participant
 from challenges.release_chart import timeline_chart
+from challenges.roster import RosterError, roster_import, roster_parse
 from challenges.selectors import challenges_owned_by
 from challenges.services import PublishError, challenge_publish, participant_enroll
 from challenges.splitting import SplitError
@@ -21,6 +22,7 @@ from dispatch.models import TransactionState
 from dispatch.planning import PlanError
 from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
 from dispatch.services import releases_replan
+from judging.services import challenge_rejudge
 
 
 class PublishedFilter(admin.SimpleListFilter):
@@ -52,7 +54,7 @@ class ChallengeAdmin(admin.ModelAdmin):
     list_filter = ("task_type", PublishedFilter)
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
-    actions = ["publish_selected", "replan_selected"]
+    actions = ["publish_selected", "replan_selected", "rejudge_selected"]
     filter_horizontal = ("destinations",)
     fieldsets = (
         (
@@ -218,8 +220,23 @@ class ChallengeAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
+    @admin.action(description="Judge again every scored or failed submission")
+    def rejudge_selected(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
+        for challenge in queryset:
+            count = challenge_rejudge(challenge=challenge)
+            self.message_user(
+                request,
+                f"Challenge '{challenge.slug}': {count} submission(s) will be judged again.",
+                messages.SUCCESS,
+            )
+
     def get_urls(self) -> list[URLPattern]:
         own = [
+            path(
+                "<int:object_id>/roster/",
+                self.admin_site.admin_view(self.roster_view),
+                name="challenges_challenge_roster",
+            ),
             path(
                 "<int:object_id>/publish/",
                 self.admin_site.admin_view(self.publish_view),
@@ -246,6 +263,35 @@ class ChallengeAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/challenges/challenge/releases.html", context)
 
+    def roster_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Import students from `username,email` lines; new passwords are shown once."""
+        challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
+        roster_text, error, accounts = "", "", None
+        if request.method == "POST" and self.has_change_permission(request, challenge):
+            upload = request.FILES.get("roster_file")
+            roster_text = (
+                upload.read().decode("utf-8", "replace")
+                if upload
+                else request.POST.get("roster", "")
+            )
+            try:
+                accounts = roster_import(challenge=challenge, entries=roster_parse(roster_text))
+            except RosterError as problem:
+                error = str(problem)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": challenge,
+            "title": f"Students of {challenge.name}",
+            "roster_text": roster_text,
+            "error": error,
+            "accounts": accounts,
+            "participants": challenge.participants.select_related("user").order_by(
+                "user__username"
+            ),
+        }
+        return TemplateResponse(request, "admin/challenges/challenge/roster.html", context)
+
     def publish_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
         if request.method == "POST" and self.has_change_permission(request, challenge):
@@ -268,6 +314,9 @@ class ChallengeAdmin(admin.ModelAdmin):
             reverse("admin:challenges_challenge_releases", args=[obj.pk])
             if obj is not None
             else None
+        )
+        context["roster_url"] = (
+            reverse("admin:challenges_challenge_roster", args=[obj.pk]) if obj is not None else None
         )
         return super().render_change_form(request, context, *args, **kwargs)
 

@@ -37,6 +37,10 @@ TEACHER_PERMISSIONS = [
     ("dispatch", "change_transaction"),
     ("dispatch", "view_transaction"),
     ("dispatch", "view_transactionevent"),
+    ("judging", "view_submission"),
+    ("judging", "change_submission"),
+    ("judging", "view_foldresult"),
+    ("judging", "view_submissionevent"),
 ]
 
 ROW_ID = "row_id"

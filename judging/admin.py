@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from challenges.selectors import challenges_owned_by
+from judging.models import FoldResult, Submission, SubmissionEvent
+from judging.selectors import submission_code, submissions_taught_by
+from judging.services import submission_cancel, submission_rejudge
+from judging.tasks import revoke_judge_task
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class FoldResultInline(ReadOnlyInline):
+    model = FoldResult
+    fields = ("index", "score", "fit_seconds", "predict_seconds", "cpu_seconds", "peak_memory_mb")
+    readonly_fields = fields
+    verbose_name_plural = "Folds"
+
+
+class SubmissionEventInline(ReadOnlyInline):
+    model = SubmissionEvent
+    fields = ("at", "state", "attempt", "message")
+    readonly_fields = fields
+    verbose_name_plural = "Timeline"
+
+
+class OwnChallengeFilter(admin.SimpleListFilter):
+    """Only the teacher's own challenges are offered as filters."""
+
+    title = "challenge"
+    parameter_name = "challenge"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(c.pk), c.slug) for c in challenges_owned_by(request.user)]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Submission]
+    ) -> QuerySet[Submission]:
+        value = self.value()
+        return queryset.filter(challenge_id=value) if value else queryset
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "challenge_slug",
+        "author",
+        "state",
+        "public_score",
+        "cv_mean",
+        "cpu_seconds",
+        "peak_memory_mb",
+        "attempts",
+        "created_at",
+        "short_reason",
+    )
+    list_filter = ("state", OwnChallengeFilter, "created_at")
+    search_fields = ("participant__user__username", "reason", "code_sha256")
+    list_select_related = ("challenge", "participant__user")
+    actions = ["rejudge_selected", "cancel_selected"]
+    inlines = [FoldResultInline, SubmissionEventInline]
+    readonly_fields = (
+        "challenge",
+        "participant",
+        "state",
+        "reason",
+        "public_score",
+        "private_score",
+        "cv_mean",
+        "cv_std",
+        "cpu_seconds",
+        "peak_memory_mb",
+        "fit_seconds",
+        "wall_seconds",
+        "attempts",
+        "max_attempts",
+        "worker",
+        "task_id",
+        "created_at",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "lease_expires_at",
+        "selected",
+        "filename",
+        "code_bytes",
+        "code_sha256",
+        "code",
+        "stdout",
+        "stderr",
+        "job_json",
+        "provenance_json",
+    )
+    exclude = ("job", "provenance", "stdout_tail", "stderr_tail")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
+        return submissions_taught_by(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="challenge", ordering="challenge__slug")
+    def challenge_slug(self, obj: Submission) -> str:
+        return obj.challenge.slug
+
+    @admin.display(description="student", ordering="participant__user__username")
+    def author(self, obj: Submission) -> str:
+        return obj.participant.user.get_username()
+
+    @admin.display(description="reason")
+    def short_reason(self, obj: Submission) -> str:
+        return (obj.reason[:80] + "…") if len(obj.reason) > 80 else obj.reason
+
+    @admin.display(description="estimator.py")
+    def code(self, obj: Submission) -> str:
+        return format_html("<pre id='submission-code'>{}</pre>", submission_code(obj))
+
+    @admin.display(description="stdout (tail)")
+    def stdout(self, obj: Submission) -> str:
+        return format_html("<pre>{}</pre>", obj.stdout_tail or "(nothing)")
+
+    @admin.display(description="stderr (tail)")
+    def stderr(self, obj: Submission) -> str:
+        return format_html("<pre id='submission-stderr'>{}</pre>", obj.stderr_tail or "(nothing)")
+
+    @admin.display(description="judge job")
+    def job_json(self, obj: Submission) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.job, indent=2, sort_keys=True))
+
+    @admin.display(description="provenance")
+    def provenance_json(self, obj: Submission) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.provenance, indent=2, sort_keys=True))
+
+    @admin.action(description="Judge selected submissions again")
+    def rejudge_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        count = sum(submission_rejudge(submission=row) for row in queryset)
+        self.message_user(request, f"{count} submission(s) will be judged again.", messages.SUCCESS)
+
+    @admin.action(description="Cancel selected submissions (stops a running job)")
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        count = sum(
+            submission_cancel(submission=row, revoke=revoke_judge_task, by="the teacher")
+            for row in queryset
+        )
+        self.message_user(request, f"{count} submission(s) cancelled.", messages.SUCCESS)
