@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -14,8 +15,9 @@ from sklearn.datasets import load_breast_cancer
 
 from challenges.forms import ChallengeForm
 from challenges.models import Challenge
-from challenges.services import challenge_publish
+from challenges.services import challenge_publish, participant_enroll
 from dispatch.models import Destination
+from judging.services import submission_create
 
 DEMO_SLUG = "breast-cancer-demo"
 
@@ -85,3 +87,48 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
     form.save_m2m()
     challenge_publish(challenge=challenge)
     return challenge, True
+
+
+# Three students of the demo, and what each submits: a cheap linear model, a
+# costlier forest, and a baseline, so the leaderboard shows score against cost.
+DEMO_SUBMISSIONS = {
+    "demo-ada": """\
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+def get_estimator():
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+""",
+    "demo-grace": """\
+from sklearn.ensemble import RandomForestClassifier
+
+
+def get_estimator():
+    return RandomForestClassifier(n_estimators=200, random_state=0)
+""",
+    "demo-linus": """\
+from sklearn.dummy import DummyClassifier
+
+
+def get_estimator():
+    return DummyClassifier(strategy="most_frequent")
+""",
+}
+
+
+def demo_submissions_ensure(*, challenge: Challenge) -> int:
+    """Enrol the demo students and upload their submissions, once. Returns how many."""
+    created = 0
+    for username, code in DEMO_SUBMISSIONS.items():
+        user, _ = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.org"}
+        )
+        participant, _ = participant_enroll(challenge=challenge, user=user)
+        if not participant.submissions.exists():
+            submission_create(
+                participant=participant, filename="estimator.py", content=code.encode()
+            )
+            created += 1
+    return created

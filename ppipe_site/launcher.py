@@ -95,7 +95,7 @@ def processes(
                 *celery,
                 "worker",
                 "-Q",
-                "dispatch,judge,probe",
+                "dispatch,probe",
                 "-n",
                 "jobs@%h",
                 "-c",
@@ -103,6 +103,11 @@ def processes(
                 "-l",
                 "INFO",
             ],
+        ),
+        # Judging has its own worker, so a long training run never holds back a release.
+        Process(
+            "judge",
+            [*celery, "worker", "-Q", "judge", "-n", "judge@%h", "-c", "2", "-l", "INFO"],
         ),
         Process("beat", [*celery, "beat", "-l", "INFO"]),
         Process(

@@ -80,10 +80,11 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         wait_until(platform.healthy, timeout=120, what="/healthz to answer 200", interval=0.5)
         wait_until(
             lambda: (
-                {"control", "jobs"} <= {name.split("@")[0] for name in platform.flower_workers()}
+                {"control", "jobs", "judge"}
+                <= {name.split("@")[0] for name in platform.flower_workers()}
             ),
             timeout=60,
-            what="Flower to show the control and jobs workers online",
+            what="Flower to show the control, jobs and judge workers online",
         )
         assert platform.get("/admin/login/").status_code == 200
         css = (

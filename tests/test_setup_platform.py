@@ -40,6 +40,11 @@ def test_a_fresh_database_gets_an_admin_a_teachers_group_and_a_published_demo(
     assert demo.is_published
     assert demo.owner == admin
     assert demo.split.train_rows + demo.split.public_test_rows + demo.split.private_test_rows == 569
+    assert sorted(demo.submissions.values_list("participant__user__username", flat=True)) == [
+        "demo-ada",
+        "demo-grace",
+        "demo-linus",
+    ]
 
 
 @pytest.mark.django_db
@@ -53,7 +58,10 @@ def test_running_it_again_keeps_everything_as_it_was(monkeypatch: pytest.MonkeyP
     assert "Demo challenge exists" in second
     assert first.split("password ")[1].split()[0] == second.split("password ")[1].split()[0]
     assert Challenge.objects.get(slug=DEMO_SLUG).published_at == demo.published_at
-    assert get_user_model().objects.count() == 1
+    assert "Demo submissions uploaded: 3" in first
+    assert "Demo submissions uploaded: 0" in second
+    assert get_user_model().objects.filter(is_staff=True).count() == 1
+    assert demo.submissions.count() == 3
 
 
 @pytest.mark.django_db

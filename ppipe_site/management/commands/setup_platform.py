@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from challenges.demo import demo_challenge_ensure
+from challenges.demo import demo_challenge_ensure, demo_submissions_ensure
 from challenges.services import teacher_group_ensure
 from ppipe_site.accounts import admin_account_ensure
 from ppipe_site.periodic import register_periodic_tasks
@@ -34,3 +34,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo challenge {'created' if created else 'exists'}: {challenge.slug}"
             )
+            uploaded = demo_submissions_ensure(challenge=challenge)
+            self.stdout.write(f"Demo submissions uploaded: {uploaded}")
