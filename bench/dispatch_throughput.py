@@ -15,15 +15,11 @@ own, and a Redis server of its own; nothing is left behind.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import BenchPlatform, bench_platform
 
 
 def main() -> None:
@@ -35,50 +31,18 @@ def main() -> None:
     parser.add_argument("--dispatch-concurrency", type=int, default=2)
     args = parser.parse_args()
 
-    import psycopg
-
-    from tests.servers import RedisServer
-    from tests.services import MACHINE_POSTGRES, _postgres_answers, _start_pgserver
-
-    base = MACHINE_POSTGRES if _postgres_answers(MACHINE_POSTGRES) else _start_pgserver()
-    name = f"bench_ppipe_{os.getpid()}"
-    admin_url = base.replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    work = Path(tempfile.mkdtemp(prefix="ppipe-bench-"))
-    (work / "redis").mkdir()
-    redis = RedisServer(work / "redis").start()
-    database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="ppipe_site.settings",
-        DATABASE_URL=database_url,
-        CELERY_BROKER_URL=redis.url,
-        CELERY_RESULT_BACKEND=redis.url,
-        PPIPE_VAR_DIR=str(work / "var"),
+    with bench_platform(
         PPIPE_RELEASE_TICK_SECONDS="1",
         PPIPE_DISPATCH_BATCH="1000",
         PPIPE_DISPATCH_QUEUE_SECONDS="900",
-    )
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        run(args, work, processes)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=30)
-        redis.stop()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # The destinations are folders below the benchmark's temporary folder.
+        PPIPE_LOCAL_DESTINATION_ROOTS=tempfile.gettempdir(),
+    ) as platform:
+        run(args, platform)
 
 
-def run(args: argparse.Namespace, work: Path, processes: list[subprocess.Popen[bytes]]) -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
+    work = platform.work
     import numpy as np
     import pandas as pd
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -163,30 +127,9 @@ def run(args: argparse.Namespace, work: Path, processes: list[subprocess.Popen[b
         )
     baseline = time.perf_counter() - started
 
-    celery = [sys.executable, "-m", "celery", "-A", "ppipe_site"]
-    log = (work / "processes.log").open("wb")
-    processes.append(
-        subprocess.Popen(
-            [*celery, "worker", "-Q", "control", "-c", "2", "-n", "control@bench"],
-            stdout=log,
-            stderr=log,
-        )
-    )
-    processes.append(
-        subprocess.Popen(
-            [
-                *celery,
-                "worker",
-                "-Q",
-                "dispatch",
-                "-c",
-                str(args.dispatch_concurrency),
-                "-n",
-                "dispatch@bench",
-            ],
-            stdout=log,
-            stderr=log,
-        )
+    platform.start_celery("worker", "-Q", "control", "-c", "2", "-n", "control@bench")
+    platform.start_celery(
+        "worker", "-Q", "dispatch", "-c", str(args.dispatch_concurrency), "-n", "dispatch@bench"
     )
     time.sleep(8)  # workers up before the clock starts
     print(
@@ -195,11 +138,7 @@ def run(args: argparse.Namespace, work: Path, processes: list[subprocess.Popen[b
     )
     Transaction.objects.filter(release__challenge=challenge).update(next_attempt_at=timezone.now())
     started = time.perf_counter()
-    processes.append(
-        subprocess.Popen(
-            [*celery, "beat", "-s", str(work / "beat-schedule")], stdout=log, stderr=log
-        )
-    )
+    platform.start_celery("beat", "-s", str(work / "beat-schedule"))
     done = 0
     while done < count:
         time.sleep(0.2)
@@ -210,7 +149,8 @@ def run(args: argparse.Namespace, work: Path, processes: list[subprocess.Popen[b
             release__challenge=challenge, state=TransactionState.FAILED
         ).count()
         if failed:
-            raise SystemExit(f"{failed} transactions failed; see {work / 'processes.log'}")
+            example = Transaction.objects.filter(state=TransactionState.FAILED).first()
+            raise SystemExit(f"{failed} transactions failed, e.g.: {example.error}")  # type: ignore[union-attr]
     whole = time.perf_counter() - started
 
     print()
