@@ -9,6 +9,7 @@ TEST_SERVICES=embedded skips the first two, to check that last path.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ def _postgres_answers(url: str) -> bool:
 def _start_pgserver() -> str:
     import pgserver
 
+    # pgserver logs each pg_ctl call at INFO, also from its exit handler, after
+    # pytest has closed the streams its handlers write to.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     server = pgserver.get_server(Path(tempfile.mkdtemp(prefix="ppipe-pg-")), cleanup_mode="stop")
     return str(server.get_uri())
 
