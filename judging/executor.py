@@ -1,0 +1,302 @@
+"""Executing one judge job: a pure function of the job, the artifact store and the
+sandbox settings; it touches no database and never sees the hidden labels.
+
+It fetches and verifies the inputs (cached by digest), computes the folds,
+runs the student code in a sandbox (judging.sandbox), then, on the trusted side,
+checks the predictions, scores each fold and bags the fold models' test
+predictions (vote, or mean for regression) as RAMP does. A student's fault is a
+result with `ok: False` and a reason they can act on, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.model_selection import KFold, StratifiedKFold
+
+from judging.metrics import get_metric
+from judging.sandbox import (
+    SandboxConfig,
+    SandboxUnavailable,
+    check_bwrap,
+    sandbox_prewarm,
+    sandbox_take,
+)
+from ppipe_site.content_store import ContentStore
+
+SIGNAL_REASONS = {
+    24: "CPU time limit of {cpu_seconds} s exceeded",  # SIGXCPU
+    9: "CPU time limit of {cpu_seconds} s exceeded",  # SIGKILL: RLIMIT_CPU's hard limit
+    25: "a file or the output grew past the limit of {file_mb} MB",  # SIGXFSZ
+}
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+@lru_cache(maxsize=4)
+def _sandbox_problem(config: SandboxConfig) -> str:
+    if config.mode == "none":
+        return ""
+    try:
+        check_bwrap(config)
+    except SandboxUnavailable as error:
+        return str(error)
+    return ""
+
+
+@lru_cache(maxsize=4)
+def _sandbox_version(config: SandboxConfig) -> str:
+    if config.mode == "none":
+        return "none"
+    done = subprocess.run([config.bwrap, "--version"], capture_output=True, check=False)
+    return done.stdout.decode().strip() or "bwrap"
+
+
+def _cached(artifacts: ContentStore, digest: str, cache: Path) -> Path:
+    """The input's bytes, verified against their digest once, then cached by it."""
+    target = cache / digest
+    if not target.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        data = artifacts.read_bytes(digest)
+        fd, temporary = tempfile.mkstemp(dir=cache, prefix=".incoming-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    return target
+
+
+def _place(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[list[int]]:
+    splitter: KFold | StratifiedKFold
+    if task_type == "classification" and y.value_counts().min() >= folds:
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    else:
+        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [validation.tolist() for _, validation in splitter.split(np.zeros(len(y)), y)]
+
+
+def _failed(job: dict[str, Any], reason: str, *, transient: bool = False, **extra: Any) -> dict:
+    return {
+        "submission_id": job.get("submission_id"),
+        "attempt": job.get("attempt"),
+        "ok": False,
+        "transient": transient,
+        "reason": reason,
+        "worker": _worker_name(),
+        **extra,
+    }
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
+    """Why the student's process ended without its predictions."""
+    if report["killed_for"]:
+        return str(report["killed_for"])
+    status, phase = int(report["status"]), report["phase"] or "start-up"
+    if os.WIFSIGNALED(status):
+        signal_number = os.WTERMSIG(status)
+        template = SIGNAL_REASONS.get(signal_number)
+        if template:
+            return template.format(**limits)
+        return f"the submission's process was killed by signal {signal_number} during {phase}"
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+    if code == 3:
+        return (
+            "estimator.py has no get_estimator(): define it at the top level, returning an "
+            "object with fit(X, y) and predict(X)"
+        )
+    error = _last_line(report["stderr_tail"])
+    if "MemoryError" in error:
+        return f"memory limit of {limits['memory_mb']} MB exceeded (MemoryError during {phase})"
+    if "File too large" in error:
+        return SIGNAL_REASONS[25].format(**limits) + f" (during {phase})"
+    if "BlockingIOError" in error or "Resource temporarily unavailable" in error:
+        return f"process limit of {limits['processes']} processes reached during {phase}"
+    if code == 1 and error:
+        return f"{phase} raised {error} (see stderr)"
+    return (
+        f"the submission's process exited (code {code}) during {phase} before it finished: "
+        "os._exit or sys.exit inside your code?"
+    )
+
+
+def _check_predictions(values: list[Any], expected: int, task_type: str, what: str) -> str:
+    if not isinstance(values, list) or len(values) != expected:
+        count = len(values) if isinstance(values, list) else "no"
+        return f"predictions for {what} have {count} rows, expected {expected}"
+    for value in values:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return f"predictions for {what} contain NaN, infinite or missing values"
+        if task_type == "regression" and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            return f"predictions for {what} must be numbers; found {value!r}"
+        if not isinstance(value, int | float | str | bool):
+            return f"predictions for {what} must be labels or numbers; found {value!r}"
+    return ""
+
+
+def _bag(per_fold: list[list[Any]], task_type: str) -> list[Any]:
+    if task_type == "regression":
+        return np.mean(np.asarray(per_fold, dtype=float), axis=0).tolist()
+    # Majority vote; a tie goes to the label the earliest fold predicted.
+    bagged = []
+    for row in zip(*per_fold, strict=True):
+        counts = Counter(row)
+        best = max(counts.values())
+        bagged.append(next(label for label in row if counts[label] == best))
+    return bagged
+
+
+def _provenance(job: dict[str, Any], sandbox: SandboxConfig) -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "packages": {
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "scikit-learn": sklearn.__version__,
+        },
+        "sandbox": _sandbox_version(sandbox),
+        "code_sha256": job["code"]["sha256"],
+        "train_sha256": job["data"]["train_sha256"],
+        "test_features_sha256": job["data"]["test_features_sha256"],
+        "cv_seed": job["cv"]["seed"],
+    }
+
+
+def execute_judge_job(
+    job: dict[str, Any], *, artifacts: ContentStore, sandbox: SandboxConfig
+) -> dict[str, Any]:
+    problem = _sandbox_problem(sandbox)
+    if problem:
+        return _failed(
+            job,
+            f"this judge worker cannot sandbox student code: {problem}; install bubblewrap, or "
+            "set PPIPE_SANDBOX=none to run it unsandboxed (trusted code only)",
+            transient=True,
+        )
+    data, limits, threads = job["data"], job["limits"], int(job.get("threads") or 1)
+    cache = Path(sandbox.work_root) / "ppipe-judge-cache"
+    try:
+        code = artifacts.read_bytes(job["code"]["sha256"])
+        train_path = _cached(artifacts, data["train_sha256"], cache)
+        test_path = _cached(artifacts, data["test_features_sha256"], cache)
+        y = pd.read_parquet(train_path, columns=[data["target_column"]])[data["target_column"]]
+        test_rows = pd.read_parquet(test_path).shape[0]
+    except (OSError, ValueError, KeyError) as error:
+        return _failed(job, f"the job's inputs are not readable here: {error}", transient=True)
+    folds = _folds(y, job["task_type"], int(job["cv"]["folds"]), int(job["cv"]["seed"]))
+    try:
+        box = sandbox_take(sandbox, threads)
+    except (OSError, SandboxUnavailable) as error:
+        return _failed(job, f"the sandbox could not start: {error}", transient=True)
+    try:
+        _place(train_path, box.input_dir / "train.parquet")
+        _place(test_path, box.input_dir / "test.parquet")
+        (box.input_dir / "folds.json").write_text(json.dumps(folds))
+        (box.input_dir / "submission").mkdir(mode=0o755)
+        (box.input_dir / "submission" / "estimator.py").write_bytes(code)
+        spec = {
+            "limits": limits,
+            "target_column": data["target_column"],
+            "id_column": data["id_column"],
+        }
+        report, trouble = box.run(spec, float(limits["wall_seconds"]))
+    finally:
+        box.discard()
+        sandbox_prewarm(sandbox, threads)
+    if report is None:
+        if "wall-clock" in trouble:
+            return _failed(job, f"wall-clock limit of {limits['wall_seconds']} s exceeded")
+        return _failed(job, f"the sandbox ended without a report: {trouble}", transient=True)
+    return _result(job, report, folds, y, test_rows, sandbox)
+
+
+def _result(
+    job: dict[str, Any],
+    report: dict[str, Any],
+    folds: list[list[int]],
+    y: pd.Series,
+    test_rows: int,
+    sandbox: SandboxConfig,
+) -> dict[str, Any]:
+    measured = {
+        "cpu_seconds": report["cpu_seconds"],
+        "peak_memory_mb": report["peak_memory_mb"],
+        "wall_seconds": report["wall_seconds"],
+        "stdout_tail": report["stdout_tail"],
+        "stderr_tail": report["stderr_tail"],
+        "provenance": _provenance(job, sandbox),
+    }
+    ran = report["folds"]
+    if not isinstance(ran, list) or len(ran) != len(folds):
+        return _failed(job, _crash_reason(report, job["limits"]), **measured)
+    metric, task_type = get_metric(job["metric"]), job["task_type"]
+    scored = []
+    for fold, validation in zip(ran, folds, strict=True):
+        index = int(fold["index"])
+        problem = _check_predictions(
+            fold["predictions"], len(validation), task_type, f"fold {index}"
+        ) or _check_predictions(
+            fold["test_predictions"], test_rows, task_type, f"the test set (fold {index} model)"
+        )
+        if problem:
+            return _failed(job, problem, **measured)
+        try:
+            score = metric.score(y.iloc[validation].to_numpy(), np.asarray(fold["predictions"]))
+        except (TypeError, ValueError) as error:
+            return _failed(
+                job, f"predictions for fold {index} cannot be scored: {error}", **measured
+            )
+        scored.append(
+            {
+                "index": index,
+                "score": score,
+                "fit_seconds": float(fold["fit_seconds"]),
+                "predict_seconds": float(fold["predict_seconds"]),
+                "cpu_seconds": float(fold["cpu_seconds"]),
+                "peak_memory_mb": float(fold["peak_memory_mb"]),
+            }
+        )
+    scores = [fold["score"] for fold in scored]
+    return {
+        "submission_id": job.get("submission_id"),
+        "attempt": job.get("attempt"),
+        "ok": True,
+        "transient": False,
+        "reason": "",
+        "worker": _worker_name(),
+        "folds": scored,
+        "cv_mean": float(np.mean(scores)),
+        "cv_std": float(np.std(scores)),
+        "test_predictions": _bag([fold["test_predictions"] for fold in ran], task_type),
+        "fit_seconds": sum(fold["fit_seconds"] for fold in scored),
+        **measured,
+    }

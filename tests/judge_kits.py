@@ -1,0 +1,73 @@
+"""Judge jobs for executor tests, built as the control side builds them, on a
+small iris split in an artifact store of the test's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sklearn.datasets import load_iris
+
+from judging.executor import execute_judge_job
+from judging.sandbox import SandboxConfig
+from ppipe_site.content_store import ContentStore
+
+LIMITS = {"cpu_seconds": 5, "memory_mb": 512, "wall_seconds": 10, "processes": 32, "file_mb": 16}
+GOOD = """\
+from sklearn.linear_model import LogisticRegression
+
+
+def get_estimator():
+    return LogisticRegression(max_iter=500)
+"""
+
+
+def estimator_doing(statement: str) -> str:
+    """A submission whose fit runs `statement` (indented as one block)."""
+    body = "\n".join(f"        {line}" for line in statement.splitlines())
+    return f"""\
+import os, socket, sys, time
+from sklearn.dummy import DummyClassifier
+
+
+class Hostile(DummyClassifier):
+    def fit(self, X, y):
+{body}
+        return super().fit(X, y)
+
+
+def get_estimator():
+    return Hostile()
+"""
+
+
+def judge_job(store: ContentStore, code: str, **overrides: Any) -> dict[str, Any]:
+    frame = load_iris(as_frame=True).frame.sample(frac=1.0, random_state=0)
+    train, test = frame.iloc[:120], frame.iloc[120:].drop(columns=["target"])
+    return {
+        "kind": "judge",
+        "version": 1,
+        "submission_id": 1,
+        "attempt": 1,
+        "code": {"sha256": store.put_bytes(code.encode()), "filename": "estimator.py"},
+        "data": {
+            "train_sha256": store.put_frame(train),
+            "test_features_sha256": store.put_frame(test),
+            "target_column": "target",
+            "id_column": "",
+        },
+        "task_type": "classification",
+        "metric": "accuracy",
+        "cv": {"folds": 3, "seed": 1},
+        "limits": dict(LIMITS),
+        "threads": 1,
+        **overrides,
+    }
+
+
+def judge(
+    tmp_path: Path, code: str, *, sandbox: SandboxConfig | None = None, **overrides: Any
+) -> dict[str, Any]:
+    store = ContentStore(tmp_path / "artifacts")
+    config = sandbox or SandboxConfig(prewarm=False, work_root=str(tmp_path))
+    return execute_judge_job(judge_job(store, code, **overrides), artifacts=store, sandbox=config)

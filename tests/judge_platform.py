@@ -1,0 +1,76 @@
+"""Real processes for judging tests: a control worker with the database, judge
+workers without it (a judge machine holds no database credentials), and beat for
+the feeder and reaper ticks, with timings short enough for a test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from judging.models import ENDED_STATES, Submission
+from tests.processes import BeatProcess, WorkerProcess
+from tests.servers import wait_until
+
+FAST = {
+    "PPIPE_JUDGE_TICK_SECONDS": "1",
+    "PPIPE_REAPER_SECONDS": "1",
+    "PPIPE_JUDGE_HEARTBEAT_SECONDS": "1",
+    "PPIPE_JUDGE_LEASE_SECONDS": "4",
+    "PPIPE_JUDGE_QUEUE_SECONDS": "30",
+}
+# Where a judge worker would find a database if it looked: nowhere.
+NO_DATABASE = "postgresql://nobody@127.0.0.1:9/no-database-here"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {
+        **FAST,
+        "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR),
+        "PPIPE_PRIVATE_DIR": str(settings.PPIPE_PRIVATE_DIR),
+        **extra,
+    }
+
+
+@dataclass
+class JudgePlatform:
+    stack: ExitStack
+    workers: list[WorkerProcess] = field(default_factory=list)
+
+    def judge_worker(self, **extra: str) -> WorkerProcess:
+        # No private store either: the hidden labels are not on a judge machine.
+        env = _env(DATABASE_URL=NO_DATABASE, PPIPE_PRIVATE_DIR="/nonexistent", **extra)
+        worker = WorkerProcess(["judge"], **env)
+        self.stack.callback(worker.stop)
+        self.workers.append(worker.wait_ready())
+        return worker
+
+    def logs(self) -> str:
+        return "\n\n".join(worker.log_tail(30) for worker in self.workers)
+
+    def wait_until_ended(self, submission: Submission, timeout: float = 90) -> Submission:
+        def ended() -> bool:
+            submission.refresh_from_db()
+            return submission.state in ENDED_STATES
+
+        try:
+            wait_until(ended, timeout=timeout, what=f"submission {submission.pk} to end")
+        except TimeoutError as error:
+            raise TimeoutError(f"{error} ({submission.state})\n{self.logs()}") from None
+        return submission
+
+
+@contextmanager
+def judge_platform(*, judges: int = 1, beat: bool = True) -> Iterator[JudgePlatform]:
+    with ExitStack() as stack:
+        platform = JudgePlatform(stack=stack)
+        control = WorkerProcess(["control"], concurrency=2, **_env())
+        stack.callback(control.stop)
+        platform.workers.append(control.wait_ready())
+        for _ in range(judges):
+            platform.judge_worker()
+        if beat:
+            stack.callback(BeatProcess(**_env()).stop)
+        yield platform

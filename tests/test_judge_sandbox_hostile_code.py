@@ -1,0 +1,73 @@
+"""Hostile and broken submissions, run in real bubblewrap: each ends failed with
+a reason that names what happened, and the worker judges the next job normally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.judge_kits import GOOD, estimator_doing, judge
+from tests.servers import http_server
+
+CASES = {
+    "syntax error": ("def get_estimator(:\n", "raised SyntaxError"),
+    "no get_estimator": ("x = 1\n", "has no get_estimator()"),
+    "exception in fit": (estimator_doing("raise ValueError('boom')"), "raised ValueError: boom"),
+    "endless loop": (estimator_doing("while True:\n    pass"), "CPU time limit of 5 s"),
+    "long sleep": (estimator_doing("time.sleep(60)"), "wall-clock limit of 10 s"),
+    "20 GB": (estimator_doing("b = bytearray(20 * 2**30)"), "memory limit of 512 MB"),
+    # Whichever comes first, the processes or their memory, is named.
+    "fork bomb": (estimator_doing("while True:\n    os.fork()"), " process"),
+    "10 GB file": (
+        estimator_doing("with open('big', 'wb') as f:\n    f.write(bytes(10 * 2**30))"),
+        "memory limit of 512 MB",
+    ),
+    "a file past the limit": (
+        estimator_doing(
+            "with open('big', 'wb') as f:\n    for _ in range(64):\n        f.write(bytes(2**20))"
+        ),
+        "grew past the limit of 16 MB",
+    ),
+    "100 MB on stdout": (
+        estimator_doing("for _ in range(100):\n    sys.stdout.write('x' * 2**20)"),
+        "grew past the limit of 16 MB",
+    ),
+    "os._exit in fit": (estimator_doing("os._exit(0)"), "exited (code 0) during fit"),
+    "reading /etc/shadow": (
+        estimator_doing("open('/etc/shadow').read()"),
+        "raised FileNotFoundError",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_hostile_code_fails_with_a_clear_reason_and_the_worker_goes_on(
+    tmp_path: Path, case: str
+) -> None:
+    code, reason = CASES[case]
+
+    result = judge(tmp_path, code)
+
+    assert result["ok"] is False
+    assert result["transient"] is False
+    assert reason in result["reason"], result
+    assert judge(tmp_path, GOOD)["ok"] is True
+
+
+def test_nothing_of_a_fork_bomb_outlives_its_job(tmp_path: Path) -> None:
+    before = len(psutil.pids())
+
+    judge(tmp_path, estimator_doing("while True:\n    os.fork()"))
+
+    assert len(psutil.pids()) <= before + 5
+
+
+def test_the_network_is_gone_inside(tmp_path: Path) -> None:
+    with http_server() as (port, requests):
+        code = estimator_doing(f"socket.create_connection(('127.0.0.1', {port}), timeout=2)")
+        result = judge(tmp_path, code)
+
+    assert "Connection refused" in result["reason"] or "unreachable" in result["reason"]
+    assert requests == []
