@@ -55,20 +55,6 @@ class SandboxConfig:
     work_root: str = field(default_factory=tempfile.gettempdir)
 
 
-def sandbox_config_from_env(environ: Any = None) -> SandboxConfig:
-    env = os.environ if environ is None else environ
-    mode = env.get("PPIPE_SANDBOX", "bwrap").strip().lower() or "bwrap"
-    if mode not in ("bwrap", "none"):
-        raise SandboxUnavailable(f"PPIPE_SANDBOX must be 'bwrap' or 'none', not {mode!r}")
-    return SandboxConfig(
-        mode=mode,
-        prewarm=env.get("PPIPE_SANDBOX_PREWARM", "true").lower() not in ("0", "false", "no"),
-        bwrap=env.get("PPIPE_BWRAP", "/usr/bin/bwrap"),
-        tmpfs_mb=int(env.get("PPIPE_SANDBOX_TMPFS_MB", "512")),
-        work_root=env.get("PPIPE_SANDBOX_WORK_ROOT") or tempfile.gettempdir(),
-    )
-
-
 def _read_only_system() -> list[str]:
     binds = ["--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):

@@ -82,15 +82,22 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
     # reaper judges the submission again (a bounded number of times). Redelivering
     # the message instead could loop forever on a job that kills its worker.
     from judging.executor import execute_judge_job as execute
-    from judging.sandbox import sandbox_config_from_env
+    from judging.sandbox import SandboxConfig
     from ppipe_site.content_store import artifact_store
 
+    sandbox = SandboxConfig(
+        mode=settings.PPIPE_SANDBOX,
+        prewarm=settings.PPIPE_SANDBOX_PREWARM,
+        bwrap=settings.PPIPE_BWRAP,
+        tmpfs_mb=settings.PPIPE_SANDBOX_TMPFS_MB,
+        work_root=str(settings.PPIPE_JUDGE_WORK_DIR),
+    )
     submission_id, attempt = int(job.get("submission_id") or 0), int(job.get("attempt") or 0)
     worker = f"{socket.gethostname()} pid {os.getpid()}"
     record_submission_started.delay(submission_id, attempt, worker)
     try:
         with _heartbeats(submission_id, attempt):
-            result = execute(job, artifacts=artifact_store(), sandbox=sandbox_config_from_env())
+            result = execute(job, artifacts=artifact_store(), sandbox=sandbox)
     except SoftTimeLimitExceeded:
         result = _failed(job, worker, "the judge worker's own time limit ran out", transient=True)
     except Exception as error:

@@ -4,6 +4,7 @@ defaults (ppipe_site.embedded)."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -235,3 +236,14 @@ PPIPE_JUDGE_PROCESSES = env_int("PPIPE_JUDGE_PROCESSES", 64, minimum=1)
 PPIPE_JUDGE_FILE_MB = env_int("PPIPE_JUDGE_FILE_MB", 64, minimum=1)
 # Threads the maths libraries may use in one judge job: its CPU allotment.
 PPIPE_JUDGE_THREADS = env_int("PPIPE_JUDGE_THREADS", 1, minimum=1)
+# Student code runs under bubblewrap; "none" runs it unsandboxed (trusted code only).
+PPIPE_SANDBOX = env_str("PPIPE_SANDBOX", "bwrap").lower()
+if PPIPE_SANDBOX not in ("bwrap", "none"):
+    raise EnvError(f"PPIPE_SANDBOX must be 'bwrap' or 'none', not {PPIPE_SANDBOX!r}.")
+PPIPE_BWRAP = env_str("PPIPE_BWRAP", "/usr/bin/bwrap")
+# Keep one sandbox started and warm per judge process (imports done before the job).
+PPIPE_SANDBOX_PREWARM = env_bool("PPIPE_SANDBOX_PREWARM", True)
+# The size of a sandbox's only writable place (a tmpfs).
+PPIPE_SANDBOX_TMPFS_MB = env_int("PPIPE_SANDBOX_TMPFS_MB", 512, minimum=16)
+# Where a judge worker caches inputs by digest and prepares each job's input folder.
+PPIPE_JUDGE_WORK_DIR = env_path("PPIPE_JUDGE_WORK_DIR", Path(tempfile.gettempdir()))
