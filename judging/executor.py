@@ -89,7 +89,7 @@ def _place(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[list[int]]:
+def cv_folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[list[int]]:
     splitter: KFold | StratifiedKFold
     if task_type == "classification" and y.value_counts().min() >= folds:
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -212,7 +212,7 @@ def execute_judge_job(
         test_rows = pd.read_parquet(test_path).shape[0]
     except (OSError, ValueError, KeyError) as error:
         return _failed(job, f"the job's inputs are not readable here: {error}", transient=True)
-    folds = _folds(y, job["task_type"], int(job["cv"]["folds"]), int(job["cv"]["seed"]))
+    folds = cv_folds(y, job["task_type"], int(job["cv"]["folds"]), int(job["cv"]["seed"]))
     try:
         box = sandbox_take(sandbox, threads)
     except (OSError, SandboxUnavailable) as error:

@@ -1,0 +1,133 @@
+"""Measurement fidelity: the CPU time and peak memory the judge executor reports
+for a submission, against `/usr/bin/time -v` running the same work bare (the
+same folds, fit and predict, in a fresh Python).
+
+The sandbox's supervisor has imported the libraries before the job, so its
+figure has no start-up in it; the bare run's CPU time has the start-up of a
+Python that imports them subtracted (measured the same way in the same run).
+Targets: CPU within 5 %, peak memory within 10 %.
+
+    .venv/bin/python bench/judge_fidelity.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[name] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
+
+import pandas as pd  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+
+from judging.executor import cv_folds, execute_judge_job  # noqa: E402
+from judging.sandbox import SandboxConfig  # noqa: E402
+from ppipe_site.content_store import ContentStore  # noqa: E402
+
+CODE = """\
+from sklearn.ensemble import RandomForestClassifier
+
+
+def get_estimator():
+    return RandomForestClassifier(n_estimators=60, random_state=0)
+"""
+IMPORTS = "import numpy, pandas, sklearn.ensemble, sklearn.linear_model, sklearn.pipeline"
+BARE = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np, pandas as pd
+    {imports}
+    sys.path.insert(0, sys.argv[1])
+    import estimator
+    train = pd.read_parquet(sys.argv[1] + "/train.parquet")
+    test = pd.read_parquet(sys.argv[1] + "/test.parquet")
+    folds = json.load(open(sys.argv[1] + "/folds.json"))
+    x, y = train.drop(columns=["target"]), train["target"]
+    for validation in folds:
+        mask = np.zeros(len(train), dtype=bool)
+        mask[validation] = True
+        model = estimator.get_estimator()
+        model.fit(x[~mask], y[~mask])
+        model.predict(x[mask])
+        model.predict(test)
+    """
+)
+
+
+def time_v(command: list[str]) -> tuple[float, float]:
+    """(user + system seconds, maximum resident MB) as /usr/bin/time -v reports them."""
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=True
+    )
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", done.stderr).group(1))  # type: ignore[union-attr]
+    system = float(re.search(r"System time \(seconds\): ([\d.]+)", done.stderr).group(1))  # type: ignore[union-attr]
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))  # type: ignore[union-attr]
+    return user + system, rss / 1024
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="ppipe-bench-fidelity-"))
+    store = ContentStore(work / "artifacts")
+    x, y = make_classification(n_samples=6000, n_features=20, random_state=0)
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(20)]).assign(target=y)
+    train, test = frame.iloc[:5000], frame.iloc[5000:].drop(columns=["target"])
+    job = {
+        "submission_id": 1,
+        "attempt": 1,
+        "code": {"sha256": store.put_bytes(CODE.encode()), "filename": "estimator.py"},
+        "data": {
+            "train_sha256": store.put_frame(train),
+            "test_features_sha256": store.put_frame(test),
+            "target_column": "target",
+            "id_column": "",
+        },
+        "task_type": "classification",
+        "metric": "accuracy",
+        "cv": {"folds": 5, "seed": 0},
+        "limits": {
+            "cpu_seconds": 600,
+            "memory_mb": 4096,
+            "wall_seconds": 600,
+            "processes": 64,
+            "file_mb": 64,
+        },
+        "threads": 1,
+    }
+    result = execute_judge_job(
+        job, artifacts=store, sandbox=SandboxConfig(prewarm=False, work_root=str(work))
+    )
+    assert result["ok"], result["reason"]
+
+    bare = work / "bare"
+    bare.mkdir()
+    train.to_parquet(bare / "train.parquet", index=False)
+    test.to_parquet(bare / "test.parquet", index=False)
+    (bare / "folds.json").write_text(json.dumps(cv_folds(train["target"], "classification", 5, 0)))
+    (bare / "estimator.py").write_text(CODE)
+    (bare / "run.py").write_text(BARE.format(imports=IMPORTS))
+    startup_cpu, _ = time_v([sys.executable, "-c", IMPORTS + ", pyarrow"])
+    bare_cpu, bare_rss = time_v([sys.executable, str(bare / "run.py"), str(bare)])
+    work_cpu = bare_cpu - startup_cpu
+
+    print(
+        f"CPU seconds : ppipe {result['cpu_seconds']:.2f}  /usr/bin/time {work_cpu:.2f} "
+        f"(run {bare_cpu:.2f} - start-up {startup_cpu:.2f})  "
+        f"ratio {result['cpu_seconds'] / work_cpu:.3f}  (target 0.95-1.05)"
+    )
+    print(
+        f"peak memory : ppipe {result['peak_memory_mb']:.0f} MB  /usr/bin/time {bare_rss:.0f} MB  "
+        f"ratio {result['peak_memory_mb'] / bare_rss:.3f}  (target 0.90-1.10)"
+    )
+
+
+if __name__ == "__main__":
+    main()
