@@ -57,11 +57,18 @@ def _event(submission_id: int, state: str, attempt: int, message: str = "") -> N
     )
 
 
-def _feed_after_commit() -> None:
+def _feed_now() -> None:
     # Lazy: the services stay importable (and testable) without the Celery wiring.
     from judging.tasks import feed_judge_queue
 
-    db_transaction.on_commit(feed_judge_queue.delay)
+    try:
+        feed_judge_queue.apply_async(retry=False)
+    except Exception:  # the broker is down: what is committed waits for beat's tick
+        logger.warning("the judge feeder was not woken; its next periodic tick will send the job")
+
+
+def _feed_after_commit() -> None:
+    db_transaction.on_commit(_feed_now)
 
 
 # --- upload -----------------------------------------------------------------
@@ -97,8 +104,13 @@ def _check_daily_limit(participant: Participant, now: datetime) -> None:
         )
 
 
-def submission_create(*, participant: Participant, filename: str, content: bytes) -> Submission:
-    """Accept an estimator.py for judging, or raise SubmissionRejected saying why."""
+def submission_create(
+    *, participant: Participant, filename: str, content: bytes, wake_feeder: bool = True
+) -> Submission:
+    """Accept an estimator.py for judging, or raise SubmissionRejected saying why.
+
+    `wake_feeder=False` leaves the sending to beat's next tick (for set-up, which
+    runs before the broker is up)."""
     now = timezone.now()
     _check_open(participant.challenge, now)
     estimator_source_check(content, max_bytes=settings.PPIPE_MAX_SUBMISSION_KB * 1024)
@@ -119,7 +131,8 @@ def submission_create(*, participant: Participant, filename: str, content: bytes
             max_attempts=settings.PPIPE_JUDGE_MAX_ATTEMPTS,
         )
         _event(submission.pk, State.NEW, 0, f"uploaded {submission.filename}, {len(content)} bytes")
-        _feed_after_commit()
+        if wake_feeder:
+            _feed_after_commit()
     return submission
 
 

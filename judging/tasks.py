@@ -36,7 +36,7 @@ def revoke_judge_task(task_id: str) -> None:
     app.control.revoke(task_id, terminate=True, signal="SIGTERM")
 
 
-@shared_task(name="judging.tasks.feed_judge_queue")
+@shared_task(name="judging.tasks.feed_judge_queue", ignore_result=True)
 def feed_judge_queue() -> int:
     from judging.services import submissions_feed
 

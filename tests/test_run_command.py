@@ -4,8 +4,10 @@ stops everything, and running it again keeps the data."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +71,12 @@ class Platform:
         return alive
 
 
+def demo_submission_states(var_dir: Path) -> list[str]:
+    """Read straight from the platform's own SQLite file, as an operator could."""
+    with contextlib.closing(sqlite3.connect(var_dir / "ppipe.sqlite3", timeout=10)) as db:
+        return [row[0] for row in db.execute("SELECT state FROM judging_submission")]
+
+
 @pytest.fixture
 def var_dir(tmp_path: Path) -> Path:
     return tmp_path / "var"
@@ -102,6 +110,11 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         first_release = var_dir / "releases" / "breast-cancer-demo" / "release-001.csv"
         wait_until(first_release.exists, timeout=90, what="the demo's first release on disk")
         assert first_release.read_text().startswith("patient_id,")
+        wait_until(
+            lambda: demo_submission_states(var_dir) == ["scored"] * 3,
+            timeout=180,
+            what="the three demo submissions to be scored",
+        )
     finally:
         left_running = platform.stop_with_ctrl_c()
     assert left_running == []
