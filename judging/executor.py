@@ -15,6 +15,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -39,9 +40,10 @@ from judging.sandbox import (
 from ppipe_site.content_store import ContentStore
 
 SIGNAL_REASONS = {
-    24: "CPU time limit of {cpu_seconds} s exceeded",  # SIGXCPU
-    9: "CPU time limit of {cpu_seconds} s exceeded",  # SIGKILL: RLIMIT_CPU's hard limit
-    25: "a file or the output grew past the limit of {file_mb} MB",  # SIGXFSZ
+    signal.SIGXCPU: "CPU time limit of {cpu_seconds} s exceeded",
+    # RLIMIT_CPU's hard limit, one second past the soft one.
+    signal.SIGKILL: "CPU time limit of {cpu_seconds} s exceeded",
+    signal.SIGXFSZ: "a file or the output grew past the limit of {file_mb} MB",
 }
 
 
@@ -122,7 +124,7 @@ def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
     status, phase = int(report["status"]), report["phase"] or "start-up"
     if os.WIFSIGNALED(status):
         signal_number = os.WTERMSIG(status)
-        template = SIGNAL_REASONS.get(signal_number)
+        template = SIGNAL_REASONS.get(signal.Signals(signal_number))
         if template:
             return template.format(**limits)
         return f"the submission's process was killed by signal {signal_number} during {phase}"
@@ -136,7 +138,7 @@ def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
     if "MemoryError" in error:
         return f"memory limit of {limits['memory_mb']} MB exceeded (MemoryError during {phase})"
     if "File too large" in error:
-        return SIGNAL_REASONS[25].format(**limits) + f" (during {phase})"
+        return SIGNAL_REASONS[signal.SIGXFSZ].format(**limits) + f" (during {phase})"
     if "BlockingIOError" in error or "Resource temporarily unavailable" in error:
         return f"process limit of {limits['processes']} processes reached during {phase}"
     if code == 1 and error:
