@@ -53,7 +53,7 @@ def estimator_source_check(content: bytes, *, max_bytes: int) -> None:
         raise SubmissionRejected("The file is empty: upload your estimator.py.")
     if len(content) > max_bytes:
         raise SubmissionRejected(
-            f"The file has {len(content) // 1024} KB; at most {max_bytes // 1024} KB is accepted. "
+            f"The file is over the limit: at most {max_bytes // 1024} KB is accepted. "
             "Upload the code only, not data or models."
         )
     try:

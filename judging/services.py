@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction as db_transaction
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -134,6 +135,17 @@ def submission_create(
         if wake_feeder:
             _feed_after_commit()
     return submission
+
+
+def submission_upload(*, participant: Participant, upload: UploadedFile) -> Submission:
+    """submission_create for a file posted to a page or the API: never reads more
+    than one byte past the size limit into memory."""
+    limit = settings.PPIPE_MAX_SUBMISSION_KB * 1024
+    return submission_create(
+        participant=participant,
+        filename=upload.name or "estimator.py",
+        content=upload.read(limit + 1),
+    )
 
 
 # --- feeding ----------------------------------------------------------------

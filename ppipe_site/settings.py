@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ppipe_site",
     "challenges",
     "dispatch",
@@ -59,6 +63,33 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "ppipe_site.urls"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+# The REST API (../shared/API.md): token auth for scripts, the session for pages;
+# every error has the shape {"detail": ..., "errors": {field: [messages]}}.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "ppipe_site.api.error_shape_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ppipe API",
+    "DESCRIPTION": "Challenges, releases, submissions and leaderboards. "
+    "Authenticate with `Authorization: Token <token>` from POST /api/auth/token/.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The documentation page's scripts are served by the site itself: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 WSGI_APPLICATION = "ppipe_site.wsgi.application"
 
 TEMPLATES = [

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from ppipe_site.health import healthz
 
@@ -10,4 +10,5 @@ admin.site.index_title = "Challenges, releases and judging"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("ppipe_site.api_urls")),
 ]

@@ -1,0 +1,232 @@
+"""Submissions and leaderboards over the API.
+
+A student reads only their own submissions (another's is a 404, not a 403: its
+existence is not theirs to know); a teacher reads their challenges'. Private
+scores appear once the challenge has closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from challenges.api import visible_challenge
+from challenges.models import Participant
+from judging.code_check import SubmissionRejected
+from judging.leaderboard import SORTABLE, leaderboard
+from judging.models import Submission
+from judging.selectors import (
+    private_scores_visible,
+    submission_code,
+    submission_readable_by,
+    submissions_of,
+)
+from judging.services import submission_cancel, submission_select, submission_upload
+from judging.tasks import revoke_judge_task
+from ppipe_site.api import caller
+
+
+class SubmissionSummarySerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    challenge = serializers.CharField(source="challenge.slug")
+    filename = serializers.CharField()
+    state = serializers.CharField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    public_score = serializers.FloatField(allow_null=True)
+    cpu_seconds = serializers.FloatField(allow_null=True)
+    peak_memory_mb = serializers.FloatField(allow_null=True)
+    selected = serializers.BooleanField()
+
+
+class FoldSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    score = serializers.FloatField()
+    fit_seconds = serializers.FloatField()
+    predict_seconds = serializers.FloatField()
+    cpu_seconds = serializers.FloatField()
+    peak_memory_mb = serializers.FloatField()
+
+
+class EventSerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField()
+    state = serializers.CharField()
+    attempt = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class SubmissionSerializer(SubmissionSummarySerializer):
+    queued_at = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    attempts = serializers.IntegerField()
+    private_score = serializers.SerializerMethodField(help_text="Null until the challenge closes.")
+    cv_mean = serializers.FloatField(allow_null=True)
+    cv_std = serializers.FloatField(allow_null=True)
+    fit_seconds = serializers.FloatField(allow_null=True)
+    wall_seconds = serializers.FloatField(allow_null=True)
+    folds = FoldSerializer(many=True)
+    stdout_tail = serializers.CharField()
+    stderr_tail = serializers.CharField()
+    events = EventSerializer(many=True)
+
+    def get_private_score(self, submission: Submission) -> float | None:
+        return submission.private_score if private_scores_visible(submission) else None
+
+
+def _readable(request: Request, submission_id: int) -> Submission:
+    submission = submission_readable_by(request.user, submission_id)
+    if submission is None:
+        raise exceptions.NotFound(f"No submission {submission_id} of yours.")
+    return submission
+
+
+def _own(request: Request, submission_id: int) -> Submission:
+    submission = submissions_of(request.user).filter(pk=submission_id).first()
+    if submission is None:
+        raise exceptions.NotFound(f"No submission {submission_id} of yours.")
+    return submission
+
+
+class SubmissionCreateView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        summary="Submit an estimator.py",
+        request={
+            "multipart/form-data": inline_serializer(
+                "SubmissionUpload", {"file": serializers.FileField()}
+            )
+        },
+        responses={
+            201: inline_serializer(
+                "SubmissionCreated",
+                {"id": serializers.IntegerField(), "state": serializers.CharField()},
+            )
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        challenge = visible_challenge(request, slug)
+        participant = Participant.objects.filter(challenge=challenge, user=caller(request)).first()
+        if participant is None:
+            raise exceptions.PermissionDenied(
+                f"You are not taking part in '{challenge.slug}': join it first "
+                f"(POST /api/challenges/{challenge.slug}/join/ with the code from your teacher)."
+            )
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise exceptions.ValidationError({"file": ["Attach your estimator.py as `file`."]})
+        try:
+            submission = submission_upload(participant=participant, upload=upload)
+        except SubmissionRejected as error:
+            raise exceptions.ValidationError({error.field: [str(error)]}) from None
+        return Response(
+            {"id": submission.pk, "state": submission.state}, status=status.HTTP_201_CREATED
+        )
+
+
+class SubmissionListView(APIView):
+    @extend_schema(
+        summary="Your submissions, newest first",
+        parameters=[
+            OpenApiParameter("challenge", str, description="Only this challenge's (slug).")
+        ],
+        responses=SubmissionSummarySerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        submissions = submissions_of(request.user)
+        if slug := request.query_params.get("challenge"):
+            submissions = submissions.filter(challenge__slug=slug)
+        return Response(SubmissionSummarySerializer(submissions[:500], many=True).data)
+
+
+class SubmissionDetailView(APIView):
+    @extend_schema(
+        summary="A submission: state, reason, scores, folds, cost, logs",
+        responses=SubmissionSerializer,
+    )
+    def get(self, request: Request, submission_id: int) -> Response:
+        return Response(SubmissionSerializer(_readable(request, submission_id)).data)
+
+
+class SubmissionCodeView(APIView):
+    @extend_schema(
+        summary="The submitted code",
+        responses=inline_serializer(
+            "SubmissionCode", {"filename": serializers.CharField(), "code": serializers.CharField()}
+        ),
+    )
+    def get(self, request: Request, submission_id: int) -> Response:
+        submission = _readable(request, submission_id)
+        return Response({"filename": submission.filename, "code": submission_code(submission)})
+
+
+class SubmissionCancelView(APIView):
+    @extend_schema(
+        request=None,
+        summary="Cancel: a running job stops within seconds",
+        responses=SubmissionSummarySerializer,
+    )
+    def post(self, request: Request, submission_id: int) -> Response:
+        submission = _readable(request, submission_id)
+        by = "its author" if submission.participant.user_id == request.user.pk else "the teacher"
+        if not submission_cancel(submission=submission, revoke=revoke_judge_task, by=by):
+            raise exceptions.ValidationError(
+                {"state": [f"Submission {submission.pk} has already ended ({submission.state})."]}
+            )
+        submission.refresh_from_db()
+        return Response(SubmissionSummarySerializer(submission).data)
+
+
+class SubmissionSelectView(APIView):
+    @extend_schema(
+        request=None,
+        summary="Pick this submission for the final ranking",
+        responses=SubmissionSummarySerializer,
+    )
+    def post(self, request: Request, submission_id: int) -> Response:
+        submission = _own(request, submission_id)
+        try:
+            submission_select(submission=submission)
+        except SubmissionRejected as error:
+            raise exceptions.ValidationError({error.field: [str(error)]}) from None
+        submission.refresh_from_db()
+        return Response(SubmissionSummarySerializer(submission).data)
+
+
+class LeaderboardRowSerializer(serializers.Serializer[Any]):
+    rank = serializers.IntegerField(allow_null=True)
+    participant = serializers.CharField()
+    submission_id = serializers.IntegerField(allow_null=True)
+    selected = serializers.BooleanField()
+    public_score = serializers.FloatField(allow_null=True)
+    private_score = serializers.FloatField(allow_null=True)
+    cv_mean = serializers.FloatField(allow_null=True)
+    cv_std = serializers.FloatField(allow_null=True)
+    cpu_seconds = serializers.FloatField(allow_null=True)
+    peak_memory_mb = serializers.FloatField(allow_null=True)
+    fit_seconds = serializers.FloatField(allow_null=True)
+    submissions = serializers.IntegerField()
+    last_submission_at = serializers.DateTimeField(allow_null=True)
+
+
+class LeaderboardView(APIView):
+    @extend_schema(
+        summary="The leaderboard: one row per participant",
+        parameters=[OpenApiParameter("order", str, enum=[*SORTABLE, *(f"-{c}" for c in SORTABLE)])],
+        responses=inline_serializer(
+            "Leaderboard",
+            {"final": serializers.BooleanField(), "rows": LeaderboardRowSerializer(many=True)},
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        challenge = visible_challenge(request, slug)
+        board = leaderboard(challenge, order=request.query_params.get("order", "rank"))
+        rows = LeaderboardRowSerializer([row.as_dict() for row in board.rows], many=True).data
+        return Response({"final": board.final, "rows": rows})

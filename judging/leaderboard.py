@@ -1,0 +1,191 @@
+"""The leaderboard: one row per participant, score and cost side by side.
+
+A participant is represented by the submission they selected, or else their
+best public score (the earliest of equal ones). Before the close the ranking
+uses the public part of the hidden test set; after it, the private part, and
+the private scores are shown. Three queries whatever the number of submissions:
+the representative submission per participant (a window) and the submission
+count and last upload per participant (an aggregate); the charts' points are one
+more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from challenges.models import Challenge, Participant
+from judging.models import Submission, SubmissionState
+
+# Columns a reader may sort by; the default is the rank.
+SORTABLE = (
+    "rank",
+    "participant",
+    "public_score",
+    "private_score",
+    "cv_mean",
+    "cpu_seconds",
+    "peak_memory_mb",
+    "fit_seconds",
+    "submissions",
+    "last_submission_at",
+)
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int | None
+    participant: str
+    submission_id: int | None
+    selected: bool
+    public_score: float | None
+    private_score: float | None
+    cv_mean: float | None
+    cv_std: float | None
+    cpu_seconds: float | None
+    peak_memory_mb: float | None
+    fit_seconds: float | None
+    submissions: int
+    last_submission_at: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ScoredPoint:
+    """One scored submission, for the charts."""
+
+    participant: str
+    created_at: datetime
+    public_score: float
+    cpu_seconds: float
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    challenge: Challenge
+    final: bool
+    rows: list[LeaderboardRow]
+
+    @property
+    def score_field(self) -> str:
+        return "private_score" if self.final else "public_score"
+
+
+def _representatives(challenge: Challenge, order_by: str) -> dict[int, Submission]:
+    """Each participant's selected submission, else the best by `order_by`."""
+    ranked = (
+        Submission.objects.filter(
+            challenge=challenge, state=SubmissionState.SCORED, **{f"{order_by}__isnull": False}
+        )
+        .annotate(
+            pick=Window(
+                RowNumber(),
+                partition_by=[F("participant_id")],
+                order_by=[F("selected").desc(), F(order_by).desc(), F("created_at"), F("id")],
+            )
+        )
+        .filter(pick=1)
+        .only(
+            "id",
+            "participant_id",
+            "selected",
+            "created_at",
+            "public_score",
+            "private_score",
+            *("cv_mean", "cv_std", "cpu_seconds", "peak_memory_mb", "fit_seconds"),
+        )
+    )
+    return {row.participant_id: row for row in ranked}
+
+
+def _ranks(rows: dict[int, Submission], score_field: str) -> dict[int, int]:
+    """Competition ranking ("1, 2, 2, 4"): equal scores share a rank."""
+    ordered = sorted(rows.items(), key=lambda item: -getattr(item[1], score_field))
+    ranks: dict[int, int] = {}
+    previous: float | None = None
+    for position, (participant_id, row) in enumerate(ordered, start=1):
+        score = getattr(row, score_field)
+        if score != previous:
+            rank, previous = position, score
+        ranks[participant_id] = rank
+    return ranks
+
+
+def _sort_key(column: str) -> Any:
+    def key(row: LeaderboardRow) -> tuple[bool, Any]:
+        value = getattr(row, column)
+        # Missing values last, whichever the direction.
+        return (value is None, value if value is not None else 0)
+
+    return key
+
+
+def leaderboard(
+    challenge: Challenge, *, order: str = "rank", now: datetime | None = None
+) -> Leaderboard:
+    """The challenge's leaderboard sorted by `order` (a SORTABLE column, "-" for
+    descending); private scores only once the challenge has closed."""
+    final = (now or timezone.now()) >= challenge.closes_at
+    score_field = "private_score" if final else "public_score"
+    picks = _representatives(challenge, score_field)
+    ranks = _ranks(picks, score_field)
+    people = (
+        Participant.objects.filter(challenge=challenge)
+        .annotate(
+            made=Count("submissions", filter=~Q(submissions__state=SubmissionState.CANCELLED)),
+            last=Max("submissions__created_at"),
+        )
+        .filter(made__gt=0)
+        .values_list("id", "user__username", "made", "last")
+    )
+    rows = []
+    for participant_id, username, made, last in people:
+        pick = picks.get(participant_id)
+        rows.append(
+            LeaderboardRow(
+                rank=ranks.get(participant_id),
+                participant=username,
+                submission_id=pick.id if pick else None,
+                selected=bool(pick and pick.selected),
+                public_score=pick.public_score if pick else None,
+                private_score=pick.private_score if pick and final else None,
+                cv_mean=pick.cv_mean if pick else None,
+                cv_std=pick.cv_std if pick else None,
+                cpu_seconds=pick.cpu_seconds if pick else None,
+                peak_memory_mb=pick.peak_memory_mb if pick else None,
+                fit_seconds=pick.fit_seconds if pick else None,
+                submissions=made,
+                last_submission_at=last,
+            )
+        )
+    column = order.lstrip("-")
+    if column not in SORTABLE:
+        column, order = "rank", "rank"
+    rows.sort(key=lambda row: (row.participant,))
+    rows.sort(key=_sort_key(column), reverse=order.startswith("-"))
+    if order.startswith("-"):
+        # Keep missing values last when descending too.
+        rows.sort(key=lambda row: getattr(row, column) is None)
+    return Leaderboard(challenge=challenge, final=final, rows=rows)
+
+
+def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:
+    """Every scored submission's public score and CPU time, oldest first (one query)."""
+    return [
+        ScoredPoint(name, at, score or 0.0, cpu or 0.0)
+        for name, at, score, cpu in Submission.objects.filter(
+            challenge=challenge,
+            state=SubmissionState.SCORED,
+            public_score__isnull=False,
+            cpu_seconds__isnull=False,
+        )
+        .order_by("created_at")
+        .values_list("participant__user__username", "created_at", "public_score", "cpu_seconds")
+    ]

@@ -1,0 +1,166 @@
+"""SVG charts for the leaderboard page: score against CPU time (cost) with the
+Pareto front marked, and scores over time with the best so far.
+
+Plain SVG built with Django's escaping helpers: no JavaScript, readable in any
+browser and in tests, and the participants' names are escaped like any text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from judging.leaderboard import LeaderboardRow, ScoredPoint
+
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 300, 64, 16, 16, 40
+FRONT, OTHER, LINE = "#2186eb", "#9aa5b1", "#3ebd93"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A point on the score/cost chart."""
+
+    label: str
+    cost: float
+    score: float
+
+
+def pareto_front(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries no other entry beats on both axes (higher score for no more CPU),
+    cheapest first."""
+    front: list[Entry] = []
+    for entry in sorted(entries, key=lambda e: (e.cost, -e.score)):
+        if not front or entry.score > front[-1].score:
+            front.append(entry)
+    return front
+
+
+def _scale(low: float, high: float, out_low: float, out_high: float) -> Callable[[float], float]:
+    span = (high - low) or 1.0
+    return lambda value: out_low + (out_high - out_low) * (value - low) / span
+
+
+def _axes(x_label: str, y_label: str, y_low: float, y_high: float) -> SafeString:
+    bottom = HEIGHT - BOTTOM
+    return format_html(
+        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#52606d"/>'
+        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#52606d"/>'
+        '<text x="{mid}" y="{lab}" font-size="12" text-anchor="middle">{x}</text>'
+        '<text x="12" y="{ymid}" font-size="12" text-anchor="middle" '
+        'transform="rotate(-90 12 {ymid})">{y}</text>'
+        '<text x="{tick}" y="{b}" font-size="11" text-anchor="end">{ylo}</text>'
+        '<text x="{tick}" y="{tt}" font-size="11" text-anchor="end">{yhi}</text>',
+        l=LEFT,
+        r=WIDTH - RIGHT,
+        t=TOP,
+        b=bottom,
+        mid=(LEFT + WIDTH - RIGHT) / 2,
+        lab=HEIGHT - 8,
+        ymid=(TOP + bottom) / 2,
+        x=x_label,
+        y=y_label,
+        tick=LEFT - 4,
+        tt=TOP + 10,
+        ylo=f"{y_low:.4g}",
+        yhi=f"{y_high:.4g}",
+    )
+
+
+def _svg(title: str, body: SafeString) -> SafeString:
+    return format_html(
+        '<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {} {}" '
+        'width="100%" style="max-width:{}px"><title>{}</title>{}</svg>',
+        WIDTH,
+        HEIGHT,
+        WIDTH,
+        title,
+        body,
+    )
+
+
+def score_cost_chart(rows: Sequence[LeaderboardRow], score_field: str) -> SafeString:
+    entries = [
+        Entry(row.participant, row.cpu_seconds, score)
+        for row in rows
+        if row.cpu_seconds is not None and (score := getattr(row, score_field)) is not None
+    ]
+    if not entries:
+        return format_html("<p>{}</p>", "No scored submission yet.")
+    front = pareto_front(entries)
+    on_front = {id(entry) for entry in front}
+    costs, scores = [e.cost for e in entries], [e.score for e in entries]
+    x = _scale(0.0, max(costs) * 1.05, LEFT, WIDTH - RIGHT)
+    y = _scale(min(scores), max(scores), HEIGHT - BOTTOM, TOP + 8)
+    path = " ".join(f"{x(e.cost):.1f},{y(e.score):.1f}" for e in front)
+    # format_html escapes its arguments before formatting: numbers go in as text.
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="{}" fill="{}" class="{}">'
+        "<title>{}: score {}, {} s CPU</title></circle>",
+        (
+            (
+                f"{x(e.cost):.1f}",
+                f"{y(e.score):.1f}",
+                6 if id(e) in on_front else 4,
+                FRONT if id(e) in on_front else OTHER,
+                "front" if id(e) in on_front else "point",
+                e.label,
+                f"{e.score:.4g}",
+                f"{e.cost:.2f}",
+            )
+            for e in entries
+        ),
+    )
+    body = format_html(
+        '{}<polyline points="{}" fill="none" stroke="{}" stroke-dasharray="4 3"/>{}',
+        _axes(
+            "CPU seconds (train and test, all folds)",
+            score_field.replace("_", " "),
+            min(scores),
+            max(scores),
+        ),
+        path,
+        FRONT,
+        dots,
+    )
+    return _svg("Score against CPU time; the Pareto front in blue", body)
+
+
+def score_history_chart(points: Sequence[ScoredPoint]) -> SafeString:
+    if not points:
+        return format_html("<p>{}</p>", "No scored submission yet.")
+    start, end = points[0].created_at.timestamp(), points[-1].created_at.timestamp()
+    scores = [p.public_score for p in points]
+    x = _scale(start, end, LEFT, WIDTH - RIGHT)
+    y = _scale(min(scores), max(scores), HEIGHT - BOTTOM, TOP + 8)
+    best: list[str] = []
+    top = float("-inf")
+    for point in points:
+        top = max(top, point.public_score)
+        best.append(f"{x(point.created_at.timestamp()):.1f},{y(top):.1f}")
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{}: {} at {}</title></circle>',
+        (
+            (
+                f"{x(p.created_at.timestamp()):.1f}",
+                f"{y(p.public_score):.1f}",
+                OTHER,
+                p.participant,
+                f"{p.public_score:.4g}",
+                f"{p.created_at:%Y-%m-%d %H:%M}",
+            )
+            for p in points
+        ),
+    )
+    body = format_html(
+        '{}{}<polyline points="{}" fill="none" stroke="{}" stroke-width="2" class="best"/>',
+        _axes("submitted at", "public score", min(scores), max(scores)),
+        dots,
+        " ".join(best),
+        LINE,
+    )
+    return _svg("Public scores over time; the best so far in green", body)

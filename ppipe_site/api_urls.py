@@ -1,0 +1,30 @@
+"""The REST API's paths (../shared/API.md): keep them stable, extend freely."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from challenges import api as challenges
+from dispatch import api as dispatch
+from judging import api as judging
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("challenges/", challenges.ChallengeListView.as_view(), name="api-challenges"),
+    path("challenges/<slug:slug>/", challenges.ChallengeDetailView.as_view(), name="api-challenge"),
+    path("challenges/<slug:slug>/publish/", challenges.ChallengePublishView.as_view()),
+    path("challenges/<slug:slug>/releases/", challenges.ReleaseListView.as_view()),
+    path("challenges/<slug:slug>/join/", challenges.ChallengeJoinView.as_view()),
+    path("challenges/<slug:slug>/submissions/", judging.SubmissionCreateView.as_view()),
+    path("challenges/<slug:slug>/leaderboard/", judging.LeaderboardView.as_view()),
+    path("destinations/", dispatch.DestinationListView.as_view(), name="api-destinations"),
+    path("submissions/", judging.SubmissionListView.as_view(), name="api-submissions"),
+    path("submissions/<int:submission_id>/", judging.SubmissionDetailView.as_view()),
+    path("submissions/<int:submission_id>/code/", judging.SubmissionCodeView.as_view()),
+    path("submissions/<int:submission_id>/cancel/", judging.SubmissionCancelView.as_view()),
+    path("submissions/<int:submission_id>/select/", judging.SubmissionSelectView.as_view()),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

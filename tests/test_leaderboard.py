@@ -1,0 +1,148 @@
+"""The leaderboard selector and its charts: one row per participant (their pick or
+their best), competition ranks, sorting, a constant number of queries, and the
+Pareto front of score against CPU time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from challenges.models import Challenge, Participant
+from judging.leaderboard import leaderboard, leaderboard_points
+from judging.leaderboard_chart import (
+    Entry,
+    pareto_front,
+    score_cost_chart,
+    score_history_chart,
+)
+from judging.models import SubmissionState
+from tests.factories import ParticipantFactory, StudentFactory, SubmissionFactory
+from tests.submissions import published_challenge
+
+pytestmark = pytest.mark.django_db
+State = SubmissionState
+
+
+def scored(participant: Participant, score: float, cpu: float = 1.0, **fields: Any) -> Any:
+    values = {
+        "state": State.SCORED,
+        "public_score": score,
+        "private_score": score - 0.05,
+        "cv_mean": score,
+        "cv_std": 0.01,
+        "cpu_seconds": cpu,
+        "peak_memory_mb": 100.0,
+        "fit_seconds": cpu / 2,
+    }
+    return SubmissionFactory(participant=participant, **{**values, **fields})
+
+
+def person(challenge: Challenge, name: str) -> Participant:
+    return ParticipantFactory(challenge=challenge, user=StudentFactory(username=name))
+
+
+def test_one_row_per_participant_their_pick_or_their_best() -> None:
+    challenge = published_challenge()
+    ada, grace, linus, ken, idle = (
+        person(challenge, name) for name in ("ada", "grace", "linus", "ken", "idle")
+    )
+    scored(ada, 0.70)
+    scored(ada, 0.90, cpu=5.0)
+    scored(grace, 0.95)
+    scored(grace, 0.80, selected=True)  # her pick wins over her best
+    scored(linus, 0.90, cpu=2.0)
+    SubmissionFactory(participant=ken, state=State.FAILED, reason="boom")
+    SubmissionFactory(participant=idle, state=State.CANCELLED)
+
+    board = leaderboard(challenge)
+
+    by_name = {row.participant: row for row in board.rows}
+    assert set(by_name) == {"ada", "grace", "linus", "ken"}  # idle only cancelled
+    assert by_name["ada"].public_score == 0.90
+    assert by_name["ada"].submissions == 2
+    assert by_name["grace"].public_score == 0.80
+    assert by_name["grace"].selected
+    # Equal scores share a rank; the next rank skips.
+    assert (by_name["ada"].rank, by_name["linus"].rank, by_name["grace"].rank) == (1, 1, 3)
+    assert by_name["ken"].rank is None
+    assert [row.participant for row in board.rows][-1] == "ken"
+    assert all(row.private_score is None for row in board.rows)
+
+
+def test_sorting_by_a_column_keeps_missing_values_last() -> None:
+    challenge = published_challenge()
+    ada, grace, ken = (person(challenge, name) for name in ("ada", "grace", "ken"))
+    scored(ada, 0.9, cpu=5.0)
+    scored(grace, 0.8, cpu=1.0)
+    SubmissionFactory(participant=ken, state=State.FAILED)
+
+    cheapest = leaderboard(challenge, order="cpu_seconds").rows
+    dearest = leaderboard(challenge, order="-cpu_seconds").rows
+    nonsense = leaderboard(challenge, order="password").rows
+
+    assert [row.participant for row in cheapest] == ["grace", "ada", "ken"]
+    assert [row.participant for row in dearest] == ["ada", "grace", "ken"]
+    assert [row.participant for row in nonsense] == ["ada", "grace", "ken"]
+
+
+def test_the_final_ranking_uses_the_private_scores() -> None:
+    challenge = published_challenge()
+    ada, grace = person(challenge, "ada"), person(challenge, "grace")
+    scored(ada, 0.9, private_score=0.60)
+    scored(grace, 0.8, private_score=0.75)
+    board = leaderboard(challenge, now=challenge.closes_at)
+    assert board.final
+    assert [(row.participant, row.rank) for row in board.rows] == [("grace", 1), ("ada", 2)]
+    assert board.rows[0].private_score == 0.75
+
+
+def fill(challenge: Challenge, participants: int, each: int) -> None:
+    for index in range(participants):
+        someone = person(challenge, f"p{challenge.pk}-{index}")
+        for attempt in range(each):
+            scored(someone, 0.5 + attempt / 100, cpu=1.0 + attempt)
+        SubmissionFactory(participant=someone, state=State.FAILED)
+
+
+def test_the_query_count_does_not_grow_with_submissions(django_assert_num_queries: Any) -> None:
+    small, large = published_challenge(), published_challenge()
+    fill(small, participants=2, each=1)
+    fill(large, participants=12, each=6)
+    for challenge in (small, large):
+        with django_assert_num_queries(2):
+            rows = leaderboard(challenge).rows
+        with django_assert_num_queries(1):
+            leaderboard_points(challenge)
+        assert len(rows) in (2, 12)
+
+
+def test_the_pareto_front_is_what_nothing_beats_on_both_axes() -> None:
+    entries = [
+        Entry("cheap", 1.0, 0.70),
+        Entry("dominated", 3.0, 0.65),
+        Entry("middle", 2.0, 0.80),
+        Entry("best", 9.0, 0.95),
+        Entry("dear-and-worse", 10.0, 0.90),
+    ]
+    assert [entry.label for entry in pareto_front(entries)] == ["cheap", "middle", "best"]
+
+
+def test_the_charts_mark_the_front_and_escape_names() -> None:
+    challenge = published_challenge()
+    scored(person(challenge, "ada"), 0.9, cpu=1.0)
+    scored(person(challenge, "grace"), 0.8, cpu=5.0)  # dominated
+    board = leaderboard(challenge)
+    chart = score_cost_chart(board.rows, board.score_field)
+    assert chart.count('class="front"') == 1
+    assert chart.count('class="point"') == 1
+    assert "<title>ada: score 0.9" in chart
+
+    scored(person(challenge, "<script>alert(1)</script>"), 0.1, cpu=9.0)
+    board = leaderboard(challenge)
+    chart = score_cost_chart(board.rows, board.score_field)
+    assert "<script>" not in chart
+    assert "&lt;script&gt;" in chart
+    history = score_history_chart(leaderboard_points(challenge))
+    assert history.count("<circle") == 3
+    assert 'class="best"' in history
