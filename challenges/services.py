@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission, User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +17,9 @@ from challenges.splitting import split_rows
 from dispatch.planning import PlanError
 from dispatch.services import participant_releases_plan, releases_plan
 from ppipe_site.content_store import artifact_store, private_store
+
+if TYPE_CHECKING:
+    from challenges.join_forms import SignupForm
 
 TEACHERS_GROUP = "Teachers"
 # (app, codename): what a teacher may do. Querysets in the admin narrow each to
@@ -140,3 +144,13 @@ def participant_join(*, challenge: Challenge, user: AbstractBaseUser, code: str)
         raise JoinRefused(f"'{challenge.name}' is not published yet.")
     participant, _ = participant_enroll(challenge=challenge, user=user)
     return participant
+
+
+def student_signup(*, form: SignupForm) -> tuple[User, Participant]:
+    """Create the account of a valid SignupForm and make it a participant, all or nothing."""
+    with transaction.atomic():
+        user = form.save()
+        participant = participant_join(
+            challenge=form.cleaned_data["challenge"], user=user, code=form.cleaned_data["code"]
+        )
+    return user, participant

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
 from ppipe_site.embedded import persistent_secret
 from ppipe_site.env import env_optional_str, env_str
@@ -38,3 +40,11 @@ def admin_account_ensure() -> AdminAccount:
         user.set_password(password)
         user.save()
     return AdminAccount(user=user, password=None if given else password, created=created)
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a page behind login_required, typed as the concrete model."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Log in first.")
+    return user

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from challenges import views as challenge_views
+from judging import views as judging_views
 from ppipe_site.health import healthz
 
 admin.site.site_header = "ppipe"
@@ -8,6 +10,27 @@ admin.site.site_title = "ppipe admin"
 admin.site.index_title = "Challenges, releases and judging"
 
 urlpatterns = [
+    path("", challenge_views.home, name="home"),
+    path("signup/", challenge_views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("challenges/<slug:slug>/", judging_views.challenge_page, name="challenge"),
+    path(
+        "challenges/<slug:slug>/my-submissions/",
+        judging_views.my_submissions_fragment,
+        name="my-submissions",
+    ),
+    path("challenges/<slug:slug>/leaderboard/", judging_views.leaderboard_page, name="leaderboard"),
+    path("submissions/<int:submission_id>/", judging_views.submission_page, name="submission"),
+    path(
+        "submissions/<int:submission_id>/cancel/",
+        judging_views.submission_cancel_view,
+        name="submission-cancel",
+    ),
+    path(
+        "submissions/<int:submission_id>/select/",
+        judging_views.submission_select_view,
+        name="submission-select",
+    ),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("ppipe_site.api_urls")),

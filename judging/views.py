@@ -1,0 +1,188 @@
+"""Students' pages: a challenge (join, submit, my submissions), a submission, the
+leaderboard. Thin: selectors read, services write, templates show."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from challenges.join_forms import JoinForm
+from challenges.models import Challenge, Participant
+from challenges.selectors import challenge_joinable, challenges_visible_to
+from challenges.services import JoinRefused, participant_join
+from judging.code_check import SubmissionRejected
+from judging.forms import SubmissionForm
+from judging.leaderboard import SORTABLE, leaderboard, leaderboard_points
+from judging.leaderboard_chart import score_cost_chart, score_history_chart
+from judging.models import WAITING_STATES
+from judging.selectors import (
+    private_scores_visible,
+    submission_code,
+    submission_readable_by,
+    submissions_of,
+)
+from judging.services import submission_cancel, submission_select, submission_upload
+from judging.tasks import revoke_judge_task
+from ppipe_site.accounts import signed_in_user
+
+
+def _challenge(request: HttpRequest, slug: str) -> Challenge:
+    challenge = challenges_visible_to(request.user).filter(slug=slug).first()
+    challenge = challenge or challenge_joinable(slug)
+    if challenge is None:
+        raise Http404(f"No challenge '{slug}' that you can see.")
+    return challenge
+
+
+def _my_submissions_context(request: HttpRequest, challenge: Challenge) -> dict[str, object]:
+    mine = list(submissions_of(request.user).filter(challenge=challenge)[:100])
+    return {
+        "challenge": challenge,
+        "submissions": mine,
+        "pending": any(row.state in WAITING_STATES for row in mine),
+    }
+
+
+@login_required
+def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = _challenge(request, slug)
+    participant = Participant.objects.filter(
+        challenge=challenge, user=signed_in_user(request)
+    ).first()
+    join_form, submit_form = JoinForm(), SubmissionForm()
+    if request.method == "POST" and participant is None:
+        join_form = JoinForm(request.POST)
+        if join_form.is_valid():
+            try:
+                participant_join(
+                    challenge=challenge,
+                    user=signed_in_user(request),
+                    code=join_form.cleaned_data["code"],
+                )
+            except JoinRefused as error:
+                join_form.add_error("code", str(error))
+            else:
+                return redirect("challenge", slug=slug)
+    elif request.method == "POST" and participant is not None:
+        submit_form = SubmissionForm(request.POST, request.FILES)
+        if submit_form.is_valid():
+            try:
+                submission = submission_upload(
+                    participant=participant, upload=submit_form.cleaned_data["file"]
+                )
+            except SubmissionRejected as error:
+                submit_form.add_error("file", str(error))
+            else:
+                messages.success(request, f"Submission #{submission.pk} received: judging soon.")
+                return redirect("challenge", slug=slug)
+    context = {
+        **_my_submissions_context(request, challenge),
+        "participant": participant,
+        "join_form": join_form,
+        "submit_form": submit_form,
+    }
+    return render(request, "judging/challenge.html", context)
+
+
+@login_required
+def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
+    """The "my submissions" table alone: the challenge page refreshes it while work is pending."""
+    challenge = _challenge(request, slug)
+    return render(
+        request, "judging/my_submissions.html", _my_submissions_context(request, challenge)
+    )
+
+
+@login_required
+def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = submission_readable_by(request.user, submission_id)
+    if submission is None:
+        raise Http404("No such submission of yours.")
+    context = {
+        "submission": submission,
+        "code": submission_code(submission),
+        "show_private": private_scores_visible(submission),
+        "mine": submission.participant.user_id == request.user.pk,
+    }
+    return render(request, "judging/submission.html", context)
+
+
+@login_required
+@require_POST
+def submission_cancel_view(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = submission_readable_by(request.user, submission_id)
+    if submission is None:
+        raise Http404("No such submission of yours.")
+    by = "its author" if submission.participant.user_id == request.user.pk else "the teacher"
+    if submission_cancel(submission=submission, revoke=revoke_judge_task, by=by):
+        messages.info(request, f"Submission #{submission.pk} cancelled.")
+    else:
+        messages.warning(request, f"Submission #{submission.pk} had already ended.")
+    return redirect("challenge", slug=submission.challenge.slug)
+
+
+@login_required
+@require_POST
+def submission_select_view(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = submissions_of(request.user).filter(pk=submission_id).first()
+    if submission is None:
+        raise Http404("No such submission of yours.")
+    try:
+        submission_select(submission=submission)
+    except SubmissionRejected as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"Submission #{submission.pk} is your pick for the final ranking."
+        )
+    return redirect("challenge", slug=submission.challenge.slug)
+
+
+HEADERS = {
+    "rank": "Rank",
+    "participant": "Participant",
+    "public_score": "Public score",
+    "private_score": "Private score",
+    "cv_mean": "CV mean ± std",
+    "cpu_seconds": "CPU s",
+    "peak_memory_mb": "Peak MB",
+    "fit_seconds": "Train s",
+    "submissions": "Submissions",
+    "last_submission_at": "Last submission",
+}
+
+
+def _headers(order: str, final: bool) -> list[dict[str, str]]:
+    """Column headers as sort links: a click sorts by the column, a second reverses."""
+    headers = []
+    for column in SORTABLE:
+        if column == "private_score" and not final:
+            continue
+        arrow = " ▲" if order == column else " ▼" if order == f"-{column}" else ""
+        headers.append(
+            {
+                "column": column,
+                "label": HEADERS[column],
+                "next_order": f"-{column}" if order == column else column,
+                "arrow": arrow,
+            }
+        )
+    return headers
+
+
+@login_required
+def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = _challenge(request, slug)
+    order = request.GET.get("order", "rank")
+    board = leaderboard(challenge, order=order)
+    context = {
+        "challenge": challenge,
+        "board": board,
+        "headers": _headers(order, board.final),
+        "cost_chart": score_cost_chart(board.rows, board.score_field),
+        "history_chart": score_history_chart(leaderboard_points(challenge)),
+    }
+    return render(request, "judging/leaderboard.html", context)

@@ -1,0 +1,97 @@
+"""A student's pages in headless Chromium, against a live server with real judge
+workers: sign up with a join code, see why a broken file is refused, submit a good
+one and watch it reach `scored` without reloading, then find the row and the
+charts on the leaderboard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Browser, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from challenges.models import Participant
+from judging.models import Submission
+from tests.browser import chromium
+from tests.judge_platform import judge_platform
+from tests.submissions import LOGISTIC_REGRESSION, published_challenge
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # As in test_admin_in_browser: Playwright's loop makes Django see an async context.
+    with pytest.MonkeyPatch.context() as patch, chromium() as browser:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield browser
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def sign_up(page: Page, slug: str, code: str, username: str = "ada") -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Sign up", exact=True).click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(f"{username}@example.org")
+    page.locator("#id_password1").fill("a long enough passphrase 42")
+    page.locator("#id_password2").fill("a long enough passphrase 42")
+    page.get_by_label("Challenge").fill(slug)
+    page.get_by_label("Join code").fill(code)
+    page.get_by_role("button", name="Create my account and join").click()
+
+
+def upload(page: Page, tmp_path: Path, code: bytes) -> None:
+    path = tmp_path / "estimator.py"
+    path.write_bytes(code)
+    page.get_by_label("estimator.py").set_input_files(str(path))
+    page.get_by_role("button", name="Submit for judging").click()
+
+
+def test_a_wrong_join_code_creates_no_account(page: Page) -> None:
+    challenge = published_challenge(join_code="owls-2026")
+    sign_up(page, challenge.slug, "owls-2025")
+    expect(page.locator("#signup")).to_contain_text("not the challenge's")
+    assert not User.objects.filter(username="ada").exists()
+
+
+def test_submit_watch_it_be_scored_and_find_it_on_the_leaderboard(
+    page: Page, tmp_path: Path
+) -> None:
+    challenge = published_challenge(join_code="owls-2026", cv_folds=3)
+    sign_up(page, challenge.slug, "owls-2026")
+    expect(page.get_by_role("heading", name=challenge.name)).to_be_visible()
+    assert Participant.objects.filter(challenge=challenge, user__username="ada").exists()
+
+    upload(page, tmp_path, b"def get_estimator(:\n    return None\n")
+    expect(page.locator("#submit .errorlist")).to_contain_text("line 1")
+    assert not Submission.objects.exists()
+
+    with judge_platform(beat=False) as platform:
+        upload(page, tmp_path, LOGISTIC_REGRESSION)
+        submission = Submission.objects.get()
+        row = page.locator(f"#submission-{submission.pk}")
+        expect(row).to_be_visible()
+        # No reload from here: the table refreshes itself while the submission waits.
+        expect(row.locator(".state")).to_have_text("scored", timeout=90_000)
+        platform.wait_until_ended(submission)
+
+    assert submission.state == "scored"
+    row.get_by_role("button", name="Select for the final ranking").click()
+    expect(page.locator(f"#submission-{submission.pk}")).to_contain_text("(selected)")
+
+    page.get_by_role("link", name="leaderboard").first.click()
+    board_row = page.locator("#leaderboard tr[data-participant='ada']")
+    expect(board_row).to_contain_text(f"{submission.public_score:.4f}")
+    expect(page.locator("#score-cost circle.front")).to_have_count(1)
+    expect(page.locator("#score-history circle")).to_have_count(1)
