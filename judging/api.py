@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from challenges.api import visible_challenge
 from challenges.models import Participant
 from judging.code_check import SubmissionRejected
-from judging.leaderboard import SORTABLE, leaderboard
+from judging.leaderboard import SORTABLE, leaderboard_cached
 from judging.models import Submission
 from judging.selectors import (
     private_scores_visible,
@@ -227,6 +227,7 @@ class LeaderboardView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         challenge = visible_challenge(request, slug)
-        board = leaderboard(challenge, order=request.query_params.get("order", "rank"))
-        rows = LeaderboardRowSerializer([row.as_dict() for row in board.rows], many=True).data
-        return Response({"final": board.final, "rows": rows})
+        board = leaderboard_cached(challenge, order=request.query_params.get("order", "rank"))
+        # Rows are plain values already: no serializer pass (LeaderboardRowSerializer
+        # documents them in the schema).
+        return Response({"final": board.final, "rows": [row.as_dict() for row in board.rows]})

@@ -11,16 +11,21 @@ more.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from judging.models import Submission, SubmissionState
+
+T = TypeVar("T")
 
 # Columns a reader may sort by; the default is the rank.
 SORTABLE = (
@@ -54,7 +59,7 @@ class LeaderboardRow:
     last_submission_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -127,12 +132,7 @@ def _sort_key(column: str) -> Any:
     return key
 
 
-def leaderboard(
-    challenge: Challenge, *, order: str = "rank", now: datetime | None = None
-) -> Leaderboard:
-    """The challenge's leaderboard sorted by `order` (a SORTABLE column, "-" for
-    descending); private scores only once the challenge has closed."""
-    final = (now or timezone.now()) >= challenge.closes_at
+def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
     score_field = "private_score" if final else "public_score"
     picks = _representatives(challenge, score_field)
     ranks = _ranks(picks, score_field)
@@ -165,27 +165,85 @@ def leaderboard(
                 last_submission_at=last,
             )
         )
+    return rows
+
+
+def valid_order(order: str) -> str:
+    """`order` if it names a SORTABLE column (with "-" for descending), else "rank"."""
+    return order if order.lstrip("-") in SORTABLE and order.count("-") <= 1 else "rank"
+
+
+def _sorted(rows: list[LeaderboardRow], order: str) -> list[LeaderboardRow]:
+    rows = list(rows)
+    order = valid_order(order)
     column = order.lstrip("-")
-    if column not in SORTABLE:
-        column, order = "rank", "rank"
     rows.sort(key=lambda row: (row.participant,))
     rows.sort(key=_sort_key(column), reverse=order.startswith("-"))
     if order.startswith("-"):
         # Keep missing values last when descending too.
         rows.sort(key=lambda row: getattr(row, column) is None)
-    return Leaderboard(challenge=challenge, final=final, rows=rows)
+    return rows
+
+
+def leaderboard(
+    challenge: Challenge, *, order: str = "rank", now: datetime | None = None
+) -> Leaderboard:
+    """The challenge's leaderboard sorted by `order` (a SORTABLE column, "-" for
+    descending); private scores only once the challenge has closed."""
+    final = (now or timezone.now()) >= challenge.closes_at
+    return Leaderboard(
+        challenge=challenge, final=final, rows=_sorted(_rows(challenge, final), order)
+    )
+
+
+def leaderboard_cache(key: str, compute: Callable[[], T]) -> T:
+    """compute() once per PPIPE_LEADERBOARD_CACHE_SECONDS per web process, under `key`."""
+    seconds = settings.PPIPE_LEADERBOARD_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return cast(T, value)
+
+
+def leaderboard_cached(challenge: Challenge, *, order: str = "rank") -> Leaderboard:
+    """leaderboard() for pages and the API, computed at most once per
+    PPIPE_LEADERBOARD_CACHE_SECONDS per web process: near a deadline a whole class
+    reloads it, and a few seconds' delay costs nobody anything (a student's own
+    submissions are never cached)."""
+    final = timezone.now() >= challenge.closes_at
+    rows = leaderboard_cache(
+        f"ppipe:leaderboard:{challenge.pk}:{final}", lambda: _rows(challenge, final)
+    )
+    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order))
 
 
 def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:
-    """Every scored submission's public score and CPU time, oldest first (one query)."""
-    return [
-        ScoredPoint(name, at, score or 0.0, cpu or 0.0)
-        for name, at, score, cpu in Submission.objects.filter(
+    """The scored submissions that improved their author's public score, oldest
+    first: how each participant progressed, in one query and a few points each
+    rather than every submission of the term."""
+    improving = (
+        Submission.objects.filter(
             challenge=challenge,
             state=SubmissionState.SCORED,
             public_score__isnull=False,
             cpu_seconds__isnull=False,
         )
+        .annotate(
+            best_so_far=Window(
+                Max("public_score"),
+                partition_by=[F("participant_id")],
+                order_by=[F("created_at"), F("id")],
+            )
+        )
+        .filter(public_score__gte=F("best_so_far"))
         .order_by("created_at")
-        .values_list("participant__user__username", "created_at", "public_score", "cpu_seconds")
+    )
+    return [
+        ScoredPoint(name, at, score or 0.0, cpu or 0.0)
+        for name, at, score, cpu in improving.values_list(
+            "participant__user__username", "created_at", "public_score", "cpu_seconds"
+        )
     ]

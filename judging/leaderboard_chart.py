@@ -163,4 +163,4 @@ def score_history_chart(points: Sequence[ScoredPoint]) -> SafeString:
         " ".join(best),
         LINE,
     )
-    return _svg("Public scores over time; the best so far in green", body)
+    return _svg("Each participant's improvements over time; the best so far in green", body)

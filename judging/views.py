@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from challenges.join_forms import JoinForm
@@ -15,7 +16,13 @@ from challenges.selectors import challenge_joinable, challenges_visible_to
 from challenges.services import JoinRefused, participant_join
 from judging.code_check import SubmissionRejected
 from judging.forms import SubmissionForm
-from judging.leaderboard import SORTABLE, leaderboard, leaderboard_points
+from judging.leaderboard import (
+    SORTABLE,
+    leaderboard_cache,
+    leaderboard_cached,
+    leaderboard_points,
+    valid_order,
+)
 from judging.leaderboard_chart import score_cost_chart, score_history_chart
 from judging.models import WAITING_STATES
 from judging.selectors import (
@@ -176,13 +183,23 @@ def _headers(order: str, final: bool) -> list[dict[str, str]]:
 @login_required
 def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = _challenge(request, slug)
-    order = request.GET.get("order", "rank")
-    board = leaderboard(challenge, order=order)
-    context = {
-        "challenge": challenge,
-        "board": board,
-        "headers": _headers(order, board.final),
-        "cost_chart": score_cost_chart(board.rows, board.score_field),
-        "history_chart": score_history_chart(leaderboard_points(challenge)),
-    }
+    order = valid_order(request.GET.get("order", "rank"))
+    board = leaderboard_cached(challenge, order=order)
+    # The same for every reader: the rendered table and charts are cached too.
+    key = f"ppipe:leaderboard-html:{challenge.pk}:{board.final}"
+    table = leaderboard_cache(
+        f"{key}:{order}",
+        lambda: render_to_string(
+            "judging/leaderboard_table.html",
+            {"board": board, "headers": _headers(order, board.final)},
+        ),
+    )
+    charts = leaderboard_cache(
+        f"{key}:charts",
+        lambda: (
+            score_cost_chart(board.rows, board.score_field),
+            score_history_chart(leaderboard_points(challenge)),
+        ),
+    )
+    context = {"challenge": challenge, "board": board, "table": table, "charts": charts}
     return render(request, "judging/leaderboard.html", context)

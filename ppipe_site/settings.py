@@ -247,6 +247,8 @@ PPIPE_LOCAL_DESTINATION_ROOTS = env_path_list(
 
 # --- Judging ----------------------------------------------------------------
 # Largest estimator.py accepted at upload.
+# Leaderboards are recomputed at most this often per web process (0: every request).
+PPIPE_LEADERBOARD_CACHE_SECONDS = env_int("PPIPE_LEADERBOARD_CACHE_SECONDS", 5, minimum=0)
 PPIPE_MAX_SUBMISSION_KB = env_int("PPIPE_MAX_SUBMISSION_KB", 256, minimum=1)
 # Judge jobs waiting in the broker at most: the rest wait in the database, where the
 # feeder can still take students round-robin and a cancel costs nothing.

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from tests.factories import TeacherFactory
@@ -29,6 +30,12 @@ def isolated_storage(settings: Any, tmp_path: Path) -> Path:
     settings.PPIPE_ARTIFACT_DIR = tmp_path / "artifacts"
     settings.PPIPE_PRIVATE_DIR = tmp_path / "private"
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Each test starts with nothing cached (leaderboards are cached for seconds)."""
+    cache.clear()
 
 
 @pytest.fixture

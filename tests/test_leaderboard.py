@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from challenges.models import Challenge, Participant
-from judging.leaderboard import leaderboard, leaderboard_points
+from judging.leaderboard import leaderboard, leaderboard_cached, leaderboard_points
 from judging.leaderboard_chart import (
     Entry,
     pareto_front,
@@ -146,3 +146,34 @@ def test_the_charts_mark_the_front_and_escape_names() -> None:
     history = score_history_chart(leaderboard_points(challenge))
     assert history.count("<circle") == 3
     assert 'class="best"' in history
+
+
+def test_the_history_shows_each_participants_improvements_only() -> None:
+    challenge = published_challenge()
+    ada, grace = person(challenge, "ada"), person(challenge, "grace")
+    for score in (0.6, 0.8, 0.7, 0.9, 0.85):
+        scored(ada, score)
+    scored(grace, 0.5)
+    points = leaderboard_points(challenge)
+    assert [(p.participant, p.public_score) for p in points] == [
+        ("ada", 0.6),
+        ("ada", 0.8),
+        ("ada", 0.9),
+        ("grace", 0.5),
+    ]
+
+
+def test_pages_reuse_a_leaderboard_for_a_few_seconds(
+    settings: Any, django_assert_num_queries: Any
+) -> None:
+    challenge = published_challenge()
+    ada = person(challenge, "ada")
+    scored(ada, 0.6)
+    settings.PPIPE_LEADERBOARD_CACHE_SECONDS = 60
+    assert leaderboard_cached(challenge).rows[0].public_score == 0.6
+    scored(ada, 0.9)
+    with django_assert_num_queries(0):
+        cached = leaderboard_cached(challenge, order="-public_score")
+    assert cached.rows[0].public_score == 0.6
+    settings.PPIPE_LEADERBOARD_CACHE_SECONDS = 0
+    assert leaderboard_cached(challenge).rows[0].public_score == 0.9
