@@ -32,6 +32,7 @@ from sklearn.datasets import make_classification  # noqa: E402
 from judging.executor import cv_folds, execute_judge_job  # noqa: E402
 from judging.sandbox import SandboxConfig  # noqa: E402
 from ppipe_site.content_store import ContentStore  # noqa: E402
+from tests.judge_kits import frames_job  # noqa: E402
 
 CODE = """\
 from sklearn.ensemble import RandomForestClassifier
@@ -80,28 +81,14 @@ def main() -> None:
     x, y = make_classification(n_samples=6000, n_features=20, random_state=0)
     frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(20)]).assign(target=y)
     train, test = frame.iloc[:5000], frame.iloc[5000:].drop(columns=["target"])
-    job = {
-        "submission_id": 1,
-        "attempt": 1,
-        "code": {"sha256": store.put_bytes(CODE.encode()), "filename": "estimator.py"},
-        "data": {
-            "train_sha256": store.put_frame(train),
-            "test_features_sha256": store.put_frame(test),
-            "target_column": "target",
-            "id_column": "",
-        },
-        "task_type": "classification",
-        "metric": "accuracy",
-        "cv": {"folds": 5, "seed": 0},
-        "limits": {
-            "cpu_seconds": 600,
-            "memory_mb": 4096,
-            "wall_seconds": 600,
-            "processes": 64,
-            "file_mb": 64,
-        },
-        "threads": 1,
+    limits = {
+        "cpu_seconds": 600,
+        "memory_mb": 4096,
+        "wall_seconds": 600,
+        "processes": 64,
+        "file_mb": 64,
     }
+    job = frames_job(store, CODE, train, test, folds=5, seed=0, limits=limits)
     result = execute_judge_job(
         job, artifacts=store, sandbox=SandboxConfig(prewarm=False, work_root=str(work))
     )

@@ -30,6 +30,7 @@ from sklearn.model_selection import StratifiedKFold, cross_validate  # noqa: E40
 from judging.executor import execute_judge_job  # noqa: E402
 from judging.sandbox import SandboxConfig  # noqa: E402
 from ppipe_site.content_store import ContentStore  # noqa: E402
+from tests.judge_kits import frames_job  # noqa: E402
 
 ESTIMATORS = {
     "LogisticRegression": (
@@ -48,23 +49,14 @@ SIZES = {"LogisticRegression": (300, 400_000), "RandomForest": (300, 25_000)}
 
 def job_for(store: ContentStore, code: str, frame: pd.DataFrame) -> dict[str, object]:
     train, test = frame.iloc[: int(len(frame) * 0.8)], frame.iloc[int(len(frame) * 0.8) :]
-    limits = {"cpu_seconds": 600, "memory_mb": 8192, "wall_seconds": 900}
-    return {
-        "submission_id": 1,
-        "attempt": 1,
-        "code": {"sha256": store.put_bytes(code.encode()), "filename": "estimator.py"},
-        "data": {
-            "train_sha256": store.put_frame(train),
-            "test_features_sha256": store.put_frame(test.drop(columns=["target"])),
-            "target_column": "target",
-            "id_column": "",
-        },
-        "task_type": "classification",
-        "metric": "accuracy",
-        "cv": {"folds": 5, "seed": 0},
-        "limits": {**limits, "processes": 64, "file_mb": 64},
-        "threads": 1,
+    limits = {
+        "cpu_seconds": 600,
+        "memory_mb": 8192,
+        "wall_seconds": 900,
+        "processes": 64,
+        "file_mb": 64,
     }
+    return frames_job(store, code, train, test, folds=5, seed=0, limits=limits)
 
 
 def baseline_seconds(code: str, frame: pd.DataFrame) -> float:

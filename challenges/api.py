@@ -22,6 +22,7 @@ from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
 from challenges.models import Challenge, Participant
 from challenges.selectors import (
+    challenge_for,
     challenge_joinable,
     challenges_owned_by,
     challenges_visible_to,
@@ -65,11 +66,9 @@ class ChallengeDetailSerializer(ChallengeSerializer):
     releases = ReleaseScheduleSerializer(many=True)
 
 
-def visible_challenge(request: Request, slug: str) -> Challenge:
-    """A challenge the caller may see, or one they may join with its code; else 404."""
-    challenge = challenges_visible_to(request.user).filter(slug=slug).first()
-    if challenge is None:
-        challenge = challenge_joinable(slug)
+def visible_challenge(request: Request, slug: str, *, or_joinable: bool = False) -> Challenge:
+    """A challenge the caller may see (or, with `or_joinable`, may join); else 404."""
+    challenge = challenge_for(request.user, slug, or_joinable=or_joinable)
     if challenge is None:
         raise exceptions.NotFound(f"No challenge '{slug}' that you can see.")
     return challenge
@@ -141,7 +140,7 @@ class ChallengeListView(APIView):
 class ChallengeDetailView(APIView):
     @extend_schema(responses=ChallengeDetailSerializer, summary="A challenge's description")
     def get(self, request: Request, slug: str) -> Response:
-        challenge = visible_challenge(request, slug)
+        challenge = visible_challenge(request, slug, or_joinable=True)
         releases = Release.objects.filter(challenge=challenge).order_by("sequence")
         data: dict[str, Any] = dict(ChallengeSerializer(challenge).data)
         data["releases"] = ReleaseScheduleSerializer(releases, many=True).data

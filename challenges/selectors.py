@@ -45,3 +45,14 @@ def challenge_joinable(slug: str) -> Challenge | None:
         .exclude(join_code="")
         .first()
     )
+
+
+def challenge_for(
+    user: AbstractBaseUser | AnonymousUser, slug: str, *, or_joinable: bool = False
+) -> Challenge | None:
+    """The challenge `slug` if the user may see it; with `or_joinable`, also one they
+    could join with its code (its description and join form, nothing else)."""
+    challenge = challenges_visible_to(user).filter(slug=slug).first()
+    if challenge is None and or_joinable:
+        challenge = challenge_joinable(slug)
+    return challenge

@@ -112,7 +112,7 @@ class SubmissionCreateView(APIView):
         },
     )
     def post(self, request: Request, slug: str) -> Response:
-        challenge = visible_challenge(request, slug)
+        challenge = visible_challenge(request, slug, or_joinable=True)
         participant = Participant.objects.filter(challenge=challenge, user=caller(request)).first()
         if participant is None:
             raise exceptions.PermissionDenied(

@@ -47,7 +47,7 @@ SIGNAL_REASONS = {
 }
 
 
-def _worker_name() -> str:
+def worker_name() -> str:
     return f"{socket.gethostname()} pid {os.getpid()}"
 
 
@@ -100,14 +100,18 @@ def cv_folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[list[i
     return [validation.tolist() for _, validation in splitter.split(np.zeros(len(y)), y)]
 
 
-def _failed(job: dict[str, Any], reason: str, *, transient: bool = False, **extra: Any) -> dict:
+def failed_result(
+    job: dict[str, Any], reason: str, *, transient: bool = False, **extra: Any
+) -> dict[str, Any]:
+    """The result a run reports when it could not score: why, and whether trying
+    again elsewhere could help (`transient`)."""
     return {
         "submission_id": job.get("submission_id"),
         "attempt": job.get("attempt"),
         "ok": False,
         "transient": transient,
         "reason": reason,
-        "worker": _worker_name(),
+        "worker": worker_name(),
         **extra,
     }
 
@@ -198,7 +202,7 @@ def execute_judge_job(
 ) -> dict[str, Any]:
     problem = _sandbox_problem(sandbox)
     if problem:
-        return _failed(
+        return failed_result(
             job,
             f"this judge worker cannot sandbox student code: {problem}; install bubblewrap, or "
             "set PPIPE_SANDBOX=none to run it unsandboxed (trusted code only)",
@@ -213,12 +217,14 @@ def execute_judge_job(
         y = pd.read_parquet(train_path, columns=[data["target_column"]])[data["target_column"]]
         test_rows = pd.read_parquet(test_path).shape[0]
     except (OSError, ValueError, KeyError) as error:
-        return _failed(job, f"the job's inputs are not readable here: {error}", transient=True)
+        return failed_result(
+            job, f"the job's inputs are not readable here: {error}", transient=True
+        )
     folds = cv_folds(y, job["task_type"], int(job["cv"]["folds"]), int(job["cv"]["seed"]))
     try:
         box = sandbox_take(sandbox, threads)
     except (OSError, SandboxUnavailable) as error:
-        return _failed(job, f"the sandbox could not start: {error}", transient=True)
+        return failed_result(job, f"the sandbox could not start: {error}", transient=True)
     try:
         _place(train_path, box.input_dir / "train.parquet")
         _place(test_path, box.input_dir / "test.parquet")
@@ -236,8 +242,8 @@ def execute_judge_job(
         sandbox_prewarm(sandbox, threads)
     if report is None:
         if "wall-clock" in trouble:
-            return _failed(job, f"wall-clock limit of {limits['wall_seconds']} s exceeded")
-        return _failed(job, f"the sandbox ended without a report: {trouble}", transient=True)
+            return failed_result(job, f"wall-clock limit of {limits['wall_seconds']} s exceeded")
+        return failed_result(job, f"the sandbox ended without a report: {trouble}", transient=True)
     return _result(job, report, folds, y, test_rows, sandbox)
 
 
@@ -259,7 +265,7 @@ def _result(
     }
     ran = report["folds"]
     if not isinstance(ran, list) or len(ran) != len(folds):
-        return _failed(job, _crash_reason(report, job["limits"]), **measured)
+        return failed_result(job, _crash_reason(report, job["limits"]), **measured)
     metric, task_type = get_metric(job["metric"]), job["task_type"]
     scored = []
     for fold, validation in zip(ran, folds, strict=True):
@@ -270,11 +276,11 @@ def _result(
             fold["test_predictions"], test_rows, task_type, f"the test set (fold {index} model)"
         )
         if problem:
-            return _failed(job, problem, **measured)
+            return failed_result(job, problem, **measured)
         try:
             score = metric.score(y.iloc[validation].to_numpy(), np.asarray(fold["predictions"]))
         except (TypeError, ValueError) as error:
-            return _failed(
+            return failed_result(
                 job, f"predictions for fold {index} cannot be scored: {error}", **measured
             )
         scored.append(
@@ -294,7 +300,7 @@ def _result(
         "ok": True,
         "transient": False,
         "reason": "",
-        "worker": _worker_name(),
+        "worker": worker_name(),
         "folds": scored,
         "cv_mean": float(np.mean(scores)),
         "cv_std": float(np.std(scores)),

@@ -11,35 +11,32 @@ from typing import Any
 
 from django.conf import settings
 
+from judging.job_format import job_payload
 from judging.models import Submission
-
-JOB_VERSION = 1
 
 
 def judge_job(*, submission: Submission, attempt: int) -> dict[str, Any]:
     challenge = submission.challenge
     split = challenge.split
-    return {
-        "kind": "judge",
-        "version": JOB_VERSION,
-        "submission_id": submission.pk,
-        "attempt": attempt,
-        "code": {"sha256": submission.code_sha256, "filename": submission.filename},
-        "data": {
-            "train_sha256": split.train_sha256,
-            "test_features_sha256": split.test_features_sha256,
-            "target_column": challenge.target_column,
-            "id_column": challenge.id_column,
-        },
-        "task_type": challenge.task_type,
-        "metric": challenge.metric,
-        "cv": {"folds": challenge.cv_folds, "seed": challenge.split_seed},
-        "limits": {
+    return job_payload(
+        submission_id=submission.pk,
+        attempt=attempt,
+        code_sha256=submission.code_sha256,
+        filename=submission.filename,
+        train_sha256=split.train_sha256,
+        test_features_sha256=split.test_features_sha256,
+        target_column=challenge.target_column,
+        id_column=challenge.id_column,
+        task_type=challenge.task_type,
+        metric=challenge.metric,
+        folds=challenge.cv_folds,
+        seed=challenge.split_seed,
+        limits={
             "cpu_seconds": challenge.cpu_seconds_limit,
             "memory_mb": challenge.memory_mb_limit,
             "wall_seconds": challenge.wall_seconds_limit,
             "processes": settings.PPIPE_JUDGE_PROCESSES,
             "file_mb": settings.PPIPE_JUDGE_FILE_MB,
         },
-        "threads": settings.PPIPE_JUDGE_THREADS,
-    }
+        threads=settings.PPIPE_JUDGE_THREADS,
+    )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,6 +80,7 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
     # reaper judges the submission again (a bounded number of times). Redelivering
     # the message instead could loop forever on a job that kills its worker.
     from judging.executor import execute_judge_job as execute
+    from judging.executor import failed_result, worker_name
     from judging.sandbox import SandboxConfig
     from ppipe_site.content_store import artifact_store
 
@@ -93,31 +92,20 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
         work_root=str(settings.PPIPE_JUDGE_WORK_DIR),
     )
     submission_id, attempt = int(job.get("submission_id") or 0), int(job.get("attempt") or 0)
-    worker = f"{socket.gethostname()} pid {os.getpid()}"
+    worker = worker_name()
     record_submission_started.delay(submission_id, attempt, worker)
     try:
         with _heartbeats(submission_id, attempt):
             result = execute(job, artifacts=artifact_store(), sandbox=sandbox)
     except SoftTimeLimitExceeded:
-        result = _failed(job, worker, "the judge worker's own time limit ran out", transient=True)
+        result = failed_result(job, "the judge worker's own time limit ran out", transient=True)
     except Exception as error:
         # A bug of ours must still end as a reason, not as a submission stuck running.
         logger.exception("judge job of submission %s failed unexpectedly", submission_id)
         reason = f"internal error on {worker}: {type(error).__name__}: {error}"
-        result = _failed(job, worker, reason, transient=True)
+        result = failed_result(job, reason, transient=True)
     record_judge_result.delay(result)
     return {key: result.get(key) for key in ("submission_id", "attempt", "ok", "reason")}
-
-
-def _failed(job: dict[str, Any], worker: str, reason: str, *, transient: bool) -> dict[str, Any]:
-    return {
-        "submission_id": job.get("submission_id"),
-        "attempt": job.get("attempt"),
-        "ok": False,
-        "transient": transient,
-        "reason": reason,
-        "worker": worker,
-    }
 
 
 @shared_task(name="judging.tasks.record_submission_started")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from challenges.join_forms import JoinForm
 from challenges.models import Challenge, Participant
-from challenges.selectors import challenge_joinable, challenges_visible_to
+from challenges.selectors import challenge_for
 from challenges.services import JoinRefused, participant_join
 from judging.code_check import SubmissionRejected
 from judging.forms import SubmissionForm
@@ -36,9 +36,8 @@ from judging.tasks import revoke_judge_task
 from ppipe_site.accounts import signed_in_user
 
 
-def _challenge(request: HttpRequest, slug: str) -> Challenge:
-    challenge = challenges_visible_to(request.user).filter(slug=slug).first()
-    challenge = challenge or challenge_joinable(slug)
+def _challenge(request: HttpRequest, slug: str, *, or_joinable: bool = False) -> Challenge:
+    challenge = challenge_for(request.user, slug, or_joinable=or_joinable)
     if challenge is None:
         raise Http404(f"No challenge '{slug}' that you can see.")
     return challenge
@@ -55,7 +54,7 @@ def _my_submissions_context(request: HttpRequest, challenge: Challenge) -> dict[
 
 @login_required
 def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
-    challenge = _challenge(request, slug)
+    challenge = _challenge(request, slug, or_joinable=True)
     participant = Participant.objects.filter(
         challenge=challenge, user=signed_in_user(request)
     ).first()

@@ -146,6 +146,8 @@ def main() -> None:
     from django.conf import settings
 
     django.setup()
+    from challenges.demo import DEMO_SLUG
+
     lock = hold_instance_lock(settings.VAR_DIR)  # held until this process exits
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")
     embedded_redis = not os.environ.get("CELERY_BROKER_URL")
@@ -170,6 +172,8 @@ def main() -> None:
         "\nppipe is starting. Ctrl-C stops everything.\n"
         f"  admin        {site}/admin/\n"
         f"  demo         {site}/admin/challenges/challenge/\n"
+        f"  leaderboard  {site}/challenges/{DEMO_SLUG}/leaderboard/\n"
+        f"  API          {site}/api/docs/\n"
         f"  health       {site}/healthz\n"
         f"  Flower       http://127.0.0.1:{settings.FLOWER_PORT}/"
         f"  (user {user}, password {password})\n",

@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sklearn.datasets import load_iris
 
 from judging.executor import execute_judge_job
+from judging.job_format import job_payload
 from judging.sandbox import SandboxConfig
 from ppipe_site.content_store import ContentStore
 
@@ -41,28 +43,37 @@ def get_estimator():
 """
 
 
+def frames_job(
+    store: ContentStore,
+    code: str,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    folds: int = 3,
+    seed: int = 1,
+    limits: dict[str, int] = LIMITS,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A classification job on frames with a `target` column, stored in `store`."""
+    job = job_payload(
+        submission_id=1,
+        attempt=1,
+        code_sha256=store.put_bytes(code.encode()),
+        train_sha256=store.put_frame(train),
+        test_features_sha256=store.put_frame(test.drop(columns=["target"], errors="ignore")),
+        target_column="target",
+        task_type="classification",
+        metric="accuracy",
+        folds=folds,
+        seed=seed,
+        limits=limits,
+    )
+    return {**job, **overrides}
+
+
 def judge_job(store: ContentStore, code: str, **overrides: Any) -> dict[str, Any]:
     frame = load_iris(as_frame=True).frame.sample(frac=1.0, random_state=0)
-    train, test = frame.iloc[:120], frame.iloc[120:].drop(columns=["target"])
-    return {
-        "kind": "judge",
-        "version": 1,
-        "submission_id": 1,
-        "attempt": 1,
-        "code": {"sha256": store.put_bytes(code.encode()), "filename": "estimator.py"},
-        "data": {
-            "train_sha256": store.put_frame(train),
-            "test_features_sha256": store.put_frame(test),
-            "target_column": "target",
-            "id_column": "",
-        },
-        "task_type": "classification",
-        "metric": "accuracy",
-        "cv": {"folds": 3, "seed": 1},
-        "limits": dict(LIMITS),
-        "threads": 1,
-        **overrides,
-    }
+    return frames_job(store, code, frame.iloc[:120], frame.iloc[120:], **overrides)
 
 
 def judge(

@@ -238,3 +238,11 @@ def test_a_student_joins_with_the_code_and_then_sees_the_challenge() -> None:
     refused = client.post(f"/api/challenges/{other.slug}/join/", {"code": "x"}, format="json")
     assert refused.status_code == 404
     assert client.get(f"/api/challenges/{other.slug}/").status_code == 404
+
+
+def test_a_joinable_challenge_shows_its_description_but_not_its_results() -> None:
+    challenge = published_challenge(join_code="owls-2026")
+    client = token_client(StudentFactory())
+    assert client.get(f"/api/challenges/{challenge.slug}/").status_code == 200
+    for path in ("leaderboard/", "releases/"):
+        assert client.get(f"/api/challenges/{challenge.slug}/{path}").status_code == 404

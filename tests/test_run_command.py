@@ -44,7 +44,11 @@ class Platform:
             )
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
-        return httpx.get(f"http://127.0.0.1:{self.web}{path}", timeout=10, **kwargs)  # type: ignore[arg-type]
+        return self.request("GET", path, **kwargs)
+
+    def request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        url = f"http://127.0.0.1:{self.web}{path}"
+        return httpx.request(method, url, timeout=10, **kwargs)  # type: ignore[arg-type]
 
     def flower_workers(self) -> set[str]:
         password = (self.var_dir / "flower_password").read_text()
@@ -115,6 +119,20 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
             timeout=180,
             what="the three demo submissions to be scored",
         )
+        password = (var_dir / "admin_password").read_text()
+        token = platform.request(
+            "POST", "/api/auth/token/", data={"username": "admin", "password": password}
+        ).json()["token"]
+        board = platform.get(
+            "/api/challenges/breast-cancer-demo/leaderboard/",
+            headers={"Authorization": f"Token {token}"},
+        ).json()
+        assert {row["participant"] for row in board["rows"]} == {
+            "demo-ada",
+            "demo-grace",
+            "demo-linus",
+        }
+        assert all(row["public_score"] is not None for row in board["rows"])
     finally:
         left_running = platform.stop_with_ctrl_c()
     assert left_running == []
