@@ -34,9 +34,10 @@ from judging.sandbox import (
     SandboxConfig,
     SandboxUnavailable,
     check_bwrap,
-    sandbox_prewarm,
+    sandbox_release,
     sandbox_take,
 )
+from judging.sandbox_runner import ISOLATION_EXIT, ISOLATION_FAILED
 from ppipe_site.content_store import ContentStore
 
 SIGNAL_REASONS = {
@@ -119,6 +120,15 @@ def failed_result(
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
+
+
+def _isolation_failed(report: dict[str, Any]) -> bool:
+    status = int(report["status"])
+    return (
+        os.WIFEXITED(status)
+        and os.WEXITSTATUS(status) == ISOLATION_EXIT
+        and str(report["phase"]).startswith(ISOLATION_FAILED)
+    )
 
 
 def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
@@ -225,6 +235,7 @@ def execute_judge_job(
         box = sandbox_take(sandbox, threads)
     except (OSError, SandboxUnavailable) as error:
         return failed_result(job, f"the sandbox could not start: {error}", transient=True)
+    report: dict[str, Any] | None = None
     try:
         _place(train_path, box.input_dir / "train.parquet")
         _place(test_path, box.input_dir / "test.parquet")
@@ -238,8 +249,7 @@ def execute_judge_job(
         }
         report, trouble = box.run(spec, float(limits["wall_seconds"]))
     finally:
-        box.discard()
-        sandbox_prewarm(sandbox, threads)
+        sandbox_release(box, healthy=report is not None)
     if report is None:
         if "wall-clock" in trouble:
             return failed_result(job, f"wall-clock limit of {limits['wall_seconds']} s exceeded")
@@ -264,6 +274,10 @@ def _result(
         "provenance": _provenance(job, sandbox),
     }
     ran = report["folds"]
+    if _isolation_failed(report):
+        # The worker's fault, not the student's: another worker may do better.
+        reason = f"this judge worker could not sandbox the job: {report['phase']}"
+        return failed_result(job, reason, transient=True, **measured)
     if not isinstance(ran, list) or len(ran) != len(folds):
         return failed_result(job, _crash_reason(report, job["limits"]), **measured)
     metric, task_type = get_metric(job["metric"]), job["task_type"]

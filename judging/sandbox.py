@@ -1,18 +1,22 @@
 """Starting the sandbox that runs student code: bubblewrap, kept warm.
 
-Each sandbox runs exactly one job: new user, PID, network, IPC, UTS and cgroup
-namespaces, no capabilities, the system's libraries and this Python read-only,
-the job's inputs read-only at /job/input, and a size-capped tmpfs as the only
-writable place, so nothing a student writes lands on the worker's disk.
+A sandbox has new user, PID, network, IPC, UTS and cgroup namespaces, no
+capabilities, the system's libraries and this Python read-only, the job's
+inputs read-only at /job/input, a read-only root and /dev, and size-capped
+tmpfs mounts as the only writable places, so nothing a student writes lands on
+the worker's disk or grows without bound in memory.
 
 bubblewrap is started by the worker's user (root here), and inside the user
 namespace the student maps back to that user: so nothing secret is bound in at
 all (no /etc, no /root, no artifact store, no ppipe source).
 
-Warm start: importing numpy, pandas and scikit-learn costs about a second. A
-worker process keeps one spare sandbox already started, its supervisor having
-imported them, waiting on stdin for its job; the next spare starts as soon as
-one is taken. A spare is a whole sandbox, used once, so jobs stay isolated.
+Warm and reused: importing numpy, pandas and scikit-learn costs about a second
+of CPU. A sandbox's zygote (sandbox_runner.py) imports them once and then runs
+up to PPIPE_SANDBOX_JOBS jobs, one after another, each forked fresh into its
+own namespaces with its own /tmp and /dev/shm, and everything it started killed
+before the next (tests/test_judge_sandbox_isolation.py holds it to that). A
+worker process keeps its sandbox between jobs; one that misbehaved, grew old or
+ran its jobs is thrown away and a new one started while the worker is idle.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -32,7 +37,7 @@ from typing import Any
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 _REPORT_LIMIT = 256 * 2**20
-_SPARE_MAX_AGE = 600.0
+_MAX_AGE_SECONDS = 3600.0
 # Paths inside the sandbox: its own tmpfs, not the worker's /tmp.
 SANDBOX_TMP = "/tmp"  # noqa: S108
 SANDBOX_OUT = f"{SANDBOX_TMP}/ppipe-out"
@@ -52,6 +57,8 @@ class SandboxConfig:
     tmpfs_mb: int = 512
     # Seconds the worker waits beyond the job's wall limit before it kills the sandbox.
     grace_seconds: float = 10.0
+    # Jobs one sandbox runs (each isolated from the others) before it is replaced.
+    jobs_per_sandbox: int = 100
     work_root: str = field(default_factory=tempfile.gettempdir)
 
 
@@ -112,6 +119,12 @@ def bwrap_command(config: SandboxConfig, input_dir: Path, threads: int) -> list[
         "--ro-bind",
         str(RUNNER),
         "/job/runner.py",
+        # bubblewrap's root and /dev are tmpfs mounts without a size: read-only, or a
+        # student could fill the machine's memory with files there.
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
         "--chdir",
         SANDBOX_TMP,
     ]
@@ -145,13 +158,15 @@ def check_bwrap(config: SandboxConfig) -> None:
 
 @dataclass
 class Sandbox:
-    """One started sandbox: its process and the host folder bound at /job/input."""
+    """One started sandbox: its zygote's process and the host folder at /job/input."""
 
     process: subprocess.Popen[bytes]
     input_dir: Path
     config: SandboxConfig
     threads: int
+    stderr_path: Path
     started_at: float = field(default_factory=time.monotonic)
+    jobs: int = 0
 
     @classmethod
     def start(cls, config: SandboxConfig, threads: int) -> Sandbox:
@@ -167,57 +182,119 @@ class Sandbox:
             name: str(threads)
             for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
         }
-        process = subprocess.Popen(
-            command,
-            env={**os.environ, **thread_env} if unsandboxed else None,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+        stderr_path = Path(f"{input_dir}.stderr")
+        with stderr_path.open("wb") as stderr:
+            process = subprocess.Popen(
+                command,
+                env={**os.environ, **thread_env} if unsandboxed else None,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        return cls(
+            process=process,
+            input_dir=input_dir,
+            config=config,
+            threads=threads,
+            stderr_path=stderr_path,
         )
-        return cls(process=process, input_dir=input_dir, config=config, threads=threads)
 
     def usable_for(self, config: SandboxConfig, threads: int) -> bool:
         return (
             self.config == config
             and self.threads == threads
             and self.process.poll() is None
-            and time.monotonic() - self.started_at < _SPARE_MAX_AGE
+            and self.jobs < config.jobs_per_sandbox
+            and time.monotonic() - self.started_at < _MAX_AGE_SECONDS
         )
 
+    def _stderr_tail(self) -> str:
+        try:
+            return self.stderr_path.read_bytes()[-2000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        """One line from the zygote, or None if it ends, overflows or the deadline passes."""
+        stream = self.process.stdout
+        assert stream is not None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([stream], [], [], left)[0]:
+                return None
+            chunk = os.read(stream.fileno(), 1 << 20)
+            if not chunk:
+                return None
+            end = chunk.find(b"\n")
+            if end >= 0:
+                chunks.append(chunk[:end])
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > _REPORT_LIMIT:
+                return None
+
     def run(self, spec: dict[str, Any], wall_seconds: float) -> tuple[dict[str, Any] | None, str]:
-        """Send the spec and wait for the report; (report, bubblewrap's stderr)."""
+        """Send one job and wait for its report; (report, why there is none)."""
+        self.jobs += 1
+        spec = {
+            **spec,
+            "isolate": self.config.mode != "none",
+            "tmpfs_mb": self.config.tmpfs_mb,
+        }
+        assert self.process.stdin is not None
         try:
-            stdout, stderr = self.process.communicate(
-                (json.dumps(spec) + "\n").encode(), timeout=wall_seconds + self.config.grace_seconds
-            )
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None, "the sandbox did not answer within its wall-clock limit"
-        if len(stdout) > _REPORT_LIMIT or not stdout.strip():
-            return None, stderr.decode(errors="replace")[-2000:]
+            self.process.stdin.write((json.dumps(spec) + "\n").encode())
+            self.process.stdin.flush()
+        except OSError:
+            return None, f"the sandbox is gone: {self._stderr_tail()}"
+        line = self._read_line(time.monotonic() + wall_seconds + self.config.grace_seconds)
+        if line is None:
+            if self.process.poll() is None:
+                self.kill()
+                return None, "the sandbox did not answer within its wall-clock limit"
+            return None, self._stderr_tail() or "the sandbox ended"
         try:
-            return json.loads(stdout), ""
+            report = json.loads(line)
         except ValueError:
             return None, "the sandbox's report is not JSON"
+        if not isinstance(report, dict) or "error" in report:
+            return None, str(report.get("error") if isinstance(report, dict) else report)
+        return report, ""
+
+    def clear_inputs(self) -> None:
+        """Empty /job/input for the next job (the folder itself stays bound)."""
+        for entry in self.input_dir.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
-            self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
 
     def discard(self) -> None:
         self.kill()
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(Exception):
+                if stream is not None:
+                    stream.close()
         shutil.rmtree(self.input_dir, ignore_errors=True)
         shutil.rmtree(str(self.input_dir) + "-out", ignore_errors=True)
+        self.stderr_path.unlink(missing_ok=True)
 
 
 _spare: Sandbox | None = None
 
 
 def sandbox_take(config: SandboxConfig, threads: int) -> Sandbox:
-    """A started sandbox for one job: the warm spare if it fits, else a new one."""
+    """A started sandbox for one job: this worker's own if it fits, else a new one."""
     global _spare
     spare, _spare = _spare, None
     if spare is not None and spare.usable_for(config, threads):
@@ -225,6 +302,22 @@ def sandbox_take(config: SandboxConfig, threads: int) -> Sandbox:
     if spare is not None:
         spare.discard()
     return Sandbox.start(config, threads)
+
+
+def sandbox_release(box: Sandbox, *, healthy: bool) -> None:
+    """After a job: keep a healthy sandbox for the next one, else replace it now,
+    while the worker is idle."""
+    global _spare
+    if healthy and box.usable_for(box.config, box.threads):
+        try:
+            box.clear_inputs()
+        except OSError:
+            healthy = False
+        else:
+            _spare = box
+            return
+    box.discard()
+    sandbox_prewarm(box.config, box.threads)
 
 
 def sandbox_prewarm(config: SandboxConfig, threads: int) -> None:

@@ -1,15 +1,20 @@
-"""The supervisor that runs INSIDE the sandbox; it imports nothing of ppipe.
+"""The zygote and supervisors that run INSIDE the sandbox; they import nothing of ppipe.
 
-Started ahead of its job (warm): it imports the maths libraries, then waits for
-one JSON line on stdin (the run spec). It forks the student process, which sets
-its rlimits, trains and predicts on every fold and writes the predictions to
-the sandbox's tmpfs. Meanwhile the supervisor samples the memory and CPU of the
-whole process tree (rusage seen from outside bubblewrap is empty), kills the
-tree at a limit, reaps everything and prints ONE JSON report on stdout.
+The zygote starts ahead of any job and imports the maths libraries once. Then,
+for each JSON line on stdin (a run spec), it forks a fresh job supervisor and
+waits for it; it never reads a job's data itself, so a later fork inherits
+nothing of an earlier job. The job supervisor forks the student process, which
+gives itself new user, mount and IPC namespaces with a fresh size-capped tmpfs
+on /tmp and /dev/shm (so nothing a job writes survives it), enters one more
+user namespace that holds no power over those mounts, sets its rlimits, trains
+and predicts on every fold. Meanwhile the supervisor samples the memory and CPU
+of the whole process tree (rusage seen from outside bubblewrap is empty), kills
+the tree at a limit, reaps everything and prints ONE JSON line, its report, on
+stdout. The zygote then kills whatever is left of the job before the next one.
 
-It makes itself a child subreaper, so processes the student orphans are still
-measured and reaped, and non-dumpable, so the student process (same user)
-cannot ptrace it or read its file descriptors to forge the report.
+Both make themselves child subreapers, so processes the student orphans are
+still measured, reaped and killed, and are non-dumpable, so the student process
+(same user) cannot ptrace them or read their file descriptors.
 """
 
 from __future__ import annotations
@@ -35,6 +40,14 @@ import sklearn.preprocessing  # noqa: F401
 
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
+MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 1 << 18
+KEYCTL_JOIN_SESSION_KEYRING = 1
+SYS_KEYCTL = 250  # x86_64
+# The student process exits with this code when the job could not be isolated.
+ISOLATION_EXIT = 4
+ISOLATION_FAILED = "isolating the job failed"
 # Set from argv: in bubblewrap, /job/input (read-only) and a folder on the tmpfs.
 INPUT = "/job/input"
 OUT = "/tmp/ppipe-out"  # noqa: S108 - inside the sandbox's private tmpfs
@@ -44,8 +57,37 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
 def _prctl(option: int, value: int) -> None:
-    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    _libc.prctl(option, value, 0, 0, 0)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _private_scratch(tmpfs_mb: int) -> None:
+    """Give this process a /tmp and /dev/shm of its own that die with the job, then
+    give up the power to change mounts, so the student cannot reveal what is under."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    for name, value in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(value)
+    with open("/proc/self/gid_map", "w") as handle:
+        handle.write(f"{gid} {gid} 1")
+    _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "private mounts")
+    for path in (b"/tmp", b"/dev/shm"):
+        options = f"size={tmpfs_mb}m,mode=0700".encode()
+        _check(_libc.mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV, options), "tmpfs")
+    # A user namespace inside this one: full of nothing, it owns no mount.
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
+    # A fresh session keyring, so no key of an earlier job is reachable.
+    _libc.syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None)
+    os.chdir("/tmp")  # noqa: S108
 
 
 # --- the student process ----------------------------------------------------
@@ -73,18 +115,29 @@ def _to_list(predictions: Any) -> list[Any]:
     return [v.item() if hasattr(v, "item") else v for v in values.tolist()]
 
 
+def _out(name: str) -> int:
+    return os.open(f"{OUT}/{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+
 def _student(spec: dict[str, Any]) -> None:
     """Runs in the forked child; never returns."""
+    global _phase_fd, _result_fd
     status = 1
     try:
-        os.makedirs(OUT, exist_ok=True)
-        stdout = os.open(f"{OUT}/stdout", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        stderr = os.open(f"{OUT}/stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(stdout, 1)
-        os.dup2(stderr, 2)
+        # Opened before the private /tmp hides the folder they are in.
+        os.dup2(_out("stdout"), 1)
+        os.dup2(_out("stderr"), 2)
+        _phase_fd, _result_fd = _out("phase"), _out("result.json")
         os.close(0)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        if spec.get("isolate", True):
+            try:
+                _private_scratch(int(spec.get("tmpfs_mb", 512)))
+            except OSError as error:
+                _phase(f"{ISOLATION_FAILED}: {error}")
+                os._exit(ISOLATION_EXIT)
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
         _limit(spec)
         status = _train_and_predict(spec)
     except BaseException:  # the student's code may raise anything, even SystemExit
@@ -97,9 +150,12 @@ def _student(spec: dict[str, Any]) -> None:
         os._exit(status)
 
 
+_phase_fd = _result_fd = -1
+
+
 def _phase(name: str) -> None:
-    with open(f"{OUT}/phase", "w") as handle:
-        handle.write(name)
+    os.ftruncate(_phase_fd, 0)
+    os.pwrite(_phase_fd, name.encode(), 0)
 
 
 def _train_and_predict(spec: dict[str, Any]) -> int:
@@ -148,7 +204,7 @@ def _train_and_predict(spec: dict[str, Any]) -> int:
             }
         )
     _phase("writing predictions")
-    with open(f"{OUT}/result.json", "w") as handle:
+    with open(_result_fd, "w", closefd=False) as handle:
         json.dump(results, handle)
     _phase("done")
     return 0
@@ -191,10 +247,21 @@ def _sample(pids: list[int]) -> tuple[int, float]:
     return rss, cpu
 
 
-def _kill_tree() -> None:
-    for pid in _tree():
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+def _kill_tree(status_of: dict[int, int] | None = None) -> None:
+    """Kill and reap every descendant, again while any is left (a fork bomb forks
+    between the listing and the kill); wait statuses go to `status_of`."""
+    while tree := _tree():
+        for pid in tree:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while True:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+                if pid == 0:
+                    break
+                if status_of is not None:
+                    status_of[pid] = status
+        time.sleep(0.001)
 
 
 def _reap(child: int, status_of: dict[str, int]) -> bool:
@@ -274,14 +341,10 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
         if killed_for:
             break
         time.sleep(SAMPLE_SECONDS)
-    _kill_tree()
-    while True:  # orphans come to this subreaper; wait for every one
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-        if pid == child:
-            status_of["main"] = status
+    ended: dict[int, int] = {}
+    _kill_tree(ended)  # orphans come to this subreaper: every one is killed and reaped
+    if child in ended:
+        status_of["main"] = ended[child]
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = max([rss for _, rss in samples] + [used.ru_maxrss * 1024 + untouched])
     report: dict[str, Any] = {
@@ -309,17 +372,57 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
+def _write_all(data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(1, view) :]
+
+
+def _run_job(spec: dict[str, Any]) -> None:
+    """The job supervisor, in a child of the zygote; never returns."""
+    status = 1
+    try:
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        _write_all((json.dumps(supervise(spec)) + "\n").encode())
+        status = 0
+    except BaseException as error:
+        with contextlib.suppress(Exception):
+            _write_all((json.dumps({"error": f"the supervisor failed: {error!r}"}) + "\n").encode())
+    finally:
+        os._exit(status)
+
+
+def _clear_out() -> None:
+    os.makedirs(OUT, mode=0o700, exist_ok=True)
+    for name in os.listdir(OUT):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{OUT}/{name}")
+
+
+def serve() -> None:
+    """The zygote: one job per line on stdin, each in a fresh job supervisor."""
+    for line in sys.stdin:
+        spec = json.loads(line)
+        _clear_out()
+        supervisor = os.fork()
+        if supervisor == 0:
+            _run_job(spec)
+        _, status = os.waitpid(supervisor, 0)
+        _kill_tree()  # whatever the job left, before the next one starts
+        _clear_out()
+        if status != 0:
+            # Its report may be cut short: a newline ends it, and the worker, finding
+            # no valid report, discards this sandbox.
+            error = f"the job's supervisor died (wait status {status})"
+            _write_all(("\n" + json.dumps({"error": error}) + "\n").encode())
+
+
 def main() -> None:
     global INPUT, OUT
     INPUT, OUT = sys.argv[1], sys.argv[2]
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_DUMPABLE, 0)
-    line = sys.stdin.readline()
-    if not line:
-        return  # a spare sandbox that was never used
-    report = supervise(json.loads(line))
-    sys.stdout.write(json.dumps(report))
-    sys.stdout.flush()
+    serve()
 
 
 if __name__ == "__main__":

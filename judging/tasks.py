@@ -89,6 +89,7 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
         prewarm=settings.PPIPE_SANDBOX_PREWARM,
         bwrap=settings.PPIPE_BWRAP,
         tmpfs_mb=settings.PPIPE_SANDBOX_TMPFS_MB,
+        jobs_per_sandbox=settings.PPIPE_SANDBOX_JOBS,
         work_root=str(settings.PPIPE_JUDGE_WORK_DIR),
     )
     submission_id, attempt = int(job.get("submission_id") or 0), int(job.get("attempt") or 0)

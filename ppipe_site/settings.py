@@ -277,6 +277,9 @@ PPIPE_BWRAP = env_str("PPIPE_BWRAP", "/usr/bin/bwrap")
 # Keep one sandbox started and warm per judge process (imports done before the job).
 PPIPE_SANDBOX_PREWARM = env_bool("PPIPE_SANDBOX_PREWARM", True)
 # The size of a sandbox's only writable place (a tmpfs).
+# Jobs a sandbox runs one after another (each in namespaces of its own) before it
+# is replaced: a fresh sandbox costs about a second of CPU for its imports.
+PPIPE_SANDBOX_JOBS = env_int("PPIPE_SANDBOX_JOBS", 100, minimum=1)
 PPIPE_SANDBOX_TMPFS_MB = env_int("PPIPE_SANDBOX_TMPFS_MB", 512, minimum=16)
 # Where a judge worker caches inputs by digest and prepares each job's input folder.
 PPIPE_JUDGE_WORK_DIR = env_path("PPIPE_JUDGE_WORK_DIR", Path(tempfile.gettempdir()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judging import sandbox
 from judging.sandbox import SandboxConfig
 from tests.judge_kits import GOOD, LIMITS, estimator_doing, judge
 
@@ -69,3 +70,79 @@ def test_cpu_time_and_memory_of_the_students_code_are_measured(tmp_path: Path) -
     assert all(fold["cpu_seconds"] >= 0.45 for fold in burnt["folds"])
     assert held["peak_memory_mb"] >= 300
     assert all(fold["peak_memory_mb"] >= 300 for fold in held["folds"])
+
+
+def warm_pair(tmp_path: Path, first: str, second: str) -> tuple[dict, dict]:
+    """Two jobs judged one after the other by the same reused sandbox."""
+    config = SandboxConfig(prewarm=True, work_root=str(tmp_path))
+    one = judge(tmp_path, first, sandbox=config)
+    box = sandbox._spare
+    two = judge(tmp_path, second, sandbox=config)
+    assert box is not None
+    assert sandbox._spare is box, "the sandbox was not reused"
+    assert box.jobs == 2
+    return one, two
+
+
+def test_nothing_a_job_leaves_reaches_the_next_job_in_the_same_sandbox(tmp_path: Path) -> None:
+    leave = estimator_doing(
+        "open('/tmp/left-behind', 'w').write('x')\n"
+        "open('/dev/shm/left-behind', 'w').write('x')\n"
+        "import subprocess\n"
+        "subprocess.Popen(['/bin/sleep', '300'], start_new_session=True)"
+    )
+    find = estimator_doing(
+        "import glob\n"
+        "assert not os.path.exists('/tmp/left-behind'), 'a file in /tmp'\n"
+        "assert not os.path.exists('/dev/shm/left-behind'), 'a file in /dev/shm'\n"
+        "names = [open(p).read() for p in glob.glob('/proc/[0-9]*/cmdline')]\n"
+        "assert not any('sleep' in n for n in names), 'a process: ' + repr(names)\n"
+        "assert os.listdir('/job/input/submission') == ['estimator.py']\n"
+        "assert 'Pop' + 'en' not in open('/job/input/submission/estimator.py').read()"
+    )
+
+    first, second = warm_pair(tmp_path, leave, find)
+
+    assert first["ok"] is True, first["reason"]
+    assert second["ok"] is True, second["reason"]
+
+
+def test_a_later_job_finds_nothing_of_an_earlier_one_in_its_memory(tmp_path: Path) -> None:
+    # The first job prints a token; the supervisor that read it has exited, and the
+    # zygote that forks the next job never held it. The pattern cannot match itself.
+    shout = estimator_doing("print('PPIPE-LEAK-' + os.urandom(16).hex())")
+    scan = estimator_doing(
+        "import re\n"
+        "pattern = re.compile(rb'PPIPE-LEAK-[0-9a-f]{32}')\n"
+        "found = []\n"
+        "with open('/proc/self/maps') as maps, open('/proc/self/mem', 'rb', 0) as mem:\n"
+        "    for line in maps:\n"
+        "        fields = line.split()\n"
+        "        if 'r' not in fields[1] or (len(fields) > 5 and fields[5] != '[heap]'):\n"
+        "            continue\n"
+        "        start, end = (int(x, 16) for x in fields[0].split('-'))\n"
+        "        try:\n"
+        "            found += pattern.findall(os.pread(mem.fileno(), end - start, start))\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "assert not found, found"
+    )
+
+    first, second = warm_pair(tmp_path, shout, scan)
+
+    assert "PPIPE-LEAK-" in first["stdout_tail"]
+    assert second["ok"] is True, second["reason"]
+
+
+def test_the_root_and_dev_are_read_only_and_tmp_hides_nothing(tmp_path: Path) -> None:
+    for attempt in ("open('/filling-memory', 'w')", "open('/dev/filling-memory', 'w')"):
+        result = judge(tmp_path, estimator_doing(attempt))
+        assert "Read-only file system" in result["reason"], (attempt, result["reason"])
+    reveal = estimator_doing(
+        "import ctypes\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "assert libc.umount2(b'/tmp', 2) != 0, 'unmounted /tmp'\n"
+        "assert os.listdir('/tmp') == [], os.listdir('/tmp')"
+    )
+    result = judge(tmp_path, reveal)
+    assert result["ok"] is True, result["reason"]
