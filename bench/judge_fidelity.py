@@ -12,7 +12,6 @@ Targets: CPU within 5 %, peak memory within 10 %.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -26,10 +25,11 @@ for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
-from judging.executor import cv_folds, execute_judge_job  # noqa: E402
+from judging.executor import cv_folds, execute_judge_job, fold_of_each_row  # noqa: E402
 from judging.sandbox import SandboxConfig  # noqa: E402
 from ppipe_site.content_store import ContentStore  # noqa: E402
 from tests.judge_kits import frames_job  # noqa: E402
@@ -44,18 +44,17 @@ def get_estimator():
 IMPORTS = "import numpy, pandas, sklearn.ensemble, sklearn.linear_model, sklearn.pipeline"
 BARE = textwrap.dedent(
     """
-    import json, sys
+    import sys
     import numpy as np, pandas as pd
     {imports}
     sys.path.insert(0, sys.argv[1])
     import estimator
     train = pd.read_parquet(sys.argv[1] + "/train.parquet")
     test = pd.read_parquet(sys.argv[1] + "/test.parquet")
-    folds = json.load(open(sys.argv[1] + "/folds.json"))
+    fold_of = np.load(sys.argv[1] + "/folds.npy")
     x, y = train.drop(columns=["target"]), train["target"]
-    for validation in folds:
-        mask = np.zeros(len(train), dtype=bool)
-        mask[validation] = True
+    for index in range(fold_of.max() + 1):
+        mask = fold_of == index
         model = estimator.get_estimator()
         model.fit(x[~mask], y[~mask])
         model.predict(x[mask])
@@ -98,7 +97,8 @@ def main() -> None:
     bare.mkdir()
     train.to_parquet(bare / "train.parquet", index=False)
     test.to_parquet(bare / "test.parquet", index=False)
-    (bare / "folds.json").write_text(json.dumps(cv_folds(train["target"], "classification", 5, 0)))
+    folds = cv_folds(train["target"], "classification", 5, 0)
+    np.save(bare / "folds.npy", fold_of_each_row(folds, len(train)))
     (bare / "estimator.py").write_text(CODE)
     (bare / "run.py").write_text(BARE.format(imports=IMPORTS))
     startup_cpu, _ = time_v([sys.executable, "-c", IMPORTS + ", pyarrow"])

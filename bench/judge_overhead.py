@@ -1,11 +1,13 @@
 """Judging overhead: a submission through the judge executor (warm bubblewrap
 sandbox, fold predictions checked and scored on the trusted side, test
 predictions bagged) against scikit-learn's `cross_validate` of the same
-estimator on the same folds in this process. Prints, for a tiny and a ~10 s
-workload of a LogisticRegression and a RandomForest, the ratio and the extra
-seconds. Targets: <= 1.15x at ~10 s, <= 0.5 s extra for a tiny job.
+estimator on the same folds in this process, and against `ramp-test` of the
+same submission on a RAMP kit of the same data (ramp-workflow is installed in a
+throwaway virtualenv unless given). Prints, for a tiny and a ~10 s workload of
+a LogisticRegression and a RandomForest, the ratios and ppipe's extra seconds.
+Targets: <= 1.15x at ~10 s, <= 0.5 s extra for a tiny job.
 
-    .venv/bin/python bench/judge_overhead.py [--repeat 3]
+    .venv/bin/python bench/judge_overhead.py [--repeat 3] [--ramp-test PATH | --no-ramp]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
 
 import pandas as pd  # noqa: E402
+from ramp_kit import install_ramp_test, ramp_test_seconds, write_kit  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, cross_validate  # noqa: E402
 
@@ -32,19 +35,33 @@ from judging.sandbox import SandboxConfig  # noqa: E402
 from ppipe_site.content_store import ContentStore  # noqa: E402
 from tests.judge_kits import frames_job  # noqa: E402
 
-ESTIMATORS = {
-    "LogisticRegression": (
-        "from sklearn.linear_model import LogisticRegression\n"
-        "def get_estimator():\n    return LogisticRegression(max_iter=1000)\n"
-    ),
-    "RandomForest": (
-        "from sklearn.ensemble import RandomForestClassifier\n"
-        "def get_estimator():\n"
-        "    return RandomForestClassifier(n_estimators=100, random_state=0)\n"
-    ),
-}
-# Rows of training data: tiny, and about 10 s of fitting on 5 folds here.
-SIZES = {"LogisticRegression": (300, 400_000), "RandomForest": (300, 25_000)}
+LOGISTIC = (
+    "from sklearn.linear_model import LogisticRegression\n"
+    "def get_estimator():\n    return LogisticRegression(max_iter=1000)\n"
+)
+LOGISTIC_ON_PAIRS = (
+    "from sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.pipeline import make_pipeline\n"
+    "from sklearn.preprocessing import PolynomialFeatures, StandardScaler\n"
+    "def get_estimator():\n"
+    "    return make_pipeline(\n"
+    "        PolynomialFeatures(2), StandardScaler(), LogisticRegression(max_iter=1000)\n"
+    "    )\n"
+)
+FOREST = (
+    "from sklearn.ensemble import RandomForestClassifier\n"
+    "def get_estimator():\n"
+    "    return RandomForestClassifier(n_estimators=100, random_state=0)\n"
+)
+# (what, submission, training rows): tiny, ~10 s of fitting on 5 folds here, and
+# a cheap model on a big table, where the costs per row show.
+CASES = [
+    ("LogisticRegression", LOGISTIC, 300),
+    ("LogisticRegression, pairs", LOGISTIC_ON_PAIRS, 300_000),
+    ("RandomForest", FOREST, 300),
+    ("RandomForest", FOREST, 25_000),
+    ("LogisticRegression", LOGISTIC, 400_000),
+]
 
 
 def job_for(store: ContentStore, code: str, frame: pd.DataFrame) -> dict[str, object]:
@@ -73,30 +90,54 @@ def baseline_seconds(code: str, frame: pd.DataFrame) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ramp-test", type=Path, help="a ramp-test to compare with")
+    parser.add_argument("--no-ramp", action="store_true", help="skip the ramp-test column")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ppipe-bench-judge-"))
     store = ContentStore(work / "artifacts")
     config = SandboxConfig(prewarm=True, work_root=str(work))
-    header = ("estimator", "rows", "cross_validate", "ppipe", "ratio", "extra")
-    print("{:20} {:>8} {:>15} {:>8} {:>6} {:>7}".format(*header))
-    for name, code in ESTIMATORS.items():
-        for rows in SIZES[name]:
-            x, y = make_classification(n_samples=int(rows / 0.8), n_features=20, random_state=0)
-            frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(20)]).assign(target=y)
-            job = job_for(store, code, frame)
-            execute_judge_job(job, artifacts=store, sandbox=config)  # caches inputs, warms
-            bare, ours = [], []
-            for _ in range(args.repeat):
-                bare.append(baseline_seconds(code, frame))
-                time.sleep(2)  # an idle worker: its spare sandbox is warm by now
-                started = time.perf_counter()
-                result = execute_judge_job(job, artifacts=store, sandbox=config)
-                ours.append(time.perf_counter() - started)
-                assert result["ok"], result["reason"]
-            b, o = statistics.median(bare), statistics.median(ours)
-            print(
-                f"{name:20} {rows:8d} {b:14.2f}s {o:7.2f}s {o / b:6.2f} {o - b:6.2f}s", flush=True
-            )
+    ramp_test, why_not = args.ramp_test, ""
+    if ramp_test is None and not args.no_ramp:
+        print("installing ramp-workflow in a throwaway virtualenv…", flush=True)
+        ramp_test, why_not = install_ramp_test(work)
+    if ramp_test is None:
+        print(f"ramp-test left out: {why_not or 'asked to'}")
+    header = (
+        "submission",
+        "rows",
+        "cross_validate",
+        "ppipe",
+        "ratio",
+        "extra",
+        "ramp-test",
+        "ratio",
+    )
+    print("{:26} {:>8} {:>15} {:>8} {:>6} {:>7} {:>10} {:>6}".format(*header))
+    for name, code, rows in CASES:
+        x, y = make_classification(n_samples=int(rows / 0.8), n_features=20, random_state=0)
+        frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(20)]).assign(target=y)
+        job = job_for(store, code, frame)
+        execute_judge_job(job, artifacts=store, sandbox=config)  # caches inputs, warms
+        kit = work / f"kit-{len(list(work.glob('kit-*')))}"
+        if ramp_test is not None:
+            cut = int(len(frame) * 0.8)
+            write_kit(kit, code, frame.iloc[:cut], frame.iloc[cut:], folds=5, seed=0)
+        bare, ours, ramp = [], [], []
+        for _ in range(args.repeat):
+            bare.append(baseline_seconds(code, frame))
+            time.sleep(2)  # an idle worker: its spare sandbox is warm by now
+            started = time.perf_counter()
+            result = execute_judge_job(job, artifacts=store, sandbox=config)
+            ours.append(time.perf_counter() - started)
+            assert result["ok"], result["reason"]
+            if ramp_test is not None:
+                ramp.append(ramp_test_seconds(ramp_test, kit))
+        b, o = statistics.median(bare), statistics.median(ours)
+        line = f"{name:26} {rows:8d} {b:14.2f}s {o:7.2f}s {o / b:6.2f} {o - b:6.2f}s"
+        if ramp:
+            r = statistics.median(ramp)
+            line += f" {r:9.2f}s {r / b:6.2f}"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ result with `ok: False` and a reason they can act on, never an exception.
 
 from __future__ import annotations
 
-import json
-import math
+import base64
+import binascii
 import os
 import platform
 import shutil
@@ -19,7 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
-from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
+from pyarrow import parquet
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from judging.metrics import get_metric
+from judging.predictions import PredictionsError, bag, read_fold_predictions
 from judging.sandbox import (
     SandboxConfig,
     SandboxUnavailable,
@@ -92,13 +94,44 @@ def _place(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def cv_folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[list[int]]:
+def cv_folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[np.ndarray]:
+    """Each fold's validation rows."""
     splitter: KFold | StratifiedKFold
     if task_type == "classification" and y.value_counts().min() >= folds:
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     else:
         splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
-    return [validation.tolist() for _, validation in splitter.split(np.zeros(len(y)), y)]
+    return [validation for _, validation in splitter.split(np.zeros(len(y)), y)]
+
+
+def fold_of_each_row(folds: list[np.ndarray], rows: int) -> np.ndarray:
+    """What the sandbox reads (folds.npy): the fold whose validation set holds each row."""
+    fold_of = np.full(rows, -1, dtype=np.int16)
+    for index, validation in enumerate(folds):
+        fold_of[validation] = index
+    return fold_of
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What the trusted side needs of a job's data: the training labels, the folds
+    and the test set's length. The same for every submission to a challenge."""
+
+    y: pd.Series
+    folds: list[np.ndarray]
+    fold_of: np.ndarray
+    test_rows: int
+
+
+@lru_cache(maxsize=8)
+def _data_shape(
+    train_path: Path, test_path: Path, target: str, task_type: str, folds: int, seed: int
+) -> DataShape:
+    # Keyed by paths named by digest: a cached shape can never be stale.
+    y = pd.read_parquet(train_path, columns=[target])[target]
+    validation = cv_folds(y, task_type, folds, seed)
+    test_rows = parquet.read_metadata(test_path).num_rows
+    return DataShape(y, validation, fold_of_each_row(validation, len(y)), test_rows)
 
 
 def failed_result(
@@ -163,34 +196,6 @@ def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
     )
 
 
-def _check_predictions(values: list[Any], expected: int, task_type: str, what: str) -> str:
-    if not isinstance(values, list) or len(values) != expected:
-        count = len(values) if isinstance(values, list) else "no"
-        return f"predictions for {what} have {count} rows, expected {expected}"
-    for value in values:
-        if value is None or (isinstance(value, float) and not math.isfinite(value)):
-            return f"predictions for {what} contain NaN, infinite or missing values"
-        if task_type == "regression" and (
-            isinstance(value, bool) or not isinstance(value, int | float)
-        ):
-            return f"predictions for {what} must be numbers; found {value!r}"
-        if not isinstance(value, int | float | str | bool):
-            return f"predictions for {what} must be labels or numbers; found {value!r}"
-    return ""
-
-
-def _bag(per_fold: list[list[Any]], task_type: str) -> list[Any]:
-    if task_type == "regression":
-        return np.mean(np.asarray(per_fold, dtype=float), axis=0).tolist()
-    # Majority vote; a tie goes to the label the earliest fold predicted.
-    bagged = []
-    for row in zip(*per_fold, strict=True):
-        counts = Counter(row)
-        best = max(counts.values())
-        bagged.append(next(label for label in row if counts[label] == best))
-    return bagged
-
-
 def _provenance(job: dict[str, Any], sandbox: SandboxConfig) -> dict[str, Any]:
     return {
         "python": platform.python_version(),
@@ -224,13 +229,19 @@ def execute_judge_job(
         code = artifacts.read_bytes(job["code"]["sha256"])
         train_path = _cached(artifacts, data["train_sha256"], cache)
         test_path = _cached(artifacts, data["test_features_sha256"], cache)
-        y = pd.read_parquet(train_path, columns=[data["target_column"]])[data["target_column"]]
-        test_rows = pd.read_parquet(test_path).shape[0]
+        shape = _data_shape(
+            train_path,
+            test_path,
+            data["target_column"],
+            job["task_type"],
+            int(job["cv"]["folds"]),
+            int(job["cv"]["seed"]),
+        )
     except (OSError, ValueError, KeyError) as error:
         return failed_result(
             job, f"the job's inputs are not readable here: {error}", transient=True
         )
-    folds = cv_folds(y, job["task_type"], int(job["cv"]["folds"]), int(job["cv"]["seed"]))
+    y, folds, test_rows = shape.y, shape.folds, shape.test_rows
     try:
         box = sandbox_take(sandbox, threads)
     except (OSError, SandboxUnavailable) as error:
@@ -239,7 +250,7 @@ def execute_judge_job(
     try:
         _place(train_path, box.input_dir / "train.parquet")
         _place(test_path, box.input_dir / "test.parquet")
-        (box.input_dir / "folds.json").write_text(json.dumps(folds))
+        np.save(box.input_dir / "folds.npy", shape.fold_of)
         (box.input_dir / "submission").mkdir(mode=0o755)
         (box.input_dir / "submission" / "estimator.py").write_bytes(code)
         spec = {
@@ -260,7 +271,7 @@ def execute_judge_job(
 def _result(
     job: dict[str, Any],
     report: dict[str, Any],
-    folds: list[list[int]],
+    folds: list[np.ndarray],
     y: pd.Series,
     test_rows: int,
     sandbox: SandboxConfig,
@@ -281,18 +292,23 @@ def _result(
     if not isinstance(ran, list) or len(ran) != len(folds):
         return failed_result(job, _crash_reason(report, job["limits"]), **measured)
     metric, task_type = get_metric(job["metric"]), job["task_type"]
-    scored = []
-    for fold, validation in zip(ran, folds, strict=True):
-        index = int(fold["index"])
-        problem = _check_predictions(
-            fold["predictions"], len(validation), task_type, f"fold {index}"
-        ) or _check_predictions(
-            fold["test_predictions"], test_rows, task_type, f"the test set (fold {index} model)"
+    try:
+        predicted = read_fold_predictions(
+            base64.b64decode(str(report.get("predictions") or ""), validate=True),
+            [len(validation) for validation in folds],
+            test_rows,
+            task_type,
         )
-        if problem:
-            return failed_result(job, problem, **measured)
+    except binascii.Error:
+        reason = "the sandbox's report carries no readable predictions"
+        return failed_result(job, reason, transient=True, **measured)
+    except PredictionsError as error:
+        return failed_result(job, str(error), **measured)
+    scored = []
+    for fold, validation, predictions in zip(ran, folds, predicted, strict=True):
+        index = int(fold["index"])
         try:
-            score = metric.score(y.iloc[validation].to_numpy(), np.asarray(fold["predictions"]))
+            score = metric.score(y.iloc[validation].to_numpy(), predictions.validation)
         except (TypeError, ValueError) as error:
             return failed_result(
                 job, f"predictions for fold {index} cannot be scored: {error}", **measured
@@ -318,7 +334,7 @@ def _result(
         "folds": scored,
         "cv_mean": float(np.mean(scores)),
         "cv_std": float(np.std(scores)),
-        "test_predictions": _bag([fold["test_predictions"] for fold in ran], task_type),
+        "test_predictions": bag([p.test for p in predicted], task_type).tolist(),
         "fit_seconds": sum(fold["fit_seconds"] for fold in scored),
         **measured,
     }

@@ -62,6 +62,17 @@ class SandboxConfig:
     work_root: str = field(default_factory=tempfile.gettempdir)
 
 
+def _prefixes() -> list[str]:
+    """The interpreter and the virtualenv, bound at the same paths so the venv resolves."""
+    return sorted({sys.base_prefix, sys.prefix})
+
+
+def _below_sandbox_tmp() -> list[str]:
+    """Bound paths below /tmp (a virtualenv in a clone there): each job's own /tmp
+    would hide them, so the runner binds them again on top of it."""
+    return [prefix for prefix in _prefixes() if prefix.startswith(f"{SANDBOX_TMP}/")]
+
+
 def _read_only_system() -> list[str]:
     binds = ["--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
@@ -70,8 +81,7 @@ def _read_only_system() -> list[str]:
             binds += ["--symlink", os.readlink(path), f"/{link}"]
         elif path.is_dir():
             binds += ["--ro-bind", str(path), f"/{link}"]
-    # The interpreter and the virtualenv, at the same paths, so the venv resolves.
-    for prefix in sorted({sys.base_prefix, sys.prefix}):
+    for prefix in _prefixes():
         if not prefix.startswith("/usr"):
             binds += ["--ro-bind", prefix, prefix]
     return binds
@@ -119,6 +129,8 @@ def bwrap_command(config: SandboxConfig, input_dir: Path, threads: int) -> list[
         "--ro-bind",
         str(RUNNER),
         "/job/runner.py",
+        "--dir",
+        "/job/hold",
         # bubblewrap's root and /dev are tmpfs mounts without a size: read-only, or a
         # student could fill the machine's memory with files there.
         "--remount-ro",
@@ -131,6 +143,7 @@ def bwrap_command(config: SandboxConfig, input_dir: Path, threads: int) -> list[
     for name, value in env.items():
         command += ["--setenv", name, value]
     runner = [sys.executable, "-I", "-B", "/job/runner.py", "/job/input", SANDBOX_OUT]
+    runner += _below_sandbox_tmp()
     return [*command, "--", *runner]
 
 

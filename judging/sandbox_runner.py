@@ -19,11 +19,13 @@ still measured, reaped and killed, and are non-dumpable, so the student process
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
 import json
 import os
 import resource
+import select
 import signal
 import sys
 import time
@@ -33,6 +35,7 @@ from typing import Any
 # Imported before the job arrives: this is what makes a warm start cheap.
 import numpy as np
 import pandas as pd
+import pyarrow.parquet  # noqa: F401 - what pandas reads the inputs with
 import sklearn.ensemble
 import sklearn.linear_model
 import sklearn.pipeline
@@ -42,7 +45,8 @@ PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 1 << 18
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 1 << 18
+MNT_DETACH = 2
 KEYCTL_JOIN_SESSION_KEYRING = 1
 SYS_KEYCTL = 250  # x86_64
 # The student process exits with this code when the job could not be isolated.
@@ -51,6 +55,10 @@ ISOLATION_FAILED = "isolating the job failed"
 # Set from argv: in bubblewrap, /job/input (read-only) and a folder on the tmpfs.
 INPUT = "/job/input"
 OUT = "/tmp/ppipe-out"  # noqa: S108 - inside the sandbox's private tmpfs
+# Read-only binds below /tmp (a virtualenv in a clone there), from argv, and the
+# empty folder that holds the sandbox's /tmp while a job's own /tmp is mounted.
+KEPT: list[str] = []
+HOLD = "/job/hold"
 TAIL_BYTES = 8000
 SAMPLE_SECONDS = 0.02
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -69,6 +77,13 @@ def _check(result: int, what: str) -> None:
         raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
 
 
+def _mount(source: str, target: str, flags: int, kind: str = "", options: str = "") -> None:
+    result = _libc.mount(
+        source.encode(), target.encode(), kind.encode() or None, flags, options.encode() or None
+    )
+    _check(result, f"mount {target}")
+
+
 def _private_scratch(tmpfs_mb: int) -> None:
     """Give this process a /tmp and /dev/shm of its own that die with the job, then
     give up the power to change mounts, so the student cannot reveal what is under."""
@@ -79,10 +94,18 @@ def _private_scratch(tmpfs_mb: int) -> None:
             handle.write(value)
     with open("/proc/self/gid_map", "w") as handle:
         handle.write(f"{gid} {gid} 1")
-    _check(_libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "private mounts")
-    for path in (b"/tmp", b"/dev/shm"):
-        options = f"size={tmpfs_mb}m,mode=0700".encode()
-        _check(_libc.mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV, options), "tmpfs")
+    _mount("none", "/", MS_REC | MS_PRIVATE)
+    if KEPT:  # held aside, or the job's own /tmp would hide them
+        _mount("/tmp", HOLD, MS_BIND | MS_REC)  # noqa: S108
+    for path in ("/tmp", "/dev/shm"):  # noqa: S108
+        _mount("tmpfs", path, MS_NOSUID | MS_NODEV, "tmpfs", f"size={tmpfs_mb}m,mode=0700")
+    if KEPT:
+        for path in KEPT:
+            os.makedirs(path, exist_ok=True)
+            # A bind keeps the read-only flag bubblewrap locked on the original.
+            _mount(HOLD + path.removeprefix("/tmp"), path, MS_BIND | MS_REC)  # noqa: S108
+        # The sandbox's /tmp, shared by its jobs, must not stay reachable.
+        _check(_libc.umount2(HOLD.encode(), MNT_DETACH), "detach the held /tmp")
     # A user namespace inside this one: full of nothing, it owns no mount.
     _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
     # A fresh session keyring, so no key of an earlier job is reachable.
@@ -108,11 +131,26 @@ def _limit(spec: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _to_list(predictions: Any) -> list[Any]:
+def _as_column(predictions: Any) -> np.ndarray:
+    """predict()'s output as one column that np.save can write without pickle; the
+    judge worker checks what it holds."""
     values = np.asarray(predictions)
     if values.ndim != 1:
         values = values.reshape(len(values), -1)[:, 0] if values.ndim > 1 else values.reshape(-1)
-    return [v.item() if hasattr(v, "item") else v for v in values.tolist()]
+    if values.dtype.kind == "S":
+        values = values.astype(str)
+    elif values.dtype.kind == "O":
+        items = values.tolist()
+        if all(isinstance(item, str) for item in items):
+            values = np.asarray(items, dtype=str)
+        else:
+            values = values.astype(float)  # None becomes NaN, reported as missing
+    return values
+
+
+def _save(fd: int, values: np.ndarray) -> None:
+    with open(fd, "wb", closefd=False) as handle:
+        np.save(handle, values, allow_pickle=False)
 
 
 def _out(name: str) -> int:
@@ -121,13 +159,14 @@ def _out(name: str) -> int:
 
 def _student(spec: dict[str, Any]) -> None:
     """Runs in the forked child; never returns."""
-    global _phase_fd, _result_fd
+    global _phase_fd, _result_fd, _predictions_fd
     status = 1
     try:
         # Opened before the private /tmp hides the folder they are in.
         os.dup2(_out("stdout"), 1)
         os.dup2(_out("stderr"), 2)
         _phase_fd, _result_fd = _out("phase"), _out("result.json")
+        _predictions_fd = _out("predictions.npy")
         os.close(0)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
@@ -150,7 +189,7 @@ def _student(spec: dict[str, Any]) -> None:
         os._exit(status)
 
 
-_phase_fd = _result_fd = -1
+_phase_fd = _result_fd = _predictions_fd = -1
 
 
 def _phase(name: str) -> None:
@@ -162,8 +201,7 @@ def _train_and_predict(spec: dict[str, Any]) -> int:
     target, id_column = spec["target_column"], spec["id_column"]
     train = pd.read_parquet(f"{INPUT}/train.parquet")
     test = pd.read_parquet(f"{INPUT}/test.parquet")
-    with open(f"{INPUT}/folds.json") as handle:
-        folds = json.load(handle)
+    fold_of = np.load(f"{INPUT}/folds.npy", allow_pickle=False)
     drop = [c for c in (target, id_column) if c and c in train.columns]
     x_all, y_all = train.drop(columns=drop), train[target]
     x_test = test.drop(columns=[c for c in (id_column,) if c and c in test.columns])
@@ -175,9 +213,8 @@ def _train_and_predict(spec: dict[str, Any]) -> int:
         _phase("estimator.py has no get_estimator()")
         return 3
     results = []
-    for index, validation in enumerate(folds):
-        mask = np.zeros(len(train), dtype=bool)
-        mask[validation] = True
+    for index in range(int(fold_of.max()) + 1):
+        mask = fold_of == index
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
         _phase(f"get_estimator() for fold {index}")
@@ -186,9 +223,12 @@ def _train_and_predict(spec: dict[str, Any]) -> int:
         model.fit(x_all[~mask], y_all[~mask])
         fitted = time.monotonic()
         _phase(f"predict on fold {index}")
-        predicted = _to_list(model.predict(x_all[mask]))
-        test_predicted = _to_list(model.predict(x_test))
+        predicted = _as_column(model.predict(x_all[mask]))
+        test_predicted = _as_column(model.predict(x_test))
         ended = time.monotonic()
+        _phase(f"writing the predictions of fold {index}")
+        _save(_predictions_fd, predicted)
+        _save(_predictions_fd, test_predicted)
         after = resource.getrusage(resource.RUSAGE_SELF)
         results.append(
             {
@@ -199,11 +239,8 @@ def _train_and_predict(spec: dict[str, Any]) -> int:
                 "predict_seconds": ended - fitted,
                 "cpu_seconds": (after.ru_utime + after.ru_stime)
                 - (before.ru_utime + before.ru_stime),
-                "predictions": predicted,
-                "test_predictions": test_predicted,
             }
         )
-    _phase("writing predictions")
     with open(_result_fd, "w", closefd=False) as handle:
         json.dump(results, handle)
     _phase("done")
@@ -287,6 +324,14 @@ def _tail(path: str) -> str:
         return ""
 
 
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
 def _read(path: str) -> str:
     try:
         with open(path) as handle:
@@ -319,6 +364,9 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
     if child == 0:
         _student(spec)
     started = time.monotonic()
+    # Readable when the student's process ends: the sampling pause ends with it,
+    # instead of up to one sampling interval later.
+    ended_fd = os.pidfd_open(child)
     untouched = max(0, libraries - _file_backed_bytes(child))
     samples: list[tuple[float, int]] = []
     status_of: dict[str, int] = {}
@@ -340,7 +388,8 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
             killed_for = f"wall-clock limit of {limits['wall_seconds']} s exceeded"
         if killed_for:
             break
-        time.sleep(SAMPLE_SECONDS)
+        select.select([ended_fd], [], [], SAMPLE_SECONDS)
+    os.close(ended_fd)
     ended: dict[int, int] = {}
     _kill_tree(ended)  # orphans come to this subreaper: every one is killed and reaped
     if child in ended:
@@ -369,6 +418,8 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
                 window = [r for t, r in samples if fold["started"] <= t <= fold["ended"]]
                 fold["peak_memory_mb"] = max(window or [0]) / 2**20
             report["folds"] = folds
+            # The .npy bytes as they are: the judge worker reads them safely.
+            report["predictions"] = base64.b64encode(_read_bytes(f"{OUT}/predictions.npy")).decode()
     return report
 
 
@@ -418,8 +469,8 @@ def serve() -> None:
 
 
 def main() -> None:
-    global INPUT, OUT
-    INPUT, OUT = sys.argv[1], sys.argv[2]
+    global INPUT, OUT, KEPT
+    INPUT, OUT, KEPT = sys.argv[1], sys.argv[2], sys.argv[3:]
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_DUMPABLE, 0)
     serve()

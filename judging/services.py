@@ -15,10 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-import pandas as pd
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction as db_transaction
@@ -27,6 +25,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
+from challenges.selectors import hidden_labels
 from judging.code_check import SubmissionRejected, estimator_source_check
 from judging.jobs import judge_job
 from judging.models import (
@@ -39,7 +38,7 @@ from judging.models import (
     SubmissionState,
 )
 from judging.scoring import ScoringError, hidden_test_scores
-from ppipe_site.content_store import artifact_store, private_store
+from ppipe_site.content_store import artifact_store
 
 logger = logging.getLogger(__name__)
 State = SubmissionState
@@ -236,12 +235,6 @@ def submission_heartbeat(*, submission_id: int, attempt: int) -> bool:
     )
 
 
-@lru_cache(maxsize=16)
-def _labels(labels_sha256: str) -> pd.DataFrame:
-    # Named by content, so a cached frame can never be stale.
-    return private_store().read_frame(labels_sha256)
-
-
 def _tail(text: Any) -> str:
     return str(text or "")[-_TAIL_CHARS:]
 
@@ -280,7 +273,7 @@ def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str
     challenge = row.challenge
     try:
         scores = hidden_test_scores(
-            labels=_labels(challenge.split.labels_sha256),
+            labels=hidden_labels(challenge.split.labels_sha256),
             target_column=challenge.target_column,
             metric_name=challenge.metric,
             predictions=list(result.get("test_predictions") or []),

@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.judge_kits import GOOD, estimator_doing, judge
+from tests.judge_kits import GOOD, estimator_doing, estimator_predicting, judge
 from tests.servers import http_server
 
 CASES = {
@@ -38,6 +38,38 @@ CASES = {
     "reading /etc/shadow": (
         estimator_doing("open('/etc/shadow').read()"),
         "raised FileNotFoundError",
+    ),
+    "predictions of the wrong length": (
+        estimator_predicting("np.zeros(len(X) - 1)"),
+        "have shape (39,), expected (40,)",
+    ),
+    "NaN predictions": (
+        estimator_predicting("np.full(len(X), np.nan)"),
+        "contain NaN, infinite or missing values",
+    ),
+    "None among the predictions": (
+        estimator_predicting("[None] + [0] * (len(X) - 1)"),
+        "contain NaN, infinite or missing values",
+    ),
+    "strings for numeric labels": (
+        estimator_predicting("np.array(['setosa'] * len(X))"),
+        "cannot be scored",
+    ),
+    "objects as predictions": (
+        estimator_predicting("[{'label': 0}] * len(X)"),
+        "raised TypeError",
+    ),
+    "a forged predictions file": (
+        # Garbage written through the student's own descriptor to the file.
+        estimator_predicting("forge(X)").replace(
+            "class Odd",
+            "def forge(X):\n"
+            "    for name in os.listdir('/proc/self/fd'):\n"
+            "        if os.path.realpath(f'/proc/self/fd/{name}').endswith('predictions.npy'):\n"
+            "            os.write(int(name), b'PWNED' * 1000)\n"
+            "    return np.zeros(len(X))\n\n\nclass Odd",
+        ),
+        "are not readable",
     ),
 }
 

@@ -4,6 +4,11 @@ time and memory of the student's code."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from judging import sandbox
@@ -134,6 +139,11 @@ def test_a_later_job_finds_nothing_of_an_earlier_one_in_its_memory(tmp_path: Pat
     assert second["ok"] is True, second["reason"]
 
 
+def _bound_below_tmp() -> list[str]:
+    """What a job's /tmp may show: the first folder of a virtualenv below /tmp."""
+    return sorted({p.split("/")[2] for p in (sys.prefix, sys.base_prefix) if p.startswith("/tmp/")})
+
+
 def test_the_root_and_dev_are_read_only_and_tmp_hides_nothing(tmp_path: Path) -> None:
     for attempt in ("open('/filling-memory', 'w')", "open('/dev/filling-memory', 'w')"):
         result = judge(tmp_path, estimator_doing(attempt))
@@ -142,7 +152,44 @@ def test_the_root_and_dev_are_read_only_and_tmp_hides_nothing(tmp_path: Path) ->
         "import ctypes\n"
         "libc = ctypes.CDLL(None, use_errno=True)\n"
         "assert libc.umount2(b'/tmp', 2) != 0, 'unmounted /tmp'\n"
-        "assert os.listdir('/tmp') == [], os.listdir('/tmp')"
+        f"assert sorted(os.listdir('/tmp')) == {_bound_below_tmp()!r}, os.listdir('/tmp')"
     )
     result = judge(tmp_path, reveal)
     assert result["ok"] is True, result["reason"]
+
+
+def test_a_virtualenv_below_tmp_stays_visible_and_read_only_in_each_job() -> None:
+    # A clone below /tmp, as CI or a student might make: this virtualenv, reached
+    # through a path there, runs the judge.
+    clone = Path(tempfile.mkdtemp(prefix="ppipe-clone-", dir="/tmp"))
+    try:
+        venv = clone / "venv"
+        venv.symlink_to(sys.prefix)
+        code = estimator_doing(
+            "import sklearn.gaussian_process  # not imported ahead by the sandbox\n"
+            f"assert os.listdir('/tmp') == [{clone.name!r}], os.listdir('/tmp')\n"
+            "try:\n"
+            f"    open({str(venv / 'planted')!r}, 'w')\n"
+            "    raise AssertionError('wrote into the virtualenv')\n"
+            "except OSError as error:\n"
+            "    assert error.errno == 30, error  # EROFS"
+        )
+        run = (
+            "import json, pathlib, sys\n"
+            "from tests.judge_kits import judge\n"
+            "result = judge(pathlib.Path(sys.argv[1]), sys.argv[2])\n"
+            "print(json.dumps([result['ok'], result['reason']]))\n"
+        )
+        root = Path(__file__).resolve().parent.parent
+        done = subprocess.run(
+            [str(venv / "bin" / "python"), "-c", run, str(clone), code],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(done.stdout.splitlines()[-1]) == [True, ""]
+    finally:
+        shutil.rmtree(clone, ignore_errors=True)
