@@ -91,6 +91,18 @@ class ChallengeAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Live endpoints",
+            {
+                "description": "How students' prediction endpoints are probed.",
+                "fields": (
+                    "probe_interval_seconds",
+                    "probe_rows",
+                    "latency_sla_ms",
+                    "probe_allowed_networks",
+                ),
+            },
+        ),
+        (
             "Releases",
             {
                 "description": "How the training rows reach students over time. Can change after "

@@ -60,6 +60,9 @@ class ChallengeSerializer(serializers.Serializer[Any]):
     submissions_per_day = serializers.IntegerField()
     release_format = serializers.CharField()
     release_cumulative = serializers.BooleanField()
+    probe_interval_seconds = serializers.IntegerField()
+    probe_rows = serializers.IntegerField()
+    latency_sla_ms = serializers.IntegerField()
 
 
 class ChallengeDetailSerializer(ChallengeSerializer):

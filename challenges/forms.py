@@ -12,6 +12,7 @@ import pandas as pd
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import models
 
 from challenges.datasets import (
     DatasetError,
@@ -45,6 +46,10 @@ FIELDS = [
     "submissions_per_day",
     "cv_folds",
     "join_code",
+    "probe_interval_seconds",
+    "probe_rows",
+    "latency_sla_ms",
+    "probe_allowed_networks",
     "first_release_at",
     "release_proportions",
     "release_rows",
@@ -55,6 +60,11 @@ FIELDS = [
     "destinations_per_release",
     "release_per_participant",
 ]
+
+
+# Added after the public API's field list was fixed: scripts that do not send
+# them get the model's default rather than an error.
+DEFAULTED_FIELDS = ("cv_folds", "probe_interval_seconds", "probe_rows", "latency_sla_ms")
 
 
 def _metric_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -78,14 +88,27 @@ class ChallengeForm(forms.ModelForm):
         self._frame: pd.DataFrame | None = None
         self._sha256 = ""
         self._format = ""
-        # Added after the public API's field list was fixed: scripts that do not send
-        # it get the default rather than an error.
-        if "cv_folds" in self.fields:
-            self.fields["cv_folds"].required = False
+        for name in DEFAULTED_FIELDS:
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def _default_if_missing(self, name: str) -> Any:
+        value = self.cleaned_data.get(name)
+        field = Challenge._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return value if value is not None else field.get_default()
 
     def clean_cv_folds(self) -> int:
-        value = self.cleaned_data.get("cv_folds")
-        return value if value is not None else Challenge._meta.get_field("cv_folds").default
+        return int(self._default_if_missing("cv_folds"))
+
+    def clean_probe_interval_seconds(self) -> int:
+        return int(self._default_if_missing("probe_interval_seconds"))
+
+    def clean_probe_rows(self) -> int:
+        return int(self._default_if_missing("probe_rows"))
+
+    def clean_latency_sla_ms(self) -> int:
+        return int(self._default_if_missing("latency_sla_ms"))
 
     def _value(self, name: str) -> Any:
         """A field's new value, or the stored one when the field is not on the form."""

@@ -3,15 +3,24 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from challenges.datasets import CLASSIFICATION, REGRESSION
+from probing.network_policy import parse_networks
 
 
 def random_seed() -> int:
     return secrets.randbelow(2**31)
+
+
+def validate_networks(value: str) -> None:
+    try:
+        parse_networks(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
 
 
 def dataset_upload_to(instance: Challenge, filename: str) -> str:
@@ -115,6 +124,34 @@ class Challenge(models.Model):
         help_text="Students who know this code may join by themselves (empty: only the roster).",
     )
 
+    # Live endpoints: how often each is probed and with how many hidden test rows,
+    # the latency a probe must beat, and the networks beyond the public internet
+    # that probes may reach (the SSRF policy, probing/network_policy.py).
+    probe_interval_seconds = models.PositiveIntegerField(
+        default=60,
+        validators=[MinValueValidator(5)],
+        help_text="Each registered endpoint is probed this often, at a random phase of its own.",
+    )
+    probe_rows = models.PositiveIntegerField(
+        "rows per probe",
+        default=32,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="Hidden test rows (features only) sent in each probe.",
+    )
+    latency_sla_ms = models.PositiveIntegerField(
+        "latency SLA (ms)",
+        default=500,
+        validators=[MinValueValidator(1)],
+        help_text="A probe meets the SLA when it gets valid predictions within this time.",
+    )
+    probe_allowed_networks = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[validate_networks],
+        help_text="CIDR ranges probes may reach besides public addresses, e.g. a class "
+        "network 10.20.0.0/16. Empty: public addresses only.",
+    )
+
     # The release plan: how the training rows reach students over time. It may
     # change after publishing; "re-plan" rebuilds the releases not yet started.
     first_release_at = models.DateTimeField(null=True, blank=True)
@@ -171,6 +208,10 @@ class Challenge(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def probe_networks(self) -> list[str]:
+        return [str(network) for network in parse_networks(self.probe_allowed_networks)]
 
     @property
     def is_published(self) -> bool:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TypeVar
 
+import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
 from challenges.models import Challenge
+from ppipe_site.content_store import artifact_store, private_store
 
 M = TypeVar("M", bound=Model)
 
@@ -56,3 +59,16 @@ def challenge_for(
     if challenge is None and or_joinable:
         challenge = challenge_joinable(slug)
     return challenge
+
+
+# Both are named by content, so a cached frame can never be stale.
+@lru_cache(maxsize=16)
+def hidden_labels(labels_sha256: str) -> pd.DataFrame:
+    """The hidden test set's labels and parts (private store: control side only)."""
+    return private_store().read_frame(labels_sha256)
+
+
+@lru_cache(maxsize=16)
+def test_features(test_features_sha256: str) -> pd.DataFrame:
+    """The hidden test set's features, in the order of its labels."""
+    return artifact_store().read_frame(test_features_sha256)

@@ -73,6 +73,13 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             expires_seconds=settings.PPIPE_REAPER_SECONDS,
             description="Judges again (a bounded number of times) what a vanished worker held.",
         ),
+        PeriodicJob(
+            name="schedule probes",
+            task="probing.tasks.schedule_probes",
+            every_seconds=settings.PPIPE_PROBE_TICK_SECONDS,
+            expires_seconds=settings.PPIPE_PROBE_TICK_SECONDS,
+            description="Sends the endpoint probes due before the next tick, each at its time.",
+        ),
     ]
 
 

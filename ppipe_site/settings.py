@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "challenges",
     "dispatch",
     "judging",
+    "probing",
 ]
 
 MIDDLEWARE = [
@@ -184,7 +185,7 @@ CELERY_TASK_DEFAULT_QUEUE = "control"
 CELERY_TASK_ROUTES = {
     "dispatch.tasks.execute_*": {"queue": "dispatch"},
     "judging.tasks.execute_*": {"queue": "judge"},
-    "judging.tasks.probe_*": {"queue": "probe"},
+    "probing.tasks.execute_*": {"queue": "probe"},
 }
 # Long jobs: a worker takes one message at a time, so a slow job never holds
 # back messages that an idle worker elsewhere could take.
@@ -276,10 +277,20 @@ if PPIPE_SANDBOX not in ("bwrap", "none"):
 PPIPE_BWRAP = env_str("PPIPE_BWRAP", "/usr/bin/bwrap")
 # Keep one sandbox started and warm per judge process (imports done before the job).
 PPIPE_SANDBOX_PREWARM = env_bool("PPIPE_SANDBOX_PREWARM", True)
-# The size of a sandbox's only writable place (a tmpfs).
 # Jobs a sandbox runs one after another (each in namespaces of its own) before it
 # is replaced: a fresh sandbox costs about a second of CPU for its imports.
 PPIPE_SANDBOX_JOBS = env_int("PPIPE_SANDBOX_JOBS", 100, minimum=1)
+# The size of a sandbox's only writable place (a tmpfs).
 PPIPE_SANDBOX_TMPFS_MB = env_int("PPIPE_SANDBOX_TMPFS_MB", 512, minimum=16)
 # Where a judge worker caches inputs by digest and prepares each job's input folder.
 PPIPE_JUDGE_WORK_DIR = env_path("PPIPE_JUDGE_WORK_DIR", Path(tempfile.gettempdir()))
+
+# --- probing endpoints --------------------------------------------------------
+# Beat plans the probes due within the next tick; each is sent with its own time.
+PPIPE_PROBE_TICK_SECONDS = env_int("PPIPE_PROBE_TICK_SECONDS", 5, minimum=1)
+# A probe's whole exchange (connect, send, answer) must end within this time, and
+# its answer may be at most this large.
+PPIPE_PROBE_TIMEOUT_SECONDS = env_int("PPIPE_PROBE_TIMEOUT_SECONDS", 10, minimum=1)
+PPIPE_PROBE_MAX_RESPONSE_BYTES = env_int("PPIPE_PROBE_MAX_RESPONSE_BYTES", 2**20, minimum=1024)
+# Endpoint metrics (uptime, latency, SLA, score) cover this many recent hours.
+PPIPE_PROBE_WINDOW_HOURS = env_int("PPIPE_PROBE_WINDOW_HOURS", 24, minimum=1)

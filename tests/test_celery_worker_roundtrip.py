@@ -29,5 +29,5 @@ def test_remote_jobs_are_routed_to_their_queues() -> None:
     router = app.amqp.router
     assert router.route({}, "dispatch.tasks.execute_transaction")["queue"].name == "dispatch"
     assert router.route({}, "judging.tasks.execute_judge_job")["queue"].name == "judge"
-    assert router.route({}, "judging.tasks.probe_endpoint")["queue"].name == "probe"
+    assert router.route({}, "probing.tasks.execute_probe")["queue"].name == "probe"
     assert router.route({}, "ppipe_site.tasks.record_heartbeat")["queue"].name == "control"

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.db import models
+
+from probing.protocols import PROTOCOLS
+
+
+class Protocol(models.TextChoices):
+    MLFLOW = "mlflow", "MLflow scoring (POST /invocations)"
+    V2 = "v2", "Open Inference Protocol v2 (KServe, Triton, Seldon)"
+    JSON = "json", 'Plain JSON ({"instances": [...]})'
+
+
+assert {choice.value for choice in Protocol} == set(PROTOCOLS)
+
+
+class Endpoint(models.Model):
+    """A student's deployed model, probed on the challenge's schedule. One per
+    participant: registering again changes it (its probe history stays)."""
+
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.CASCADE, related_name="endpoints"
+    )
+    participant = models.OneToOneField(
+        "challenges.Participant", on_delete=models.CASCADE, related_name="endpoint"
+    )
+    url = models.CharField("URL", max_length=500)
+    protocol = models.CharField(max_length=10, choices=Protocol.choices)
+    model_name = models.CharField(max_length=200, blank=True, help_text="For the v2 protocol.")
+    # A header sent with every probe, "Name: value". A secret: never rendered,
+    # never logged, never in a stored job; the admin and the API say only whether
+    # one is set.
+    auth_header = models.CharField(max_length=2000, blank=True, editable=False)
+    active = models.BooleanField(default=True)
+    # The next scheduled probe. Each endpoint has a random phase within the interval,
+    # so probes of a class spread out instead of arriving at once.
+    next_probe_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.participant.user} → {self.url}"
+
+
+class ProbeKind(models.TextChoices):
+    SCHEDULED = "scheduled"
+    CHECK = "check", "check now"
+
+
+class ProbeState(models.TextChoices):
+    PENDING = "pending"
+    DONE = "done"
+    LOST = "lost"
+
+
+class Probe(models.Model):
+    """One probe of an endpoint: planned with its rows, then recorded once."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="probes")
+    kind = models.CharField(max_length=10, choices=ProbeKind.choices, default=ProbeKind.SCHEDULED)
+    state = models.CharField(max_length=10, choices=ProbeState.choices, default=ProbeState.PENDING)
+    scheduled_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    # Positions in the hidden test set of the rows sent: scored on the control side.
+    rows = models.JSONField(default=list)
+    outcome = models.CharField(max_length=20, blank=True)
+    detail = models.TextField(blank=True)
+    http_status = models.PositiveIntegerField(null=True, blank=True)
+    connect_ms = models.FloatField(null=True, blank=True)
+    total_ms = models.FloatField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    sla_met = models.BooleanField(default=False)
+    data_version = models.CharField(max_length=100, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    # The raw exchange of a "check now", for the student to debug with.
+    exchange = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-scheduled_at"]
+        indexes = [models.Index(fields=["endpoint", "kind", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return f"probe of {self.endpoint_id} at {self.scheduled_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,228 @@
+"""Endpoints and probes, control side: registering, scheduling, recording.
+
+Scheduling keeps each endpoint on its own phase: an endpoint's next probe is
+its previous slot plus the challenge's interval, so probes neither drift nor
+bunch up. Each tick plans the probes due within the next tick and sends them
+with their time (Celery's ETA), so a probe starts on time whatever the tick.
+A probe is a row before it is a message, recorded at most once; one that no
+worker answered ends as `lost`, which counts against uptime like any failure.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from challenges.models import Participant
+from challenges.selectors import hidden_labels
+from judging.metrics import get_metric
+from probing.jobs import probe_job, probe_rows, with_auth
+from probing.models import Endpoint, Probe, ProbeKind, ProbeState, Protocol
+from probing.protocols import probe_url
+
+ProbeSender = Callable[[dict[str, Any], datetime, datetime], None]
+ProbeRunner = Callable[[dict[str, Any]], dict[str, Any]]
+OK = "ok"
+
+
+def _validated(url: str, protocol: str, model_name: str, auth_header: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if protocol not in Protocol.values:
+        errors["protocol"] = [
+            f"Unknown protocol {protocol!r}: use one of {', '.join(Protocol.values)}."
+        ]
+    try:
+        parsed = httpx.URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError
+    except (ValueError, httpx.InvalidURL):
+        errors["url"] = [
+            f"{url!r} is not a URL ppipe can probe: write http:// or https://, a host and a path."
+        ]
+    if protocol == Protocol.V2 and not model_name:
+        errors["model_name"] = ["The v2 protocol needs the model's name: /v2/models/{name}/infer."]
+    elif protocol in Protocol.values and "url" not in errors:
+        probe_url(protocol, url, model_name)
+    if auth_header and not _is_header(auth_header):
+        errors["auth_header"] = [
+            'Write the header as "Name: value", e.g. "Authorization: Bearer …".'
+        ]
+    return errors
+
+
+def _is_header(text: str) -> bool:
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    token = name.isascii() and name.replace("-", "").replace("_", "").isalnum()
+    return bool(colon and token and value and "\r" not in value and "\n" not in value)
+
+
+def _first_slot(now: datetime, interval: int) -> datetime:
+    # A random phase within the interval: a class registering at once spreads out.
+    return now + timedelta(seconds=random.uniform(0, interval))  # noqa: S311 - jitter
+
+
+@transaction.atomic
+def endpoint_register(
+    *,
+    participant: Participant,
+    url: str,
+    protocol: str,
+    model_name: str = "",
+    auth_header: str = "",
+) -> tuple[Endpoint, bool]:
+    """Register the participant's endpoint, or change it; (endpoint, created)."""
+    url, model_name, auth_header = url.strip(), model_name.strip(), auth_header.strip()
+    errors = _validated(url, protocol, model_name, auth_header)
+    if errors:
+        raise ValidationError(errors)
+    challenge = participant.challenge
+    endpoint, created = Endpoint.objects.select_for_update().get_or_create(
+        participant=participant,
+        defaults={"challenge": challenge, "url": url, "protocol": protocol},
+    )
+    endpoint.url, endpoint.protocol, endpoint.model_name = url, protocol, model_name
+    endpoint.auth_header = auth_header
+    endpoint.active = True
+    if created or endpoint.next_probe_at is None:
+        endpoint.next_probe_at = _first_slot(timezone.now(), challenge.probe_interval_seconds)
+    endpoint.save()
+    return endpoint, created
+
+
+def _next_slot(slot: datetime, interval: timedelta, now: datetime) -> datetime:
+    """The slot after `slot`, skipping the ones already past (beat was down)."""
+    following = slot + interval
+    if following < now:
+        missed = (now - following) // interval + 1
+        following += missed * interval
+    return following
+
+
+def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
+    """Plan and send the probes due before the next tick; returns how many."""
+    now = now or timezone.now()
+    horizon = now + timedelta(seconds=settings.PPIPE_PROBE_TICK_SECONDS)
+    planned = 0
+    with transaction.atomic():
+        due = (
+            Endpoint.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("challenge__split")
+            .filter(
+                active=True,
+                next_probe_at__lte=horizon,
+                challenge__published_at__isnull=False,
+                challenge__opens_at__lte=horizon,
+                challenge__closes_at__gt=now,
+            )
+        )
+        for endpoint in due:
+            challenge = endpoint.challenge
+            interval = timedelta(seconds=challenge.probe_interval_seconds)
+            slot = endpoint.next_probe_at or now
+            if slot < now - interval:  # long past: probe now, then back on its phase
+                slot = now
+            probe = Probe.objects.create(
+                endpoint=endpoint,
+                scheduled_at=slot,
+                rows=probe_rows(challenge, challenge.probe_rows),
+            )
+            probe.endpoint = endpoint
+            job = with_auth(probe_job(probe), endpoint)
+            transaction.on_commit(partial(send, job, slot, slot + interval))
+            endpoint.next_probe_at = _next_slot(slot, interval, now)
+            endpoint.save(update_fields=["next_probe_at"])
+            planned += 1
+    return planned
+
+
+def probes_reap(*, now: datetime | None = None) -> int:
+    """Scheduled probes no worker answered in time end as lost."""
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60)
+    lost = 0
+    pending = Probe.objects.filter(state=ProbeState.PENDING, scheduled_at__lt=now - grace)
+    for probe in pending.select_related("endpoint__challenge"):
+        interval = timedelta(seconds=probe.endpoint.challenge.probe_interval_seconds)
+        if probe.scheduled_at + interval + grace < now:
+            lost += Probe.objects.filter(id=probe.id, state=ProbeState.PENDING).update(
+                state=ProbeState.LOST,
+                outcome="lost",
+                detail="no probe worker answered: is a worker serving the probe queue?",
+                recorded_at=now,
+            )
+    return lost
+
+
+def _score(probe: Probe, predictions: list[Any]) -> tuple[float | None, str]:
+    challenge = probe.endpoint.challenge
+    labels = hidden_labels(challenge.split.labels_sha256)
+    truth = labels[challenge.target_column].iloc[probe.rows].to_numpy()
+    try:
+        return get_metric(challenge.metric).score(truth, predictions), ""
+    except (TypeError, ValueError) as error:
+        return None, f"the predictions cannot be scored: {error}"
+
+
+def probe_record_result(*, result: dict[str, Any]) -> str:
+    """Record a probe's result, once: a duplicate or a late one changes nothing."""
+    with transaction.atomic():
+        probe = (
+            Probe.objects.select_for_update()
+            .select_related("endpoint__challenge__split")
+            .filter(id=int(result.get("probe_id") or 0), state=ProbeState.PENDING)
+            .first()
+        )
+        if probe is None:
+            return "ignored"
+        outcome, detail = str(result.get("outcome") or "invalid"), str(result.get("detail") or "")
+        score = None
+        if outcome == OK:
+            score, problem = _score(probe, list(result.get("predictions") or []))
+            if problem:
+                outcome, detail = "bad_response", problem
+        total_ms = result.get("total_ms")
+        sla = probe.endpoint.challenge.latency_sla_ms
+        probe.state = ProbeState.DONE
+        probe.outcome, probe.detail, probe.score = outcome, detail[:2000], score
+        probe.http_status = result.get("http_status")
+        probe.connect_ms, probe.total_ms = result.get("connect_ms"), total_ms
+        probe.sla_met = outcome == OK and total_ms is not None and total_ms <= sla
+        probe.data_version = str(result.get("data_version") or "")[:100]
+        probe.worker = str(result.get("worker") or "")[:200]
+        probe.started_at = _parse_time(result.get("started_at"))
+        probe.recorded_at = timezone.now()
+        probe.exchange = result.get("exchange") or {}
+        probe.save()
+        return outcome
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def endpoint_check(*, endpoint: Endpoint, run: ProbeRunner) -> Probe:
+    """Probe once now (not counted in the metrics) and keep the raw exchange."""
+    challenge = endpoint.challenge
+    probe = Probe.objects.create(
+        endpoint=endpoint,
+        kind=ProbeKind.CHECK,
+        scheduled_at=timezone.now(),
+        rows=probe_rows(challenge, challenge.probe_rows),
+    )
+    result = run(with_auth(probe_job(probe, keep_exchange=True), endpoint))
+    probe_record_result(result=result)
+    probe.refresh_from_db()
+    return probe

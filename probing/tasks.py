@@ -1,0 +1,64 @@
+"""Thin tasks: scheduling and recording on `control`; probing on `probe`.
+
+Probe workers run a thread pool (`--pool threads`): a probe mostly waits on the
+network, so one process keeps many endpoints on schedule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from celery import shared_task
+
+
+def _send(job: dict[str, Any], at: datetime, expires: datetime) -> None:
+    # The stored form of the job, without the auth header, is what Flower and the
+    # logs show; the message itself carries the header.
+    shown = {**job, "auth_header": "***" if job.get("auth_header") else ""}
+    execute_probe.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
+        args=(job,), eta=at, expires=expires, argsrepr=repr((shown,))
+    )
+
+
+@shared_task(name="probing.tasks.schedule_probes", ignore_result=True)
+def schedule_probes() -> int:
+    from probing.services import probes_reap, probes_schedule
+
+    probes_reap()
+    return probes_schedule(send=_send)
+
+
+@shared_task(name="probing.tasks.execute_probe")
+def execute_probe(job: dict[str, Any]) -> dict[str, Any]:
+    from probing.executor import execute_probe_job
+
+    result = execute_probe_job(job)
+    record_probe_result.delay(result)
+    return result
+
+
+@shared_task(name="probing.tasks.record_probe_result", acks_late=True, reject_on_worker_lost=True)
+def record_probe_result(result: dict[str, Any]) -> str:
+    from probing.services import probe_record_result
+
+    return probe_record_result(result=result)
+
+
+def run_probe_now(job: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
+    """Send a probe and wait for its result (a "check now")."""
+    from celery.exceptions import TimeoutError as CeleryTimeout
+
+    shown = {**job, "auth_header": "***" if job.get("auth_header") else ""}
+    message = execute_probe.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
+        args=(job,), argsrepr=repr((shown,)), expires=wait_seconds
+    )
+    try:
+        return dict(message.get(timeout=wait_seconds))
+    except CeleryTimeout:
+        return {
+            "probe_id": job["probe_id"],
+            "outcome": "lost",
+            "detail": f"no probe worker answered within {wait_seconds:g} s: "
+            "is a worker serving the probe queue?",
+        }

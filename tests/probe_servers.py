@@ -1,0 +1,115 @@
+"""Real HTTP servers on loopback for probe tests: ppipe's model server (a
+scikit-learn model in all three protocols) and endpoints that misbehave the
+ways deployed models do."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from sklearn.datasets import load_iris
+
+from probing.model_server import ModelKeeper, serve
+
+LOOPBACK = ["127.0.0.0/8"]
+
+
+def iris_release(folder: Path, sequence: int = 1) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = load_iris(as_frame=True).frame.rename(columns={"target": "species"})
+    frame["species"] = frame["species"].map(dict(enumerate(["setosa", "versicolor", "virginica"])))
+    path = folder / f"release-{sequence:03d}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@contextmanager
+def running(server: ThreadingHTTPServer) -> Iterator[str]:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def model_server(releases: Path, model_name: str = "iris") -> Iterator[str]:
+    keeper = ModelKeeper(releases, "species", [], regression=False)
+    keeper.refresh()
+    with running(serve(keeper, "127.0.0.1", 0, model_name)) as url:
+        yield url
+
+
+class Misbehaving(BaseHTTPRequestHandler):
+    """What a broken endpoint does, chosen by the server's `mode`."""
+
+    protocol_version = "HTTP/1.1"
+    calls = 0
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, body: bytes, **headers: str) -> None:
+        self.send_response(status)
+        for name, value in {"Content-Length": str(len(body)), **headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        mode = self.server.mode  # type: ignore[attr-defined]
+        type(self).calls += 1
+        rows = 4
+        if mode == "slow":
+            time.sleep(3)
+            self._reply(200, json.dumps({"predictions": ["setosa"] * rows}).encode())
+        elif mode == "flapping":
+            if type(self).calls % 2:
+                self._reply(503, b"warming up")
+            else:
+                self._reply(200, json.dumps({"predictions": ["setosa"] * rows}).encode())
+        elif mode == "garbage":
+            self._reply(200, b"<html>Internal error</html>", **{"Content-Type": "text/html"})
+        elif mode == "wrong count":
+            self._reply(200, json.dumps({"predictions": ["setosa"]}).encode())
+        elif mode == "redirect to metadata":
+            self._reply(302, b"", Location="http://169.254.169.254/latest/meta-data/")
+        elif mode == "1 GB":
+            self.send_response(200)
+            self.send_header("Content-Length", str(2**30))
+            self.end_headers()
+            chunk = b"[" * 2**16
+            try:
+                for _ in range(2**14):
+                    self.wfile.write(chunk)
+            except OSError:
+                pass  # the probe hung up, as it should
+
+
+@contextmanager
+def misbehaving_server(mode: str) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
+    server.daemon_threads = True
+    server.mode = mode  # type: ignore[attr-defined]
+    with running(server) as url:
+        yield url
+
+
+@contextmanager
+def silent_server() -> Iterator[str]:
+    """Accepts connections (the kernel does) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
