@@ -214,6 +214,21 @@ class LeaderboardRowSerializer(serializers.Serializer[Any]):
     fit_seconds = serializers.FloatField(allow_null=True)
     submissions = serializers.IntegerField()
     last_submission_at = serializers.DateTimeField(allow_null=True)
+    endpoint_registered = serializers.BooleanField()
+    endpoint_uptime = serializers.FloatField(
+        allow_null=True, help_text="Share of probes answered with a 2xx status, from 0 to 1."
+    )
+    endpoint_p95_ms = serializers.FloatField(allow_null=True)
+    endpoint_sla = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of probes with valid predictions within the SLA, from 0 to 1.",
+    )
+    endpoint_score = serializers.FloatField(
+        allow_null=True, help_text="The challenge's metric over the probed rows."
+    )
+    endpoint_releases_behind = serializers.IntegerField(
+        allow_null=True, help_text="Releases delivered since the one the model was trained on."
+    )
 
 
 class LeaderboardView(APIView):

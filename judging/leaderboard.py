@@ -6,7 +6,8 @@ uses the public part of the hidden test set; after it, the private part, and
 the private scores are shown. Three queries whatever the number of submissions:
 the representative submission per participant (a window) and the submission
 count and last upload per participant (an aggregate); the charts' points are one
-more.
+more. Live endpoints add four, whatever the number of probes (their metrics are
+aggregated in SQL).
 """
 
 from __future__ import annotations
@@ -24,9 +25,18 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from judging.models import Submission, SubmissionState
+from probing.selectors import EndpointMetrics, challenge_endpoint_metrics
 
 T = TypeVar("T")
 
+# The live endpoint's metrics over the probe window (shown when the challenge has endpoints).
+ENDPOINT_COLUMNS = (
+    "endpoint_uptime",
+    "endpoint_p95_ms",
+    "endpoint_sla",
+    "endpoint_score",
+    "endpoint_releases_behind",
+)
 # Columns a reader may sort by; the default is the rank.
 SORTABLE = (
     "rank",
@@ -39,6 +49,7 @@ SORTABLE = (
     "fit_seconds",
     "submissions",
     "last_submission_at",
+    *ENDPOINT_COLUMNS,
 )
 
 
@@ -57,6 +68,12 @@ class LeaderboardRow:
     fit_seconds: float | None
     submissions: int
     last_submission_at: datetime | None
+    endpoint_registered: bool = False
+    endpoint_uptime: float | None = None
+    endpoint_p95_ms: float | None = None
+    endpoint_sla: float | None = None
+    endpoint_score: float | None = None
+    endpoint_releases_behind: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -77,6 +94,10 @@ class Leaderboard:
     challenge: Challenge
     final: bool
     rows: list[LeaderboardRow]
+
+    @property
+    def has_endpoints(self) -> bool:
+        return any(row.endpoint_registered for row in self.rows)
 
     @property
     def score_field(self) -> str:
@@ -142,12 +163,14 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
             made=Count("submissions", filter=~Q(submissions__state=SubmissionState.CANCELLED)),
             last=Max("submissions__created_at"),
         )
-        .filter(made__gt=0)
+        .filter(Q(made__gt=0) | Q(endpoint__isnull=False))
         .values_list("id", "user__username", "made", "last")
     )
+    endpoints = challenge_endpoint_metrics(challenge)
     rows = []
     for participant_id, username, made, last in people:
         pick = picks.get(participant_id)
+        live = endpoints.get(participant_id)
         rows.append(
             LeaderboardRow(
                 rank=ranks.get(participant_id),
@@ -163,9 +186,21 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
                 fit_seconds=pick.fit_seconds if pick else None,
                 submissions=made,
                 last_submission_at=last,
+                **(_endpoint_columns(live) if live else {}),
             )
         )
     return rows
+
+
+def _endpoint_columns(metrics: EndpointMetrics) -> dict[str, Any]:
+    return {
+        "endpoint_registered": True,
+        "endpoint_uptime": metrics.uptime,
+        "endpoint_p95_ms": metrics.latency_p95_ms,
+        "endpoint_sla": metrics.sla_compliance,
+        "endpoint_score": metrics.score,
+        "endpoint_releases_behind": metrics.freshness.releases_behind,
+    }
 
 
 def valid_order(order: str) -> str:

@@ -17,7 +17,9 @@ from challenges.services import JoinRefused, participant_join
 from judging.code_check import SubmissionRejected
 from judging.forms import SubmissionForm
 from judging.leaderboard import (
+    ENDPOINT_COLUMNS,
     SORTABLE,
+    Leaderboard,
     leaderboard_cache,
     leaderboard_cached,
     leaderboard_points,
@@ -158,14 +160,21 @@ HEADERS = {
     "fit_seconds": "Train s",
     "submissions": "Submissions",
     "last_submission_at": "Last submission",
+    "endpoint_uptime": "Uptime",
+    "endpoint_p95_ms": "p95 ms",
+    "endpoint_sla": "SLA met",
+    "endpoint_score": "Live score",
+    "endpoint_releases_behind": "Releases behind",
 }
 
 
-def _headers(order: str, final: bool) -> list[dict[str, str]]:
+def _headers(order: str, board: Leaderboard) -> list[dict[str, str]]:
     """Column headers as sort links: a click sorts by the column, a second reverses."""
     headers = []
     for column in SORTABLE:
-        if column == "private_score" and not final:
+        if column == "private_score" and not board.final:
+            continue
+        if column in ENDPOINT_COLUMNS and not board.has_endpoints:
             continue
         arrow = " ▲" if order == column else " ▼" if order == f"-{column}" else ""
         headers.append(
@@ -190,7 +199,7 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         f"{key}:{order}",
         lambda: render_to_string(
             "judging/leaderboard_table.html",
-            {"board": board, "headers": _headers(order, board.final)},
+            {"board": board, "headers": _headers(order, board)},
         ),
     )
     charts = leaderboard_cache(

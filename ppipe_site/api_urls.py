@@ -9,6 +9,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from challenges import api as challenges
 from dispatch import api as dispatch
 from judging import api as judging
+from probing import api as probing
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -19,6 +20,9 @@ urlpatterns = [
     path("challenges/<slug:slug>/join/", challenges.ChallengeJoinView.as_view()),
     path("challenges/<slug:slug>/submissions/", judging.SubmissionCreateView.as_view()),
     path("challenges/<slug:slug>/leaderboard/", judging.LeaderboardView.as_view()),
+    path("challenges/<slug:slug>/endpoints/", probing.EndpointRegisterView.as_view()),
+    path("endpoints/<int:endpoint_id>/", probing.EndpointDetailView.as_view()),
+    path("endpoints/<int:endpoint_id>/check/", probing.EndpointCheckView.as_view()),
     path("destinations/", dispatch.DestinationListView.as_view(), name="api-destinations"),
     path("submissions/", judging.SubmissionListView.as_view(), name="api-submissions"),
     path("submissions/<int:submission_id>/", judging.SubmissionDetailView.as_view()),

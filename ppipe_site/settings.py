@@ -294,3 +294,6 @@ PPIPE_PROBE_TIMEOUT_SECONDS = env_int("PPIPE_PROBE_TIMEOUT_SECONDS", 10, minimum
 PPIPE_PROBE_MAX_RESPONSE_BYTES = env_int("PPIPE_PROBE_MAX_RESPONSE_BYTES", 2**20, minimum=1024)
 # Endpoint metrics (uptime, latency, SLA, score) cover this many recent hours.
 PPIPE_PROBE_WINDOW_HOURS = env_int("PPIPE_PROBE_WINDOW_HOURS", 24, minimum=1)
+# A "check now" probes at most once per this many seconds per endpoint: it is for
+# debugging, and each one sends hidden test rows.
+PPIPE_PROBE_CHECK_SECONDS = env_int("PPIPE_PROBE_CHECK_SECONDS", 5, minimum=0)

@@ -15,16 +15,17 @@ Over the scheduled probes of the window (checks never count):
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-import numpy as np
 from django.conf import settings
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Aggregate, Avg, Count, FloatField, Min, Q, QuerySet
 from django.utils import timezone
 
 from challenges.models import Challenge
+from challenges.selectors import owned_by
 from dispatch.models import Release, TransactionState
 from probing.models import Endpoint, Probe, ProbeKind, ProbeState
 
@@ -52,12 +53,15 @@ class EndpointMetrics:
     freshness: Freshness
 
 
-def _share(count: int, total: int) -> float | None:
-    return count / total if total else None
+class Percentile(Aggregate):
+    """PostgreSQL's continuous percentile, an ordered-set aggregate."""
 
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
 
-def _percentile(values: list[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if values else None
+    def __init__(self, expression: str, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
 
 
 def _window_probes(endpoints: list[int], since: datetime) -> QuerySet[Probe]:
@@ -71,18 +75,13 @@ def _window_probes(endpoints: list[int], since: datetime) -> QuerySet[Probe]:
 
 def delivered_releases(challenge: Challenge) -> dict[int, datetime]:
     """Each release delivered at least once: its sequence and when it first was."""
-    delivered: dict[int, datetime] = {}
     rows = (
         Release.objects.filter(challenge=challenge, transactions__state=TransactionState.DONE)
-        .values_list("sequence", "transactions__finished_at")
-        .order_by("sequence")
+        .values("sequence")
+        .annotate(first=Min("transactions__finished_at"))
+        .values_list("sequence", "first")
     )
-    for sequence, finished_at in rows:
-        if finished_at is not None and (
-            sequence not in delivered or finished_at < delivered[sequence]
-        ):
-            delivered[sequence] = finished_at
-    return delivered
+    return {sequence: first for sequence, first in rows if first is not None}
 
 
 def freshness(data_version: str, delivered: dict[int, datetime], now: datetime) -> Freshness:
@@ -98,24 +97,57 @@ def freshness(data_version: str, delivered: dict[int, datetime], now: datetime) 
     return Freshness(data_version, latest, latest - trained_on, hours)
 
 
-def _metrics(probes: list[Probe], sla_ms: int, fresh: Freshness) -> EndpointMetrics:
-    total = len(probes)
-    ok = [p for p in probes if p.outcome == OK]
-    latencies = [p.total_ms for p in probes if p.total_ms is not None and p.http_status]
-    scores = [p.score for p in ok if p.score is not None]
+def _share(count: int, total: int) -> float | None:
+    return count / total if total else None
+
+
+def _aggregates(endpoints: list[int], since: datetime, sla_ms: int) -> dict[int, dict[str, Any]]:
+    """One row of counts, percentiles and means per endpoint, computed in SQL."""
+    ok = Q(outcome=OK)
+    answered = Q(http_status__isnull=False, total_ms__isnull=False)
+    rows = (
+        _window_probes(endpoints, since)
+        .order_by()
+        .values("endpoint_id")
+        .annotate(
+            probes=Count("id"),
+            up=Count("id", filter=Q(http_status__gte=200, http_status__lt=300)),
+            succeeded=Count("id", filter=ok),
+            within_sla=Count("id", filter=ok & Q(total_ms__lte=sla_ms)),
+            p50=Percentile("total_ms", 0.5, filter=answered),
+            p95=Percentile("total_ms", 0.95, filter=answered),
+            p99=Percentile("total_ms", 0.99, filter=answered),
+            score=Avg("score", filter=ok),
+        )
+    )
+    return {row["endpoint_id"]: row for row in rows}
+
+
+def _reported_versions(endpoints: list[int], since: datetime) -> dict[int, str]:
+    """The data version of each endpoint's newest successful probe."""
+    newest = (
+        _window_probes(endpoints, since)
+        .filter(outcome=OK)
+        .order_by("endpoint_id", "-scheduled_at")
+        .distinct("endpoint_id")
+        .values_list("endpoint_id", "data_version")
+    )
+    return dict(newest)
+
+
+def _metrics(row: dict[str, Any] | None, fresh: Freshness) -> EndpointMetrics:
+    if row is None:
+        return EndpointMetrics(0, None, None, None, None, None, None, None, fresh)
+    total = row["probes"]
     return EndpointMetrics(
         probes=total,
-        uptime=_share(
-            sum(1 for p in probes if p.http_status and 200 <= p.http_status < 300), total
-        ),
-        error_rate=_share(total - len(ok), total),
-        latency_p50_ms=_percentile(latencies, 50),
-        latency_p95_ms=_percentile(latencies, 95),
-        latency_p99_ms=_percentile(latencies, 99),
-        score=float(np.mean(scores)) if scores else None,
-        sla_compliance=_share(
-            sum(1 for p in ok if p.total_ms is not None and p.total_ms <= sla_ms), total
-        ),
+        uptime=_share(row["up"], total),
+        error_rate=_share(total - row["succeeded"], total),
+        latency_p50_ms=row["p50"],
+        latency_p95_ms=row["p95"],
+        latency_p99_ms=row["p99"],
+        score=row["score"],
+        sla_compliance=_share(row["within_sla"], total),
         freshness=fresh,
     )
 
@@ -124,49 +156,52 @@ def window_start(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(hours=settings.PPIPE_PROBE_WINDOW_HOURS)
 
 
+def _challenge_metrics(
+    challenge: Challenge, endpoints: list[int], now: datetime
+) -> dict[int, EndpointMetrics]:
+    since = window_start(now)
+    delivered = delivered_releases(challenge)
+    rows = _aggregates(endpoints, since, challenge.latency_sla_ms)
+    versions = _reported_versions(endpoints, since)
+    return {
+        endpoint_id: _metrics(
+            rows.get(endpoint_id), freshness(versions.get(endpoint_id, ""), delivered, now)
+        )
+        for endpoint_id in endpoints
+    }
+
+
 def endpoint_metrics(endpoint: Endpoint, now: datetime | None = None) -> EndpointMetrics:
-    now = now or timezone.now()
-    probes = list(_window_probes([endpoint.id], window_start(now)))
-    return _challenge_metrics(endpoint.challenge, {endpoint.id: probes}, now)[endpoint.id]
+    return _challenge_metrics(endpoint.challenge, [endpoint.id], now or timezone.now())[endpoint.id]
 
 
 def challenge_endpoint_metrics(
     challenge: Challenge, now: datetime | None = None
 ) -> dict[int, EndpointMetrics]:
-    """Metrics of every endpoint of the challenge, by participant id."""
-    now = now or timezone.now()
+    """Metrics of every endpoint of the challenge, by participant id: four queries
+    whatever the number of probes (one when there is no endpoint)."""
     endpoints = dict(
         Endpoint.objects.filter(challenge=challenge).values_list("id", "participant_id")
     )
-    by_endpoint: dict[int, list[Probe]] = defaultdict(list)
-    fields = (
-        "endpoint_id",
-        "outcome",
-        "http_status",
-        "total_ms",
-        "score",
-        "data_version",
-        "scheduled_at",
-    )
-    for probe in _window_probes(list(endpoints), window_start(now)).only(*fields):
-        by_endpoint[probe.endpoint_id].append(probe)
-    metrics = _challenge_metrics(challenge, {e: by_endpoint.get(e, []) for e in endpoints}, now)
+    if not endpoints:
+        return {}
+    metrics = _challenge_metrics(challenge, list(endpoints), now or timezone.now())
     return {endpoints[endpoint_id]: value for endpoint_id, value in metrics.items()}
-
-
-def _challenge_metrics(
-    challenge: Challenge, probes: dict[int, list[Probe]], now: datetime
-) -> dict[int, EndpointMetrics]:
-    delivered = delivered_releases(challenge)
-    metrics = {}
-    for endpoint_id, rows in probes.items():
-        reported = next((p.data_version for p in reversed(rows) if p.outcome == OK), "")
-        metrics[endpoint_id] = _metrics(
-            rows, challenge.latency_sla_ms, freshness(reported, delivered, now)
-        )
-    return metrics
 
 
 def endpoint_history(endpoint: Endpoint, now: datetime | None = None) -> list[Probe]:
     """The window's scheduled probes, oldest first, for the endpoint's charts."""
     return list(_window_probes([endpoint.id], window_start(now)))
+
+
+def endpoint_readable_by(
+    user: AbstractBaseUser | AnonymousUser, endpoint_id: int
+) -> Endpoint | None:
+    """An endpoint its student or its challenge's teacher may read; None for anyone
+    else (who must not learn it exists)."""
+    if not user.is_authenticated:
+        return None
+    endpoints = Endpoint.objects.select_related("challenge__split", "participant__user")
+    mine = endpoints.filter(participant__user_id=user.pk)
+    taught = owned_by(endpoints, user, owner="challenge__owner_id")
+    return (mine | taught).filter(pk=endpoint_id).first()

@@ -177,7 +177,7 @@ def probe_record_result(*, result: dict[str, Any]) -> str:
     """Record a probe's result, once: a duplicate or a late one changes nothing."""
     with transaction.atomic():
         probe = (
-            Probe.objects.select_for_update()
+            Probe.objects.select_for_update(of=("self",))
             .select_related("endpoint__challenge__split")
             .filter(id=int(result.get("probe_id") or 0), state=ProbeState.PENDING)
             .first()
@@ -213,15 +213,35 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
+class CheckTooSoon(Exception):
+    """A check came within the cooldown of the previous one."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"This endpoint was checked moments ago: try again in {seconds:.0f} s.")
+        self.seconds = seconds
+
+
 def endpoint_check(*, endpoint: Endpoint, run: ProbeRunner) -> Probe:
     """Probe once now (not counted in the metrics) and keep the raw exchange."""
     challenge = endpoint.challenge
-    probe = Probe.objects.create(
-        endpoint=endpoint,
-        kind=ProbeKind.CHECK,
-        scheduled_at=timezone.now(),
-        rows=probe_rows(challenge, challenge.probe_rows),
-    )
+    cooldown = timedelta(seconds=settings.PPIPE_PROBE_CHECK_SECONDS)
+    with transaction.atomic():
+        Endpoint.objects.select_for_update().filter(id=endpoint.id).first()
+        last = (
+            Probe.objects.filter(endpoint=endpoint, kind=ProbeKind.CHECK)
+            .order_by("-scheduled_at")
+            .values_list("scheduled_at", flat=True)
+            .first()
+        )
+        now = timezone.now()
+        if last is not None and now - last < cooldown:
+            raise CheckTooSoon((last + cooldown - now).total_seconds())
+        probe = Probe.objects.create(
+            endpoint=endpoint,
+            kind=ProbeKind.CHECK,
+            scheduled_at=now,
+            rows=probe_rows(challenge, challenge.probe_rows),
+        )
     result = run(with_auth(probe_job(probe, keep_exchange=True), endpoint))
     probe_record_result(result=result)
     probe.refresh_from_db()

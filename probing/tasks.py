@@ -12,13 +12,17 @@ from typing import Any
 from celery import shared_task
 
 
-def _send(job: dict[str, Any], at: datetime, expires: datetime) -> None:
-    # The stored form of the job, without the auth header, is what Flower and the
-    # logs show; the message itself carries the header.
+def _apply(job: dict[str, Any], **options: Any) -> Any:
+    # Flower and the logs show the job without its auth header; the message
+    # itself carries the header.
     shown = {**job, "auth_header": "***" if job.get("auth_header") else ""}
-    execute_probe.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
-        args=(job,), eta=at, expires=expires, argsrepr=repr((shown,))
+    return execute_probe.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
+        args=(job,), argsrepr=repr((shown,)), **options
     )
+
+
+def _send(job: dict[str, Any], at: datetime, expires: datetime) -> None:
+    _apply(job, eta=at, expires=expires)
 
 
 @shared_task(name="probing.tasks.schedule_probes", ignore_result=True)
@@ -29,7 +33,9 @@ def schedule_probes() -> int:
     return probes_schedule(send=_send)
 
 
-@shared_task(name="probing.tasks.execute_probe")
+# Results are kept only for a "check now", which waits for one: scheduled probes
+# report through record_probe_result, and keeping their results would fill Redis.
+@shared_task(name="probing.tasks.execute_probe", ignore_result=True)
 def execute_probe(job: dict[str, Any]) -> dict[str, Any]:
     from probing.executor import execute_probe_job
 
@@ -38,7 +44,12 @@ def execute_probe(job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@shared_task(name="probing.tasks.record_probe_result", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="probing.tasks.record_probe_result",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
 def record_probe_result(result: dict[str, Any]) -> str:
     from probing.services import probe_record_result
 
@@ -49,10 +60,7 @@ def run_probe_now(job: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
     """Send a probe and wait for its result (a "check now")."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
-    shown = {**job, "auth_header": "***" if job.get("auth_header") else ""}
-    message = execute_probe.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
-        args=(job,), argsrepr=repr((shown,)), expires=wait_seconds
-    )
+    message = _apply(job, expires=wait_seconds, ignore_result=False)
     try:
         return dict(message.get(timeout=wait_seconds))
     except CeleryTimeout:

@@ -54,7 +54,6 @@ class Misbehaving(BaseHTTPRequestHandler):
     """What a broken endpoint does, chosen by the server's `mode`."""
 
     protocol_version = "HTTP/1.1"
-    calls = 0
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -69,13 +68,18 @@ class Misbehaving(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         mode = self.server.mode  # type: ignore[attr-defined]
-        type(self).calls += 1
+        self.server.calls += 1  # type: ignore[attr-defined]
         rows = 4
-        if mode == "slow":
+        if mode == "echo auth":
+            if self.headers.get("X-Api-Key") == "open-sesame":
+                self._reply(200, json.dumps({"predictions": ["setosa"] * rows}).encode())
+            else:
+                self._reply(401, b"missing key")
+        elif mode == "slow":
             time.sleep(3)
             self._reply(200, json.dumps({"predictions": ["setosa"] * rows}).encode())
         elif mode == "flapping":
-            if type(self).calls % 2:
+            if self.server.calls % 2:  # type: ignore[attr-defined]
                 self._reply(503, b"warming up")
             else:
                 self._reply(200, json.dumps({"predictions": ["setosa"] * rows}).encode())
@@ -102,6 +106,7 @@ def misbehaving_server(mode: str) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
     server.daemon_threads = True
     server.mode = mode  # type: ignore[attr-defined]
+    server.calls = 0  # type: ignore[attr-defined]
     with running(server) as url:
         yield url
 

@@ -77,7 +77,9 @@ class CeleryProcess:
 
 
 class WorkerProcess(CeleryProcess):
-    def __init__(self, queues: list[str], *, concurrency: int = 1, **env: str) -> None:
+    def __init__(
+        self, queues: list[str], *, concurrency: int = 1, pool: str = "prefork", **env: str
+    ) -> None:
         self.name = f"test-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
         super().__init__(
             [
@@ -88,6 +90,8 @@ class WorkerProcess(CeleryProcess):
                 self.name,
                 "-c",
                 str(concurrency),
+                "--pool",
+                pool,
                 "--without-gossip",
                 "--without-mingle",
                 "-l",

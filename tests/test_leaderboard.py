@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from judging.leaderboard import leaderboard, leaderboard_cached, leaderboard_points
@@ -17,6 +18,7 @@ from judging.leaderboard_chart import (
     score_history_chart,
 )
 from judging.models import SubmissionState
+from probing.models import Endpoint, Probe
 from tests.factories import ParticipantFactory, StudentFactory, SubmissionFactory
 from tests.submissions import published_challenge
 
@@ -110,11 +112,39 @@ def test_the_query_count_does_not_grow_with_submissions(django_assert_num_querie
     fill(small, participants=2, each=1)
     fill(large, participants=12, each=6)
     for challenge in (small, large):
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(3):
             rows = leaderboard(challenge).rows
         with django_assert_num_queries(1):
             leaderboard_points(challenge)
         assert len(rows) in (2, 12)
+
+
+def test_the_query_count_does_not_grow_with_endpoints_and_probes(
+    django_assert_num_queries: Any,
+) -> None:
+    small, large = published_challenge(), published_challenge()
+    for challenge, people, probes in ((small, 1, 1), (large, 8, 30)):
+        for participant in (person(challenge, f"{challenge.slug}-{n}") for n in range(people)):
+            endpoint = Endpoint.objects.create(
+                challenge=challenge, participant=participant, url="http://x.org", protocol="json"
+            )
+            Probe.objects.bulk_create(
+                Probe(
+                    endpoint=endpoint,
+                    scheduled_at=timezone.now(),
+                    state="done",
+                    outcome="ok",
+                    http_status=200,
+                    total_ms=10.0 + n,
+                )
+                for n in range(probes)
+            )
+    for challenge, people in ((small, 1), (large, 8)):
+        with django_assert_num_queries(6):
+            board = leaderboard(challenge)
+        assert board.has_endpoints
+        assert len(board.rows) == people  # with an endpoint and no submission, still a row
+        assert all(row.endpoint_uptime == 1.0 for row in board.rows)
 
 
 def test_the_pareto_front_is_what_nothing_beats_on_both_axes() -> None:

@@ -1,0 +1,185 @@
+"""Live endpoints end to end, with real processes: a student registers a model
+server over the API; beat schedules probes; a probe worker (a thread pool, no
+database, no labels) sends hidden test rows over HTTP; the control worker
+scores and records them; the API and the leaderboard show uptime, latency,
+score and freshness; "check now" shows the raw exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from challenges.models import Challenge
+from judging.leaderboard import leaderboard
+from probing.models import Probe, ProbeState
+from tests.judge_platform import NO_DATABASE
+from tests.probe_servers import iris_release, model_server, silent_server
+from tests.processes import BeatProcess, WorkerProcess
+from tests.servers import wait_until
+from tests.submissions import participants, published_challenge
+from tests.test_api_challenges import token_client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FAST = {"PPIPE_PROBE_TICK_SECONDS": "1", "PPIPE_PROBE_TIMEOUT_SECONDS": "2"}
+
+
+@pytest.fixture
+def probing_platform(transactional_db: None, settings: Any) -> Iterator[list[WorkerProcess]]:
+    settings.PPIPE_PROBE_TIMEOUT_SECONDS = 2
+    env = {**FAST, "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR)}
+    with ExitStack() as stack:
+        control = WorkerProcess(
+            ["control"], concurrency=2, PPIPE_PRIVATE_DIR=str(settings.PPIPE_PRIVATE_DIR), **env
+        )
+        stack.callback(control.stop)
+        # A probe machine holds neither database credentials nor the hidden labels.
+        prober = WorkerProcess(
+            ["probe"],
+            concurrency=8,
+            pool="threads",
+            DATABASE_URL=NO_DATABASE,
+            PPIPE_PRIVATE_DIR="/nonexistent",
+            **env,
+        )
+        stack.callback(prober.stop)
+        workers = [control.wait_ready(), prober.wait_ready()]
+        stack.callback(BeatProcess(**env).stop)
+        yield workers
+
+
+def _challenge() -> Challenge:
+    return published_challenge(
+        probe_interval_seconds=2, probe_rows=8, probe_allowed_networks="127.0.0.0/8"
+    )
+
+
+def _done_probes(endpoint_id: int, count: int, workers: list[WorkerProcess]) -> list[Probe]:
+    def recorded() -> bool:
+        return Probe.objects.filter(endpoint_id=endpoint_id, state=ProbeState.DONE).count() >= count
+
+    logs = "\n\n".join(worker.log_tail(20) for worker in workers)
+    try:
+        wait_until(recorded, timeout=60, what=f"{count} probes of endpoint {endpoint_id}")
+    except TimeoutError as error:
+        raise TimeoutError(f"{error}\n{logs}") from None
+    return list(Probe.objects.filter(endpoint_id=endpoint_id, state=ProbeState.DONE))
+
+
+def test_a_registered_endpoint_is_probed_scored_and_on_the_leaderboard(
+    probing_platform: list[WorkerProcess], tmp_path: Path
+) -> None:
+    challenge = _challenge()
+    ada, grace = participants(challenge, 2)
+    iris_release(tmp_path / "releases", 1)
+    with model_server(tmp_path / "releases") as good, silent_server() as silent:
+        registered = token_client(ada.user).post(
+            f"/api/challenges/{challenge.slug}/endpoints/",
+            {"url": good, "protocol": "mlflow", "auth_header": "Authorization: Bearer s3cret"},
+            format="json",
+        )
+        assert registered.status_code == 201, registered.json()
+        assert registered.json()["auth_header_set"] is True
+        assert "s3cret" not in registered.content.decode()
+        broken = token_client(grace.user).post(
+            f"/api/challenges/{challenge.slug}/endpoints/",
+            {"url": silent, "protocol": "json"},
+            format="json",
+        )
+        assert broken.status_code == 201
+
+        probes = _done_probes(registered.json()["id"], 3, probing_platform)
+        failures = _done_probes(broken.json()["id"], 2, probing_platform)
+
+    assert {probe.outcome for probe in probes} == {"ok"}, [p.detail for p in probes]
+    assert all(probe.score is not None and probe.score > 0.8 for probe in probes)
+    assert all(probe.worker and probe.data_version == "1" for probe in probes)
+    assert {probe.outcome for probe in failures} == {"timeout"}
+    assert "within 2 s" in failures[0].detail
+
+    metrics = token_client(ada.user).get(f"/api/endpoints/{registered.json()['id']}/").json()
+    assert metrics["metrics"]["uptime"] == 1.0
+    assert metrics["metrics"]["latency_p95_ms"] > 0
+    assert metrics["metrics"]["freshness"]["data_version"] == "1"
+    assert all("score" not in probe for probe in metrics["probes"])  # per-probe scores leak labels
+
+    rows = {row.participant: row for row in leaderboard(challenge).rows}
+    assert rows[ada.user.username].endpoint_uptime == 1.0
+    assert rows[ada.user.username].endpoint_score > 0.8
+    assert rows[grace.user.username].endpoint_uptime == 0.0
+    assert rows[grace.user.username].endpoint_sla == 0.0
+
+    # The auth header went to the endpoint but never into a log.
+    logs = "".join(worker.log_path.read_text(errors="replace") for worker in probing_platform)
+    assert "s3cret" not in logs
+
+
+def test_check_now_shows_the_raw_exchange_and_is_not_counted(
+    probing_platform: list[WorkerProcess], tmp_path: Path, settings: Any
+) -> None:
+    settings.PPIPE_PROBE_CHECK_SECONDS = 60
+    challenge = _challenge()
+    challenge.probe_interval_seconds = 3600  # no scheduled probe during the test
+    challenge.save()
+    (ada,) = participants(challenge, 1)
+    iris_release(tmp_path / "releases", 2)
+    client = token_client(ada.user)
+    with model_server(tmp_path / "releases", model_name="iris") as url:
+        endpoint = client.post(
+            f"/api/challenges/{challenge.slug}/endpoints/",
+            {"url": url, "protocol": "v2", "model_name": "iris"},
+            format="json",
+        ).json()
+        check = client.post(f"/api/endpoints/{endpoint['id']}/check/")
+        again = client.post(f"/api/endpoints/{endpoint['id']}/check/")
+
+    assert check.status_code == 200, check.json()
+    body = check.json()
+    assert body["outcome"] == "ok", body["detail"]
+    assert body["exchange"]["request"]["url"].endswith("/v2/models/iris/infer")
+    assert '"inputs"' in body["exchange"]["request"]["body"]
+    assert '"outputs"' in body["exchange"]["response"]["body"]
+    assert body["data_version"] == "2"
+    assert "score" not in body
+    assert again.status_code == 429
+    assert "try again in" in again.json()["detail"]
+    assert client.get(f"/api/endpoints/{endpoint['id']}/").json()["metrics"]["probes"] == 0
+
+
+def test_another_students_endpoint_is_not_found(tmp_path: Path) -> None:
+    challenge = _challenge()
+    ada, grace = participants(challenge, 2)
+    endpoint = token_client(ada.user).post(
+        f"/api/challenges/{challenge.slug}/endpoints/",
+        {"url": "http://model.example.org", "protocol": "json"},
+        format="json",
+    )
+
+    for path in ("", "check/"):
+        method = token_client(grace.user).post if path else token_client(grace.user).get
+        response = method(f"/api/endpoints/{endpoint.json()['id']}/{path}")
+        assert response.status_code == 404
+    teacher = token_client(challenge.owner).get(f"/api/endpoints/{endpoint.json()['id']}/")
+    assert teacher.status_code == 200
+    assert settings.PPIPE_PROBE_WINDOW_HOURS == teacher.json()["window_hours"]
+
+
+def test_a_bad_registration_gets_the_api_error_shape() -> None:
+    challenge = _challenge()
+    (ada,) = participants(challenge, 1)
+
+    response = token_client(ada.user).post(
+        f"/api/challenges/{challenge.slug}/endpoints/",
+        {"url": "model:8080", "protocol": "v2"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert "http:// or https://" in errors["url"][0]
+    assert "model's name" in errors["model_name"][0]
