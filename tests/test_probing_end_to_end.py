@@ -166,7 +166,7 @@ def test_another_students_endpoint_is_not_found(tmp_path: Path) -> None:
         assert response.status_code == 404
     teacher = token_client(challenge.owner).get(f"/api/endpoints/{endpoint.json()['id']}/")
     assert teacher.status_code == 200
-    assert settings.PPIPE_PROBE_WINDOW_HOURS == teacher.json()["window_hours"]
+    assert teacher.json()["window_hours"] == settings.PPIPE_PROBE_WINDOW_HOURS
 
 
 def test_a_bad_registration_gets_the_api_error_shape() -> None:
