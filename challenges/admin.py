@@ -103,6 +103,14 @@ class ChallengeAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Proof of receipt",
+            {
+                "description": "Questions about each release, which students answer over the "
+                "API to show they received and read the data.",
+                "fields": ("receipt_questions", "receipt_deadline_hours"),
+            },
+        ),
+        (
             "Releases",
             {
                 "description": "How the training rows reach students over time. Can change after "

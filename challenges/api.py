@@ -63,6 +63,8 @@ class ChallengeSerializer(serializers.Serializer[Any]):
     probe_interval_seconds = serializers.IntegerField()
     probe_rows = serializers.IntegerField()
     latency_sla_ms = serializers.IntegerField()
+    receipt_questions = serializers.IntegerField()
+    receipt_deadline_hours = serializers.IntegerField()
 
 
 class ChallengeDetailSerializer(ChallengeSerializer):

@@ -50,6 +50,8 @@ FIELDS = [
     "probe_rows",
     "latency_sla_ms",
     "probe_allowed_networks",
+    "receipt_questions",
+    "receipt_deadline_hours",
     "first_release_at",
     "release_proportions",
     "release_rows",
@@ -64,7 +66,14 @@ FIELDS = [
 
 # Added after the public API's field list was fixed: scripts that do not send
 # them get the model's default rather than an error.
-DEFAULTED_FIELDS = ("cv_folds", "probe_interval_seconds", "probe_rows", "latency_sla_ms")
+DEFAULTED_FIELDS = (
+    "cv_folds",
+    "probe_interval_seconds",
+    "probe_rows",
+    "latency_sla_ms",
+    "receipt_questions",
+    "receipt_deadline_hours",
+)
 
 
 def _metric_choices() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -152,6 +152,21 @@ class Challenge(models.Model):
         "network 10.20.0.0/16. Empty: public addresses only.",
     )
 
+    # Proof of receipt: questions about each release a student received (a cell,
+    # the row count, a column's sum), to answer over the API before a deadline.
+    receipt_questions = models.PositiveIntegerField(
+        "questions per release",
+        default=0,
+        validators=[MaxValueValidator(20)],
+        help_text="Questions posed to each student about each release they receive (0: none).",
+    )
+    receipt_deadline_hours = models.PositiveIntegerField(
+        "hours to answer",
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text="Time a student has to answer, from when the question is posed.",
+    )
+
     # The release plan: how the training rows reach students over time. It may
     # change after publishing; "re-plan" rebuilds the releases not yet started.
     first_release_at = models.DateTimeField(null=True, blank=True)

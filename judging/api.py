@@ -229,6 +229,11 @@ class LeaderboardRowSerializer(serializers.Serializer[Any]):
     endpoint_releases_behind = serializers.IntegerField(
         allow_null=True, help_text="Releases delivered since the one the model was trained on."
     )
+    receipt_score = serializers.FloatField(
+        allow_null=True,
+        help_text="Proof of receipt: correct answers count 1, partial 1/2, over the questions "
+        "judged or missed.",
+    )
 
 
 class LeaderboardView(APIView):

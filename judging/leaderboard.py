@@ -7,7 +7,7 @@ the private scores are shown. Three queries whatever the number of submissions:
 the representative submission per participant (a window) and the submission
 count and last upload per participant (an aggregate); the charts' points are one
 more. Live endpoints add four, whatever the number of probes (their metrics are
-aggregated in SQL).
+aggregated in SQL), and proof of receipt one.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q, Window
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from judging.models import Submission, SubmissionState
 from probing.selectors import EndpointMetrics, challenge_endpoint_metrics
+from receipts.models import Question
+from receipts.selectors import receipt_scores
 
 T = TypeVar("T")
 
@@ -50,6 +52,7 @@ SORTABLE = (
     "submissions",
     "last_submission_at",
     *ENDPOINT_COLUMNS,
+    "receipt_score",
 )
 
 
@@ -74,6 +77,8 @@ class LeaderboardRow:
     endpoint_sla: float | None = None
     endpoint_score: float | None = None
     endpoint_releases_behind: int | None = None
+    # Proof of receipt: points over the questions judged (correct 1, partial 1/2).
+    receipt_score: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -98,6 +103,10 @@ class Leaderboard:
     @property
     def has_endpoints(self) -> bool:
         return any(row.endpoint_registered for row in self.rows)
+
+    @property
+    def has_receipts(self) -> bool:
+        return self.challenge.receipt_questions > 0
 
     @property
     def score_field(self) -> str:
@@ -163,10 +172,12 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
             made=Count("submissions", filter=~Q(submissions__state=SubmissionState.CANCELLED)),
             last=Max("submissions__created_at"),
         )
-        .filter(Q(made__gt=0) | Q(endpoint__isnull=False))
+        .annotate(answered=Exists(Question.objects.filter(participant=OuterRef("pk"))))
+        .filter(Q(made__gt=0) | Q(endpoint__isnull=False) | Q(answered=True))
         .values_list("id", "user__username", "made", "last")
     )
     endpoints = challenge_endpoint_metrics(challenge)
+    receipts = receipt_scores(challenge) if challenge.receipt_questions else {}
     rows = []
     for participant_id, username, made, last in people:
         pick = picks.get(participant_id)
@@ -187,6 +198,7 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
                 submissions=made,
                 last_submission_at=last,
                 **(_endpoint_columns(live) if live else {}),
+                receipt_score=receipts.get(participant_id),
             )
         )
     return rows

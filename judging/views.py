@@ -165,6 +165,7 @@ HEADERS = {
     "endpoint_sla": "SLA met",
     "endpoint_score": "Live score",
     "endpoint_releases_behind": "Releases behind",
+    "receipt_score": "Receipt",
 }
 
 
@@ -175,6 +176,8 @@ def _headers(order: str, board: Leaderboard) -> list[dict[str, str]]:
         if column == "private_score" and not board.final:
             continue
         if column in ENDPOINT_COLUMNS and not board.has_endpoints:
+            continue
+        if column == "receipt_score" and not board.has_receipts:
             continue
         arrow = " ▲" if order == column else " ▼" if order == f"-{column}" else ""
         headers.append(

@@ -10,6 +10,7 @@ from challenges import api as challenges
 from dispatch import api as dispatch
 from judging import api as judging
 from probing import api as probing
+from receipts import api as receipts
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -23,6 +24,8 @@ urlpatterns = [
     path("challenges/<slug:slug>/endpoints/", probing.EndpointRegisterView.as_view()),
     path("endpoints/<int:endpoint_id>/", probing.EndpointDetailView.as_view()),
     path("endpoints/<int:endpoint_id>/check/", probing.EndpointCheckView.as_view()),
+    path("challenges/<slug:slug>/questions/", receipts.QuestionListView.as_view()),
+    path("questions/<int:question_id>/answer/", receipts.QuestionAnswerView.as_view()),
     path("destinations/", dispatch.DestinationListView.as_view(), name="api-destinations"),
     path("submissions/", judging.SubmissionListView.as_view(), name="api-submissions"),
     path("submissions/<int:submission_id>/", judging.SubmissionDetailView.as_view()),

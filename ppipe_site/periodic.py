@@ -80,6 +80,13 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             expires_seconds=settings.PPIPE_PROBE_TICK_SECONDS,
             description="Sends the endpoint probes due before the next tick, each at its time.",
         ),
+        PeriodicJob(
+            name="pose and close questions",
+            task="receipts.tasks.pose_and_close_questions",
+            every_seconds=settings.PPIPE_RECEIPT_TICK_SECONDS,
+            expires_seconds=settings.PPIPE_RECEIPT_TICK_SECONDS,
+            description="Poses proof-of-receipt questions on delivered releases; closes late ones.",
+        ),
     ]
 
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "dispatch",
     "judging",
     "probing",
+    "receipts",
 ]
 
 MIDDLEWARE = [
@@ -297,3 +298,8 @@ PPIPE_PROBE_WINDOW_HOURS = env_int("PPIPE_PROBE_WINDOW_HOURS", 24, minimum=1)
 # A "check now" probes at most once per this many seconds per endpoint: it is for
 # debugging, and each one sends hidden test rows.
 PPIPE_PROBE_CHECK_SECONDS = env_int("PPIPE_PROBE_CHECK_SECONDS", 5, minimum=0)
+
+# --- proof of receipt -----------------------------------------------------------
+# How often beat poses questions on newly delivered releases and closes the ones
+# past their deadline (a student listing their questions gets theirs at once).
+PPIPE_RECEIPT_TICK_SECONDS = env_int("PPIPE_RECEIPT_TICK_SECONDS", 30, minimum=1)

@@ -1,0 +1,47 @@
+"""Reading proof of receipt: a release's rows, a student's questions, the
+leaderboard's receipt score."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pandas as pd
+from django.db.models import Count, Q, QuerySet
+
+from challenges.models import Challenge, Participant
+from dispatch.models import Release
+from ppipe_site.content_store import artifact_store
+from receipts.models import Question, Verdict
+
+
+@lru_cache(maxsize=4)
+def _training_rows(train_sha256: str) -> pd.DataFrame:
+    return artifact_store().read_frame(train_sha256)
+
+
+def release_rows(release: Release) -> pd.DataFrame:
+    """The rows the release file holds, in its order."""
+    train = _training_rows(release.challenge.split.train_sha256)
+    return train.iloc[release.row_start : release.row_stop]
+
+
+def questions_of(participant: Participant) -> QuerySet[Question]:
+    return Question.objects.filter(participant=participant).select_related("release")
+
+
+def receipt_scores(challenge: Challenge) -> dict[int, float]:
+    """Per participant: points over the questions judged or missed (correct 1,
+    partial 1/2); open questions do not count yet. One query."""
+    rows = (
+        Question.objects.filter(participant__challenge=challenge)
+        .exclude(verdict=Verdict.OPEN)
+        .values("participant_id")
+        .annotate(
+            judged=Count("id"),
+            correct=Count("id", filter=Q(verdict=Verdict.CORRECT)),
+            partial=Count("id", filter=Q(verdict=Verdict.PARTIAL)),
+        )
+    )
+    return {
+        row["participant_id"]: (row["correct"] + row["partial"] / 2) / row["judged"] for row in rows
+    }
