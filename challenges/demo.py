@@ -4,6 +4,7 @@ platform shows something real on a machine with no network."""
 from __future__ import annotations
 
 import io
+import sys
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,8 +19,12 @@ from challenges.models import Challenge
 from challenges.services import challenge_publish, participant_enroll
 from dispatch.models import Destination
 from judging.services import submission_create
+from probing.models import Endpoint
+from probing.services import endpoint_register
 
 DEMO_SLUG = "breast-cancer-demo"
+DEMO_PROBE_NETWORK = "127.0.0.0/8"
+DEMO_ENDPOINT_OWNER = "demo-ada"
 
 
 def demo_dataset_csv() -> bytes:
@@ -76,6 +81,9 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
             "release_cumulative": False,
             "release_format": "csv",
             "destinations": [demo_destination_ensure(owner=owner).pk],
+            # The demo endpoint runs on this machine: probes may reach loopback.
+            "probe_interval_seconds": 30,
+            "probe_allowed_networks": DEMO_PROBE_NETWORK,
         },
         files={"dataset": SimpleUploadedFile("breast_cancer.csv", demo_dataset_csv(), "text/csv")},
     )
@@ -132,3 +140,37 @@ def demo_submissions_ensure(*, challenge: Challenge) -> int:
             )
             created += 1
     return created
+
+
+def demo_model_command(*, port: int) -> list[str]:
+    """The demo endpoint: the reference model server, retraining on each release
+    that lands in the demo folder."""
+    return [
+        sys.executable,
+        "-m",
+        "probing.model_server",
+        "--releases",
+        str(settings.VAR_DIR / "releases" / DEMO_SLUG),
+        "--target",
+        "diagnosis",
+        "--drop",
+        "patient_id",
+        "--port",
+        str(port),
+    ]
+
+
+def demo_endpoint_ensure(*, challenge: Challenge, url: str) -> Endpoint:
+    """Register the demo model server as demo-ada's endpoint (again, when the port
+    changed), on a demo challenge that lets probes reach loopback."""
+    if DEMO_PROBE_NETWORK not in challenge.probe_networks:
+        # A demo created before endpoints existed: the demo server lives on loopback.
+        networks = " ".join(filter(None, [challenge.probe_allowed_networks, DEMO_PROBE_NETWORK]))
+        Challenge.objects.filter(pk=challenge.pk).update(probe_allowed_networks=networks)
+        challenge.refresh_from_db()
+    user, _ = get_user_model().objects.get_or_create(
+        username=DEMO_ENDPOINT_OWNER, defaults={"email": f"{DEMO_ENDPOINT_OWNER}@example.org"}
+    )
+    participant, _ = participant_enroll(challenge=challenge, user=user)
+    endpoint, _ = endpoint_register(participant=participant, url=url, protocol="mlflow")
+    return endpoint

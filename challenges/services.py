@@ -45,6 +45,10 @@ TEACHER_PERMISSIONS = [
     ("judging", "change_submission"),
     ("judging", "view_foldresult"),
     ("judging", "view_submissionevent"),
+    ("probing", "view_endpoint"),
+    ("probing", "change_endpoint"),
+    ("probing", "view_probe"),
+    ("receipts", "view_question"),
 ]
 
 ROW_ID = "row_id"

@@ -1,29 +1,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from challenges.selectors import challenges_owned_by
 from judging.models import FoldResult, Submission, SubmissionEvent
 from judging.selectors import submission_code, submissions_taught_by
 from judging.services import submission_cancel, submission_rejudge
 from judging.tasks import revoke_judge_task
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyInline
 
 
 class FoldResultInline(ReadOnlyInline):
@@ -38,22 +26,6 @@ class SubmissionEventInline(ReadOnlyInline):
     fields = ("at", "state", "attempt", "message")
     readonly_fields = fields
     verbose_name_plural = "Timeline"
-
-
-class OwnChallengeFilter(admin.SimpleListFilter):
-    """Only the teacher's own challenges are offered as filters."""
-
-    title = "challenge"
-    parameter_name = "challenge"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(str(c.pk), c.slug) for c in challenges_owned_by(request.user)]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[Submission]
-    ) -> QuerySet[Submission]:
-        value = self.value()
-        return queryset.filter(challenge_id=value) if value else queryset
 
 
 @admin.register(Submission)

@@ -7,15 +7,15 @@ browser and in tests, and the participants' names are escaped like any text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from judging.leaderboard import LeaderboardRow, ScoredPoint
+from ppipe_site.svg_chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, axes, scale, svg
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 300, 64, 16, 16, 40
 FRONT, OTHER, LINE = "#2186eb", "#9aa5b1", "#3ebd93"
 
 
@@ -38,49 +38,6 @@ def pareto_front(entries: Sequence[Entry]) -> list[Entry]:
     return front
 
 
-def _scale(low: float, high: float, out_low: float, out_high: float) -> Callable[[float], float]:
-    span = (high - low) or 1.0
-    return lambda value: out_low + (out_high - out_low) * (value - low) / span
-
-
-def _axes(x_label: str, y_label: str, y_low: float, y_high: float) -> SafeString:
-    bottom = HEIGHT - BOTTOM
-    return format_html(
-        '<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#52606d"/>'
-        '<line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#52606d"/>'
-        '<text x="{mid}" y="{lab}" font-size="12" text-anchor="middle">{x}</text>'
-        '<text x="12" y="{ymid}" font-size="12" text-anchor="middle" '
-        'transform="rotate(-90 12 {ymid})">{y}</text>'
-        '<text x="{tick}" y="{b}" font-size="11" text-anchor="end">{ylo}</text>'
-        '<text x="{tick}" y="{tt}" font-size="11" text-anchor="end">{yhi}</text>',
-        l=LEFT,
-        r=WIDTH - RIGHT,
-        t=TOP,
-        b=bottom,
-        mid=(LEFT + WIDTH - RIGHT) / 2,
-        lab=HEIGHT - 8,
-        ymid=(TOP + bottom) / 2,
-        x=x_label,
-        y=y_label,
-        tick=LEFT - 4,
-        tt=TOP + 10,
-        ylo=f"{y_low:.4g}",
-        yhi=f"{y_high:.4g}",
-    )
-
-
-def _svg(title: str, body: SafeString) -> SafeString:
-    return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {} {}" '
-        'width="100%" style="max-width:{}px"><title>{}</title>{}</svg>',
-        WIDTH,
-        HEIGHT,
-        WIDTH,
-        title,
-        body,
-    )
-
-
 def score_cost_chart(rows: Sequence[LeaderboardRow], score_field: str) -> SafeString:
     entries = [
         Entry(row.participant, row.cpu_seconds, score)
@@ -92,8 +49,8 @@ def score_cost_chart(rows: Sequence[LeaderboardRow], score_field: str) -> SafeSt
     front = pareto_front(entries)
     on_front = {id(entry) for entry in front}
     costs, scores = [e.cost for e in entries], [e.score for e in entries]
-    x = _scale(0.0, max(costs) * 1.05, LEFT, WIDTH - RIGHT)
-    y = _scale(min(scores), max(scores), HEIGHT - BOTTOM, TOP + 8)
+    x = scale(0.0, max(costs) * 1.05, LEFT, WIDTH - RIGHT)
+    y = scale(min(scores), max(scores), HEIGHT - BOTTOM, TOP + 8)
     path = " ".join(f"{x(e.cost):.1f},{y(e.score):.1f}" for e in front)
     # format_html escapes its arguments before formatting: numbers go in as text.
     dots = format_html_join(
@@ -116,7 +73,7 @@ def score_cost_chart(rows: Sequence[LeaderboardRow], score_field: str) -> SafeSt
     )
     body = format_html(
         '{}<polyline points="{}" fill="none" stroke="{}" stroke-dasharray="4 3"/>{}',
-        _axes(
+        axes(
             "CPU seconds (train and test, all folds)",
             score_field.replace("_", " "),
             min(scores),
@@ -126,7 +83,7 @@ def score_cost_chart(rows: Sequence[LeaderboardRow], score_field: str) -> SafeSt
         FRONT,
         dots,
     )
-    return _svg("Score against CPU time; the Pareto front in blue", body)
+    return svg("Score against CPU time; the Pareto front in blue", body)
 
 
 def score_history_chart(points: Sequence[ScoredPoint]) -> SafeString:
@@ -134,8 +91,8 @@ def score_history_chart(points: Sequence[ScoredPoint]) -> SafeString:
         return format_html("<p>{}</p>", "No scored submission yet.")
     start, end = points[0].created_at.timestamp(), points[-1].created_at.timestamp()
     scores = [p.public_score for p in points]
-    x = _scale(start, end, LEFT, WIDTH - RIGHT)
-    y = _scale(min(scores), max(scores), HEIGHT - BOTTOM, TOP + 8)
+    x = scale(start, end, LEFT, WIDTH - RIGHT)
+    y = scale(min(scores), max(scores), HEIGHT - BOTTOM, TOP + 8)
     best: list[str] = []
     top = float("-inf")
     for point in points:
@@ -158,9 +115,9 @@ def score_history_chart(points: Sequence[ScoredPoint]) -> SafeString:
     )
     body = format_html(
         '{}{}<polyline points="{}" fill="none" stroke="{}" stroke-width="2" class="best"/>',
-        _axes("submitted at", "public score", min(scores), max(scores)),
+        axes("submitted at", "public score", min(scores), max(scores)),
         dots,
         " ".join(best),
         LINE,
     )
-    return _svg("Each participant's improvements over time; the best so far in green", body)
+    return svg("Each participant's improvements over time; the best so far in green", body)

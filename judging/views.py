@@ -36,6 +36,11 @@ from judging.selectors import (
 from judging.services import submission_cancel, submission_select, submission_upload
 from judging.tasks import revoke_judge_task
 from ppipe_site.accounts import signed_in_user
+from probing.forms import EndpointForm
+from probing.models import Endpoint
+from receipts.models import Question
+from receipts.selectors import questions_of
+from receipts.services import questions_pose
 
 
 def _challenge(request: HttpRequest, slug: str, *, or_joinable: bool = False) -> Challenge:
@@ -88,11 +93,37 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("challenge", slug=slug)
     context = {
         **_my_submissions_context(request, challenge),
+        **(_live_context(participant) if participant is not None else {}),
         "participant": participant,
         "join_form": join_form,
         "submit_form": submit_form,
     }
     return render(request, "judging/challenge.html", context)
+
+
+def _live_context(participant: Participant) -> dict[str, object]:
+    """The challenge page's other sections: the student's endpoint and their
+    proof-of-receipt questions (posed now if due, rather than at beat's next tick)."""
+    endpoint = Endpoint.objects.filter(participant=participant).first()
+    initial = {"protocol": "json"}
+    if endpoint is not None:
+        initial = {
+            "url": endpoint.url,
+            "protocol": endpoint.protocol,
+            "model_name": endpoint.model_name,
+        }
+    questions: list[Question] = []
+    if participant.challenge.receipt_questions:
+        questions_pose(challenge=participant.challenge)
+        questions = sorted(questions_of(participant), key=lambda q: (q.verdict != "open", -q.id))
+    endpoint_form = EndpointForm(initial=initial)
+    if endpoint is None or not endpoint.auth_header:
+        del endpoint_form.fields["remove_auth_header"]  # nothing to remove
+    return {
+        "endpoint": endpoint,
+        "endpoint_form": endpoint_form,
+        "questions": questions,
+    }
 
 
 @login_required

@@ -2,8 +2,9 @@
 
 Runs the set-up steps, then starts every process under one supervisor (honcho):
 the embedded Redis (unless CELERY_BROKER_URL names one), the web server, a
-control worker, a worker for the remote queues, beat and Flower. Ctrl-C stops
-them all. Data lives in the var folder, so running it again keeps it.
+control worker, a release worker, a judge worker, a probe worker (threads),
+beat, Flower and the demo's model server. Ctrl-C stops them all. Data lives in
+the var folder, so running it again keeps it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _manage(*args: str) -> None:
 
 
 def processes(
-    *, var_dir: Path, web_bind: str, flower_port: int, embedded_redis: bool
+    *, var_dir: Path, web_bind: str, flower_port: int, embedded_redis: bool, demo_model: list[str]
 ) -> list[Process]:
     celery = [_bin("celery"), "-A", "ppipe_site"]
     result = []
@@ -95,11 +96,29 @@ def processes(
                 *celery,
                 "worker",
                 "-Q",
-                "dispatch,probe",
+                "dispatch",
                 "-n",
                 "jobs@%h",
                 "-c",
                 "2",
+                "-l",
+                "INFO",
+            ],
+        ),
+        # Probes wait on the network, not the CPU: one process, many threads.
+        Process(
+            "probe",
+            [
+                *celery,
+                "worker",
+                "-Q",
+                "probe",
+                "-n",
+                "probe@%h",
+                "--pool",
+                "threads",
+                "-c",
+                "32",
                 "-l",
                 "INFO",
             ],
@@ -110,6 +129,7 @@ def processes(
             [*celery, "worker", "-Q", "judge", "-n", "judge@%h", "-c", "2", "-l", "INFO"],
         ),
         Process("beat", [*celery, "beat", "-l", "INFO"]),
+        Process("demo-model", demo_model),
         Process(
             "flower",
             [
@@ -146,7 +166,7 @@ def main() -> None:
     from django.conf import settings
 
     django.setup()
-    from challenges.demo import DEMO_SLUG
+    from challenges.demo import DEMO_SLUG, demo_model_command
 
     lock = hold_instance_lock(settings.VAR_DIR)  # held until this process exits
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")
@@ -157,7 +177,8 @@ def main() -> None:
     )
     _manage("migrate", "--no-input", "-v", "0")
     _manage("collectstatic", "--no-input", "-v", "0")
-    _manage("setup_platform")
+    demo_model = f"http://127.0.0.1:{settings.PPIPE_DEMO_MODEL_PORT}"
+    _manage("setup_platform", "--demo-endpoint", demo_model)
 
     user, password = settings.FLOWER_BASIC_AUTH
     env = {
@@ -173,6 +194,7 @@ def main() -> None:
         f"  admin        {site}/admin/\n"
         f"  demo         {site}/admin/challenges/challenge/\n"
         f"  leaderboard  {site}/challenges/{DEMO_SLUG}/leaderboard/\n"
+        f"  demo model   {demo_model}/health (probed as demo-ada's endpoint)\n"
         f"  API          {site}/api/docs/\n"
         f"  health       {site}/healthz\n"
         f"  Flower       http://127.0.0.1:{settings.FLOWER_PORT}/"
@@ -189,6 +211,7 @@ def main() -> None:
         web_bind=web_bind,
         flower_port=settings.FLOWER_PORT,
         embedded_redis=embedded_redis,
+        demo_model=demo_model_command(port=settings.PPIPE_DEMO_MODEL_PORT),
     ):
         # honcho runs a command through a shell; exec hands the signals to the program itself.
         manager.add_process(process.name, "exec " + shlex.join(process.command), env=env)

@@ -298,6 +298,8 @@ PPIPE_PROBE_WINDOW_HOURS = env_int("PPIPE_PROBE_WINDOW_HOURS", 24, minimum=1)
 # A "check now" probes at most once per this many seconds per endpoint: it is for
 # debugging, and each one sends hidden test rows.
 PPIPE_PROBE_CHECK_SECONDS = env_int("PPIPE_PROBE_CHECK_SECONDS", 5, minimum=0)
+# `make run` serves the demo's endpoint (probing/model_server.py) on this loopback port.
+PPIPE_DEMO_MODEL_PORT = env_int("PPIPE_DEMO_MODEL_PORT", 8765, minimum=1, maximum=65535)
 
 # --- proof of receipt -----------------------------------------------------------
 # How often beat poses questions on newly delivered releases and closes the ones

@@ -4,6 +4,8 @@ from django.urls import include, path
 from challenges import views as challenge_views
 from judging import views as judging_views
 from ppipe_site.health import healthz
+from probing import views as probing_views
+from receipts import views as receipts_views
 
 admin.site.site_header = "ppipe"
 admin.site.site_title = "ppipe admin"
@@ -30,6 +32,22 @@ urlpatterns = [
         "submissions/<int:submission_id>/select/",
         judging_views.submission_select_view,
         name="submission-select",
+    ),
+    path(
+        "challenges/<slug:slug>/endpoint/",
+        probing_views.endpoint_register_view,
+        name="endpoint-register",
+    ),
+    path("endpoints/<int:endpoint_id>/", probing_views.endpoint_page, name="endpoint"),
+    path(
+        "endpoints/<int:endpoint_id>/check/",
+        probing_views.endpoint_check_view,
+        name="endpoint-check",
+    ),
+    path(
+        "questions/<int:question_id>/answer/",
+        receipts_views.question_answer_view,
+        name="question-answer",
     ),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -19,9 +19,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Aggregate, Avg, Count, FloatField, Min, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    FloatField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 
 from challenges.models import Challenge
@@ -30,6 +42,9 @@ from dispatch.models import Release, TransactionState
 from probing.models import Endpoint, Probe, ProbeKind, ProbeState
 
 OK = "ok"
+PERCENTILES = (0.5, 0.95, 0.99)
+# A probe that got an HTTP answer has a latency.
+ANSWERED = Q(http_status__isnull=False, total_ms__isnull=False)
 
 
 @dataclass(frozen=True)
@@ -102,9 +117,14 @@ def _share(count: int, total: int) -> float | None:
 
 
 def _aggregates(endpoints: list[int], since: datetime, sla_ms: int) -> dict[int, dict[str, Any]]:
-    """One row of counts, percentiles and means per endpoint, computed in SQL."""
+    """One row of counts, percentiles and means per endpoint, computed in SQL
+    (latency percentiles in Python where the database lacks them)."""
     ok = Q(outcome=OK)
-    answered = Q(http_status__isnull=False, total_ms__isnull=False)
+    percentiles_in_sql = connection.vendor == "postgresql"
+    latency = {
+        f"p{round(fraction * 100)}": Percentile("total_ms", fraction, filter=ANSWERED)
+        for fraction in PERCENTILES
+    }
     rows = (
         _window_probes(endpoints, since)
         .order_by()
@@ -114,25 +134,46 @@ def _aggregates(endpoints: list[int], since: datetime, sla_ms: int) -> dict[int,
             up=Count("id", filter=Q(http_status__gte=200, http_status__lt=300)),
             succeeded=Count("id", filter=ok),
             within_sla=Count("id", filter=ok & Q(total_ms__lte=sla_ms)),
-            p50=Percentile("total_ms", 0.5, filter=answered),
-            p95=Percentile("total_ms", 0.95, filter=answered),
-            p99=Percentile("total_ms", 0.99, filter=answered),
             score=Avg("score", filter=ok),
+            **(latency if percentiles_in_sql else {}),
         )
     )
-    return {row["endpoint_id"]: row for row in rows}
+    found = {row["endpoint_id"]: row for row in rows}
+    if not percentiles_in_sql:
+        _add_percentiles(found, endpoints, since)
+    return found
+
+
+def _add_percentiles(
+    rows: dict[int, dict[str, Any]], endpoints: list[int], since: datetime
+) -> None:
+    """Where the database has no percentile_cont (SQLite, the embedded default):
+    the same linear interpolation over the answered probes' latencies, in Python."""
+    latencies: dict[int, list[float]] = {}
+    answered = _window_probes(endpoints, since).filter(ANSWERED).order_by()
+    for endpoint_id, total_ms in answered.values_list("endpoint_id", "total_ms"):
+        latencies.setdefault(endpoint_id, []).append(float(total_ms or 0.0))
+    for endpoint_id, row in rows.items():
+        values = latencies.get(endpoint_id)
+        for fraction in PERCENTILES:
+            key = f"p{round(fraction * 100)}"
+            row[key] = float(np.quantile(values, fraction)) if values else None
 
 
 def _reported_versions(endpoints: list[int], since: datetime) -> dict[int, str]:
     """The data version of each endpoint's newest successful probe."""
     newest = (
         _window_probes(endpoints, since)
-        .filter(outcome=OK)
-        .order_by("endpoint_id", "-scheduled_at")
-        .distinct("endpoint_id")
-        .values_list("endpoint_id", "data_version")
+        .filter(endpoint_id=OuterRef("pk"), outcome=OK)
+        .order_by("-scheduled_at")
+        .values("data_version")[:1]
     )
-    return dict(newest)
+    versions = (
+        Endpoint.objects.filter(id__in=endpoints)
+        .annotate(version=Subquery(newest))
+        .values_list("id", "version")
+    )
+    return {endpoint_id: version for endpoint_id, version in versions if version is not None}
 
 
 def _metrics(row: dict[str, Any] | None, fresh: Freshness) -> EndpointMetrics:

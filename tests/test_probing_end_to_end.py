@@ -7,7 +7,6 @@ score and freshness; "check now" shows the raw exchange."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -17,39 +16,19 @@ from django.conf import settings
 from challenges.models import Challenge
 from judging.leaderboard import leaderboard
 from probing.models import Probe, ProbeState
-from tests.judge_platform import NO_DATABASE
+from tests.probe_platform import probe_platform
 from tests.probe_servers import iris_release, model_server, silent_server
-from tests.processes import BeatProcess, WorkerProcess
+from tests.processes import WorkerProcess
 from tests.servers import wait_until
 from tests.submissions import participants, published_challenge
 from tests.test_api_challenges import token_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FAST = {"PPIPE_PROBE_TICK_SECONDS": "1", "PPIPE_PROBE_TIMEOUT_SECONDS": "2"}
-
 
 @pytest.fixture
 def probing_platform(transactional_db: None, settings: Any) -> Iterator[list[WorkerProcess]]:
-    settings.PPIPE_PROBE_TIMEOUT_SECONDS = 2
-    env = {**FAST, "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR)}
-    with ExitStack() as stack:
-        control = WorkerProcess(
-            ["control"], concurrency=2, PPIPE_PRIVATE_DIR=str(settings.PPIPE_PRIVATE_DIR), **env
-        )
-        stack.callback(control.stop)
-        # A probe machine holds neither database credentials nor the hidden labels.
-        prober = WorkerProcess(
-            ["probe"],
-            concurrency=8,
-            pool="threads",
-            DATABASE_URL=NO_DATABASE,
-            PPIPE_PRIVATE_DIR="/nonexistent",
-            **env,
-        )
-        stack.callback(prober.stop)
-        workers = [control.wait_ready(), prober.wait_ready()]
-        stack.callback(BeatProcess(**env).stop)
+    with probe_platform(settings) as workers:
         yield workers
 
 

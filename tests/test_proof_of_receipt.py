@@ -8,20 +8,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 from django.utils import timezone
 
 from challenges.models import Challenge
-from dispatch.executor import execute_release_job
-from dispatch.jobs import with_secrets
 from dispatch.models import Transaction, TransactionState
-from dispatch.rclone import Rclone
 from judging.leaderboard import leaderboard
-from ppipe_site.content_store import artifact_store
 from receipts.models import Question, QuestionKind, Verdict
 from receipts.services import judge_answer, questions_close, questions_pose
 from tests.factories import DestinationFactory, ParticipantFactory
+from tests.receipt_answers import answer_from, deliver_release
 from tests.release_jobs import read_release
 from tests.release_platform import publish_with_releases
 from tests.test_api_challenges import token_client
@@ -38,39 +34,11 @@ def _challenge(tmp_path: Path, fmt: str = "csv", **fields: Any) -> Challenge:
     return challenge
 
 
-def _deliver(challenge: Challenge, sequence: int) -> list[Path]:
-    """Run the release's real transactions to their local folders, as a worker does."""
-    delivered = []
-    transactions = Transaction.objects.filter(
-        release__challenge=challenge, release__sequence=sequence
-    ).select_related("destination")
-    for planned in transactions:
-        job = with_secrets(planned.job, planned.destination, attempt=1)
-        result = execute_release_job(
-            job, artifacts=artifact_store(), rclone=Rclone(), local_roots=None
-        )
-        assert result["ok"], result
-        Transaction.objects.filter(id=planned.id).update(
-            state=TransactionState.DONE, finished_at=timezone.now()
-        )
-        delivered.append(Path(job["destination"]["path"]))
-    return delivered
-
-
-def _answer_from(frame: pd.DataFrame, question: dict[str, Any]) -> str:
-    """What a student computes from the file they received."""
-    if question["kind"] == QuestionKind.ROW_COUNT:
-        return str(len(frame))
-    if question["kind"] == QuestionKind.COLUMN_SUM:
-        return repr(float(frame[question["column"]].sum()))
-    return str(frame[question["column"]].iloc[question["row_number"] - 1])
-
-
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_answers_read_from_the_delivered_file_are_correct(tmp_path: Path, fmt: str) -> None:
     challenge = _challenge(tmp_path, fmt)
     ada = ParticipantFactory(challenge=challenge)
-    (path,) = _deliver(challenge, 2)
+    (path,) = deliver_release(challenge, 2)
     received = read_release(path, fmt)
     client = token_client(ada.user)
 
@@ -83,7 +51,7 @@ def test_answers_read_from_the_delivered_file_are_correct(tmp_path: Path, fmt: s
     for question in questions:
         verdict = client.post(
             f"/api/questions/{question['id']}/answer/",
-            {"answer": _answer_from(received, question)},
+            {"answer": answer_from(received, question)},
             format="json",
         )
         assert verdict.status_code == 200, verdict.json()
@@ -96,10 +64,10 @@ def test_questions_are_posed_once_per_release_and_student(tmp_path: Path) -> Non
     ParticipantFactory(challenge=challenge)
 
     assert questions_pose(challenge=challenge) == 0  # nothing delivered yet
-    _deliver(challenge, 1)
+    deliver_release(challenge, 1)
     assert questions_pose(challenge=challenge) == 8
     assert questions_pose(challenge=challenge) == 0
-    _deliver(challenge, 2)
+    deliver_release(challenge, 2)
     assert questions_pose(challenge=challenge) == 8
     kinds = Question.objects.filter(release__sequence=1).values_list("kind", flat=True)
     assert list(kinds).count(QuestionKind.ROW_COUNT) <= 2  # at most one per student
@@ -154,7 +122,7 @@ def test_answers_are_judged_with_a_tolerance(
 def test_the_first_answer_is_final(tmp_path: Path) -> None:
     challenge = _challenge(tmp_path)
     ada = ParticipantFactory(challenge=challenge)
-    _deliver(challenge, 1)
+    deliver_release(challenge, 1)
     client = token_client(ada.user)
     question = client.get(f"/api/challenges/{challenge.slug}/questions/").json()[0]
 
@@ -171,7 +139,7 @@ def test_the_first_answer_is_final(tmp_path: Path) -> None:
 def test_the_deadline_is_enforced(tmp_path: Path) -> None:
     challenge = _challenge(tmp_path)
     ada = ParticipantFactory(challenge=challenge)
-    _deliver(challenge, 1)
+    deliver_release(challenge, 1)
     questions_pose(challenge=challenge)
     late, missed = Question.objects.filter(participant=ada)[:2]
     Question.objects.filter(id__in=[late.id, missed.id]).update(
@@ -194,7 +162,7 @@ def test_the_deadline_is_enforced(tmp_path: Path) -> None:
 def test_another_students_question_is_not_found(tmp_path: Path) -> None:
     challenge = _challenge(tmp_path)
     ada, grace = (ParticipantFactory(challenge=challenge) for _ in range(2))
-    _deliver(challenge, 1)
+    deliver_release(challenge, 1)
     questions_pose(challenge=challenge)
     adas = Question.objects.filter(participant=ada).first()
     assert adas is not None
@@ -210,7 +178,7 @@ def test_another_students_question_is_not_found(tmp_path: Path) -> None:
 def test_the_leaderboard_shows_the_receipt_score(tmp_path: Path) -> None:
     challenge = _challenge(tmp_path)
     ada, grace = (ParticipantFactory(challenge=challenge) for _ in range(2))
-    _deliver(challenge, 1)
+    deliver_release(challenge, 1)
     questions_pose(challenge=challenge)
     verdicts = [Verdict.CORRECT, Verdict.CORRECT, Verdict.PARTIAL, Verdict.MISSED]
     for question, verdict in zip(Question.objects.filter(participant=ada), verdicts, strict=True):

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -24,7 +25,7 @@ NAMED_BY_ENV = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "S
 class Platform:
     def __init__(self, var_dir: Path) -> None:
         self.var_dir = var_dir
-        self.web, self.flower = free_port(), free_port()
+        self.web, self.flower, self.model = free_port(), free_port(), free_port()
         self.log = var_dir.parent / "run.log"
         env = {key: value for key, value in os.environ.items() if key not in NAMED_BY_ENV}
         env.update(
@@ -33,6 +34,7 @@ class Platform:
             PPIPE_WEB_BIND=f"127.0.0.1:{self.web}",
             SITE_URL=f"http://127.0.0.1:{self.web}",
             FLOWER_PORT=str(self.flower),
+            PPIPE_DEMO_MODEL_PORT=str(self.model),
             PPIPE_ADMIN_PASSWORD="",
         )
         with self.log.open("ab") as log:
@@ -92,11 +94,11 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         wait_until(platform.healthy, timeout=120, what="/healthz to answer 200", interval=0.5)
         wait_until(
             lambda: (
-                {"control", "jobs", "judge"}
+                {"control", "jobs", "judge", "probe"}
                 <= {name.split("@")[0] for name in platform.flower_workers()}
             ),
             timeout=60,
-            what="Flower to show the control, jobs and judge workers online",
+            what="Flower to show the control, jobs, judge and probe workers online",
         )
         assert platform.get("/admin/login/").status_code == 200
         css = (
@@ -123,10 +125,25 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         token = platform.request(
             "POST", "/api/auth/token/", data={"username": "admin", "password": password}
         ).json()["token"]
-        board = platform.get(
-            "/api/challenges/breast-cancer-demo/leaderboard/",
-            headers={"Authorization": f"Token {token}"},
-        ).json()
+
+        def leaderboard() -> dict[str, Any]:
+            return platform.get(
+                "/api/challenges/breast-cancer-demo/leaderboard/",
+                headers={"Authorization": f"Token {token}"},
+            ).json()
+
+        # The demo model server, trained on the releases as they land, is probed
+        # and scored: its row gets a live score.
+        wait_until(
+            lambda: any(row["endpoint_score"] for row in leaderboard()["rows"]),
+            timeout=120,
+            what="a successful probe of the demo endpoint on the leaderboard",
+            interval=2,
+        )
+        board = leaderboard()
+        live = next(row for row in board["rows"] if row["participant"] == "demo-ada")
+        assert live["endpoint_score"] > 0.8
+        assert live["endpoint_p95_ms"] > 0
         assert {row["participant"] for row in board["rows"]} == {
             "demo-ada",
             "demo-grace",
@@ -138,6 +155,7 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
     assert left_running == []
     output = platform.log.read_text()
     assert "Demo challenge created: breast-cancer-demo" in output
+    assert f"Demo endpoint registered: http://127.0.0.1:{platform.model}" in output
     assert f"http://127.0.0.1:{platform.web}/admin/" in output
 
 

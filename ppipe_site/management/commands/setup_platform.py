@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from challenges.demo import demo_challenge_ensure, demo_submissions_ensure
+from challenges.demo import demo_challenge_ensure, demo_endpoint_ensure, demo_submissions_ensure
 from challenges.services import teacher_group_ensure
 from ppipe_site.accounts import admin_account_ensure
 from ppipe_site.periodic import register_periodic_tasks
@@ -19,8 +19,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-demo", action="store_true", help="Do not create the demo challenge."
         )
+        parser.add_argument(
+            "--demo-endpoint",
+            default="",
+            help="Register this URL (the demo model server) as a demo student's endpoint.",
+        )
 
-    def handle(self, *args: Any, no_demo: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, no_demo: bool = False, demo_endpoint: str = "", **options: Any
+    ) -> None:
         teacher_group_ensure()
         self.stdout.write("Teachers group: ready")
         account = admin_account_ensure()
@@ -36,3 +43,6 @@ class Command(BaseCommand):
             )
             uploaded = demo_submissions_ensure(challenge=challenge)
             self.stdout.write(f"Demo submissions uploaded: {uploaded}")
+            if demo_endpoint:
+                endpoint = demo_endpoint_ensure(challenge=challenge, url=demo_endpoint)
+                self.stdout.write(f"Demo endpoint registered: {endpoint.url}")

@@ -1,0 +1,51 @@
+"""Pieces the apps' admin modules share: read-only inlines and a challenge
+filter that offers a teacher only their own challenges."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from challenges.selectors import challenges_owned_by
+
+M = TypeVar("M", bound=Model)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the platform writes (probes, questions): teachers read them, never edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OwnChallengeFilter(admin.SimpleListFilter):
+    """Only the teacher's own challenges are offered as filters. Subclasses name the
+    lookup from their model to the challenge's id."""
+
+    title = "challenge"
+    parameter_name = "challenge"
+    challenge_lookup = "challenge_id"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(c.pk), c.slug) for c in challenges_owned_by(request.user)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[M]) -> QuerySet[M]:
+        value = self.value()
+        return queryset.filter(**{self.challenge_lookup: value}) if value else queryset

@@ -1,0 +1,144 @@
+"""A student's endpoint and questions in headless Chromium, against a live
+server: register a model server from the challenge page, check it now through a
+real probe worker and read the raw exchange, see the metrics and charts of its
+probes; answer proof-of-receipt questions from the file delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+from challenges.models import Participant
+from probing.models import Endpoint, Probe, ProbeState
+from receipts.models import Question, Verdict
+from tests.browser import PASSWORD, chromium
+from tests.factories import ChallengeFactory, DestinationFactory
+from tests.probe_platform import probe_platform
+from tests.probe_servers import iris_release, model_server
+from tests.receipt_answers import answer_from, deliver_release
+from tests.release_jobs import read_release
+from tests.release_platform import publish_with_releases
+from tests.submissions import participants, published_challenge
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # As in test_admin_in_browser: Playwright's loop makes Django see an async context.
+    with pytest.MonkeyPatch.context() as patch, chromium() as browser:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield browser
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def log_in(page: Page, participant: Participant, slug: str) -> None:
+    page.goto(f"/accounts/login/?next=/challenges/{slug}/")
+    page.get_by_label("Username").fill(participant.user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Live endpoint")).to_be_visible()
+
+
+def test_register_check_now_and_read_the_charts(page: Page, settings: Any, tmp_path: Path) -> None:
+    challenge = published_challenge(probe_rows=8, probe_allowed_networks="127.0.0.0/8")
+    (ada,) = participants(challenge, 1)
+    iris_release(tmp_path / "releases", 1)
+    log_in(page, ada, challenge.slug)
+
+    with probe_platform(settings, beat=False), model_server(tmp_path / "releases") as url:
+        form = page.locator("#endpoint-form")
+        form.get_by_label("URL").fill("not a url")
+        form.get_by_role("button", name="Register my endpoint").click()
+        expect(page.locator(".messages")).to_contain_text("is not a URL ppipe can probe")
+        assert not Endpoint.objects.exists()
+
+        form.get_by_label("URL").fill(url)
+        form.get_by_label("Protocol").select_option("mlflow")
+        form.locator("#id_auth_header").fill("Authorization: Bearer s3cret")
+        form.get_by_role("button", name="Register my endpoint").click()
+        expect(page.get_by_role("heading", name="Endpoint of")).to_be_visible()
+        endpoint = Endpoint.objects.get(participant=ada)
+        assert endpoint.auth_header == "Authorization: Bearer s3cret"
+
+        page.get_by_role("button", name="Check now").click()
+        result = page.locator("#check-result")
+        expect(result.locator(".outcome")).to_have_text("ok", timeout=30_000)
+        expect(page.locator("#check-request")).to_contain_text("dataframe_split")
+        expect(page.locator("#check-response")).to_contain_text("HTTP 200")
+        expect(page.locator("#check-response")).to_contain_text("predictions")
+        assert "s3cret" not in page.content()
+
+    # Probes over the window, as beat and the workers record them: the charts show
+    # each one, a red tick for the one without an answer.
+    now = timezone.now()
+    for minutes, status, total_ms, outcome in [
+        (9, 200, 40.0, "ok"),
+        (6, 200, 900.0, "ok"),
+        (3, None, None, "timeout"),
+    ]:
+        Probe.objects.create(
+            endpoint=endpoint,
+            scheduled_at=now - timedelta(minutes=minutes),
+            state=ProbeState.DONE,
+            outcome=outcome,
+            http_status=status,
+            total_ms=total_ms,
+            score=0.9 if outcome == "ok" else None,
+            sla_met=outcome == "ok" and (total_ms or 0) <= challenge.latency_sla_ms,
+            data_version="1",
+        )
+    page.goto(f"/endpoints/{endpoint.pk}/")
+    expect(page.locator("#latency-chart circle.ok")).to_have_count(2)
+    expect(page.locator("#latency-chart line.silent")).to_have_count(1)
+    expect(page.locator("#latency-chart line.sla")).to_have_count(1)
+    expect(page.locator("#uptime-chart rect.slice")).not_to_have_count(0)
+    metrics = page.locator("#metrics")
+    expect(metrics).to_contain_text("66.7 %")  # uptime: two of three answered
+    expect(metrics).to_contain_text("trained on release 1")
+    expect(page.locator("#probes tbody tr")).to_have_count(3)
+
+
+def test_answer_questions_from_the_file_received(page: Page, tmp_path: Path) -> None:
+
+    challenge = ChallengeFactory(receipt_questions=2)
+    folder = DestinationFactory(owner=challenge.owner, path=str(tmp_path / "share"))
+    publish_with_releases(challenge, [folder], releases="2", delay=0)
+    (ada,) = participants(challenge, 1)
+    (path,) = deliver_release(challenge, 1)
+    received = read_release(path, "csv")
+
+    log_in(page, ada, challenge.slug)
+    rows = page.locator("#questions tbody tr")
+    expect(rows).to_have_count(2)
+    questions = list(Question.objects.filter(participant=ada).order_by("id"))
+    right, wrong = questions
+    page.get_by_label(f"Answer to question {right.pk}").fill(
+        answer_from(
+            received, {"kind": right.kind, "column": right.column, "row_number": right.row_number}
+        )
+    )
+    page.locator(f"tr[data-question='{right.pk}']").get_by_role("button", name="Answer").click()
+    expect(page.locator(f"tr[data-question='{right.pk}'] .verdict")).to_have_text("Correct")
+    page.get_by_label(f"Answer to question {wrong.pk}").fill("not the answer")
+    page.locator(f"tr[data-question='{wrong.pk}']").get_by_role("button", name="Answer").click()
+    expect(page.locator(f"tr[data-question='{wrong.pk}'] .verdict")).to_have_text("Incorrect")
+    assert {q.verdict for q in Question.objects.filter(participant=ada)} == {
+        Verdict.CORRECT,
+        Verdict.INCORRECT,
+    }
