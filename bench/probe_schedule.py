@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from harness import BenchPlatform, bench_platform
 
 INTERVAL, ROWS, SERVER_SLEEP = 60, 32, 0.05
 QUIET_ENDPOINTS = 10
+SETTLE = 20
 
 
 def serve(port: int, log: Path) -> None:
@@ -83,6 +85,7 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.log)
         return
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     with bench_platform() as platform:
         run(args, platform)
 
@@ -112,11 +115,13 @@ def _baseline_overheads(url: str, body: bytes, count: int = 100) -> list[float]:
     import httpx
 
     overheads = []
-    for _ in range(count):
-        began = time.perf_counter()
-        response = httpx.post(url, content=body, headers={"Content-Type": "application/json"})
-        total = (time.perf_counter() - began) * 1000
-        overheads.append(total - float(response.headers["X-Server-Time-Ms"]))
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(limits=fresh, headers={"Content-Type": "application/json"}) as client:
+        for _ in range(count):
+            began = time.perf_counter()
+            response = client.post(url, content=body)
+            total = (time.perf_counter() - began) * 1000
+            overheads.append(total - float(response.headers["X-Server-Time-Ms"]))
     return overheads
 
 
@@ -181,10 +186,11 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
                 protocol="json",
             )
 
-    print(f"quiet: {QUIET_ENDPOINTS} endpoints for {INTERVAL + 30} s …", flush=True)
-    quiet_start = timezone.now()
+    print(f"quiet: {QUIET_ENDPOINTS} endpoints for {SETTLE + 2 * INTERVAL} s …", flush=True)
     register(students[:QUIET_ENDPOINTS])
-    time.sleep(INTERVAL + 30)
+    # Measured after beat's first ticks, so start-up is not counted as drift.
+    quiet_start = timezone.now() + timedelta(seconds=SETTLE)
+    time.sleep(SETTLE + 2 * INTERVAL)
     quiet_end = timezone.now()
     register(students[QUIET_ENDPOINTS:])
     # Every endpoint's first probe falls within one interval of its registration.

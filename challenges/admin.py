@@ -111,6 +111,15 @@ class ChallengeAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Drift",
+            {
+                "description": "Later releases, and the probes sent while they are the newest, "
+                "come from a shifted distribution: endpoints that retrain on new data score "
+                "better. Fixed when the challenge is published.",
+                "fields": ("drift", "drift_column", "drift_strength"),
+            },
+        ),
+        (
             "Releases",
             {
                 "description": "How the training rows reach students over time. Can change after "

@@ -65,6 +65,9 @@ class ChallengeSerializer(serializers.Serializer[Any]):
     latency_sla_ms = serializers.IntegerField()
     receipt_questions = serializers.IntegerField()
     receipt_deadline_hours = serializers.IntegerField()
+    drift = serializers.CharField(help_text="none, ordered, class_prior or noise.")
+    drift_column = serializers.CharField()
+    drift_strength = serializers.FloatField()
 
 
 class ChallengeDetailSerializer(ChallengeSerializer):

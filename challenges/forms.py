@@ -21,7 +21,7 @@ from challenges.datasets import (
     read_dataset,
     sha256_of,
 )
-from challenges.models import Challenge, TaskType
+from challenges.models import Challenge, DriftKind, TaskType
 from challenges.splitting import SplitError, split_rows
 from dispatch.planning import PlanError, parse_proportions
 from judging.metrics import METRICS, metric_names
@@ -52,6 +52,9 @@ FIELDS = [
     "probe_allowed_networks",
     "receipt_questions",
     "receipt_deadline_hours",
+    "drift",
+    "drift_column",
+    "drift_strength",
     "first_release_at",
     "release_proportions",
     "release_rows",
@@ -73,6 +76,8 @@ DEFAULTED_FIELDS = (
     "latency_sla_ms",
     "receipt_questions",
     "receipt_deadline_hours",
+    "drift",
+    "drift_strength",
 )
 
 
@@ -226,6 +231,27 @@ class ChallengeForm(forms.ModelForm):
             )
         except SplitError as error:
             self.add_error("test_fraction", str(error))
+        self._check_drift(frame, target, task_type)
+
+    def _check_drift(self, frame: pd.DataFrame, target: str, task_type: str) -> None:
+        kind, column = self._value("drift") or DriftKind.NONE, self._value("drift_column") or ""
+        if kind == DriftKind.ORDERED and column not in frame.columns:
+            known = ", ".join(str(c) for c in frame.columns[:20])
+            self.add_error(
+                "drift_column",
+                f"Drift ordered by a column needs a column of the dataset ({known}); "
+                f"{column!r} is not one."
+                if column
+                else f"Name the column to order the releases by (one of: {known}).",
+            )
+        elif kind == DriftKind.ORDERED and column == self._value("id_column"):
+            self.add_error("drift_column", "Order by a feature or the target, not the id column.")
+        if kind == DriftKind.CLASS_PRIOR and task_type != TaskType.CLASSIFICATION:
+            self.add_error("drift", "A class-prior change needs a classification challenge.")
+        skip = {target, self._value("id_column") or ""}
+        numeric = [c for c in frame.select_dtypes("number").columns if c not in skip]
+        if kind == DriftKind.NOISE and not numeric:
+            self.add_error("drift", "Added noise needs at least one numeric feature column.")
 
     def save(self, commit: bool = True) -> Challenge:
         if self._frame is not None:

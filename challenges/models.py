@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from challenges.datasets import CLASSIFICATION, REGRESSION
+from challenges.drift import CLASS_PRIOR, NOISE, NONE, ORDERED, Drift
 from probing.network_policy import parse_networks
 
 
@@ -40,6 +41,13 @@ class ReleaseFormat(models.TextChoices):
     JSONL = "jsonl", "JSON lines"
 
 
+class DriftKind(models.TextChoices):
+    NONE = NONE, "no drift"
+    ORDERED = ORDERED, "ordered by a column"
+    CLASS_PRIOR = CLASS_PRIOR, "class-prior change"
+    NOISE = NOISE, "added noise"
+
+
 class Challenge(models.Model):
     # Fields a published challenge may no longer change: its data, its split and
     # how submissions are judged and measured.
@@ -57,6 +65,9 @@ class Challenge(models.Model):
         "memory_mb_limit",
         "wall_seconds_limit",
         "cv_folds",
+        "drift",
+        "drift_column",
+        "drift_strength",
     )
 
     owner = models.ForeignKey(
@@ -167,6 +178,25 @@ class Challenge(models.Model):
         help_text="Time a student has to answer, from when the question is posed.",
     )
 
+    # Drift (challenges/drift.py): later releases, and the probes sent while they
+    # are the newest, come from a shifted distribution.
+    drift = models.CharField(
+        max_length=12,
+        choices=DriftKind.choices,
+        default=DriftKind.NONE,
+        help_text="Whether later releases (and the probes sent meanwhile) come from a shifted "
+        "distribution, so endpoints that retrain on new data score better.",
+    )
+    drift_column = models.CharField(
+        max_length=200, blank=True, help_text="For 'ordered by a column': the column to order by."
+    )
+    drift_strength = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="0 to 1. Class-prior change: how strictly the classes come in turn; added "
+        "noise: standard deviations of noise in the last release.",
+    )
+
     # The release plan: how the training rows reach students over time. It may
     # change after publishing; "re-plan" rebuilds the releases not yet started.
     first_release_at = models.DateTimeField(null=True, blank=True)
@@ -223,6 +253,15 @@ class Challenge(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def drift_settings(self) -> Drift:
+        return Drift(
+            kind=self.drift,
+            column=self.drift_column,
+            strength=self.drift_strength,
+            seed=self.split_seed,
+        )
 
     @property
     def probe_networks(self) -> list[str]:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from challenges.datasets import read_dataset
+from challenges.drift import TIME, drifted_train, row_times
 from challenges.models import Challenge, ChallengeSplit, Participant, TaskType
 from challenges.splitting import split_rows
 from dispatch.planning import PlanError
@@ -96,9 +97,16 @@ def challenge_publish(*, challenge: Challenge) -> ChallengeSplit:
     test = frame.iloc[split.test]
     labels = test[[target]].assign(**{ROW_ID: row_ids.iloc[split.test].to_numpy(), PART: "public"})
     labels.loc[labels.index.isin(frame.index[split.private_test]), PART] = "private"
-    train_sha256 = artifact_store().put_frame(frame.iloc[split.train])
+    train = frame.iloc[split.train]
+    drift = challenge.drift_settings
+    if drift.active:
+        # Releases slice the training rows in time order; probes pick test rows by time.
+        times = row_times(frame, target, drift)
+        train = drifted_train(train, target, challenge.id_column, times[split.train], drift)
+        labels[TIME] = times[split.test]
+    train_sha256 = artifact_store().put_frame(train)
     test_features_sha256 = artifact_store().put_frame(test.drop(columns=[target]))
-    labels_sha256 = private_store().put_frame(labels[[ROW_ID, target, PART]])
+    labels_sha256 = private_store().put_frame(labels[[ROW_ID, target, PART, *labels.columns[3:]]])
 
     with transaction.atomic():
         # The conditional update is the claim: of two publishes racing, one wins.

@@ -61,3 +61,13 @@ def with_secrets(job: dict[str, Any], destination: Destination, *, attempt: int)
     """The stored (redacted) job, with the destination's secrets and this attempt's number."""
     remote = remote_for(destination, reveal_secrets=True).as_job(reveal_secrets=True)
     return {**job, "attempt": attempt, "destination": {**job["destination"], "remote": remote}}
+
+
+def shown(job: dict[str, Any]) -> dict[str, Any]:
+    """The job as Flower and the logs may show it: the remote's secrets redacted."""
+    destination = job.get("destination") or {}
+    remote = destination.get("remote")
+    if not isinstance(remote, dict):
+        return job
+    redacted = Remote.from_job(remote).as_job(reveal_secrets=False)
+    return {**job, "destination": {**destination, "remote": redacted}}

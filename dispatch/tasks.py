@@ -12,6 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from dispatch.jobs import shown
 from ppipe_site.celery import app
 
 logger = logging.getLogger(__name__)
@@ -20,7 +21,11 @@ logger = logging.getLogger(__name__)
 def _send(transaction_id: int, job: dict[str, Any], expires: datetime) -> str:
     # The message expires with the attempt's lease: a copy that surfaces after the
     # reaper took the attempt back is dropped by the worker instead of run.
-    result = execute_transaction.apply_async(args=(job,), expires=expires)
+    # Flower and the logs show the job with the remote's secrets redacted; the
+    # message itself carries them.
+    result = execute_transaction.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
+        args=(job,), expires=expires, argsrepr=repr((shown(job),))
+    )
     return str(result.id)
 
 

@@ -9,12 +9,17 @@ endpoint's auth header is added only to the message sent.
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from django.conf import settings
+from numpy.typing import NDArray
 
+from challenges.drift import NOISE, TIME, add_noise, rows_near
 from challenges.models import Challenge
-from challenges.selectors import test_features
+from challenges.selectors import hidden_labels, test_features
+from dispatch.models import Release, TransactionState
 from probing.models import Endpoint, Probe
 
 JOB_KIND = "probe"
@@ -22,8 +27,32 @@ JOB_VERSION = 1
 REDACTED = "***"
 
 
-def probe_rows(challenge: Challenge, count: int) -> list[int]:
-    """Random positions in the hidden test set, as many as a probe sends."""
+def drift_time(challenge: Challenge) -> float:
+    """Where the challenge is in its drift: the middle of the newest delivered
+    release's slice of the training rows (the first release's before any)."""
+    releases = Release.objects.filter(challenge=challenge)
+    newest = (
+        releases.filter(transactions__state=TransactionState.DONE).order_by("-sequence").first()
+        or releases.order_by("sequence").first()
+    )
+    if newest is None:
+        return 0.0
+    rows = max(challenge.split.train_rows, 1)
+    half_slice = 0.5 / max(releases.count(), 1)
+    return min(max(newest.row_stop / rows - half_slice, 0.0), 1.0)
+
+
+@lru_cache(maxsize=16)
+def _test_row_times(labels_sha256: str) -> NDArray[np.float64]:
+    return hidden_labels(labels_sha256)[TIME].to_numpy(dtype=float)
+
+
+def probe_rows(challenge: Challenge, count: int, at: float | None = None) -> list[int]:
+    """Positions in the hidden test set, as many as a probe sends: at random, or
+    with drift, among the rows nearest time `at` (challenges/drift.py)."""
+    if at is not None and challenge.drift_settings.active:
+        times = _test_row_times(challenge.split.labels_sha256)
+        return rows_near(times, at, count, np.random.default_rng())
     total = challenge.split.public_test_rows + challenge.split.private_test_rows
     return sorted(random.sample(range(total), min(count, total)))
 
@@ -34,6 +63,11 @@ def probe_job(probe: Probe, *, keep_exchange: bool = False) -> dict[str, Any]:
     if challenge.id_column and challenge.id_column in features.columns:
         features = features.drop(columns=[challenge.id_column])
     chosen = features.iloc[probe.rows]
+    drift = challenge.drift_settings
+    if drift.kind == NOISE and probe.drift_time is not None:
+        # The noise of the newest release, applied to the rows this probe sends.
+        times = np.full(len(chosen), probe.drift_time)
+        chosen = add_noise(chosen, times, drift.strength, seed=probe.id)
     return {
         "kind": JOB_KIND,
         "version": JOB_VERSION,

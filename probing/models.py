@@ -64,6 +64,8 @@ class Probe(models.Model):
     recorded_at = models.DateTimeField(null=True, blank=True)
     # Positions in the hidden test set of the rows sent: scored on the control side.
     rows = models.JSONField(default=list)
+    # With drift: the challenge's place in it when the probe was planned (0 to 1).
+    drift_time = models.FloatField(null=True, blank=True)
     outcome = models.CharField(max_length=20, blank=True)
     detail = models.TextField(blank=True)
     http_status = models.PositiveIntegerField(null=True, blank=True)

@@ -22,10 +22,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from challenges.models import Participant
+from challenges.models import Challenge, Participant
 from challenges.selectors import hidden_labels
 from judging.metrics import get_metric
-from probing.jobs import probe_job, probe_rows, with_auth
+from probing.jobs import drift_time, probe_job, probe_rows, with_auth
 from probing.models import Endpoint, Probe, ProbeKind, ProbeState, Protocol
 from probing.protocols import probe_url
 
@@ -99,6 +99,13 @@ def endpoint_register(
     return endpoint, created
 
 
+def _drift_time(challenge: Challenge, known: dict[int, float | None]) -> float | None:
+    if challenge.id not in known:
+        active = challenge.drift_settings.active
+        known[challenge.id] = drift_time(challenge) if active else None
+    return known[challenge.id]
+
+
 def _next_slot(slot: datetime, interval: timedelta, now: datetime) -> datetime:
     """The slot after `slot`, skipping the ones already past (beat was down)."""
     following = slot + interval
@@ -113,6 +120,7 @@ def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
     now = now or timezone.now()
     horizon = now + timedelta(seconds=settings.PPIPE_PROBE_TICK_SECONDS)
     planned = 0
+    times: dict[int, float | None] = {}  # per challenge, once per tick
     with transaction.atomic():
         due = (
             Endpoint.objects.select_for_update(skip_locked=True, of=("self",))
@@ -131,10 +139,12 @@ def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
             slot = endpoint.next_probe_at or now
             if slot < now - interval:  # long past: probe now, then back on its phase
                 slot = now
+            at = _drift_time(challenge, times)
             probe = Probe.objects.create(
                 endpoint=endpoint,
                 scheduled_at=slot,
-                rows=probe_rows(challenge, challenge.probe_rows),
+                rows=probe_rows(challenge, challenge.probe_rows, at),
+                drift_time=at,
             )
             probe.endpoint = endpoint
             job = with_auth(probe_job(probe), endpoint)
@@ -236,11 +246,13 @@ def endpoint_check(*, endpoint: Endpoint, run: ProbeRunner) -> Probe:
         now = timezone.now()
         if last is not None and now - last < cooldown:
             raise CheckTooSoon((last + cooldown - now).total_seconds())
+        at = _drift_time(challenge, {})
         probe = Probe.objects.create(
             endpoint=endpoint,
             kind=ProbeKind.CHECK,
             scheduled_at=now,
-            rows=probe_rows(challenge, challenge.probe_rows),
+            rows=probe_rows(challenge, challenge.probe_rows, at),
+            drift_time=at,
         )
     result = run(with_auth(probe_job(probe, keep_exchange=True), endpoint))
     probe_record_result(result=result)

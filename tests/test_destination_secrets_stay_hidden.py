@@ -1,12 +1,20 @@
 """A destination's secrets are write-only: the admin never renders them, and the
-job JSON a teacher sees has them redacted."""
+job JSON a teacher sees and the task arguments Flower shows have them redacted."""
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import timedelta
+from typing import Any
+
 import pytest
+import redis
 from django.test import Client
+from django.utils import timezone
 
 from dispatch.models import Destination
+from dispatch.tasks import _send
 from tests.factories import ChallengeFactory, DestinationFactory, TeacherFactory
 
 ADD = "/admin/dispatch/destination/add/"
@@ -114,3 +122,26 @@ def test_teachers_see_only_their_own_destinations(teacher_client: Client, teache
         str(choice[1]) for choice in form.context["adminform"].form.fields["destinations"].choices
     ]
     assert choices == ["mine (local)"]
+
+
+def test_a_dispatch_message_shows_flower_no_secret_but_carries_it(settings: Any) -> None:
+    """Flower and the worker logs show a task's `argsrepr`; the job inside the
+    message keeps the secret the worker needs."""
+    job = {
+        "transaction_id": 1,
+        "destination": {
+            "path": "bucket/course",
+            "remote": {"type": "s3", "options": {"secret_access_key": "s3cret-key", "region": "x"}},
+        },
+    }
+    task_id = _send(1, job, timezone.now() + timedelta(minutes=5))
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL, decode_responses=True)
+    queued = [str(raw) for raw in broker.lrange("dispatch", 0, -1)]
+    (raw,) = [r for r in queued if json.loads(r)["headers"]["id"] == task_id]
+    broker.lrem("dispatch", 1, raw)  # no worker should pick it up later
+    message = json.loads(raw)
+
+    assert "s3cret-key" not in message["headers"]["argsrepr"]
+    assert "'region': 'x'" in message["headers"]["argsrepr"]
+    assert b"s3cret-key" in base64.b64decode(message["body"])
