@@ -7,6 +7,7 @@ score and freshness; "check now" shows the raw exchange."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from challenges.models import Challenge
 from judging.leaderboard import leaderboard
 from probing.models import Probe, ProbeState
 from tests.probe_platform import probe_platform
-from tests.probe_servers import iris_release, model_server, silent_server
+from tests.probe_servers import iris_release, misbehaving_server, model_server, silent_server
 from tests.processes import WorkerProcess
 from tests.servers import wait_until
 from tests.submissions import participants, published_challenge
@@ -162,3 +163,53 @@ def test_a_bad_registration_gets_the_api_error_shape() -> None:
     errors = response.json()["errors"]
     assert "http:// or https://" in errors["url"][0]
     assert "model's name" in errors["model_name"][0]
+
+
+def test_misbehaving_endpoints_each_get_a_readable_status_and_the_worker_keeps_serving(
+    probing_platform: list[WorkerProcess], tmp_path: Path
+) -> None:
+    challenge = published_challenge(
+        probe_interval_seconds=2, probe_rows=4, probe_allowed_networks="127.0.0.0/8"
+    )
+    modes = ["garbage", "wrong count", "1 GB", "redirect to metadata", "flapping"]
+    students = participants(challenge, len(modes) + 1)
+    iris_release(tmp_path / "releases", 1)
+    with ExitStack() as stack:
+        endpoints = {}
+        for mode, student in zip(modes, students, strict=False):
+            url = stack.enter_context(misbehaving_server(mode))
+            endpoints[mode] = (
+                token_client(student.user)
+                .post(
+                    f"/api/challenges/{challenge.slug}/endpoints/",
+                    {"url": url, "protocol": "json"},
+                    format="json",
+                )
+                .json()["id"]
+            )
+        bad = {mode: _done_probes(endpoints[mode], 2, probing_platform) for mode in modes}
+        # After all of that, a good endpoint is still probed and scored.
+        good_url = stack.enter_context(model_server(tmp_path / "releases"))
+        good = (
+            token_client(students[-1].user)
+            .post(
+                f"/api/challenges/{challenge.slug}/endpoints/",
+                {"url": f"{good_url}/predict", "protocol": "json"},
+                format="json",
+            )
+            .json()["id"]
+        )
+        healthy = _done_probes(good, 2, probing_platform)
+
+    def outcomes(mode: str) -> set[str]:
+        return {probe.outcome for probe in bad[mode]}
+
+    assert outcomes("garbage") == {"bad_response"}
+    assert outcomes("wrong count") == {"bad_response"}
+    assert outcomes("1 GB") == {"bad_response"}
+    assert outcomes("redirect to metadata") == {"redirect"}
+    assert "http_error" in outcomes("flapping")
+    assert all(probe.detail for probes in bad.values() for probe in probes if probe.outcome != "ok")
+    assert "not JSON" in bad["garbage"][0].detail
+    assert "bytes" in bad["1 GB"][0].detail
+    assert {probe.outcome for probe in healthy} == {"ok"}
