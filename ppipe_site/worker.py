@@ -1,0 +1,89 @@
+"""`ppipe-worker`: start a worker for chosen queues, on any machine.
+
+    CELERY_BROKER_URL=rediss://:password@broker.example.edu:6380/0 \\
+    PPIPE_ARTIFACT_DIR=/mnt/ppipe-artifacts ppipe-worker --queues judge
+
+A worker of the remote queues (dispatch, judge, probe) needs only the broker URL
+and read access to the artifact store: it refuses to start with database
+credentials, which a machine running student code or probing student URLs
+must not hold. Its name shows its queues and host (`judge@lab-07`), in Flower
+and in every result it records. Probes wait on the network, so a probe-only
+worker runs a thread pool; the others run one process per CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from collections.abc import Sequence
+
+REMOTE_QUEUES = ("dispatch", "judge", "probe")
+QUEUES = ("control", *REMOTE_QUEUES)
+PROBE_THREADS = 32
+
+
+class WorkerConfigError(Exception):
+    """The worker cannot start as asked; the message says what to change."""
+
+
+def worker_argv(
+    queues: Sequence[str],
+    *,
+    host: str,
+    concurrency: int | None,
+    environ: dict[str, str],
+) -> list[str]:
+    """The `celery worker` command line for these queues on this host."""
+    unknown = [queue for queue in queues if queue not in QUEUES]
+    if not queues or unknown:
+        raise WorkerConfigError(
+            f"Unknown queue(s) {', '.join(unknown) or '(none given)'}: "
+            f"choose from {', '.join(QUEUES)}."
+        )
+    if "control" not in queues and environ.get("DATABASE_URL"):
+        raise WorkerConfigError(
+            "A worker of the remote queues must not hold database credentials: "
+            "unset DATABASE_URL (it needs only CELERY_BROKER_URL and the artifact store)."
+        )
+    if "control" in queues and len(queues) > 1:
+        raise WorkerConfigError(
+            "Run the control queue in a worker of its own: it holds the database "
+            "credentials the remote queues must never see."
+        )
+    threads = list(queues) == ["probe"]
+    argv = ["worker", "-Q", ",".join(queues), "-n", f"{'+'.join(queues)}@{host}"]
+    if threads:
+        argv += ["--pool", "threads", "-c", str(concurrency or PROBE_THREADS)]
+    elif concurrency:
+        argv += ["-c", str(concurrency)]
+    return [*argv, "-l", environ.get("LOG_LEVEL", "INFO")]
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--queues", required=True, help=f"comma-separated, from: {', '.join(QUEUES)}"
+    )
+    parser.add_argument("--concurrency", type=int, help="processes (threads for probe)")
+    parser.add_argument("--host", default=socket.gethostname(), help="shown in the name")
+    options = parser.parse_args(args)
+    queues = [queue.strip() for queue in options.queues.split(",") if queue.strip()]
+    try:
+        argv = worker_argv(
+            queues, host=options.host, concurrency=options.concurrency, environ=dict(os.environ)
+        )
+    except WorkerConfigError as error:
+        raise SystemExit(f"ppipe-worker: {error}") from None
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
+    from ppipe_site.celery import app
+
+    print(f"ppipe-worker: celery {' '.join(argv)}", file=sys.stderr, flush=True)
+    app.worker_main(argv)
+
+
+if __name__ == "__main__":
+    main()
