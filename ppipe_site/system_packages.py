@@ -1,6 +1,7 @@
 """Debian packages the platform needs beyond Python: installed by `make setup`.
 
-bubblewrap sandboxes student code; chromium drives the page tests. As root on
+bubblewrap sandboxes student code; chromium drives the page tests;
+docker-compose checks deploy/docker-compose.yml (its `config` needs no engine). As root on
 Debian they are installed with apt-get when missing; anywhere else the missing
 ones are named with the command that installs them, and set-up goes on (the
 judge refuses to run student code without a sandbox, and says so).
@@ -14,7 +15,7 @@ import subprocess
 import sys
 
 # Debian package -> a program it installs.
-PACKAGES = {"bubblewrap": "bwrap", "chromium": "chromium"}
+PACKAGES = {"bubblewrap": "bwrap", "chromium": "chromium", "docker-compose": "docker-compose"}
 
 
 def missing_packages() -> list[str]:
