@@ -34,6 +34,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # First, so its admin/base_site.html (the operators' links) overrides the admin's.
+    "ppipe_site",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -45,7 +47,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "ppipe_site",
     "challenges",
     "dispatch",
     "judging",
@@ -104,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ppipe_site.context_processors.operators",
             ],
         },
     },
@@ -211,12 +213,19 @@ CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# --- metrics ------------------------------------------------------------------
+# /metrics answers staff, and a Prometheus scraper sending this bearer token.
+PPIPE_METRICS_TOKEN = env_optional_str("PPIPE_METRICS_TOKEN") or ""
+
 # --- Flower -----------------------------------------------------------------
 FLOWER_BASIC_AUTH = env_credentials("FLOWER_BASIC_AUTH") or (
     "operator",
     persistent_secret(VAR_DIR, "flower_password", nbytes=18),
 )
 FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1, maximum=65535)
+# Where operators reach Flower (its own port, or a prefix behind the site's proxy):
+# the admin links there.
+FLOWER_URL = env_str("FLOWER_URL", f"http://127.0.0.1:{FLOWER_PORT}/")
 
 LOGGING = {
     "version": 1,

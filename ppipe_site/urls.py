@@ -4,6 +4,8 @@ from django.urls import include, path
 from challenges import views as challenge_views
 from judging import views as judging_views
 from ppipe_site.health import healthz
+from ppipe_site.operations_view import operations_page
+from ppipe_site.prometheus import metrics_view
 from probing import views as probing_views
 from receipts import views as receipts_views
 
@@ -50,6 +52,8 @@ urlpatterns = [
         name="question-answer",
     ),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("admin/operations/", admin.site.admin_view(operations_page), name="operations"),
     path("admin/", admin.site.urls),
     path("api/", include("ppipe_site.api_urls")),
 ]

@@ -1,0 +1,168 @@
+"""What an operator watches, read across the apps: queue lengths in the broker,
+jobs by state, stuck jobs and recent failures by queue. The admin's operations
+page and the Prometheus metrics both read here."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from dispatch.models import ACTIVE_STATES as RELEASE_ACTIVE
+from dispatch.models import Transaction, TransactionState
+from judging.models import Submission, SubmissionState
+from ppipe_site.celery import app
+from probing.models import Probe, ProbeState
+
+QUEUES = ("control", "dispatch", "judge", "probe")
+FAILURE_WINDOW = timedelta(hours=24)
+
+
+def queue_lengths() -> dict[str, int | None]:
+    """Messages waiting in each broker queue (a Redis list per queue); None when
+    the broker does not answer."""
+    try:
+        with app.connection_for_read() as connection:
+            client = connection.default_channel.client  # type: ignore[attr-defined]  # Redis
+            return {queue: int(client.llen(queue)) for queue in QUEUES}
+    except Exception:
+        return dict.fromkeys(QUEUES)
+
+
+def jobs_by_state() -> dict[str, dict[str, int]]:
+    """Counts of submissions (judge), release transactions (dispatch) and probes by state."""
+
+    def counts(model: type[Submission | Transaction | Probe]) -> dict[str, int]:
+        rows = model.objects.order_by().values_list("state").annotate(n=Count("id"))
+        return {state: n for state, n in rows}
+
+    return {"judge": counts(Submission), "dispatch": counts(Transaction), "probe": counts(Probe)}
+
+
+def failure_kind(reason: str) -> str:
+    """A short, bounded label for a failure reason: its first clause."""
+    head = reason.strip().splitlines()[0] if reason.strip() else "no reason given"
+    for separator in (":", " (", "."):
+        head = head.split(separator)[0]
+    return head[:60] or "no reason given"
+
+
+def failures_by_kind() -> dict[tuple[str, str], int]:
+    """All failures so far, by queue and kind of reason (monotonic: for counters)."""
+    counted: Counter[tuple[str, str]] = Counter()
+    failed = Submission.objects.filter(state=SubmissionState.FAILED).order_by()
+    for reason, n in failed.values_list("reason").annotate(n=Count("id")):
+        counted["judge", failure_kind(reason)] += n
+    failed_releases = Transaction.objects.filter(state=TransactionState.FAILED).order_by()
+    for error, n in failed_releases.values_list("error").annotate(n=Count("id")):
+        counted["dispatch", failure_kind(error)] += n
+    probes = Probe.objects.filter(state__in=(ProbeState.DONE, ProbeState.LOST)).exclude(
+        outcome="ok"
+    )
+    for outcome, n in probes.order_by().values_list("outcome").annotate(n=Count("id")):
+        counted["probe", outcome or "unknown"] += n
+    return dict(counted)
+
+
+@dataclass(frozen=True)
+class ProblemJob:
+    queue: str
+    kind: str  # "stuck" or "failed"
+    object_id: int
+    label: str
+    state: str
+    since: datetime | None
+    reason: str
+    admin_url: str
+
+
+def _stuck_after(now: datetime) -> dict[str, datetime]:
+    return {
+        "judge": now - timedelta(seconds=settings.PPIPE_JUDGE_QUEUE_SECONDS),
+        "probe": now - timedelta(seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60),
+    }
+
+
+def problem_jobs(limit: int = 50, now: datetime | None = None) -> dict[str, list[ProblemJob]]:
+    """Per queue: jobs past their lease or waiting longer than they should
+    (stuck), then failures of the last 24 hours, newest first."""
+    now = now or timezone.now()
+    late = _stuck_after(now)
+    since = now - FAILURE_WINDOW
+    found: dict[str, list[ProblemJob]] = {queue: [] for queue in QUEUES[1:]}
+
+    submissions = Submission.objects.select_related("challenge", "participant__user")
+    stuck_submissions = submissions.filter(
+        state__in=(SubmissionState.QUEUED, SubmissionState.RUNNING), lease_expires_at__lt=now
+    ) | submissions.filter(state=SubmissionState.QUEUED, queued_at__lt=late["judge"])
+    for row in stuck_submissions.order_by("queued_at")[:limit]:
+        found["judge"].append(_submission(row, "stuck", row.lease_expires_at or row.queued_at))
+    for row in submissions.filter(state=SubmissionState.FAILED, finished_at__gte=since).order_by(
+        "-finished_at"
+    )[:limit]:
+        found["judge"].append(_submission(row, "failed", row.finished_at))
+
+    transactions = Transaction.objects.select_related("release__challenge", "destination")
+    for tx in transactions.filter(state__in=RELEASE_ACTIVE, lease_expires_at__lt=now).order_by(
+        "lease_expires_at"
+    )[:limit]:
+        found["dispatch"].append(_transaction(tx, "stuck", tx.lease_expires_at))
+    for tx in transactions.filter(state=TransactionState.FAILED, finished_at__gte=since).order_by(
+        "-finished_at"
+    )[:limit]:
+        found["dispatch"].append(_transaction(tx, "failed", tx.finished_at))
+
+    probes = Probe.objects.select_related("endpoint__participant__user")
+    for probe in probes.filter(state=ProbeState.PENDING, scheduled_at__lt=late["probe"]).order_by(
+        "scheduled_at"
+    )[:limit]:
+        found["probe"].append(_probe(probe, "stuck"))
+    for probe in probes.filter(state=ProbeState.LOST, scheduled_at__gte=since).order_by(
+        "-scheduled_at"
+    )[:limit]:
+        found["probe"].append(_probe(probe, "failed"))
+    return found
+
+
+def _submission(row: Submission, kind: str, since: datetime | None) -> ProblemJob:
+    return ProblemJob(
+        "judge",
+        kind,
+        row.pk,
+        f"submission #{row.pk} of {row.participant.user} ({row.challenge.slug})",
+        row.state,
+        since,
+        row.reason,
+        reverse("admin:judging_submission_change", args=[row.pk]),
+    )
+
+
+def _transaction(tx: Transaction, kind: str, since: datetime | None) -> ProblemJob:
+    return ProblemJob(
+        "dispatch",
+        kind,
+        tx.pk,
+        f"release {tx.release.sequence} of {tx.release.challenge.slug} to {tx.destination.name}",
+        tx.state,
+        since,
+        tx.error,
+        reverse("admin:dispatch_transaction_change", args=[tx.pk]),
+    )
+
+
+def _probe(probe: Probe, kind: str) -> ProblemJob:
+    return ProblemJob(
+        "probe",
+        kind,
+        probe.pk,
+        f"probe #{probe.pk} of {probe.endpoint.participant.user}'s endpoint",
+        probe.state,
+        probe.scheduled_at,
+        probe.detail or "no probe worker answered yet",
+        reverse("admin:probing_probe_change", args=[probe.pk]),
+    )

@@ -1,0 +1,27 @@
+"""The admin's operations page, for operators (superusers)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from ppipe_site.operations import QUEUES, jobs_by_state, problem_jobs, queue_lengths
+
+
+def operations_page(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_superuser:
+        raise PermissionDenied("The operations page is for operators (superusers).")
+    lengths, states = queue_lengths(), jobs_by_state()
+    queues = [
+        {"queue": queue, "length": lengths[queue], "states": sorted(states.get(queue, {}).items())}
+        for queue in QUEUES
+    ]
+    context = {
+        **admin.site.each_context(request),
+        "title": "Operations",
+        "queues": queues,
+        "problems": list(problem_jobs().items()),
+    }
+    return TemplateResponse(request, "admin/operations.html", context)

@@ -1,0 +1,109 @@
+"""Prometheus metrics at /metrics, for staff and for a scraper holding
+PPIPE_METRICS_TOKEN: queue lengths, jobs by state, failures by queue and kind
+of reason, judge job durations and probe latencies.
+
+Everything is read from the broker and the database at scrape time (a custom
+collector), so every web process reports the same figures and nothing has to be
+pushed from the workers, which hold no database credentials.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from judging.models import Submission, SubmissionState
+from ppipe_site.operations import failures_by_kind, jobs_by_state, queue_lengths
+from probing.models import Probe, ProbeState
+
+JUDGE_SECONDS = (1, 5, 15, 30, 60, 120, 300, 600, 1800)
+PROBE_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+
+def _histogram(
+    name: str, documentation: str, queryset: QuerySet[Any], field: str, bounds: Sequence[float]
+) -> HistogramMetricFamily:
+    """Cumulative bucket counts, the count and the sum of `field`, in one query."""
+    counts = {f"le_{bound}": Count("id", filter=Q(**{f"{field}__lte": bound})) for bound in bounds}
+    values = queryset.order_by().aggregate(count=Count("id"), total=Sum(field), **counts)
+    buckets = [(str(float(bound)), values[f"le_{bound}"]) for bound in bounds]
+    buckets.append(("+Inf", values["count"]))
+    return HistogramMetricFamily(
+        name, documentation, buckets=buckets, sum_value=values["total"] or 0.0
+    )
+
+
+class PlatformCollector(Collector):
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily]:
+        queues = GaugeMetricFamily(
+            "ppipe_queue_length", "Messages waiting in a broker queue.", labels=["queue"]
+        )
+        for queue, length in queue_lengths().items():
+            if length is not None:
+                queues.add_metric([queue], length)
+        yield queues
+
+        jobs = GaugeMetricFamily(
+            "ppipe_jobs", "Jobs by queue and state.", labels=["queue", "state"]
+        )
+        for queue, states in jobs_by_state().items():
+            for state, count in states.items():
+                jobs.add_metric([queue, state], count)
+        yield jobs
+
+        failures = CounterMetricFamily(
+            "ppipe_job_failures",
+            "Failed jobs by queue and kind of reason (probes: by outcome).",
+            labels=["queue", "reason"],
+        )
+        for (queue, reason), count in failures_by_kind().items():
+            failures.add_metric([queue, reason], count)
+        yield failures
+
+        judged = Submission.objects.filter(
+            state__in=(SubmissionState.SCORED, SubmissionState.FAILED), wall_seconds__isnull=False
+        )
+        yield _histogram(
+            "ppipe_judge_job_seconds",
+            "Wall time of judge jobs (training and prediction in the sandbox).",
+            judged,
+            "wall_seconds",
+            JUDGE_SECONDS,
+        )
+        answered = Probe.objects.filter(state=ProbeState.DONE, total_ms__isnull=False)
+        yield _histogram(
+            "ppipe_probe_latency_ms",
+            "Latency of probes that got an answer, in milliseconds.",
+            answered,
+            "total_ms",
+            PROBE_MS,
+        )
+
+
+def _allowed(request: HttpRequest) -> bool:
+    token = settings.PPIPE_METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+        return True
+    return bool(request.user.is_authenticated and request.user.is_staff)
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not _allowed(request):
+        return HttpResponse(
+            "Metrics are for staff, or a scraper sending "
+            "Authorization: Bearer PPIPE_METRICS_TOKEN.",
+            status=403,
+            content_type="text/plain",
+        )
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PlatformCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
