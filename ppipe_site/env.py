@@ -32,6 +32,13 @@ def env_str(name: str, default: str) -> str:
     return default if value is None else value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise EnvError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
+    return value
+
+
 def env_optional_str(name: str) -> str | None:
     return _raw(name)
 

@@ -14,6 +14,7 @@ from ppipe_site.embedded import embedded_broker_url, persistent_secret
 from ppipe_site.env import (
     EnvError,
     env_bool,
+    env_choice,
     env_credentials,
     env_int,
     env_list,
@@ -22,6 +23,7 @@ from ppipe_site.env import (
     env_path_list,
     env_str,
 )
+from ppipe_site.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("PPIPE_VAR_DIR", BASE_DIR / "var")
@@ -227,13 +229,13 @@ FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1, maximum=65535)
 # the admin links there.
 FLOWER_URL = env_str("FLOWER_URL", f"http://127.0.0.1:{FLOWER_PORT}/")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Plain text, or one JSON object a line (LOG_FORMAT=json) for a log store; either
+# way each record logged in a task carries its job's ids (ppipe_site/logs.py).
+LOGGING = logging_config(
+    env_str("LOG_LEVEL", "INFO"), env_choice("LOG_FORMAT", "plain", ("plain", "json"))
+)
+# Workers log through the handler above too, rather than Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Releases (dispatch) ----------------------------------------------------
 # Attempts per transaction before it ends `failed` with the last reason.

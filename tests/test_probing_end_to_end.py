@@ -75,24 +75,27 @@ def test_a_registered_endpoint_is_probed_scored_and_on_the_leaderboard(
 
         probes = _done_probes(registered.json()["id"], 3, probing_platform)
         failures = _done_probes(broken.json()["id"], 2, probing_platform)
+        # Read while the servers still run: beat keeps probing, and a probe after
+        # the good server stopped would count against its uptime.
 
-    assert {probe.outcome for probe in probes} == {"ok"}, [p.detail for p in probes]
-    assert all(probe.score is not None and probe.score > 0.8 for probe in probes)
-    assert all(probe.worker and probe.data_version == "1" for probe in probes)
-    assert {probe.outcome for probe in failures} == {"timeout"}
-    assert "within 2 s" in failures[0].detail
+        assert {probe.outcome for probe in probes} == {"ok"}, [p.detail for p in probes]
+        assert all(probe.score is not None and probe.score > 0.8 for probe in probes)
+        assert all(probe.worker and probe.data_version == "1" for probe in probes)
+        assert {probe.outcome for probe in failures} == {"timeout"}
+        assert "within 2 s" in failures[0].detail
 
-    metrics = token_client(ada.user).get(f"/api/endpoints/{registered.json()['id']}/").json()
-    assert metrics["metrics"]["uptime"] == 1.0
-    assert metrics["metrics"]["latency_p95_ms"] > 0
-    assert metrics["metrics"]["freshness"]["data_version"] == "1"
-    assert all("score" not in probe for probe in metrics["probes"])  # per-probe scores leak labels
+        metrics = token_client(ada.user).get(f"/api/endpoints/{registered.json()['id']}/").json()
+        assert metrics["metrics"]["uptime"] == 1.0
+        assert metrics["metrics"]["latency_p95_ms"] > 0
+        assert metrics["metrics"]["freshness"]["data_version"] == "1"
+        # Per-probe scores would leak the hidden labels.
+        assert all("score" not in probe for probe in metrics["probes"])
 
-    rows = {row.participant: row for row in leaderboard(challenge).rows}
-    assert rows[ada.user.username].endpoint_uptime == 1.0
-    assert rows[ada.user.username].endpoint_score > 0.8
-    assert rows[grace.user.username].endpoint_uptime == 0.0
-    assert rows[grace.user.username].endpoint_sla == 0.0
+        rows = {row.participant: row for row in leaderboard(challenge).rows}
+        assert rows[ada.user.username].endpoint_uptime == 1.0
+        assert rows[ada.user.username].endpoint_score > 0.8
+        assert rows[grace.user.username].endpoint_uptime == 0.0
+        assert rows[grace.user.username].endpoint_sla == 0.0
 
     # The auth header went to the endpoint but never into a log.
     logs = "".join(worker.log_path.read_text(errors="replace") for worker in probing_platform)
