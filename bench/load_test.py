@@ -44,6 +44,10 @@ def main() -> None:
 
         from challenges.models import Challenge, Participant
 
+        from django.core.management import call_command
+
+        # The admin's pages need the static files' manifest, as under `make run`.
+        call_command("collectstatic", interactive=False, verbosity=0)
         print("Seeding …", flush=True)
         challenge = seed("load", args.participants, args.submissions)
         Challenge.objects.filter(pk=challenge.pk).update(submissions_per_day=100_000)  # type: ignore[attr-defined]
