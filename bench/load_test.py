@@ -40,11 +40,10 @@ def main() -> None:
     args = parser.parse_args()
 
     with bench_platform() as platform:
+        from django.core.management import call_command
         from rest_framework.authtoken.models import Token
 
         from challenges.models import Challenge, Participant
-
-        from django.core.management import call_command
 
         # The admin's pages need the static files' manifest, as under `make run`.
         call_command("collectstatic", interactive=False, verbosity=0)

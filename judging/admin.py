@@ -44,6 +44,8 @@ class SubmissionAdmin(admin.ModelAdmin):
         "short_reason",
     )
     list_filter = ("state", OwnChallengeFilter, "created_at")
+    # A filtered page counts only its matches, not the whole table as well.
+    show_full_result_count = False
     search_fields = ("participant__user__username", "reason", "code_sha256")
     list_select_related = ("challenge", "participant__user")
     actions = ["rejudge_selected", "cancel_selected"]

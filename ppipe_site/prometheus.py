@@ -1,6 +1,6 @@
 """Prometheus metrics at /metrics, for staff and for a scraper holding
 PPIPE_METRICS_TOKEN: queue lengths, jobs by state, failures by queue and kind
-of reason, judge job durations and probe latencies.
+of reason, judge job durations and the probe latencies of the metrics window.
 
 Everything is read from the broker and the database at scrape time (a custom
 collector), so every web process reports the same figures and nothing has to be
@@ -17,32 +17,36 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeHistogramMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from judging.models import Submission, SubmissionState
 from ppipe_site.operations import failures_by_kind, jobs_by_state, queue_lengths
 from probing.models import Probe, ProbeState
+from probing.selectors import window_start
 
 JUDGE_SECONDS = (1, 5, 15, 30, 60, 120, 300, 600, 1800)
 PROBE_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
-def _histogram(
-    name: str, documentation: str, queryset: QuerySet[Any], field: str, bounds: Sequence[float]
-) -> HistogramMetricFamily:
-    """Cumulative bucket counts, the count and the sum of `field`, in one query."""
+def _buckets(
+    queryset: QuerySet[Any], field: str, bounds: Sequence[float]
+) -> tuple[list[tuple[str, float]], float]:
+    """Cumulative bucket counts and the sum of `field`, in one query."""
     counts = {f"le_{bound}": Count("id", filter=Q(**{f"{field}__lte": bound})) for bound in bounds}
     values = queryset.order_by().aggregate(count=Count("id"), total=Sum(field), **counts)
     buckets = [(str(float(bound)), values[f"le_{bound}"]) for bound in bounds]
-    buckets.append(("+Inf", values["count"]))
-    return HistogramMetricFamily(
-        name, documentation, buckets=buckets, sum_value=values["total"] or 0.0
-    )
+    return [*buckets, ("+Inf", values["count"])], values["total"] or 0.0
 
 
 class PlatformCollector(Collector):
-    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         queues = GaugeMetricFamily(
             "ppipe_queue_length", "Messages waiting in a broker queue.", labels=["queue"]
         )
@@ -71,20 +75,24 @@ class PlatformCollector(Collector):
         judged = Submission.objects.filter(
             state__in=(SubmissionState.SCORED, SubmissionState.FAILED), wall_seconds__isnull=False
         )
-        yield _histogram(
+        buckets, total = _buckets(judged, "wall_seconds", JUDGE_SECONDS)
+        yield HistogramMetricFamily(
             "ppipe_judge_job_seconds",
             "Wall time of judge jobs (training and prediction in the sandbox).",
-            judged,
-            "wall_seconds",
-            JUDGE_SECONDS,
+            buckets=buckets,
+            sum_value=total,
         )
-        answered = Probe.objects.filter(state=ProbeState.DONE, total_ms__isnull=False)
-        yield _histogram(
+        # Probes are many (an endpoint a minute is 1,440 a day): the window's only,
+        # as a gauge histogram, which may go down as probes leave the window.
+        answered = Probe.objects.filter(
+            state=ProbeState.DONE, total_ms__isnull=False, scheduled_at__gte=window_start()
+        )
+        buckets, total = _buckets(answered, "total_ms", PROBE_MS)
+        yield GaugeHistogramMetricFamily(
             "ppipe_probe_latency_ms",
-            "Latency of probes that got an answer, in milliseconds.",
-            answered,
-            "total_ms",
-            PROBE_MS,
+            f"Latency of probes answered in the last {settings.PPIPE_PROBE_WINDOW_HOURS} hours.",
+            buckets=buckets,
+            gsum_value=total,
         )
 
 

@@ -118,6 +118,8 @@ class ProbeAdmin(ReadOnlyAdmin):
         "worker",
     )
     list_filter = ("kind", "state", "outcome", "sla_met", ProbeChallengeFilter, "scheduled_at")
+    # A filtered page counts only its matches, not the whole table as well.
+    show_full_result_count = False
     search_fields = ("endpoint__participant__user__username", "detail")
     list_select_related = ("endpoint__participant__user",)
     exclude = ("exchange", "rows")

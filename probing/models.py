@@ -80,7 +80,11 @@ class Probe(models.Model):
 
     class Meta:
         ordering = ["-scheduled_at"]
-        indexes = [models.Index(fields=["endpoint", "kind", "scheduled_at"])]
+        indexes = [
+            models.Index(fields=["endpoint", "kind", "scheduled_at"]),
+            # The admin's list and the metrics window, across all endpoints.
+            models.Index(fields=["scheduled_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"probe of {self.endpoint_id} at {self.scheduled_at:%Y-%m-%d %H:%M:%S}"

@@ -83,6 +83,7 @@ def test_metrics_report_queues_jobs_failures_and_durations(
     assert 'ppipe_judge_job_seconds_bucket{le="+Inf"} 2.0' in lines
     assert "ppipe_judge_job_seconds_sum 64.0" in lines
     assert 'ppipe_probe_latency_ms_bucket{le="50.0"} 1.0' in lines
+    assert "ppipe_probe_latency_ms_gcount 1.0" in lines
 
 
 def test_the_operations_page_lists_stuck_and_failed_jobs_by_queue(
