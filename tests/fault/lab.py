@@ -1,0 +1,223 @@
+"""Hosts on one machine for the fault suite: network namespaces joined by veth
+pairs to a bridge, each with its own address, and the servers of the
+broker-and-database host (PostgreSQL and Redis of their own, never the
+machine's). Needs root (CI runs as root).
+
+    with Lab(["broker", "judge1", "judge2", "dispatch", "probe"]) as lab:
+        lab.start_postgres(); lab.start_redis()
+        lab.run("judge1", ["python", "-m", "ppipe_site.worker", "--queues", "judge"], env)
+        lab.cut("judge1"); lab.heal("judge1")
+
+Every process is stopped by its PID; namespaces, links and data are removed
+on exit.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+
+def _pg_bin() -> Path:
+    """Debian's PostgreSQL server binaries, the newest installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    if not found:
+        raise RuntimeError("the fault suite needs Debian's postgresql package (initdb, postgres)")
+    return found[-1]
+
+
+IP = shutil.which("ip") or "/usr/sbin/ip"
+ROOT_ADDRESS = 254
+
+
+def _ip(*args: str, namespace: str | None = None) -> None:
+    prefix = [IP, "netns", "exec", namespace] if namespace else []
+    subprocess.run([*prefix, IP, *args], check=True, capture_output=True)
+
+
+class Lab:
+    def __init__(self, hosts: Sequence[str]) -> None:
+        self.id = random.randint(100, 199)
+        self.hosts = list(hosts)
+        self.bridge = f"ppbr{self.id}"
+        self.work = Path(tempfile.mkdtemp(prefix="ppipe-lab-"))
+        self.work.chmod(0o755)  # PostgreSQL's data lives below, run by its own user
+        self.processes: dict[str, list[subprocess.Popen[bytes]]] = {}
+
+    # --- network --------------------------------------------------------------
+
+    def namespace(self, host: str) -> str:
+        return f"pp{self.id}-{host}"
+
+    def address(self, host: str) -> str:
+        return f"10.{self.id}.0.{self.hosts.index(host) + 1}"
+
+    def _veth(self, host: str) -> str:
+        return f"pp{self.id}v{self.hosts.index(host)}"
+
+    def __enter__(self) -> Lab:
+        _ip("link", "add", self.bridge, "type", "bridge")
+        _ip("addr", "add", f"10.{self.id}.0.{ROOT_ADDRESS}/24", "dev", self.bridge)
+        _ip("link", "set", self.bridge, "up")
+        for host in self.hosts:
+            namespace, veth = self.namespace(host), self._veth(host)
+            _ip("netns", "add", namespace)
+            _ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", namespace)
+            _ip("link", "set", veth, "master", self.bridge)
+            _ip("link", "set", veth, "up")
+            _ip("addr", "add", f"{self.address(host)}/24", "dev", "eth0", namespace=namespace)
+            _ip("link", "set", "eth0", "up", namespace=namespace)
+            _ip("link", "set", "lo", "up", namespace=namespace)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        for host in self.hosts:
+            for process in self.processes.get(host, []):
+                self._stop(process)
+        for host in self.hosts:
+            subprocess.run([IP, "netns", "delete", self.namespace(host)], check=False)
+        subprocess.run([IP, "link", "delete", self.bridge], check=False)
+        if not os.environ.get("PPIPE_LAB_KEEP"):
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    def cut(self, host: str) -> None:
+        """The host's cable is pulled: nothing in or out, its processes keep running."""
+        _ip("link", "set", self._veth(host), "down")
+
+    def heal(self, host: str) -> None:
+        _ip("link", "set", self._veth(host), "up")
+
+    # --- processes ------------------------------------------------------------
+
+    def run(
+        self, host: str, argv: Sequence[str], env: dict[str, str], *, user: str | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start a program on a host, in a process group of its own; output to a log."""
+        log = (self.work / f"{host}-{len(self.processes.get(host, []))}.log").open("ab")
+        prefix = [IP, "netns", "exec", self.namespace(host)]
+        if user:
+            prefix += [shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--"]
+        process = subprocess.Popen(
+            [*prefix, *argv], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.processes.setdefault(host, []).append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the process's whole group, as when a machine dies."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    @staticmethod
+    def _stop(process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return
+            process.wait(timeout=10)
+
+    # --- the broker-and-database host ---------------------------------------------
+
+    def start_postgres(self, host: str = "broker") -> str:
+        """A PostgreSQL of the lab's own on the host; returns its URL (trust auth)."""
+        pg_bin = _pg_bin()
+        data = self.work / "pgdata"
+        data.mkdir()
+        shutil.chown(data, "postgres")
+        subprocess.run(
+            [
+                shutil.which("runuser") or "/usr/sbin/runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(pg_bin / "initdb"),
+                "-D",
+                str(data),
+                "--auth=trust",
+                "-U",
+                "postgres",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        with (data / "pg_hba.conf").open("a") as hba:
+            hba.write(f"host all all 10.{self.id}.0.0/24 trust\n")
+        self.postgres = self.run(
+            host,
+            [
+                str(pg_bin / "postgres"),
+                "-D",
+                str(data),
+                "-c",
+                f"listen_addresses={self.address(host)}",
+                "-c",
+                f"unix_socket_directories={data}",
+                "-p",
+                "5432",
+            ],
+            env={"PATH": "/usr/bin:/bin"},
+            user="postgres",
+        )
+        url = f"postgresql://postgres@{self.address(host)}:5432/postgres"
+        self._wait_port(self.address(host), 5432, "PostgreSQL")
+        return url
+
+    def start_redis(self, host: str = "broker") -> str:
+        from tests.servers import VENV_BIN
+
+        binary = shutil.which("redis-server", path=str(VENV_BIN)) or "redis-server"
+        directory = self.work / "redis"
+        directory.mkdir(exist_ok=True)
+        self.redis = self.run(
+            host,
+            [
+                binary,
+                "--bind",
+                self.address(host),
+                "--port",
+                "6379",
+                "--dir",
+                str(directory),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--protected-mode",
+                "no",
+            ],
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        self._wait_port(self.address(host), 6379, "Redis")
+        return f"redis://{self.address(host)}:6379/0"
+
+    @staticmethod
+    def _wait_port(address: str, port: int, what: str, timeout: float = 30) -> None:
+        import socket
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                sock.settimeout(1)
+                if sock.connect_ex((address, port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise TimeoutError(f"{what} did not listen on {address}:{port} within {timeout} s")

@@ -1,0 +1,279 @@
+"""The multi-host fault suite: the platform spread over hosts made of network
+namespaces (tests/fault/lab.py), a fault injected, and every job accounted for.
+
+Hosts: `broker` (PostgreSQL, Redis, the control worker, beat), `judge1` and
+`judge2` (judge workers with no database), `dispatch` and `probe`. Scenarios:
+
+- kill-judge: SIGKILL a judge worker (its whole process group) in the middle of
+  a job;
+- cut-judge: cut a judge host's network for 30 s in the middle of a job.
+
+For each scenario it prints the jobs, how many were lost (never scored),
+duplicated (scored more than once) and the seconds from the fault until every
+job had ended, and exits 1 if any job was lost or duplicated.
+
+    sudo .venv/bin/python -m tests.fault.run [--scenario kill-judge]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.fault.lab import Lab
+
+HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
+FAST = {
+    "PPIPE_JUDGE_TICK_SECONDS": "1",
+    "PPIPE_REAPER_SECONDS": "1",
+    "PPIPE_JUDGE_HEARTBEAT_SECONDS": "1",
+    "PPIPE_JUDGE_LEASE_SECONDS": "6",
+    "PPIPE_JUDGE_QUEUE_SECONDS": "30",
+    "PPIPE_JUDGE_MAX_ATTEMPTS": "3",
+}
+# A job long enough to be caught in the middle.
+SLOW_ESTIMATOR = b"""\
+import time
+
+from sklearn.linear_model import LogisticRegression
+
+
+class Slow(LogisticRegression):
+    def fit(self, X, y):
+        time.sleep(1.5)
+        return super().fit(X, y)
+
+
+def get_estimator():
+    return Slow(max_iter=500)
+"""
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    jobs: int
+    lost: int
+    duplicated: int
+    retried: int  # jobs judged more than once because of the fault
+    recovery_seconds: float
+
+    def line(self) -> str:
+        return (
+            f"{self.scenario:12} jobs {self.jobs:3}  lost {self.lost:2}  "
+            f"duplicated {self.duplicated:2}  retried {self.retried:2}  "
+            f"recovery {self.recovery_seconds:6.1f} s"
+        )
+
+
+class Platform:
+    """The processes of the platform on the lab's hosts."""
+
+    def __init__(self, lab: Lab, database_url: str, broker_url: str) -> None:
+        self.lab = lab
+        self.python = sys.executable
+        self.common = {
+            **FAST,
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin:/usr/sbin:/sbin",
+            "DJANGO_SETTINGS_MODULE": "ppipe_site.settings",
+            "PYTHONUNBUFFERED": "1",
+            "CELERY_BROKER_URL": broker_url,
+            "PPIPE_VAR_DIR": str(lab.work / "var"),
+            "PPIPE_ARTIFACT_DIR": str(lab.work / "artifacts"),
+            "PPIPE_SANDBOX_PREWARM": "false",
+        }
+        self.control_env = {
+            **self.common,
+            "DATABASE_URL": database_url,
+            "PPIPE_PRIVATE_DIR": str(lab.work / "private"),
+        }
+        self.judges: dict[str, object] = {}
+
+    def start(self) -> None:
+        celery = [self.python, "-m", "celery", "-A", "ppipe_site"]
+        self.lab.run(
+            "broker",
+            [*celery, "worker", "-Q", "control", "-n", "control@broker", "-c", "2"],
+            self.control_env,
+        )
+        self.lab.run(
+            "broker", [*celery, "beat", "-s", str(self.lab.work / "beat")], self.control_env
+        )
+        for host in ("judge1", "judge2"):
+            self.judges[host] = self.lab.run(
+                host,
+                [
+                    self.python,
+                    "-m",
+                    "ppipe_site.worker",
+                    "--queues",
+                    "judge",
+                    "--host",
+                    host,
+                    "--concurrency",
+                    "1",
+                ],
+                {**self.common, "PPIPE_PRIVATE_DIR": "/nonexistent"},
+            )
+        self.lab.run(
+            "dispatch",
+            [self.python, "-m", "ppipe_site.worker", "--queues", "dispatch", "--host", "dispatch"],
+            self.common,
+        )
+        self.lab.run(
+            "probe",
+            [self.python, "-m", "ppipe_site.worker", "--queues", "probe", "--host", "probe"],
+            self.common,
+        )
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
+
+
+def _submit(jobs: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    from challenges.models import Challenge
+    from challenges.services import participant_enroll
+    from judging.services import submission_create
+
+    challenge = Challenge.objects.get()
+    for n in range(jobs):
+        student, _ = participant_enroll(
+            challenge=challenge, user=get_user_model().objects.create(username=f"s{n}")
+        )
+        submission_create(participant=student, filename="estimator.py", content=SLOW_ESTIMATOR)
+
+
+def _account(scenario: str, fault_at: float) -> Outcome:
+    """Wait for every submission to end, then count what was lost or doubled."""
+    from judging.models import ENDED_STATES, Submission, SubmissionEvent, SubmissionState
+
+    _wait(
+        lambda: not Submission.objects.exclude(state__in=ENDED_STATES).exists(),
+        240,
+        "every submission to end",
+    )
+    recovery = time.monotonic() - fault_at
+    submissions = list(Submission.objects.all())
+    scored = SubmissionEvent.objects.filter(state=SubmissionState.SCORED)
+    doubled = sum(1 for s in submissions if scored.filter(submission=s).count() > 1)
+    return Outcome(
+        scenario,
+        jobs=len(submissions),
+        lost=sum(1 for s in submissions if s.state != SubmissionState.SCORED),
+        duplicated=doubled,
+        retried=sum(1 for s in submissions if s.attempts > 1),
+        recovery_seconds=recovery,
+    )
+
+
+def kill_judge(platform: Platform, jobs: int = 6) -> Outcome:
+    """SIGKILL judge1's worker, its pool and its sandbox in the middle of a job."""
+    _submit(jobs)
+    _wait(lambda: _victim_busy(platform), 120, "a job running on judge1")
+    platform.lab.kill(platform.judges["judge1"])  # type: ignore[arg-type]
+    return _account("kill-judge", time.monotonic())
+
+
+def cut_judge(platform: Platform, jobs: int = 6, seconds: float = 30) -> Outcome:
+    """Pull judge1's cable for 30 s in the middle of a job, then plug it back:
+    its job is judged again elsewhere, and its late result changes nothing."""
+    _submit(jobs)
+    _wait(lambda: _victim_busy(platform), 120, "a job running on judge1")
+    platform.lab.cut("judge1")
+    cut_at = time.monotonic()
+    time.sleep(seconds)
+    platform.lab.heal("judge1")
+    return _account("cut-judge", cut_at)
+
+
+def _victim_busy(platform: Platform) -> bool:
+    """judge1's worker has a job in hand: a sandbox process below it."""
+    import psutil
+
+    victim = platform.judges["judge1"]
+    try:
+        children = psutil.Process(victim.pid).children(recursive=True)  # type: ignore[attr-defined]
+    except psutil.NoSuchProcess:
+        return False
+    return any("bwrap" in (child.name() or "") for child in children)
+
+
+SCENARIOS = {"kill-judge": kill_judge, "cut-judge": cut_judge}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS))
+    args = parser.parse_args()
+    if args.scenario:
+        with Lab(HOSTS) as lab:
+            outcome = _run_scenario(lab, args.scenario)
+        print(outcome.line(), flush=True)
+        return 1 if outcome.lost or outcome.duplicated else 0
+    # Each scenario in a process of its own: Django's settings name one lab's servers.
+    lines, failed = [], False
+    for name in SCENARIOS:
+        run = subprocess.run(
+            [sys.executable, "-m", "tests.fault.run", "--scenario", name],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        print(run.stdout + run.stderr[-3000:], flush=True)
+        lines.append(
+            run.stdout.strip().splitlines()[-1] if run.stdout.strip() else f"{name}: no result"
+        )
+        failed = failed or run.returncode != 0
+    print("\n".join(["", *lines]))
+    return 1 if failed else 0
+
+
+def _run_scenario(lab: Lab, name: str) -> Outcome:
+    import psycopg
+
+    server = lab.start_postgres()
+    broker = lab.start_redis()
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute("CREATE DATABASE ppipe")
+    database = server.rsplit("/", 1)[0] + "/ppipe"
+    platform = Platform(lab, database, broker)
+    os.environ.update(platform.control_env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from challenges.demo import demo_challenge_ensure
+    from ppipe_site.accounts import admin_account_ensure
+
+    call_command("migrate", verbosity=0)
+    call_command("setup_platform", "--no-demo", stdout=io.StringIO())
+    demo_challenge_ensure(owner=admin_account_ensure().user)
+    platform.start()
+    print(f"{name}: platform up on {', '.join(HOSTS)} …", flush=True)
+    outcome = SCENARIOS[name](platform)
+    from django.db import connections
+
+    connections.close_all()
+    return outcome
+
+
+if __name__ == "__main__":
+    sys.exit(main())
