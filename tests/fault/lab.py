@@ -181,6 +181,12 @@ class Lab:
         self._wait_port(self.address(host), 5432, "PostgreSQL")
         return url
 
+    def restart_redis(self, down_seconds: float, host: str = "broker") -> None:
+        """SIGKILL Redis, wait, start it again on its append-only file."""
+        self.kill(self.redis)
+        time.sleep(down_seconds)
+        self.start_redis(host)
+
     def start_redis(self, host: str = "broker") -> str:
         from tests.servers import VENV_BIN
 

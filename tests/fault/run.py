@@ -6,7 +6,9 @@ Hosts: `broker` (PostgreSQL, Redis, the control worker, beat), `judge1` and
 
 - kill-judge: SIGKILL a judge worker (its whole process group) in the middle of
   a job;
-- cut-judge: cut a judge host's network for 30 s in the middle of a job.
+- cut-judge: cut a judge host's network for 30 s in the middle of a job;
+- restart-redis: SIGKILL the broker mid-job and start it again 5 s later;
+- two-beats: a second beat running by mistake.
 
 For each scenario it prints the jobs, how many were lost (never scored),
 duplicated (scored more than once) and the seconds from the fault until every
@@ -30,6 +32,7 @@ from pathlib import Path
 from tests.fault.lab import Lab
 
 HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
+LATE_RESULT = "a late result"  # how judging/services.py notes an ignored result
 FAST = {
     "PPIPE_JUDGE_TICK_SECONDS": "1",
     "PPIPE_REAPER_SECONDS": "1",
@@ -47,7 +50,7 @@ from sklearn.linear_model import LogisticRegression
 
 class Slow(LogisticRegression):
     def fit(self, X, y):
-        time.sleep(1.5)
+        time.sleep(1.0)
         return super().fit(X, y)
 
 
@@ -63,13 +66,14 @@ class Outcome:
     lost: int
     duplicated: int
     retried: int  # jobs judged more than once because of the fault
+    late_ignored: int  # results of an abandoned run that arrived and were ignored
     recovery_seconds: float
 
     def line(self) -> str:
         return (
             f"{self.scenario:12} jobs {self.jobs:3}  lost {self.lost:2}  "
             f"duplicated {self.duplicated:2}  retried {self.retried:2}  "
-            f"recovery {self.recovery_seconds:6.1f} s"
+            f"late results ignored {self.late_ignored:2}  recovery {self.recovery_seconds:6.1f} s"
         )
 
 
@@ -95,6 +99,10 @@ class Platform:
             "PPIPE_PRIVATE_DIR": str(lab.work / "private"),
         }
         self.judges: dict[str, object] = {}
+
+    def start_beat(self, name: str) -> None:
+        beat = [self.python, "-m", "celery", "-A", "ppipe_site", "beat"]
+        self.lab.run("broker", [*beat, "-s", str(self.lab.work / name)], self.control_env)
 
     def start(self) -> None:
         celery = [self.python, "-m", "celery", "-A", "ppipe_site"]
@@ -169,7 +177,12 @@ def _account(scenario: str, fault_at: float) -> Outcome:
     )
     recovery = time.monotonic() - fault_at
     submissions = list(Submission.objects.all())
-    scored = SubmissionEvent.objects.filter(state=SubmissionState.SCORED)
+    # A late result leaves a note on the timeline (with the state it found), not a
+    # second scoring: count only the transitions to scored.
+    late = SubmissionEvent.objects.filter(message__startswith=LATE_RESULT)
+    scored = SubmissionEvent.objects.filter(state=SubmissionState.SCORED).exclude(
+        message__startswith=LATE_RESULT
+    )
     doubled = sum(1 for s in submissions if scored.filter(submission=s).count() > 1)
     return Outcome(
         scenario,
@@ -177,11 +190,12 @@ def _account(scenario: str, fault_at: float) -> Outcome:
         lost=sum(1 for s in submissions if s.state != SubmissionState.SCORED),
         duplicated=doubled,
         retried=sum(1 for s in submissions if s.attempts > 1),
+        late_ignored=late.count(),
         recovery_seconds=recovery,
     )
 
 
-def kill_judge(platform: Platform, jobs: int = 6) -> Outcome:
+def kill_judge(platform: Platform, jobs: int = 4) -> Outcome:
     """SIGKILL judge1's worker, its pool and its sandbox in the middle of a job."""
     _submit(jobs)
     _wait(lambda: _victim_busy(platform), 120, "a job running on judge1")
@@ -189,7 +203,7 @@ def kill_judge(platform: Platform, jobs: int = 6) -> Outcome:
     return _account("kill-judge", time.monotonic())
 
 
-def cut_judge(platform: Platform, jobs: int = 6, seconds: float = 30) -> Outcome:
+def cut_judge(platform: Platform, jobs: int = 4, seconds: float = 30) -> Outcome:
     """Pull judge1's cable for 30 s in the middle of a job, then plug it back:
     its job is judged again elsewhere, and its late result changes nothing."""
     _submit(jobs)
@@ -213,7 +227,31 @@ def _victim_busy(platform: Platform) -> bool:
     return any("bwrap" in (child.name() or "") for child in children)
 
 
-SCENARIOS = {"kill-judge": kill_judge, "cut-judge": cut_judge}
+def restart_redis(platform: Platform, jobs: int = 4) -> Outcome:
+    """Kill the broker (SIGKILL) in the middle of a job, and start it again 5 s
+    later on its append-only file: workers, beat and results reconnect."""
+    _submit(jobs)
+    _wait(lambda: _victim_busy(platform), 120, "a job running on judge1")
+    restarted_at = time.monotonic()
+    platform.lab.restart_redis(down_seconds=5)
+    return _account("restart-redis", restarted_at)
+
+
+def two_beats(platform: Platform, jobs: int = 4) -> Outcome:
+    """A second beat started by mistake: every tick is sent twice, and each job
+    is still judged once (claims are conditional updates)."""
+    platform.start_beat("second-beat")
+    started = time.monotonic()
+    _submit(jobs)
+    return _account("two-beats", started)
+
+
+SCENARIOS = {
+    "kill-judge": kill_judge,
+    "cut-judge": cut_judge,
+    "restart-redis": restart_redis,
+    "two-beats": two_beats,
+}
 
 
 def main() -> int:

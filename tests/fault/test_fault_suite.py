@@ -1,7 +1,8 @@
 """The multi-host fault suite (tests/fault/run.py), run as its own process: its
 platform has a PostgreSQL and a Redis of its own on a namespaced broker host,
 not the test database. Every scenario must end with every job scored exactly
-once, and the fault must have hit a job (one was judged again)."""
+once; where a judge host dies or is cut off, the fault must have hit a running
+job (one was judged again)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ TEST_RUN_ONLY = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root (CI runs as root)")
-def test_no_job_is_lost_or_judged_twice_when_a_judge_host_dies_or_is_cut_off() -> None:
+def test_no_job_is_lost_or_judged_twice_whatever_fails() -> None:
     env = {k: v for k, v in os.environ.items() if k not in TEST_RUN_ONLY}
     env["DJANGO_SETTINGS_MODULE"] = "ppipe_site.settings"
     run = subprocess.run(
@@ -39,8 +40,14 @@ def test_no_job_is_lost_or_judged_twice_when_a_judge_host_dies_or_is_cut_off() -
         run.stdout,
         re.MULTILINE,
     )
-    assert {name for name, *_ in results} == {"kill-judge", "cut-judge"}
+    assert {name for name, *_ in results} == {
+        "kill-judge",
+        "cut-judge",
+        "restart-redis",
+        "two-beats",
+    }
     for name, jobs, lost, duplicated, retried in results:
-        assert int(jobs) == 6, name
+        assert int(jobs) == 4, name
         assert (int(lost), int(duplicated)) == (0, 0), name
-        assert int(retried) >= 1, f"{name}: the fault hit no job"
+        if name in ("kill-judge", "cut-judge"):  # the fault must have hit a running job
+            assert int(retried) >= 1, f"{name}: the fault hit no job"
