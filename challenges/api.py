@@ -82,6 +82,17 @@ def visible_challenge(request: Request, slug: str, *, or_joinable: bool = False)
     return challenge
 
 
+def caller_participant(request: Request, challenge: Challenge) -> Participant:
+    """The caller's participation in the challenge; 403 saying how to join if none."""
+    participant = Participant.objects.filter(challenge=challenge, user=caller(request)).first()
+    if participant is None:
+        raise exceptions.PermissionDenied(
+            f"You are not taking part in '{challenge.slug}': join it first "
+            f"(POST /api/challenges/{challenge.slug}/join/ with the code from your teacher)."
+        )
+    return participant
+
+
 def _owned_challenge(request: Request, slug: str) -> Challenge:
     return get_object_or_404(challenges_owned_by(request.user), slug=slug)
 

@@ -16,8 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges.api import visible_challenge
-from challenges.models import Participant
+from challenges.api import caller_participant, visible_challenge
 from judging.code_check import SubmissionRejected
 from judging.leaderboard import SORTABLE, leaderboard_cached
 from judging.models import Submission
@@ -29,7 +28,6 @@ from judging.selectors import (
 )
 from judging.services import submission_cancel, submission_select, submission_upload
 from judging.tasks import revoke_judge_task
-from ppipe_site.api import caller
 
 
 class SubmissionSummarySerializer(serializers.Serializer[Any]):
@@ -113,12 +111,7 @@ class SubmissionCreateView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         challenge = visible_challenge(request, slug, or_joinable=True)
-        participant = Participant.objects.filter(challenge=challenge, user=caller(request)).first()
-        if participant is None:
-            raise exceptions.PermissionDenied(
-                f"You are not taking part in '{challenge.slug}': join it first "
-                f"(POST /api/challenges/{challenge.slug}/join/ with the code from your teacher)."
-            )
+        participant = caller_participant(request, challenge)
         upload = request.FILES.get("file")
         if upload is None:
             raise exceptions.ValidationError({"file": ["Attach your estimator.py as `file`."]})

@@ -20,9 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges.api import visible_challenge
-from challenges.models import Participant
-from ppipe_site.api import caller
+from challenges.api import caller_participant, visible_challenge
 from probing.models import Endpoint, Probe, Protocol
 from probing.selectors import endpoint_history, endpoint_metrics, endpoint_readable_by
 from probing.services import CheckTooSoon, endpoint_check, endpoint_register
@@ -98,11 +96,7 @@ class EndpointRegisterView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         challenge = visible_challenge(request, slug)
-        participant = Participant.objects.filter(challenge=challenge, user=caller(request)).first()
-        if participant is None:
-            raise exceptions.PermissionDenied(
-                f"You are not taking part in '{challenge.slug}': join it first."
-            )
+        participant = caller_participant(request, challenge)
         fields = EndpointRegistrationSerializer(data=request.data)
         fields.is_valid(raise_exception=True)
         try:

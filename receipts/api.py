@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges.api import visible_challenge
+from challenges.api import caller_participant, visible_challenge
 from challenges.models import Participant
 from ppipe_site.api import caller
 from receipts.models import Question
@@ -37,11 +37,7 @@ class QuestionSerializer(serializers.Serializer[Any]):
 
 
 def _participant(request: Request, slug: str) -> Participant:
-    challenge = visible_challenge(request, slug)
-    participant = Participant.objects.filter(challenge=challenge, user=caller(request)).first()
-    if participant is None:
-        raise exceptions.PermissionDenied(f"You are not taking part in '{challenge.slug}'.")
-    return participant
+    return caller_participant(request, visible_challenge(request, slug))
 
 
 class QuestionListView(APIView):

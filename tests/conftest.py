@@ -8,7 +8,10 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from playwright.sync_api import Browser, Page
+from pytest_django.live_server_helper import LiveServer
 
+from tests.browser import chromium
 from tests.factories import TeacherFactory
 from tests.processes import WorkerProcess
 
@@ -58,3 +61,24 @@ def control_worker(transactional_db: None) -> Iterator[WorkerProcess]:
         yield worker.wait_ready()
     finally:
         worker.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for a module's page tests. Playwright's sync API runs an
+    asyncio loop in this thread, and Django then refuses ORM calls here as "async
+    context"; only this thread's sync test code uses the ORM, the live server
+    answers the browser from its own thread."""
+    with pytest.MonkeyPatch.context() as patch, chromium() as browser:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield browser
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh browser session against the live server."""
+    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()

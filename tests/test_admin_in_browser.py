@@ -19,18 +19,8 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from challenges.models import Challenge
-from tests.browser import admin_log_in, chromium
+from tests.browser import admin_log_in
 from tests.factories import iris_csv
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an asyncio loop in this thread, and Django then refuses
-    # ORM calls here as "async context". Only this thread's sync test code uses the ORM;
-    # the live server answers the browser from its own thread.
-    with pytest.MonkeyPatch.context() as patch, chromium() as browser:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield browser
 
 
 @pytest.fixture

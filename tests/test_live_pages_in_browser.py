@@ -5,20 +5,18 @@ probes; answer proof-of-receipt questions from the file delivered."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Page, expect
 
 from challenges.models import Participant
 from probing.models import Endpoint, Probe, ProbeState
 from receipts.models import Question, Verdict
-from tests.browser import PASSWORD, chromium
+from tests.browser import PASSWORD
 from tests.factories import ChallengeFactory, DestinationFactory
 from tests.probe_platform import probe_platform
 from tests.probe_servers import iris_release, model_server
@@ -28,23 +26,6 @@ from tests.release_platform import publish_with_releases
 from tests.submissions import participants, published_challenge
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # As in test_admin_in_browser: Playwright's loop makes Django see an async context.
-    with pytest.MonkeyPatch.context() as patch, chromium() as browser:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield browser
-
-
-@pytest.fixture
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
 
 
 def log_in(page: Page, participant: Participant, slug: str) -> None:

@@ -5,38 +5,18 @@ charts on the leaderboard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, Page, expect
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Page, expect
 
 from challenges.models import Participant
 from judging.models import Submission
-from tests.browser import chromium
 from tests.judge_platform import judge_platform
 from tests.submissions import LOGISTIC_REGRESSION, published_challenge
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # As in test_admin_in_browser: Playwright's loop makes Django see an async context.
-    with pytest.MonkeyPatch.context() as patch, chromium() as browser:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield browser
-
-
-@pytest.fixture
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
 
 
 def sign_up(page: Page, slug: str, code: str, username: str = "ada") -> None:
