@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,8 @@ from dispatch.models import (
     TransactionState,
 )
 from dispatch.planning import parse_proportions, plan_releases
+from ppipe_site.outages import reaping_paused
+from ppipe_site.worker_clocks import describe_skew, worker_clock_check
 
 logger = logging.getLogger(__name__)
 State = TransactionState
@@ -36,6 +39,7 @@ State = TransactionState
 # Set by dispatch.tasks: sends one job to the dispatch queue. A parameter, not an
 # import, so these services stay testable and free of Celery wiring.
 JobSender = Callable[[int, dict[str, Any], datetime], str]
+Revoker = Callable[[str], None]
 
 
 def _event(transaction_id: int, state: str, attempt: int, message: str = "") -> None:
@@ -197,8 +201,12 @@ def _record_task_id(transaction_id: int, task_id: str) -> None:
 
 
 # --- recording --------------------------------------------------------------
-def transaction_mark_started(*, transaction_id: int, attempt: int, worker: str) -> bool:
+def transaction_mark_started(
+    *, transaction_id: int, attempt: int, worker: str, reported_at: str | None = None
+) -> bool:
     now = timezone.now()
+    skew = worker_clock_check(worker=worker, reported_at=reported_at, now=now)
+    where = f"on {worker}" + (f" (its clock is {describe_skew(skew)})" if skew else "")
     lease = now + timedelta(
         seconds=settings.PPIPE_DISPATCH_TIME_LIMIT + settings.PPIPE_DISPATCH_LEASE_GRACE_SECONDS
     )
@@ -207,7 +215,7 @@ def transaction_mark_started(*, transaction_id: int, attempt: int, worker: str) 
             id=transaction_id, state=State.QUEUED, attempts=attempt
         ).update(state=State.RUNNING, started_at=now, lease_expires_at=lease, worker=worker[:200])
         if started:
-            _event(transaction_id, State.RUNNING, attempt, f"on {worker}")
+            _event(transaction_id, State.RUNNING, attempt, where)
     return bool(started)
 
 
@@ -293,10 +301,13 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
     )
 
 
-def transactions_reap(*, now: datetime | None = None) -> int:
+def transactions_reap(*, discard: Revoker | None = None, now: datetime | None = None) -> int:
     """Take back queued or running attempts whose lease ran out (a lost message,
-    a worker that died): retry them, or end them when attempts run out."""
+    a worker that died): retry them, or end them when attempts run out. A message
+    no worker took is discarded, should a worker find it later."""
     now = now or timezone.now()
+    if reaping_paused(term_seconds=settings.PPIPE_DISPATCH_LEASE_GRACE_SECONDS, now=now):
+        return 0
     reaped = 0
     for row in Transaction.objects.filter(state__in=ACTIVE_STATES, lease_expires_at__lt=now):
         where = (
@@ -311,6 +322,8 @@ def transactions_reap(*, now: datetime | None = None) -> int:
                 transient=True,
                 now=now,
             )
+            if discard and row.state == State.QUEUED and row.task_id:
+                db_transaction.on_commit(partial(discard, row.task_id))
         reaped += 1
     return reaped
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from datetime import datetime
 from typing import Any
 
@@ -13,24 +11,32 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from dispatch.jobs import shown
-from ppipe_site.celery import app
+from ppipe_site.celery import RECORD_TASK_OPTIONS, app
+from ppipe_site.worker_clocks import now_reported
+from ppipe_site.worker_identity import worker_name
 
 logger = logging.getLogger(__name__)
 
 
-def _send(transaction_id: int, job: dict[str, Any], expires: datetime) -> str:
-    # The message expires with the attempt's lease: a copy that surfaces after the
-    # reaper took the attempt back is dropped by the worker instead of run.
+def _send(transaction_id: int, job: dict[str, Any], lease: datetime) -> str:
+    # No `expires`: the worker would compare it with its own clock (see
+    # ppipe_site/worker_clocks.py). A copy that surfaces after the reaper took the
+    # attempt back is revoked by the reaper instead.
     # Flower and the logs show the job with the remote's secrets redacted; the
     # message itself carries them.
     result = execute_transaction.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
-        args=(job,), expires=expires, argsrepr=repr((shown(job),))
+        args=(job,), argsrepr=repr((shown(job),))
     )
     return str(result.id)
 
 
 def revoke_task(task_id: str) -> None:
     app.control.revoke(task_id, terminate=True, signal="SIGTERM")
+
+
+def discard_task(task_id: str) -> None:
+    # Workers remember revoked ids and drop such a message when it reaches them.
+    app.control.revoke(task_id)
 
 
 @shared_task(name="dispatch.tasks.release_due_transactions")
@@ -44,7 +50,7 @@ def release_due_transactions() -> int:
 def reap_stuck_transactions() -> int:
     from dispatch.services import transactions_reap
 
-    return transactions_reap()
+    return transactions_reap(discard=discard_task)
 
 
 @shared_task(
@@ -61,9 +67,9 @@ def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
     from dispatch.rclone import Rclone
     from ppipe_site.content_store import artifact_store
 
-    worker = f"{socket.gethostname()} pid {os.getpid()}"
+    worker = worker_name()
     record_transaction_started.delay(
-        int(job.get("transaction_id") or 0), int(job.get("attempt") or 0), worker
+        int(job.get("transaction_id") or 0), int(job.get("attempt") or 0), worker, now_reported()
     )
     try:
         result = execute_release_job(
@@ -96,16 +102,18 @@ def _failed(job: dict[str, Any], error: str, worker: str) -> dict[str, Any]:
     }
 
 
-@shared_task(name="dispatch.tasks.record_transaction_started")
-def record_transaction_started(transaction_id: int, attempt: int, worker: str) -> bool:
+@shared_task(name="dispatch.tasks.record_transaction_started", **RECORD_TASK_OPTIONS)
+def record_transaction_started(
+    transaction_id: int, attempt: int, worker: str, reported_at: str | None = None
+) -> bool:
     from dispatch.services import transaction_mark_started
 
-    return transaction_mark_started(transaction_id=transaction_id, attempt=attempt, worker=worker)
+    return transaction_mark_started(
+        transaction_id=transaction_id, attempt=attempt, worker=worker, reported_at=reported_at
+    )
 
 
-@shared_task(
-    name="dispatch.tasks.record_transaction_result", acks_late=True, reject_on_worker_lost=True
-)
+@shared_task(name="dispatch.tasks.record_transaction_result", **RECORD_TASK_OPTIONS)
 def record_transaction_result(result: dict[str, Any]) -> str:
     from dispatch.services import transaction_record_result
 

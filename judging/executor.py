@@ -16,7 +16,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from judging.sandbox import (
 )
 from judging.sandbox_runner import ISOLATION_EXIT, ISOLATION_FAILED
 from ppipe_site.content_store import ContentStore
+from ppipe_site.worker_identity import worker_name
 
 SIGNAL_REASONS = {
     signal.SIGXCPU: "CPU time limit of {cpu_seconds} s exceeded",
@@ -48,10 +48,6 @@ SIGNAL_REASONS = {
     signal.SIGKILL: "CPU time limit of {cpu_seconds} s exceeded",
     signal.SIGXFSZ: "a file or the output grew past the limit of {file_mb} MB",
 }
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()} pid {os.getpid()}"
 
 
 @lru_cache(maxsize=4)

@@ -153,6 +153,12 @@ def _unsandboxed_command(input_dir: Path) -> list[str]:
     return [sys.executable, "-I", "-B", str(RUNNER), str(input_dir), str(input_dir) + "-out"]
 
 
+# bubblewrap itself starts with nothing of the worker's environment: no broker
+# URL with its password, no preloaded library (a host's clock tool, say) that
+# would follow it into the sandbox and break there.
+_LAUNCHER_ENV = {"PATH": "/usr/bin:/bin"}
+
+
 def check_bwrap(config: SandboxConfig) -> None:
     """Raise SandboxUnavailable unless bubblewrap runs here."""
     if not Path(config.bwrap).is_file():
@@ -160,7 +166,9 @@ def check_bwrap(config: SandboxConfig) -> None:
     probe = [config.bwrap, "--unshare-all", "--die-with-parent", *_read_only_system()]
     probe += ["--", "/usr/bin/true"]
     try:
-        done = subprocess.run(probe, capture_output=True, timeout=30, check=False)
+        done = subprocess.run(
+            probe, capture_output=True, timeout=30, check=False, env=_LAUNCHER_ENV
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise SandboxUnavailable(f"bubblewrap does not start: {error}") from None
     if done.returncode != 0:
@@ -199,7 +207,7 @@ class Sandbox:
         with stderr_path.open("wb") as stderr:
             process = subprocess.Popen(
                 command,
-                env={**os.environ, **thread_env} if unsandboxed else None,
+                env={**os.environ, **thread_env} if unsandboxed else _LAUNCHER_ENV,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,

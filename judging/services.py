@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +40,8 @@ from judging.models import (
 )
 from judging.scoring import ScoringError, hidden_test_scores
 from ppipe_site.content_store import artifact_store
+from ppipe_site.outages import reaping_paused
+from ppipe_site.worker_clocks import describe_skew, worker_clock_check
 
 logger = logging.getLogger(__name__)
 State = SubmissionState
@@ -208,8 +211,12 @@ def _lease_from(now: datetime) -> datetime:
     return now + timedelta(seconds=settings.PPIPE_JUDGE_LEASE_SECONDS)
 
 
-def submission_mark_started(*, submission_id: int, attempt: int, worker: str) -> bool:
+def submission_mark_started(
+    *, submission_id: int, attempt: int, worker: str, reported_at: str | None = None
+) -> bool:
     now = timezone.now()
+    skew = worker_clock_check(worker=worker, reported_at=reported_at, now=now)
+    where = f"on {worker}" + (f" (its clock is {describe_skew(skew)})" if skew else "")
     with db_transaction.atomic():
         started = Submission.objects.filter(
             id=submission_id, state=State.QUEUED, attempts=attempt - 1
@@ -221,7 +228,7 @@ def submission_mark_started(*, submission_id: int, attempt: int, worker: str) ->
             worker=worker[:200],
         )
         if started:
-            _event(submission_id, State.RUNNING, attempt, f"on {worker}")
+            _event(submission_id, State.RUNNING, attempt, where)
             _feed_after_commit()
     return bool(started)
 
@@ -343,10 +350,13 @@ def submission_record_result(*, result: dict[str, Any]) -> str:
     return _record_scores(row, result, attempt)
 
 
-def submissions_reap(*, now: datetime | None = None) -> int:
+def submissions_reap(*, discard: Revoker | None = None, now: datetime | None = None) -> int:
     """Take back jobs whose lease ran out: a message no worker took goes back to
-    waiting; a run whose worker stopped answering is judged again (bounded)."""
+    waiting (and is discarded, should a worker find it later); a run whose worker
+    stopped answering is judged again (bounded)."""
     now = now or timezone.now()
+    if reaping_paused(term_seconds=settings.PPIPE_JUDGE_LEASE_SECONDS, now=now):
+        return 0
     reaped = 0
     for row in Submission.objects.filter(state__in=IN_FLIGHT_STATES, lease_expires_at__lt=now):
         with db_transaction.atomic():
@@ -356,6 +366,8 @@ def submissions_reap(*, now: datetime | None = None) -> int:
                 ).update(state=State.NEW, lease_expires_at=None)
                 if changed:
                     _event(row.id, State.NEW, row.attempts, "no judge worker took it in time")
+                    if discard and row.task_id:
+                        db_transaction.on_commit(partial(discard, row.task_id))
                     _feed_after_commit()
             else:
                 locked = Submission.objects.select_for_update().get(id=row.id)

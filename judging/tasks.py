@@ -13,19 +13,27 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from ppipe_site.celery import app
+from ppipe_site.celery import RECORD_TASK_OPTIONS, app
+from ppipe_site.worker_clocks import now_reported
 
 logger = logging.getLogger(__name__)
 
 
-def _send(submission_id: int, job: dict[str, Any], expires: datetime) -> str:
-    # The message expires with the queued lease: a copy that surfaces after the
-    # reaper took the job back is dropped by the worker instead of run twice.
+def _send(submission_id: int, job: dict[str, Any], lease: datetime) -> str:
+    # No `expires`: a worker would compare it with its own clock, and a judge host
+    # whose clock is ahead would drop every job. A copy that surfaces after the
+    # reaper took the job back is revoked by the reaper instead (discard_judge_task).
     limit = int(job["limits"]["wall_seconds"])
     result = execute_judge_job.apply_async(
-        args=(job,), expires=expires, soft_time_limit=limit + 60, time_limit=limit + 90
+        args=(job,), soft_time_limit=limit + 60, time_limit=limit + 90
     )
     return str(result.id)
+
+
+def discard_judge_task(task_id: str) -> None:
+    # Not terminated: the reaper takes back only jobs no worker reported started.
+    # Workers remember revoked ids and drop such a message when it reaches them.
+    app.control.revoke(task_id)
 
 
 def revoke_judge_task(task_id: str) -> None:
@@ -45,7 +53,7 @@ def feed_judge_queue() -> int:
 def reap_stuck_submissions() -> int:
     from judging.services import submissions_reap
 
-    return submissions_reap()
+    return submissions_reap(discard=discard_judge_task)
 
 
 @contextmanager
@@ -80,9 +88,10 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
     # reaper judges the submission again (a bounded number of times). Redelivering
     # the message instead could loop forever on a job that kills its worker.
     from judging.executor import execute_judge_job as execute
-    from judging.executor import failed_result, worker_name
+    from judging.executor import failed_result
     from judging.sandbox import SandboxConfig
     from ppipe_site.content_store import artifact_store
+    from ppipe_site.worker_identity import worker_name
 
     sandbox = SandboxConfig(
         mode=settings.PPIPE_SANDBOX,
@@ -94,7 +103,7 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
     )
     submission_id, attempt = int(job.get("submission_id") or 0), int(job.get("attempt") or 0)
     worker = worker_name()
-    record_submission_started.delay(submission_id, attempt, worker)
+    record_submission_started.delay(submission_id, attempt, worker, now_reported())
     try:
         with _heartbeats(submission_id, attempt):
             result = execute(job, artifacts=artifact_store(), sandbox=sandbox)
@@ -109,21 +118,27 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
     return {key: result.get(key) for key in ("submission_id", "attempt", "ok", "reason")}
 
 
-@shared_task(name="judging.tasks.record_submission_started")
-def record_submission_started(submission_id: int, attempt: int, worker: str) -> bool:
+@shared_task(name="judging.tasks.record_submission_started", **RECORD_TASK_OPTIONS)
+def record_submission_started(
+    submission_id: int, attempt: int, worker: str, reported_at: str | None = None
+) -> bool:
     from judging.services import submission_mark_started
 
-    return submission_mark_started(submission_id=submission_id, attempt=attempt, worker=worker)
+    return submission_mark_started(
+        submission_id=submission_id, attempt=attempt, worker=worker, reported_at=reported_at
+    )
 
 
-@shared_task(name="judging.tasks.record_submission_heartbeat", expires=60)
+# No `expires` here either: the control side would compare it with its own clock,
+# and every heartbeat of a judge host whose clock is behind would arrive expired.
+@shared_task(name="judging.tasks.record_submission_heartbeat")
 def record_submission_heartbeat(submission_id: int, attempt: int) -> bool:
     from judging.services import submission_heartbeat
 
     return submission_heartbeat(submission_id=submission_id, attempt=attempt)
 
 
-@shared_task(name="judging.tasks.record_judge_result", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="judging.tasks.record_judge_result", **RECORD_TASK_OPTIONS)
 def record_judge_result(result: dict[str, Any]) -> str:
     from judging.services import submission_record_result
 

@@ -7,12 +7,16 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import beat_init
+from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
 
 app = Celery("ppipe")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Database errors seen by control tasks pause the reapers (see outages.py).
+import ppipe_site.outages  # noqa: E402, F401
 
 
 @beat_init.connect
@@ -22,3 +26,18 @@ def _register_periodic_tasks_on_beat_start(sender: Any = None, **_: Any) -> None
     from ppipe_site.periodic import register_periodic_tasks
 
     register_periodic_tasks()
+
+
+# Record tasks (a worker's report reaching the database) wait out a database
+# outage instead of losing the report: retried with backoff (at most
+# RECORD_RETRY_MAX_SECONDS apart) for about half an hour, acknowledged only once done.
+RECORD_RETRY_MAX_SECONDS = 10
+RECORD_TASK_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": RECORD_RETRY_MAX_SECONDS,
+    "retry_jitter": False,
+    "max_retries": 200,
+}

@@ -17,19 +17,19 @@ from ppipe_site.celery import app
 HEARTBEAT_KEY = "ppipe:heartbeat"
 
 
-def _store() -> KeyValueStoreBackend:
+def result_store() -> KeyValueStoreBackend:
     # The result backend is Redis (a key-value store) in every supported deployment.
     return cast(KeyValueStoreBackend, app.backend)
 
 
 def heartbeat_record(*, at: datetime | None = None) -> datetime:
     moment = at or datetime.now(UTC)
-    _store().set(HEARTBEAT_KEY, moment.isoformat())
+    result_store().set(HEARTBEAT_KEY, moment.isoformat())
     return moment
 
 
 def heartbeat_last() -> datetime | None:
-    raw = _store().get(HEARTBEAT_KEY)
+    raw = result_store().get(HEARTBEAT_KEY)
     if raw is None:
         return None
     text = raw.decode() if isinstance(raw, bytes) else str(raw)

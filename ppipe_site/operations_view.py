@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from ppipe_site.operations import QUEUES, jobs_by_state, problem_jobs, queue_lengths
+from ppipe_site.worker_clocks import worker_clocks_off
 
 
 def operations_page(request: HttpRequest) -> HttpResponse:
@@ -23,5 +24,6 @@ def operations_page(request: HttpRequest) -> HttpResponse:
         "title": "Operations",
         "queues": queues,
         "problems": list(problem_jobs().items()),
+        "clocks": worker_clocks_off(),
     }
     return TemplateResponse(request, "admin/operations.html", context)

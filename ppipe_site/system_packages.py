@@ -1,7 +1,8 @@
 """Debian packages the platform needs beyond Python: installed by `make setup`.
 
 bubblewrap sandboxes student code; chromium drives the page tests;
-docker-compose checks deploy/docker-compose.yml (its `config` needs no engine). As root on
+docker-compose checks deploy/docker-compose.yml (its `config` needs no engine);
+faketime sets a host's clock off in the fault suite. As root on
 Debian they are installed with apt-get when missing; anywhere else the missing
 ones are named with the command that installs them, and set-up goes on (the
 judge refuses to run student code without a sandbox, and says so).
@@ -15,7 +16,12 @@ import subprocess
 import sys
 
 # Debian package -> a program it installs.
-PACKAGES = {"bubblewrap": "bwrap", "chromium": "chromium", "docker-compose": "docker-compose"}
+PACKAGES = {
+    "bubblewrap": "bwrap",
+    "chromium": "chromium",
+    "docker-compose": "docker-compose",
+    "faketime": "faketime",
+}
 
 
 def missing_packages() -> list[str]:

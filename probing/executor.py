@@ -11,8 +11,6 @@ an outcome and a reason, never an exception: a probe worker keeps serving.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import ssl
 import time
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from ppipe_site.worker_identity import worker_name
 from probing.network_policy import ProbeBlocked, parse_networks, resolve_target
 from probing.protocols import (
     ResponseError,
@@ -105,7 +104,7 @@ def execute_probe_job(job: dict[str, Any]) -> dict[str, Any]:
         "probe_id": job.get("probe_id"),
         "endpoint_id": job.get("endpoint_id"),
         "started_at": started_at.isoformat(),
-        "worker": f"{socket.gethostname()} pid {os.getpid()}",
+        "worker": worker_name(),
         "outcome": Outcome.INVALID,
         "detail": "",
         "http_status": None,

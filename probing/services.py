@@ -25,6 +25,7 @@ from django.utils import timezone
 from challenges.models import Challenge, Participant
 from challenges.selectors import hidden_labels
 from judging.metrics import get_metric
+from ppipe_site.outages import reaping_paused
 from probing.jobs import drift_time, probe_job, probe_rows, with_auth
 from probing.models import Endpoint, Probe, ProbeKind, ProbeState, Protocol
 from probing.protocols import probe_url
@@ -159,6 +160,8 @@ def probes_reap(*, now: datetime | None = None) -> int:
     """Scheduled probes no worker answered in time end as lost."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60)
+    if reaping_paused(term_seconds=grace.total_seconds(), now=now):
+        return 0
     lost = 0
     pending = Probe.objects.filter(state=ProbeState.PENDING, scheduled_at__lt=now - grace)
     for probe in pending.select_related("endpoint__challenge"):

@@ -11,6 +11,8 @@ from typing import Any
 
 from celery import shared_task
 
+from ppipe_site.celery import RECORD_TASK_OPTIONS
+
 
 def _apply(job: dict[str, Any], **options: Any) -> Any:
     # Flower and the logs show the job without its auth header; the message
@@ -44,12 +46,7 @@ def execute_probe(job: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@shared_task(
-    name="probing.tasks.record_probe_result",
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@shared_task(name="probing.tasks.record_probe_result", ignore_result=True, **RECORD_TASK_OPTIONS)
 def record_probe_result(result: dict[str, Any]) -> str:
     from probing.services import probe_record_result
 

@@ -8,11 +8,19 @@ Hosts: `broker` (PostgreSQL, Redis, the control worker, beat), `judge1` and
   a job;
 - cut-judge: cut a judge host's network for 30 s in the middle of a job;
 - restart-redis: SIGKILL the broker mid-job and start it again 5 s later;
-- two-beats: a second beat running by mistake.
+- restart-postgres: SIGKILL the database mid-job, start it again once that job
+  has sent its result;
+- two-beats: a second beat running by mistake;
+- clock-skew: judge1's clock 5 minutes ahead, judge2's 5 minutes behind.
 
-For each scenario it prints the jobs, how many were lost (never scored),
-duplicated (scored more than once) and the seconds from the fault until every
-job had ended, and exits 1 if any job was lost or duplicated.
+The demo challenge releases its data to the dispatch host's folder and its
+endpoint (the reference model server, on the probe host's loopback) is probed
+throughout. For each scenario it prints the submissions, how many were lost
+(never scored), duplicated (scored more than once), retried, the seconds from
+the fault until every one had ended, then the release transactions due by then
+(lost: not done; duplicated: done more than once) and the probes (stuck: still
+pending past the reaper's window), and exits 1 if anything was lost, duplicated
+or stuck.
 
     sudo .venv/bin/python -m tests.fault.run [--scenario kill-judge]
 """
@@ -40,7 +48,15 @@ FAST = {
     "PPIPE_JUDGE_LEASE_SECONDS": "6",
     "PPIPE_JUDGE_QUEUE_SECONDS": "30",
     "PPIPE_JUDGE_MAX_ATTEMPTS": "3",
+    "PPIPE_RELEASE_TICK_SECONDS": "1",
+    "PPIPE_DISPATCH_BACKOFF_SECONDS": "1",
+    "PPIPE_PROBE_TICK_SECONDS": "1",
+    "PPIPE_PROBE_TIMEOUT_SECONDS": "3",
 }
+PROBE_INTERVAL_SECONDS = 3
+MODEL_PORT = 8765
+# Hosts whose wall clock is off, by scenario.
+CLOCKS = {"clock-skew": {"judge1": "+5m", "judge2": "-5m"}}
 # A job long enough to be caught in the middle.
 SLOW_ESTIMATOR = b"""\
 import time
@@ -68,12 +84,31 @@ class Outcome:
     retried: int  # jobs judged more than once because of the fault
     late_ignored: int  # results of an abandoned run that arrived and were ignored
     recovery_seconds: float
+    releases: int = 0  # release transactions due by the time the jobs had ended
+    releases_lost: int = 0
+    releases_duplicated: int = 0
+    probes: int = 0  # probes scheduled by then
+    probes_stuck: int = 0
+    probes_lost: int = 0  # no worker answered in time: recorded as such, not stuck
+
+    @property
+    def failed(self) -> bool:
+        return bool(
+            self.lost
+            or self.duplicated
+            or self.releases_lost
+            or self.releases_duplicated
+            or self.probes_stuck
+        )
 
     def line(self) -> str:
         return (
-            f"{self.scenario:12} jobs {self.jobs:3}  lost {self.lost:2}  "
+            f"{self.scenario:16} jobs {self.jobs:3}  lost {self.lost:2}  "
             f"duplicated {self.duplicated:2}  retried {self.retried:2}  "
-            f"late results ignored {self.late_ignored:2}  recovery {self.recovery_seconds:6.1f} s"
+            f"late results ignored {self.late_ignored:2}  recovery {self.recovery_seconds:6.1f} s  "
+            f"releases {self.releases:2} lost {self.releases_lost} "
+            f"duplicated {self.releases_duplicated}  "
+            f"probes {self.probes:3} stuck {self.probes_stuck} lost {self.probes_lost}"
         )
 
 
@@ -98,24 +133,27 @@ class Platform:
             "DATABASE_URL": database_url,
             "PPIPE_PRIVATE_DIR": str(lab.work / "private"),
         }
-        self.judges: dict[str, object] = {}
+        self.judges: dict[str, subprocess.Popen[bytes]] = {}
+        self.clocks: dict[str, str] = {}
+
+    def run(self, host: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return self.lab.run(host, argv, env, clock=self.clocks.get(host, ""))
 
     def start_beat(self, name: str) -> None:
         beat = [self.python, "-m", "celery", "-A", "ppipe_site", "beat"]
-        self.lab.run("broker", [*beat, "-s", str(self.lab.work / name)], self.control_env)
+        self.run("broker", [*beat, "-s", str(self.lab.work / name)], self.control_env)
 
-    def start(self) -> None:
+    def start(self, clocks: dict[str, str]) -> None:
+        self.clocks = clocks
         celery = [self.python, "-m", "celery", "-A", "ppipe_site"]
-        self.lab.run(
+        self.run(
             "broker",
             [*celery, "worker", "-Q", "control", "-n", "control@broker", "-c", "2"],
             self.control_env,
         )
-        self.lab.run(
-            "broker", [*celery, "beat", "-s", str(self.lab.work / "beat")], self.control_env
-        )
+        self.run("broker", [*celery, "beat", "-s", str(self.lab.work / "beat")], self.control_env)
         for host in ("judge1", "judge2"):
-            self.judges[host] = self.lab.run(
+            self.judges[host] = self.run(
                 host,
                 [
                     self.python,
@@ -130,16 +168,20 @@ class Platform:
                 ],
                 {**self.common, "PPIPE_PRIVATE_DIR": "/nonexistent"},
             )
-        self.lab.run(
+        self.run(
             "dispatch",
             [self.python, "-m", "ppipe_site.worker", "--queues", "dispatch", "--host", "dispatch"],
             self.common,
         )
-        self.lab.run(
+        self.run(
             "probe",
             [self.python, "-m", "ppipe_site.worker", "--queues", "probe", "--host", "probe"],
             self.common,
         )
+        from challenges.demo import demo_model_command
+
+        # The endpoint under probe, on the probe host's own loopback.
+        self.run("probe", demo_model_command(port=MODEL_PORT), self.common)
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -167,7 +209,8 @@ def _submit(jobs: int) -> None:
 
 
 def _account(scenario: str, fault_at: float) -> Outcome:
-    """Wait for every submission to end, then count what was lost or doubled."""
+    """Wait for every submission to end, then count what was lost or doubled;
+    likewise the release transactions and probes due by then."""
     from judging.models import ENDED_STATES, Submission, SubmissionEvent, SubmissionState
 
     _wait(
@@ -176,6 +219,8 @@ def _account(scenario: str, fault_at: float) -> Outcome:
         "every submission to end",
     )
     recovery = time.monotonic() - fault_at
+    releases = _account_releases()
+    probes = _account_probes()
     submissions = list(Submission.objects.all())
     # A late result leaves a note on the timeline (with the state it found), not a
     # second scoring: count only the transitions to scored.
@@ -192,14 +237,61 @@ def _account(scenario: str, fault_at: float) -> Outcome:
         retried=sum(1 for s in submissions if s.attempts > 1),
         late_ignored=late.count(),
         recovery_seconds=recovery,
+        **releases,
+        **probes,
     )
+
+
+def _account_releases() -> dict[str, int]:
+    """Transactions due by now: wait for them to end (retries included), then
+    count those not done and those done more than once."""
+    from django.utils import timezone
+
+    from dispatch.models import TERMINAL_STATES, Transaction, TransactionState
+
+    due = Transaction.objects.filter(release__due_at__lte=timezone.now())
+    _wait(
+        lambda: not due.exclude(state__in=TERMINAL_STATES).exists(),
+        120,
+        "every release transaction due to end",
+    )
+    rows = list(due)
+    done_events = [
+        row.events.filter(state=TransactionState.DONE).count()
+        for row in rows  # type: ignore[attr-defined]
+    ]
+    return {
+        "releases": len(rows),
+        "releases_lost": sum(1 for row in rows if row.state != TransactionState.DONE),
+        "releases_duplicated": sum(1 for n in done_events if n > 1),
+    }
+
+
+def _account_probes() -> dict[str, int]:
+    """Probes scheduled by now: each must end (answered, or recorded as lost by
+    the reaper) within the reaper's window."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from probing.models import Probe, ProbeState
+
+    scheduled = Probe.objects.filter(scheduled_at__lte=timezone.now())
+    window = settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60 + 10  # the reaper's grace, and a tick
+    deadline = time.monotonic() + window
+    while scheduled.filter(state=ProbeState.PENDING).exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return {
+        "probes": scheduled.count(),
+        "probes_stuck": scheduled.filter(state=ProbeState.PENDING).count(),
+        "probes_lost": scheduled.filter(state=ProbeState.LOST).count(),
+    }
 
 
 def kill_judge(platform: Platform, jobs: int = 4) -> Outcome:
     """SIGKILL judge1's worker, its pool and its sandbox in the middle of a job."""
     _submit(jobs)
     _wait(lambda: _victim_busy(platform), 120, "a job running on judge1")
-    platform.lab.kill(platform.judges["judge1"])  # type: ignore[arg-type]
+    platform.lab.kill(platform.judges["judge1"])
     return _account("kill-judge", time.monotonic())
 
 
@@ -221,10 +313,20 @@ def _victim_busy(platform: Platform) -> bool:
 
     victim = platform.judges["judge1"]
     try:
-        children = psutil.Process(victim.pid).children(recursive=True)  # type: ignore[attr-defined]
+        children = psutil.Process(victim.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return False
     return any("bwrap" in (child.name() or "") for child in children)
+
+
+def _victim_jobs_ended(platform: Platform) -> int:
+    """How many jobs judge1's worker has finished, by its own log."""
+    log = platform.lab.work / "judge1-0.log"
+    return sum(
+        1
+        for line in log.read_text(errors="replace").splitlines()
+        if "execute_judge_job[" in line and " succeeded in " in line
+    )
 
 
 def restart_redis(platform: Platform, jobs: int = 4) -> Outcome:
@@ -237,6 +339,25 @@ def restart_redis(platform: Platform, jobs: int = 4) -> Outcome:
     return _account("restart-redis", restarted_at)
 
 
+def restart_postgres(platform: Platform, jobs: int = 4) -> Outcome:
+    """Crash the database (SIGKILL) in the middle of a job and keep it down until
+    that job has ended and sent its result, then start it again: the result waits
+    in the broker and is recorded once, and no run is taken back for the
+    heartbeats the dead database could not record."""
+    _submit(jobs)
+    _wait(lambda: _victim_busy(platform), 120, "a job running on judge1")
+    from django.db import connections
+
+    connections.close_all()  # this process's connection dies with the server
+    ended = _victim_jobs_ended(platform)
+    crashed_at = time.monotonic()
+    platform.lab.crash_postgres()
+    _wait(lambda: _victim_jobs_ended(platform) > ended, 120, "judge1's job to end")
+    time.sleep(3)  # its result meets the dead database, and is retried
+    platform.lab.resume_postgres()
+    return _account("restart-postgres", crashed_at)
+
+
 def two_beats(platform: Platform, jobs: int = 4) -> Outcome:
     """A second beat started by mistake: every tick is sent twice, and each job
     is still judged once (claims are conditional updates)."""
@@ -246,11 +367,21 @@ def two_beats(platform: Platform, jobs: int = 4) -> Outcome:
     return _account("two-beats", started)
 
 
+def clock_skew(platform: Platform, jobs: int = 4) -> Outcome:
+    """judge1's clock runs 5 minutes ahead and judge2's 5 minutes behind: both
+    still take jobs, their heartbeats still count, and each job is judged once."""
+    started = time.monotonic()
+    _submit(jobs)
+    return _account("clock-skew", started)
+
+
 SCENARIOS = {
     "kill-judge": kill_judge,
     "cut-judge": cut_judge,
     "restart-redis": restart_redis,
+    "restart-postgres": restart_postgres,
     "two-beats": two_beats,
+    "clock-skew": clock_skew,
 }
 
 
@@ -264,7 +395,7 @@ def main() -> int:
         with Lab(HOSTS) as lab:
             outcome = _run_scenario(lab, args.scenario)
         print(outcome.line(), flush=True)
-        return 1 if outcome.lost or outcome.duplicated else 0
+        return 1 if outcome.failed else 0
     # Each scenario in a process of its own: Django's settings name one lab's servers.
     lines, failed = [], False
     for name in SCENARIOS:
@@ -298,13 +429,17 @@ def _run_scenario(lab: Lab, name: str) -> Outcome:
     django.setup()
     from django.core.management import call_command
 
-    from challenges.demo import demo_challenge_ensure
+    from challenges.demo import demo_challenge_ensure, demo_endpoint_ensure
+    from challenges.models import Challenge
     from ppipe_site.accounts import admin_account_ensure
 
     call_command("migrate", verbosity=0)
     call_command("setup_platform", "--no-demo", stdout=io.StringIO())
-    demo_challenge_ensure(owner=admin_account_ensure().user)
-    platform.start()
+    challenge, _ = demo_challenge_ensure(owner=admin_account_ensure().user)
+    Challenge.objects.filter(pk=challenge.pk).update(probe_interval_seconds=PROBE_INTERVAL_SECONDS)
+    challenge.refresh_from_db()
+    demo_endpoint_ensure(challenge=challenge, url=f"http://127.0.0.1:{MODEL_PORT}")
+    platform.start(CLOCKS.get(name, {}))
     print(f"{name}: platform up on {', '.join(HOSTS)} …", flush=True)
     outcome = SCENARIOS[name](platform)
     from django.db import connections

@@ -1,7 +1,8 @@
 """The multi-host fault suite (tests/fault/run.py), run as its own process: its
 platform has a PostgreSQL and a Redis of its own on a namespaced broker host,
-not the test database. Every scenario must end with every job scored exactly
-once; where a judge host dies or is cut off, the fault must have hit a running
+not the test database. Every scenario must end with every submission scored
+exactly once, every release transaction due done exactly once and no probe
+stuck; where a judge host dies or is cut off, the fault must have hit a running
 job (one was judged again)."""
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def test_no_job_is_lost_or_judged_twice_whatever_fails() -> None:
 
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     results = re.findall(
-        r"^(\S+)\s+jobs\s+(\d+)\s+lost\s+(\d+)\s+duplicated\s+(\d+)\s+retried\s+(\d+)",
+        r"^(\S+)\s+jobs\s+(\d+)\s+lost\s+(\d+)\s+duplicated\s+(\d+)\s+retried\s+(\d+)"
+        r".*releases\s+(\d+) lost (\d+) duplicated (\d+)\s+probes\s+(\d+) stuck (\d+)",
         run.stdout,
         re.MULTILINE,
     )
@@ -44,10 +46,18 @@ def test_no_job_is_lost_or_judged_twice_whatever_fails() -> None:
         "kill-judge",
         "cut-judge",
         "restart-redis",
+        "restart-postgres",
         "two-beats",
+        "clock-skew",
     }
-    for name, jobs, lost, duplicated, retried in results:
+    for name, jobs, lost, duplicated, retried, *others in results:
+        releases, releases_lost, releases_duplicated, probes, probes_stuck = map(int, others)
         assert int(jobs) == 4, name
         assert (int(lost), int(duplicated)) == (0, 0), name
         if name in ("kill-judge", "cut-judge"):  # the fault must have hit a running job
             assert int(retried) >= 1, f"{name}: the fault hit no job"
+        # The release and probe schedules ran through the fault too.
+        assert releases >= 1, name
+        assert (releases_lost, releases_duplicated) == (0, 0), name
+        assert probes >= 1, name
+        assert probes_stuck == 0, name

@@ -1,0 +1,117 @@
+"""Configurations of a pipeline (one alternative per step that has some) and the run plan.
+
+The plan is what the judge runs: plain JSON, no Django, built from a checked
+PipelineSpec. See judging/pipeline_spec.py for what a step does at run time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from typing import TypedDict
+
+from judging.code_check import SubmissionRejected
+from judging.pipeline_graph import StepWiring, step_levels
+from judging.pipeline_spec import PipelineSpec
+
+
+class PlannedStep(TypedDict):
+    name: str
+    file: str
+    callable: str
+    inputs: list[str]
+    outputs: list[str]
+    # Steps of one level have no dependency on each other: they may run concurrently.
+    level: int
+
+
+class RunPlan(TypedDict):
+    steps: list[PlannedStep]  # in topological order: by level, then as in pipeline.yaml
+    configuration: dict[str, str]
+
+
+def configuration_count(spec: PipelineSpec) -> int:
+    """How many configurations there are, without listing them."""
+    return math.prod(len(step.alternatives) for step in spec.steps if step.alternatives)
+
+
+def configurations(spec: PipelineSpec) -> list[dict[str, str]]:
+    """Every combination of alternatives (step name -> alternative name), in a stable order.
+
+    Steps in file order, each step's alternatives in file order, the last step
+    varying fastest; the first configuration is the default one. A pipeline with
+    no alternatives has exactly one configuration, the empty one. The count is
+    a product: check `configuration_count` (or use `sweep_configurations`) first.
+    """
+    choosable = [step for step in spec.steps if step.alternatives]
+    choices = [[name for name, _ in step.alternatives] for step in choosable]
+    return [
+        {step.name: choice for step, choice in zip(choosable, combination, strict=True)}
+        for combination in itertools.product(*choices)
+    ]
+
+
+def chosen_configuration(
+    spec: PipelineSpec, choice: Mapping[str, object] | None = None
+) -> dict[str, str]:
+    """The full configuration for a (partial) choice; steps not named take their first alternative.
+
+    Raises SubmissionRejected (field "configuration") naming every step or
+    alternative that does not exist.
+    """
+    choice = choice or {}
+    errors: list[str] = []
+    steps = {step.name: step for step in spec.steps}
+    for step_name, alternative in choice.items():
+        step = steps.get(step_name)
+        if step is None:
+            errors.append(f"there is no step '{step_name}'")
+        elif not step.alternatives:
+            errors.append(f"step {step_name} has no alternatives (it always runs {step.run})")
+        elif alternative not in dict(step.alternatives):
+            known = ", ".join(name for name, _ in step.alternatives)
+            errors.append(f"step {step_name} has no alternative {alternative!r}; it has {known}")
+    if errors:
+        raise SubmissionRejected(
+            "The configuration was refused: " + "; ".join(errors) + ".", field="configuration"
+        )
+    return {
+        step.name: str(choice.get(step.name, step.alternatives[0][0]))
+        for step in spec.steps
+        if step.alternatives
+    }
+
+
+def sweep_configurations(spec: PipelineSpec, *, max_configurations: int) -> list[dict[str, str]]:
+    """All configurations, or SubmissionRejected when there are more than the challenge allows."""
+    count = configuration_count(spec)
+    if count > max_configurations:
+        raise SubmissionRejected(
+            f"the sweep has {count} configurations; "
+            f"this challenge allows at most {max_configurations}",
+            field="configuration",
+        )
+    return configurations(spec)
+
+
+def run_plan(spec: PipelineSpec, configuration: Mapping[str, object]) -> RunPlan:
+    """The judge's plan for one configuration (checked, completed with defaults as needed)."""
+    chosen = chosen_configuration(spec, configuration)
+    levels = step_levels([StepWiring(step.name, step.inputs, step.outputs) for step in spec.steps])
+    order = sorted(range(len(spec.steps)), key=lambda index: (levels[index], index))
+    planned: list[PlannedStep] = []
+    for index in order:
+        step = spec.steps[index]
+        target = step.target(chosen.get(step.name))
+        planned.append(
+            {
+                "name": step.name,
+                "file": target.file,
+                "callable": target.callable_name,
+                "inputs": list(step.inputs),
+                "outputs": list(step.outputs),
+                "level": levels[index],
+            }
+        )
+    return {"steps": planned, "configuration": chosen}
