@@ -50,6 +50,10 @@ FAST = {
     "PPIPE_JUDGE_MAX_ATTEMPTS": "3",
     "PPIPE_RELEASE_TICK_SECONDS": "1",
     "PPIPE_DISPATCH_BACKOFF_SECONDS": "1",
+    # A release message lost with the broker is taken back within the suite's wait.
+    "PPIPE_DISPATCH_QUEUE_SECONDS": "20",
+    "PPIPE_DISPATCH_TIME_LIMIT": "30",
+    "PPIPE_DISPATCH_LEASE_GRACE_SECONDS": "5",
     "PPIPE_PROBE_TICK_SECONDS": "1",
     "PPIPE_PROBE_TIMEOUT_SECONDS": "3",
 }
@@ -139,21 +143,32 @@ class Platform:
     def run(self, host: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         return self.lab.run(host, argv, env, clock=self.clocks.get(host, ""))
 
+    def run_service(
+        self, host: str, argv: list[str], env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        """A worker or beat as deploy/ runs one: started again 5 s after it exits
+        (systemd's Restart=always, RestartSec=5; compose's restart policy), since
+        a Celery worker can exit on a broker restart (kombu 5.7 raises
+        AttributeError while acknowledging on a dead connection). Killing its
+        process group still kills it for good, as when its machine dies."""
+        loop = 'while :; do "$@"; sleep 5; done'
+        return self.run(host, ["/bin/sh", "-c", loop, "worker", *argv], env)
+
     def start_beat(self, name: str) -> None:
         beat = [self.python, "-m", "celery", "-A", "ppipe_site", "beat"]
-        self.run("broker", [*beat, "-s", str(self.lab.work / name)], self.control_env)
+        self.run_service("broker", [*beat, "-s", str(self.lab.work / name)], self.control_env)
 
     def start(self, clocks: dict[str, str]) -> None:
         self.clocks = clocks
         celery = [self.python, "-m", "celery", "-A", "ppipe_site"]
-        self.run(
+        self.run_service(
             "broker",
             [*celery, "worker", "-Q", "control", "-n", "control@broker", "-c", "2"],
             self.control_env,
         )
-        self.run("broker", [*celery, "beat", "-s", str(self.lab.work / "beat")], self.control_env)
+        self.start_beat("beat")
         for host in ("judge1", "judge2"):
-            self.judges[host] = self.run(
+            self.judges[host] = self.run_service(
                 host,
                 [
                     self.python,
@@ -168,12 +183,12 @@ class Platform:
                 ],
                 {**self.common, "PPIPE_PRIVATE_DIR": "/nonexistent"},
             )
-        self.run(
+        self.run_service(
             "dispatch",
             [self.python, "-m", "ppipe_site.worker", "--queues", "dispatch", "--host", "dispatch"],
             self.common,
         )
-        self.run(
+        self.run_service(
             "probe",
             [self.python, "-m", "ppipe_site.worker", "--queues", "probe", "--host", "probe"],
             self.common,
