@@ -31,7 +31,7 @@ from dispatch.models import (
 )
 from dispatch.planning import parse_proportions, plan_releases
 from ppipe_site.outages import reaping_paused
-from ppipe_site.worker_clocks import describe_skew, worker_clock_check
+from ppipe_site.worker_clocks import worker_described
 
 logger = logging.getLogger(__name__)
 State = TransactionState
@@ -205,8 +205,7 @@ def transaction_mark_started(
     *, transaction_id: int, attempt: int, worker: str, reported_at: str | None = None
 ) -> bool:
     now = timezone.now()
-    skew = worker_clock_check(worker=worker, reported_at=reported_at, now=now)
-    where = f"on {worker}" + (f" (its clock is {describe_skew(skew)})" if skew else "")
+    where = worker_described(worker=worker, reported_at=reported_at, now=now)
     lease = now + timedelta(
         seconds=settings.PPIPE_DISPATCH_TIME_LIMIT + settings.PPIPE_DISPATCH_LEASE_GRACE_SECONDS
     )

@@ -11,7 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from dispatch.jobs import shown
-from ppipe_site.celery import RECORD_TASK_OPTIONS, app
+from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
 from ppipe_site.worker_clocks import now_reported
 from ppipe_site.worker_identity import worker_name
 
@@ -34,11 +34,6 @@ def revoke_task(task_id: str) -> None:
     app.control.revoke(task_id, terminate=True, signal="SIGTERM")
 
 
-def discard_task(task_id: str) -> None:
-    # Workers remember revoked ids and drop such a message when it reaches them.
-    app.control.revoke(task_id)
-
-
 @shared_task(name="dispatch.tasks.release_due_transactions")
 def release_due_transactions() -> int:
     from dispatch.services import transactions_send_due
@@ -50,7 +45,7 @@ def release_due_transactions() -> int:
 def reap_stuck_transactions() -> int:
     from dispatch.services import transactions_reap
 
-    return transactions_reap(discard=discard_task)
+    return transactions_reap(discard=discard_unstarted_task)
 
 
 @shared_task(

@@ -41,7 +41,7 @@ from judging.models import (
 from judging.scoring import ScoringError, hidden_test_scores
 from ppipe_site.content_store import artifact_store
 from ppipe_site.outages import reaping_paused
-from ppipe_site.worker_clocks import describe_skew, worker_clock_check
+from ppipe_site.worker_clocks import worker_described
 
 logger = logging.getLogger(__name__)
 State = SubmissionState
@@ -215,8 +215,7 @@ def submission_mark_started(
     *, submission_id: int, attempt: int, worker: str, reported_at: str | None = None
 ) -> bool:
     now = timezone.now()
-    skew = worker_clock_check(worker=worker, reported_at=reported_at, now=now)
-    where = f"on {worker}" + (f" (its clock is {describe_skew(skew)})" if skew else "")
+    where = worker_described(worker=worker, reported_at=reported_at, now=now)
     with db_transaction.atomic():
         started = Submission.objects.filter(
             id=submission_id, state=State.QUEUED, attempts=attempt - 1

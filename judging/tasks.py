@@ -13,7 +13,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from ppipe_site.celery import RECORD_TASK_OPTIONS, app
+from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
 from ppipe_site.worker_clocks import now_reported
 
 logger = logging.getLogger(__name__)
@@ -22,18 +22,12 @@ logger = logging.getLogger(__name__)
 def _send(submission_id: int, job: dict[str, Any], lease: datetime) -> str:
     # No `expires`: a worker would compare it with its own clock, and a judge host
     # whose clock is ahead would drop every job. A copy that surfaces after the
-    # reaper took the job back is revoked by the reaper instead (discard_judge_task).
+    # reaper took the job back is revoked by the reaper instead (discard_unstarted_task).
     limit = int(job["limits"]["wall_seconds"])
     result = execute_judge_job.apply_async(
         args=(job,), soft_time_limit=limit + 60, time_limit=limit + 90
     )
     return str(result.id)
-
-
-def discard_judge_task(task_id: str) -> None:
-    # Not terminated: the reaper takes back only jobs no worker reported started.
-    # Workers remember revoked ids and drop such a message when it reaches them.
-    app.control.revoke(task_id)
 
 
 def revoke_judge_task(task_id: str) -> None:
@@ -53,7 +47,7 @@ def feed_judge_queue() -> int:
 def reap_stuck_submissions() -> int:
     from judging.services import submissions_reap
 
-    return submissions_reap(discard=discard_judge_task)
+    return submissions_reap(discard=discard_unstarted_task)
 
 
 @contextmanager

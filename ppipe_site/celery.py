@@ -41,3 +41,11 @@ RECORD_TASK_OPTIONS: dict[str, Any] = {
     "retry_jitter": False,
     "max_retries": 200,
 }
+
+
+def discard_unstarted_task(task_id: str) -> None:
+    """Revoke a job's message that no worker reported started (not terminated):
+    workers remember revoked ids and drop the message should it reach them. The
+    reapers use it instead of Celery's `expires`, which a worker would compare
+    with its own clock."""
+    app.control.revoke(task_id)

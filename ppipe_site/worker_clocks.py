@@ -91,6 +91,12 @@ def worker_clock_check(
     return skew
 
 
+def worker_described(*, worker: str, reported_at: str | None, now: datetime) -> str:
+    """ "on <worker>" for a timeline, naming its clock when it is off."""
+    skew = worker_clock_check(worker=worker, reported_at=reported_at, now=now)
+    return f"on {worker}" + (f" (its clock is {describe_skew(skew)})" if skew else "")
+
+
 def worker_clocks_off(*, now: datetime | None = None) -> list[WorkerClock]:
     """Workers whose clock was off when last heard of, worst first."""
     now = now or datetime.now(UTC)
