@@ -87,7 +87,22 @@ class ChallengeAdmin(admin.ModelAdmin):
                     "wall_seconds_limit",
                     "submissions_per_day",
                     "cv_folds",
+                    "final_selections",
                 )
+            },
+        ),
+        (
+            "Pipelines and reproducibility",
+            {
+                "description": "How pipeline submissions are timed, and when a reproduced "
+                "run counts as matching.",
+                "fields": (
+                    "batch_size",
+                    "step_latency_sla_ms",
+                    "pipeline_latency_sla_ms",
+                    "max_sweep_configurations",
+                    "reproduce_tolerance",
+                ),
             },
         ),
         (

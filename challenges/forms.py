@@ -45,6 +45,12 @@ FIELDS = [
     "wall_seconds_limit",
     "submissions_per_day",
     "cv_folds",
+    "final_selections",
+    "batch_size",
+    "step_latency_sla_ms",
+    "pipeline_latency_sla_ms",
+    "max_sweep_configurations",
+    "reproduce_tolerance",
     "join_code",
     "probe_interval_seconds",
     "probe_rows",
@@ -71,6 +77,10 @@ FIELDS = [
 # them get the model's default rather than an error.
 DEFAULTED_FIELDS = (
     "cv_folds",
+    "final_selections",
+    "batch_size",
+    "max_sweep_configurations",
+    "reproduce_tolerance",
     "probe_interval_seconds",
     "probe_rows",
     "latency_sla_ms",
@@ -112,18 +122,6 @@ class ChallengeForm(forms.ModelForm):
         assert isinstance(field, models.Field)
         return value if value is not None else field.get_default()
 
-    def clean_cv_folds(self) -> int:
-        return int(self._default_if_missing("cv_folds"))
-
-    def clean_probe_interval_seconds(self) -> int:
-        return int(self._default_if_missing("probe_interval_seconds"))
-
-    def clean_probe_rows(self) -> int:
-        return int(self._default_if_missing("probe_rows"))
-
-    def clean_latency_sla_ms(self) -> int:
-        return int(self._default_if_missing("latency_sla_ms"))
-
     def _value(self, name: str) -> Any:
         """A field's new value, or the stored one when the field is not on the form."""
         if name in self.fields:
@@ -159,6 +157,11 @@ class ChallengeForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         super().clean()
+        # A defaulted field a script left out takes the model's default (its own
+        # validation passed the empty value).
+        for name in DEFAULTED_FIELDS:
+            if name in self.fields and name in self.cleaned_data:
+                self.cleaned_data[name] = self._default_if_missing(name)
         opens_at, closes_at = self._value("opens_at"), self._value("closes_at")
         if opens_at and closes_at and closes_at <= opens_at:
             self.add_error("closes_at", "The close date must be after the open date.")

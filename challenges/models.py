@@ -65,6 +65,11 @@ class Challenge(models.Model):
         "memory_mb_limit",
         "wall_seconds_limit",
         "cv_folds",
+        "batch_size",
+        "step_latency_sla_ms",
+        "pipeline_latency_sla_ms",
+        "max_sweep_configurations",
+        "reproduce_tolerance",
         "drift",
         "drift_column",
         "drift_strength",
@@ -128,6 +133,49 @@ class Challenge(models.Model):
         default=5,
         validators=[MinValueValidator(2), MaxValueValidator(20)],
         help_text="Submissions are trained and scored on this many folds of the training rows.",
+    )
+    final_selections = models.PositiveIntegerField(
+        "final submissions per student",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="How many scored submissions a student may select for the private "
+        "leaderboard (their best selected one counts); none selected: their best public score.",
+    )
+
+    # Pipelines (judging/pipeline_spec.py): inference is timed in batches of this
+    # many rows, per step and end to end, against these SLAs (the 95th percentile
+    # of a batch's latency must be within them).
+    batch_size = models.PositiveIntegerField(
+        "inference batch size",
+        default=0,
+        help_text="Rows per prediction batch when judging (0: all rows in one batch).",
+    )
+    step_latency_sla_ms = models.PositiveIntegerField(
+        "per-step latency SLA (ms)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Each step's 95th-percentile latency per batch must be within this "
+        "(empty: none).",
+    )
+    pipeline_latency_sla_ms = models.PositiveIntegerField(
+        "end-to-end latency SLA (ms)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A whole batch's 95th-percentile latency must be within this (empty: none).",
+    )
+    max_sweep_configurations = models.PositiveIntegerField(
+        "configurations per sweep",
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(64)],
+        help_text="A sweep runs every combination of a pipeline's alternatives, up to this many; "
+        "the limits per submission apply to each configuration.",
+    )
+    reproduce_tolerance = models.FloatField(
+        default=1e-6,
+        validators=[MinValueValidator(0.0)],
+        help_text="A reproduced run matches when every score is within this of the original's.",
     )
     join_code = models.CharField(
         max_length=40,

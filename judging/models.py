@@ -20,8 +20,14 @@ ENDED_STATES = (SubmissionState.SCORED, SubmissionState.FAILED, SubmissionState.
 COUNTED_STATES = (*WAITING_STATES, SubmissionState.SCORED)
 
 
+class SubmissionKind(models.TextChoices):
+    ESTIMATOR = "estimator", "estimator.py"
+    PIPELINE = "pipeline", "pipeline (zip)"
+
+
 class Submission(models.Model):
-    """A student's `estimator.py`, judged on the challenge's folds and hidden test set.
+    """A student's `estimator.py` or pipeline zip, judged on the challenge's folds
+    and hidden test set.
 
     The code itself lives in the artifact store under `code_sha256` (judge workers
     read it from there); the row holds its state, the reason of a failure and the
@@ -37,6 +43,15 @@ class Submission(models.Model):
     filename = models.CharField(max_length=200, default="estimator.py")
     code_sha256 = models.CharField(max_length=64)
     code_bytes = models.PositiveIntegerField()
+    kind = models.CharField(
+        max_length=12, choices=SubmissionKind.choices, default=SubmissionKind.ESTIMATOR
+    )
+    # The checked pipeline (steps, their wiring and alternatives) as the upload
+    # check read it, and the run plans the judge executes: one, or with `sweep`
+    # one per configuration (judging/pipeline_plan.py).
+    pipeline = models.JSONField(default=dict, blank=True)
+    plans = models.JSONField(default=list, blank=True)
+    sweep = models.BooleanField(default=False)
     state = models.CharField(
         max_length=20, choices=SubmissionState.choices, default=SubmissionState.NEW, db_index=True
     )
@@ -67,8 +82,13 @@ class Submission(models.Model):
     stdout_tail = models.TextField(blank=True)
     stderr_tail = models.TextField(blank=True)
     provenance = models.JSONField(default=dict, blank=True)
-    # The student's pick for the final (private) ranking; the best public score if none.
+    # What the run left in the artifact store: name -> sha256 (predictions, logs, model).
+    artifacts = models.JSONField(default=dict, blank=True)
+    # The student's picks for the final (private) ranking (up to the challenge's
+    # final_selections), and the teacher's promotions, which count as picks beyond
+    # that number; the best public score if neither.
     selected = models.BooleanField(default=False)
+    promoted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -118,3 +138,107 @@ class SubmissionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class ConfigurationResult(models.Model):
+    """One configuration of a judged pipeline: its cross-validation score and costs.
+
+    A submission has one; a sweep one per combination of alternatives, the best
+    by cross-validation score `chosen` (its test predictions are the submission's).
+    Latencies are per inference batch of the challenge's batch size.
+    """
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="configurations"
+    )
+    index = models.PositiveIntegerField()
+    configuration = models.JSONField(default=dict, blank=True)
+    chosen = models.BooleanField(default=False)
+    cv_mean = models.FloatField()
+    cv_std = models.FloatField()
+    fit_seconds = models.FloatField()
+    cpu_seconds = models.FloatField()
+    peak_memory_mb = models.FloatField()
+    latency_p50_ms = models.FloatField()
+    latency_p95_ms = models.FloatField()
+    batches = models.PositiveIntegerField()
+    # None when the challenge sets no latency SLA.
+    sla_met = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["submission", "index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "index"], name="configuration_unique_index"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"configuration {self.index} of submission {self.submission_id}"
+
+    @property
+    def label(self) -> str:
+        return ", ".join(f"{step}={choice}" for step, choice in self.configuration.items()) or "-"
+
+
+class StepResult(models.Model):
+    """Where a configuration's time and memory went, step by step (summed over folds)."""
+
+    configuration = models.ForeignKey(
+        ConfigurationResult, on_delete=models.CASCADE, related_name="steps"
+    )
+    order = models.PositiveIntegerField()
+    name = models.CharField(max_length=40)
+    target = models.CharField(max_length=300)
+    level = models.PositiveIntegerField()
+    fit_seconds = models.FloatField()
+    cpu_seconds = models.FloatField()
+    peak_memory_mb = models.FloatField()
+    latency_p50_ms = models.FloatField()
+    latency_p95_ms = models.FloatField()
+    sla_met = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["configuration", "order"]
+
+    def __str__(self) -> str:
+        return f"step {self.name}"
+
+
+class ReproductionState(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    MATCHED = "matched"
+    DIFFERED = "differed"
+    FAILED = "failed"
+
+
+class Reproduction(models.Model):
+    """A finished run judged again from its recorded job, preferably on another
+    worker, and whether its scores match the original's within the tolerance."""
+
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="reproductions"
+    )
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        max_length=12, choices=ReproductionState.choices, default=ReproductionState.QUEUED
+    )
+    original_worker = models.CharField(max_length=200, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    task_id = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    tolerance = models.FloatField()
+    # Each compared score: {"name": {"original": x, "reproduced": y}}.
+    scores = models.JSONField(default=dict, blank=True)
+    max_difference = models.FloatField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    provenance = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"reproduction {self.pk} of submission {self.submission_id}"
