@@ -9,7 +9,12 @@ from django.utils.html import format_html
 
 from judging.models import FoldResult, Submission, SubmissionEvent
 from judging.selectors import submission_code, submissions_taught_by
-from judging.services import submission_cancel, submission_rejudge
+from judging.services import (
+    submission_cancel,
+    submission_promote,
+    submission_rejudge,
+    submission_withdraw_promotion,
+)
 from judging.tasks import revoke_judge_task
 from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyInline
 
@@ -40,6 +45,8 @@ class SubmissionAdmin(admin.ModelAdmin):
         "cpu_seconds",
         "peak_memory_mb",
         "attempts",
+        "selected",
+        "promoted",
         "created_at",
         "short_reason",
     )
@@ -48,7 +55,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     search_fields = ("participant__user__username", "reason", "code_sha256")
     list_select_related = ("challenge", "participant__user")
-    actions = ["rejudge_selected", "cancel_selected"]
+    actions = ["rejudge_selected", "cancel_selected", "promote", "withdraw_promotion"]
     inlines = [FoldResultInline, SubmissionEventInline]
     readonly_fields = (
         "challenge",
@@ -73,6 +80,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         "finished_at",
         "lease_expires_at",
         "selected",
+        "promoted",
         "filename",
         "code_bytes",
         "code_sha256",
@@ -134,3 +142,22 @@ class SubmissionAdmin(admin.ModelAdmin):
             for row in queryset
         )
         self.message_user(request, f"{count} submission(s) cancelled.", messages.SUCCESS)
+
+    @admin.action(description="Promote to the final ranking")
+    def promote(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        by = f"the teacher ({request.user.get_username()})"
+        count = sum(submission_promote(submission=row, by=by) for row in queryset)
+        skipped = len(queryset) - count
+        note = f"; {skipped} not scored or promoted already" if skipped else ""
+        self.message_user(
+            request,
+            f"{count} submission(s) promoted: each counts in its author's final ranking "
+            f"beyond their own picks{note}.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Withdraw promotion")
+    def withdraw_promotion(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        by = f"the teacher ({request.user.get_username()})"
+        count = sum(submission_withdraw_promotion(submission=row, by=by) for row in queryset)
+        self.message_user(request, f"{count} promotion(s) withdrawn.", messages.SUCCESS)

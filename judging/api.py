@@ -26,7 +26,12 @@ from judging.selectors import (
     submission_readable_by,
     submissions_of,
 )
-from judging.services import submission_cancel, submission_select, submission_upload
+from judging.services import (
+    submission_cancel,
+    submission_select,
+    submission_unselect,
+    submission_upload,
+)
 from judging.tasks import revoke_judge_task
 
 
@@ -41,7 +46,13 @@ class SubmissionSummarySerializer(serializers.Serializer[Any]):
     public_score = serializers.FloatField(allow_null=True)
     cpu_seconds = serializers.FloatField(allow_null=True)
     peak_memory_mb = serializers.FloatField(allow_null=True)
-    selected = serializers.BooleanField()
+    selected = serializers.BooleanField(
+        help_text="One of its author's picks for the final ranking (at most the "
+        "challenge's final_selections)."
+    )
+    promoted = serializers.BooleanField(
+        help_text="Promoted by the teacher: counts in the final ranking beyond the picks."
+    )
 
 
 class FoldSerializer(serializers.Serializer[Any]):
@@ -51,6 +62,40 @@ class FoldSerializer(serializers.Serializer[Any]):
     predict_seconds = serializers.FloatField()
     cpu_seconds = serializers.FloatField()
     peak_memory_mb = serializers.FloatField()
+
+
+class StepResultSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    target = serializers.CharField(help_text="file.py:callable that ran for this step.")
+    level = serializers.IntegerField(help_text="Steps of one level ran concurrently.")
+    fit_seconds = serializers.FloatField(
+        help_text="Fitting (and transforming the training rows), summed over folds."
+    )
+    cpu_seconds = serializers.FloatField(
+        help_text="CPU time of the step's thread, summed over folds."
+    )
+    peak_memory_mb = serializers.FloatField()
+    latency_p50_ms = serializers.FloatField(help_text="Per inference batch.")
+    latency_p95_ms = serializers.FloatField(help_text="Per inference batch.")
+    sla_met = serializers.BooleanField(allow_null=True, help_text="Null: no per-step SLA.")
+
+
+class ConfigurationResultSerializer(serializers.Serializer[Any]):
+    index = serializers.IntegerField()
+    configuration = serializers.DictField(child=serializers.CharField())
+    chosen = serializers.BooleanField(help_text="The sweep's best by cross-validation score.")
+    cv_mean = serializers.FloatField()
+    cv_std = serializers.FloatField()
+    fit_seconds = serializers.FloatField()
+    cpu_seconds = serializers.FloatField()
+    peak_memory_mb = serializers.FloatField()
+    latency_p50_ms = serializers.FloatField(help_text="End to end, per inference batch.")
+    latency_p95_ms = serializers.FloatField(help_text="End to end, per inference batch.")
+    batches = serializers.IntegerField()
+    sla_met = serializers.BooleanField(
+        allow_null=True, help_text="Null: the challenge sets no SLA."
+    )
+    steps = StepResultSerializer(many=True)
 
 
 class EventSerializer(serializers.Serializer[Any]):
@@ -70,6 +115,17 @@ class SubmissionSerializer(SubmissionSummarySerializer):
     fit_seconds = serializers.FloatField(allow_null=True)
     wall_seconds = serializers.FloatField(allow_null=True)
     folds = FoldSerializer(many=True)
+    kind = serializers.CharField(help_text="estimator or pipeline.")
+    pipeline = serializers.JSONField(help_text="A pipeline's steps, as checked at upload.")
+    sweep = serializers.BooleanField()
+    configurations = ConfigurationResultSerializer(many=True)
+    provenance = serializers.JSONField(
+        help_text="Digests of the code, data and challenge configuration, seed, worker, "
+        "Python and package versions (with the installed set), start and end."
+    )
+    artifacts = serializers.DictField(
+        child=serializers.CharField(), help_text="sha256 of the run's stored artifacts."
+    )
     stdout_tail = serializers.CharField()
     stderr_tail = serializers.CharField()
     events = EventSerializer(many=True)
@@ -96,10 +152,23 @@ class SubmissionCreateView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        summary="Submit an estimator.py",
+        summary="Submit an estimator.py or a pipeline zip",
         request={
             "multipart/form-data": inline_serializer(
-                "SubmissionUpload", {"file": serializers.FileField()}
+                "SubmissionUpload",
+                {
+                    "file": serializers.FileField(
+                        help_text="estimator.py, or a zip with pipeline.yaml and its files."
+                    ),
+                    "configuration": serializers.CharField(
+                        required=False,
+                        help_text="A pipeline's alternatives to run, e.g. model=forest "
+                        "(default: the first of each).",
+                    ),
+                    "sweep": serializers.BooleanField(
+                        required=False, help_text="Run every configuration (up to the cap)."
+                    ),
+                },
             )
         },
         responses={
@@ -116,7 +185,12 @@ class SubmissionCreateView(APIView):
         if upload is None:
             raise exceptions.ValidationError({"file": ["Attach your estimator.py as `file`."]})
         try:
-            submission = submission_upload(participant=participant, upload=upload)
+            submission = submission_upload(
+                participant=participant,
+                upload=upload,
+                configuration=str(request.data.get("configuration") or ""),
+                sweep=str(request.data.get("sweep") or "").lower() in ("1", "true", "on", "yes"),
+            )
         except SubmissionRejected as error:
             raise exceptions.ValidationError({error.field: [str(error)]}) from None
         return Response(
@@ -181,12 +255,34 @@ class SubmissionSelectView(APIView):
     @extend_schema(
         request=None,
         summary="Pick this submission for the final ranking",
+        description="Adds a scored submission to your picks: at most the challenge's "
+        "`final_selections`, until the close. Over the limit, a 400 names your picks; "
+        "unselect one first. The final ranking counts your best pick (by private score), "
+        "or with none your best public score.",
         responses=SubmissionSummarySerializer,
     )
     def post(self, request: Request, submission_id: int) -> Response:
         submission = _own(request, submission_id)
         try:
             submission_select(submission=submission)
+        except SubmissionRejected as error:
+            raise exceptions.ValidationError({error.field: [str(error)]}) from None
+        submission.refresh_from_db()
+        return Response(SubmissionSummarySerializer(submission).data)
+
+
+class SubmissionUnselectView(APIView):
+    @extend_schema(
+        request=None,
+        summary="Take this submission out of your picks for the final ranking",
+        description="Frees a pick (until the close). Unselecting a submission that is not "
+        "picked changes nothing.",
+        responses=SubmissionSummarySerializer,
+    )
+    def post(self, request: Request, submission_id: int) -> Response:
+        submission = _own(request, submission_id)
+        try:
+            submission_unselect(submission=submission)
         except SubmissionRejected as error:
             raise exceptions.ValidationError({error.field: [str(error)]}) from None
         submission.refresh_from_db()
@@ -226,6 +322,13 @@ class LeaderboardRowSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Proof of receipt: correct answers count 1, partial 1/2, over the questions "
         "judged or missed.",
+    )
+    promoted = serializers.BooleanField(
+        help_text="The submission shown was promoted by the teacher."
+    )
+    picks = serializers.IntegerField(
+        help_text="Scored submissions the participant selected or the teacher promoted; "
+        "the best of them represents the participant (none: the best public score)."
     )
 
 

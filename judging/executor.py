@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import importlib.metadata
+import math
 import os
 import platform
 import shutil
@@ -19,6 +22,7 @@ import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,8 +33,12 @@ import sklearn
 from pyarrow import parquet
 from sklearn.model_selection import KFold, StratifiedKFold
 
+from judging.job_format import job_plans
 from judging.metrics import get_metric
-from judging.predictions import PredictionsError, bag, read_fold_predictions
+from judging.pipeline_check import extract_pipeline_archive
+from judging.pipeline_spec import PipelineRejected
+from judging.predictions import FoldPredictions, PredictionsError, bag, read_fold_predictions
+from judging.run_artifacts import run_artifacts
 from judging.sandbox import (
     SandboxConfig,
     SandboxUnavailable,
@@ -38,7 +46,13 @@ from judging.sandbox import (
     sandbox_release,
     sandbox_take,
 )
-from judging.sandbox_runner import ISOLATION_EXIT, ISOLATION_FAILED
+from judging.sandbox_runner import (
+    ISOLATION_EXIT,
+    ISOLATION_FAILED,
+    MAX_MODEL_BYTES,
+    NO_GET_ESTIMATOR_EXIT,
+    STEP_ERROR_EXIT,
+)
 from ppipe_site.content_store import ContentStore
 from ppipe_site.worker_identity import worker_name
 
@@ -130,6 +144,10 @@ def _data_shape(
     return DataShape(y, validation, fold_of_each_row(validation, len(y)), test_rows)
 
 
+# Per fold, as the sandbox measured them.
+FOLD_FIGURES = ("fit_seconds", "predict_seconds", "cpu_seconds", "peak_memory_mb")
+
+
 def failed_result(
     job: dict[str, Any], reason: str, *, transient: bool = False, **extra: Any
 ) -> dict[str, Any]:
@@ -162,9 +180,9 @@ def _isolation_failed(report: dict[str, Any]) -> bool:
 
 def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
     """Why the student's process ended without its predictions."""
-    if report["killed_for"]:
-        return str(report["killed_for"])
     status, phase = int(report["status"]), report["phase"] or "start-up"
+    if report["killed_for"]:
+        return f"{report['killed_for']} (during {phase})"
     if os.WIFSIGNALED(status):
         signal_number = os.WTERMSIG(status)
         template = SIGNAL_REASONS.get(signal.Signals(signal_number))
@@ -172,7 +190,9 @@ def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
             return template.format(**limits)
         return f"the submission's process was killed by signal {signal_number} during {phase}"
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-    if code == 3:
+    if code == STEP_ERROR_EXIT:
+        return str(phase)
+    if code == NO_GET_ESTIMATOR_EXIT:
         return (
             "estimator.py has no get_estimator(): define it at the top level, returning an "
             "object with fit(X, y) and predict(X)"
@@ -192,7 +212,19 @@ def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
     )
 
 
-def _provenance(job: dict[str, Any], sandbox: SandboxConfig) -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def installed_packages() -> tuple[str, ...]:
+    """Every distribution installed where the job runs, as `name==version`, sorted."""
+    found = {
+        f"{dist.metadata['Name'].lower()}=={dist.version}"
+        for dist in importlib.metadata.distributions()
+        if dist.metadata["Name"]
+    }
+    return tuple(sorted(found))
+
+
+def _provenance(job: dict[str, Any], sandbox: SandboxConfig, started_at: str) -> dict[str, Any]:
+    packages = installed_packages()
     return {
         "python": platform.python_version(),
         "packages": {
@@ -200,12 +232,33 @@ def _provenance(job: dict[str, Any], sandbox: SandboxConfig) -> dict[str, Any]:
             "pandas": pd.__version__,
             "scikit-learn": sklearn.__version__,
         },
+        # The whole installed set: two runs with the same digest ran the same code.
+        "packages_sha256": hashlib.sha256("\n".join(packages).encode()).hexdigest(),
+        "installed": list(packages),
         "sandbox": _sandbox_version(sandbox),
+        "worker": worker_name(),
+        "host": platform.node(),
         "code_sha256": job["code"]["sha256"],
         "train_sha256": job["data"]["train_sha256"],
         "test_features_sha256": job["data"]["test_features_sha256"],
+        "config_sha256": job.get("config_sha256", ""),
         "cv_seed": job["cv"]["seed"],
+        "configurations": [plan.get("configuration") or {} for plan in job_plans(job)],
+        "started_at": started_at,
+        "ended_at": datetime.now(UTC).isoformat(),
     }
+
+
+def _submission_files(job: dict[str, Any], code: bytes, target: Path) -> None:
+    """The student's files, as the sandbox reads them: estimator.py, or the zip's files.
+
+    Raises PipelineRejected for a zip that breaks the upload rules (it passed them
+    at upload, so only a forged job gets here)."""
+    target.mkdir(mode=0o755)
+    if job["code"].get("kind", "estimator") == "pipeline":
+        extract_pipeline_archive(code, target)
+    else:
+        (target / "estimator.py").write_bytes(code)
 
 
 def execute_judge_job(
@@ -219,6 +272,7 @@ def execute_judge_job(
             "set PPIPE_SANDBOX=none to run it unsandboxed (trusted code only)",
             transient=True,
         )
+    started_at = datetime.now(UTC).isoformat()
     data, limits, threads = job["data"], job["limits"], int(job.get("threads") or 1)
     cache = Path(sandbox.work_root) / "ppipe-judge-cache"
     try:
@@ -237,40 +291,140 @@ def execute_judge_job(
         return failed_result(
             job, f"the job's inputs are not readable here: {error}", transient=True
         )
-    y, folds, test_rows = shape.y, shape.folds, shape.test_rows
     try:
         box = sandbox_take(sandbox, threads)
     except (OSError, SandboxUnavailable) as error:
         return failed_result(job, f"the sandbox could not start: {error}", transient=True)
     report: dict[str, Any] | None = None
+    trouble = ""
     try:
         _place(train_path, box.input_dir / "train.parquet")
         _place(test_path, box.input_dir / "test.parquet")
         np.save(box.input_dir / "folds.npy", shape.fold_of)
-        (box.input_dir / "submission").mkdir(mode=0o755)
-        (box.input_dir / "submission" / "estimator.py").write_bytes(code)
+        _submission_files(job, code, box.input_dir / "submission")
         spec = {
             "limits": limits,
             "target_column": data["target_column"],
             "id_column": data["id_column"],
+            "kind": job["code"].get("kind", "estimator"),
+            "plans": job_plans(job),
+            "batch_size": int(job.get("batch_size") or 0),
         }
         report, trouble = box.run(spec, float(limits["wall_seconds"]))
+    except PipelineRejected as rejected:
+        trouble = str(rejected)
+        # Nothing ran: the sandbox is as clean as it was.
+        report = {"rejected": trouble}
     finally:
         sandbox_release(box, healthy=report is not None)
     if report is None:
         if "wall-clock" in trouble:
             return failed_result(job, f"wall-clock limit of {limits['wall_seconds']} s exceeded")
         return failed_result(job, f"the sandbox ended without a report: {trouble}", transient=True)
-    return _result(job, report, folds, y, test_rows, sandbox)
+    if "rejected" in report:
+        return failed_result(job, trouble)
+    return _result(job, report, shape, sandbox, artifacts, started_at)
+
+
+def _number(value: Any) -> float:
+    """A figure of the sandbox's report (written by untrusted code's process): finite or refused."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _fold_rows(fold: dict[str, Any], index: int, score: float) -> dict[str, Any]:
+    return {
+        "index": index,
+        "score": score,
+        **{name: _number(fold[name]) for name in FOLD_FIGURES},
+    }
+
+
+def _step_rows(configuration: dict[str, Any], plan: dict[str, Any]) -> list[dict[str, Any]]:
+    measured = {str(step["name"]): step for step in configuration["steps"]}
+    rows = []
+    for planned in plan["steps"]:
+        step = measured[planned["name"]]
+        latency = step["latency"]
+        rows.append(
+            {
+                "name": planned["name"],
+                "target": f"{planned['file']}:{planned['callable']}",
+                "level": int(planned["level"]),
+                "fit_seconds": _number(step["fit_seconds"]),
+                "cpu_seconds": _number(step["cpu_seconds"]),
+                "peak_memory_mb": _number(step["peak_memory_mb"]),
+                "latency_p50_ms": _number(latency["p50_ms"]),
+                "latency_p95_ms": _number(latency["p95_ms"]),
+            }
+        )
+    return rows
+
+
+def _scored_configuration(
+    configuration: dict[str, Any],
+    plan: dict[str, Any],
+    predicted: list[FoldPredictions],
+    shape: DataShape,
+    metric_name: str,
+) -> dict[str, Any]:
+    """One configuration's folds scored against the training labels, and its costs.
+
+    Raises PredictionsError for predictions that cannot be scored, and KeyError,
+    TypeError or ValueError for a report not shaped as the runner writes it."""
+    metric = get_metric(metric_name)
+    folds = []
+    for fold, validation, predictions in zip(
+        configuration["folds"], shape.folds, predicted, strict=True
+    ):
+        index = int(fold["index"])
+        try:
+            score = metric.score(shape.y.iloc[validation].to_numpy(), predictions.validation)
+        except (TypeError, ValueError) as error:
+            raise PredictionsError(
+                f"predictions for fold {index} cannot be scored: {error}"
+            ) from None
+        folds.append(_fold_rows(fold, index, score))
+    scores = [fold["score"] for fold in folds]
+    latency = configuration["latency"]
+    return {
+        "configuration": dict(plan.get("configuration") or {}),
+        "cv_mean": float(np.mean(scores)),
+        "cv_std": float(np.std(scores)),
+        "fit_seconds": sum(fold["fit_seconds"] for fold in folds),
+        "cpu_seconds": sum(fold["cpu_seconds"] for fold in folds),
+        "peak_memory_mb": max(fold["peak_memory_mb"] for fold in folds),
+        "latency_p50_ms": _number(latency["p50_ms"]),
+        "latency_p95_ms": _number(latency["p95_ms"]),
+        "batches": int(latency["batches"]),
+        "folds": folds,
+        "steps": _step_rows(configuration, plan),
+    }
+
+
+def _fitted_models(report: dict[str, Any], count: int) -> list[bytes]:
+    """Each configuration's pickled fitted steps (empty when too large or unpicklable)."""
+    try:
+        data = base64.b64decode(str(report.get("models") or ""), validate=True)
+    except binascii.Error:
+        return [b""] * count
+    models, offset = [], 0
+    for _ in range(count):
+        size = int.from_bytes(data[offset : offset + 8], "little")
+        models.append(data[offset + 8 : offset + 8 + size] if size <= MAX_MODEL_BYTES else b"")
+        offset += 8 + size
+    return models
 
 
 def _result(
     job: dict[str, Any],
     report: dict[str, Any],
-    folds: list[np.ndarray],
-    y: pd.Series,
-    test_rows: int,
+    shape: DataShape,
     sandbox: SandboxConfig,
+    artifacts: ContentStore,
+    started_at: str,
 ) -> dict[str, Any]:
     measured = {
         "cpu_seconds": report["cpu_seconds"],
@@ -278,48 +432,60 @@ def _result(
         "wall_seconds": report["wall_seconds"],
         "stdout_tail": report["stdout_tail"],
         "stderr_tail": report["stderr_tail"],
-        "provenance": _provenance(job, sandbox),
+        "provenance": _provenance(job, sandbox, started_at),
     }
-    ran = report["folds"]
+    ran, plans = report.get("configurations"), job_plans(job)
     if _isolation_failed(report):
         # The worker's fault, not the student's: another worker may do better.
         reason = f"this judge worker could not sandbox the job: {report['phase']}"
         return failed_result(job, reason, transient=True, **measured)
-    if not isinstance(ran, list) or len(ran) != len(folds):
+    if not isinstance(ran, list) or len(ran) != len(plans):
         return failed_result(job, _crash_reason(report, job["limits"]), **measured)
-    metric, task_type = get_metric(job["metric"]), job["task_type"]
+    task_type = job["task_type"]
     try:
         predicted = read_fold_predictions(
             base64.b64decode(str(report.get("predictions") or ""), validate=True),
-            [len(validation) for validation in folds],
-            test_rows,
+            [len(validation) for validation in shape.folds],
+            shape.test_rows,
             task_type,
+            configurations=len(plans),
         )
     except binascii.Error:
         reason = "the sandbox's report carries no readable predictions"
         return failed_result(job, reason, transient=True, **measured)
     except PredictionsError as error:
         return failed_result(job, str(error), **measured)
-    scored = []
-    for fold, validation, predictions in zip(ran, folds, predicted, strict=True):
-        index = int(fold["index"])
-        try:
-            score = metric.score(y.iloc[validation].to_numpy(), predictions.validation)
-        except (TypeError, ValueError) as error:
-            return failed_result(
-                job, f"predictions for fold {index} cannot be scored: {error}", **measured
+    per_configuration = len(shape.folds)
+    try:
+        scored = [
+            _scored_configuration(
+                configuration,
+                plan,
+                predicted[k * per_configuration : (k + 1) * per_configuration],
+                shape,
+                job["metric"],
             )
-        scored.append(
-            {
-                "index": index,
-                "score": score,
-                "fit_seconds": float(fold["fit_seconds"]),
-                "predict_seconds": float(fold["predict_seconds"]),
-                "cpu_seconds": float(fold["cpu_seconds"]),
-                "peak_memory_mb": float(fold["peak_memory_mb"]),
-            }
-        )
-    scores = [fold["score"] for fold in scored]
+            for k, (configuration, plan) in enumerate(zip(ran, plans, strict=True))
+        ]
+    except PredictionsError as error:
+        return failed_result(job, str(error), **measured)
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        reason = f"the sandbox's report is not as the judge writes it ({error!r}): was it forged?"
+        return failed_result(job, reason, **measured)
+    # A sweep's result is its best configuration by cross-validation, never by the
+    # hidden test set: the student learns nothing of the test labels from the choice.
+    chosen = max(range(len(scored)), key=lambda k: (scored[k]["cv_mean"], -k))
+    chosen_test = predicted[chosen * per_configuration : (chosen + 1) * per_configuration]
+    test_predictions = bag([p.test for p in chosen_test], task_type)
+    best = scored[chosen]
+    stored = run_artifacts(
+        artifacts,
+        job=job,
+        test_predictions=test_predictions,
+        report=report,
+        model=_fitted_models(report, len(plans))[chosen],
+        provenance=measured["provenance"],
+    )
     return {
         "submission_id": job.get("submission_id"),
         "attempt": job.get("attempt"),
@@ -327,10 +493,15 @@ def _result(
         "transient": False,
         "reason": "",
         "worker": worker_name(),
-        "folds": scored,
-        "cv_mean": float(np.mean(scores)),
-        "cv_std": float(np.std(scores)),
-        "test_predictions": bag([p.test for p in predicted], task_type).tolist(),
-        "fit_seconds": sum(fold["fit_seconds"] for fold in scored),
+        "folds": best["folds"],
+        "cv_mean": best["cv_mean"],
+        "cv_std": best["cv_std"],
+        "fit_seconds": best["fit_seconds"],
+        "test_predictions": test_predictions.tolist(),
+        "configurations": [
+            {key: value for key, value in row.items() if key != "folds"} for row in scored
+        ],
+        "chosen": chosen,
+        "artifacts": stored,
         **measured,
     }

@@ -5,7 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-JOB_VERSION = 1
+JOB_VERSION = 2
+
+# A plain estimator.py is this one-step pipeline (see judging/pipeline_spec.py):
+# get_estimator() fitted on X and y, predicting from X.
+ESTIMATOR_PLAN: dict[str, Any] = {
+    "steps": [
+        {
+            "name": "estimator",
+            "file": "estimator.py",
+            "callable": "get_estimator",
+            "inputs": ["X", "y"],
+            "outputs": ["predictions"],
+            "level": 0,
+        }
+    ],
+    "configuration": {},
+}
+
+
+def job_plans(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run plans of a job: one per configuration (jobs of version 1 had none)."""
+    return list(job.get("plans") or [ESTIMATOR_PLAN])
 
 
 def job_payload(
@@ -24,6 +45,10 @@ def job_payload(
     filename: str = "estimator.py",
     id_column: str = "",
     threads: int = 1,
+    kind: str = "estimator",
+    plans: list[dict[str, Any]] | None = None,
+    batch_size: int = 0,
+    config_sha256: str = "",
 ) -> dict[str, Any]:
     """The job's wire format, in one place (the control side, tests and benchmarks)."""
     return {
@@ -31,7 +56,12 @@ def job_payload(
         "version": JOB_VERSION,
         "submission_id": submission_id,
         "attempt": attempt,
-        "code": {"sha256": code_sha256, "filename": filename},
+        "code": {"sha256": code_sha256, "filename": filename, "kind": kind},
+        # What runs: one plan per configuration (a sweep has several).
+        "plans": plans or [ESTIMATOR_PLAN],
+        "batch_size": batch_size,
+        # The digest of the challenge's judging configuration, for provenance.
+        "config_sha256": config_sha256,
         "data": {
             "train_sha256": train_sha256,
             "test_features_sha256": test_features_sha256,

@@ -11,13 +11,17 @@ from typing import Any
 
 from django.conf import settings
 
-from judging.job_format import job_payload
+from challenges.selectors import judging_configuration_digest
+from judging.job_format import ESTIMATOR_PLAN, job_payload
 from judging.models import Submission
 
 
 def judge_job(*, submission: Submission, attempt: int) -> dict[str, Any]:
     challenge = submission.challenge
     split = challenge.split
+    plans = submission.plans or [ESTIMATOR_PLAN]
+    # The limits apply to each configuration: a sweep of four gets four times the time.
+    runs = len(plans)
     return job_payload(
         submission_id=submission.pk,
         attempt=attempt,
@@ -32,11 +36,15 @@ def judge_job(*, submission: Submission, attempt: int) -> dict[str, Any]:
         folds=challenge.cv_folds,
         seed=challenge.split_seed,
         limits={
-            "cpu_seconds": challenge.cpu_seconds_limit,
+            "cpu_seconds": challenge.cpu_seconds_limit * runs,
             "memory_mb": challenge.memory_mb_limit,
-            "wall_seconds": challenge.wall_seconds_limit,
+            "wall_seconds": challenge.wall_seconds_limit * runs,
             "processes": settings.PPIPE_JUDGE_PROCESSES,
             "file_mb": settings.PPIPE_JUDGE_FILE_MB,
         },
         threads=settings.PPIPE_JUDGE_THREADS,
+        kind=submission.kind,
+        plans=plans,
+        batch_size=challenge.batch_size,
+        config_sha256=judging_configuration_digest(challenge),
     )

@@ -1,11 +1,15 @@
 """The leaderboard: one row per participant, score and cost side by side.
 
-A participant is represented by the submission they selected, or else their
-best public score (the earliest of equal ones). Before the close the ranking
-uses the public part of the hidden test set; after it, the private part, and
-the private scores are shown. Three queries whatever the number of submissions:
-the representative submission per participant (a window) and the submission
-count and last upload per participant (an aggregate); the charts' points are one
+A participant's picks are the submissions they selected (up to the challenge's
+final_selections) and those their teacher promoted. Before the close the ranking
+uses the public part of the hidden test set and a participant is represented by
+their pick with the best public score, or with no pick their best public score.
+After it, the private part: their pick with the best private score, or with no
+pick the submission with the best public score (ranked by its private score,
+which nobody chose it for); the private scores are shown. Equal scores: the
+earliest. Three queries whatever the number of submissions: the representative
+submission per participant (a window) and the submission count, number of
+picks and last upload per participant (an aggregate); the charts' points are one
 more. Live endpoints add four, whatever the number of probes (their metrics are
 aggregated in SQL), and proof of receipt one.
 """
@@ -19,7 +23,19 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -79,6 +95,10 @@ class LeaderboardRow:
     endpoint_releases_behind: int | None = None
     # Proof of receipt: points over the questions judged (correct 1, partial 1/2).
     receipt_score: float | None = None
+    # The representative was promoted by the teacher; how many scored picks
+    # (selected or promoted) it was the best of.
+    promoted: bool = False
+    picks: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -113,17 +133,34 @@ class Leaderboard:
         return "private_score" if self.final else "public_score"
 
 
-def _representatives(challenge: Challenge, order_by: str) -> dict[int, Submission]:
-    """Each participant's selected submission, else the best by `order_by`."""
+_PICKED = Q(selected=True) | Q(promoted=True)
+
+
+def _representatives(challenge: Challenge, final: bool) -> dict[int, Submission]:
+    """Each participant's best pick, else their best public score (see the module's
+    docstring)."""
+    score_field = "private_score" if final else "public_score"
+    # With no pick, the final ranking still chooses by the public score.
+    choose_by = (
+        Case(When(_PICKED, then=F("private_score")), default=F("public_score"))
+        if final
+        else F("public_score")
+    )
     ranked = (
         Submission.objects.filter(
-            challenge=challenge, state=SubmissionState.SCORED, **{f"{order_by}__isnull": False}
+            challenge=challenge, state=SubmissionState.SCORED, **{f"{score_field}__isnull": False}
         )
+        .annotate(picked=ExpressionWrapper(_PICKED, output_field=BooleanField()))
         .annotate(
             pick=Window(
                 RowNumber(),
                 partition_by=[F("participant_id")],
-                order_by=[F("selected").desc(), F(order_by).desc(), F("created_at"), F("id")],
+                order_by=[
+                    F("picked").desc(),
+                    choose_by.desc(nulls_last=True),
+                    F("created_at"),
+                    F("id"),
+                ],
             )
         )
         .filter(pick=1)
@@ -131,6 +168,7 @@ def _representatives(challenge: Challenge, order_by: str) -> dict[int, Submissio
             "id",
             "participant_id",
             "selected",
+            "promoted",
             "created_at",
             "public_score",
             "private_score",
@@ -164,22 +202,29 @@ def _sort_key(column: str) -> Any:
 
 def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
     score_field = "private_score" if final else "public_score"
-    picks = _representatives(challenge, score_field)
+    picks = _representatives(challenge, final)
     ranks = _ranks(picks, score_field)
     people = (
         Participant.objects.filter(challenge=challenge)
         .annotate(
             made=Count("submissions", filter=~Q(submissions__state=SubmissionState.CANCELLED)),
             last=Max("submissions__created_at"),
+            # In the aggregate the query makes anyway: a window in _representatives
+            # would cost it a third more.
+            picked=Count(
+                "submissions",
+                filter=Q(submissions__state=SubmissionState.SCORED)
+                & (Q(submissions__selected=True) | Q(submissions__promoted=True)),
+            ),
         )
         .annotate(answered=Exists(Question.objects.filter(participant=OuterRef("pk"))))
         .filter(Q(made__gt=0) | Q(endpoint__isnull=False) | Q(answered=True))
-        .values_list("id", "user__username", "made", "last")
+        .values_list("id", "user__username", "made", "last", "picked")
     )
     endpoints = challenge_endpoint_metrics(challenge)
     receipts = receipt_scores(challenge) if challenge.receipt_questions else {}
     rows = []
-    for participant_id, username, made, last in people:
+    for participant_id, username, made, last, picked in people:
         pick = picks.get(participant_id)
         live = endpoints.get(participant_id)
         rows.append(
@@ -199,6 +244,8 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
                 last_submission_at=last,
                 **(_endpoint_columns(live) if live else {}),
                 receipt_score=receipts.get(participant_id),
+                promoted=bool(pick and pick.promoted),
+                picks=picked,
             )
         )
     return rows

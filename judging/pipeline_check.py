@@ -128,6 +128,13 @@ def submission_pipeline_check(
     one-step pipeline of `estimator_pipeline()`.
     """
     if filename.lower().endswith(".zip"):
+        if len(content) > max_source_bytes:
+            raise PipelineRejected(
+                [
+                    f"the zip is over the limit of {max_source_bytes // 1024} KB: "
+                    "upload code and pipeline.yaml, not data or models"
+                ]
+            )
         return pipeline_upload_check(content)
     estimator_source_check(content, max_bytes=max_source_bytes)
     return estimator_pipeline()

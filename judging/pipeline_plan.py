@@ -7,6 +7,7 @@ PipelineSpec. See judging/pipeline_spec.py for what a step does at run time.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Mapping
 from typing import TypedDict
@@ -88,8 +89,8 @@ def sweep_configurations(spec: PipelineSpec, *, max_configurations: int) -> list
     count = configuration_count(spec)
     if count > max_configurations:
         raise SubmissionRejected(
-            f"the sweep has {count} configurations; "
-            f"this challenge allows at most {max_configurations}",
+            f"The sweep has {count} configurations; this challenge allows at most "
+            f"{max_configurations}: choose one configuration, or offer fewer alternatives.",
             field="configuration",
         )
     return configurations(spec)
@@ -115,3 +116,73 @@ def run_plan(spec: PipelineSpec, configuration: Mapping[str, object]) -> RunPlan
             }
         )
     return {"steps": planned, "configuration": chosen}
+
+
+def configuration_from_text(text: str) -> dict[str, str]:
+    """A configuration as a student types it: `model=forest, featurize=tfidf`
+    (or a JSON object). Empty text is the default configuration."""
+    text = text.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(value, str) for value in parsed.values()
+        ):
+            raise SubmissionRejected(
+                "The configuration is not a JSON object of step names to alternative names, "
+                'such as {"model": "forest"}.',
+                field="configuration",
+            )
+        return {str(key): value for key, value in parsed.items()}
+    chosen: dict[str, str] = {}
+    for pair in text.split(","):
+        step, equals, alternative = pair.partition("=")
+        if not equals or not step.strip() or not alternative.strip():
+            raise SubmissionRejected(
+                f"The configuration's part {pair.strip()!r} is not step=alternative: write "
+                "for example model=forest, featurize=tfidf.",
+                field="configuration",
+            )
+        chosen[step.strip()] = alternative.strip()
+    return chosen
+
+
+def submission_plans(
+    spec: PipelineSpec,
+    *,
+    configuration: Mapping[str, object] | None,
+    sweep: bool,
+    max_configurations: int,
+) -> list[RunPlan]:
+    """What a submission runs: its chosen configuration, or with `sweep` every one."""
+    if sweep:
+        if configuration:
+            raise SubmissionRejected(
+                "Choose a configuration or ask for a sweep of all of them, not both.",
+                field="configuration",
+            )
+        return [
+            run_plan(spec, chosen)
+            for chosen in sweep_configurations(spec, max_configurations=max_configurations)
+        ]
+    return [run_plan(spec, configuration or {})]
+
+
+def spec_as_data(spec: PipelineSpec) -> dict[str, object]:
+    """The checked pipeline as plain JSON, for the submission's page and the API."""
+    return {
+        "steps": [
+            {
+                "name": step.name,
+                "inputs": list(step.inputs),
+                "outputs": list(step.outputs),
+                "run": str(step.run) if step.run else None,
+                "alternatives": {name: str(target) for name, target in step.alternatives},
+            }
+            for step in spec.steps
+        ]
+    }

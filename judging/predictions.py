@@ -61,18 +61,26 @@ def check_values(values: np.ndarray, task_type: str, what: str) -> None:
 
 
 def read_fold_predictions(
-    data: bytes, validation_rows: list[int], test_rows: int, task_type: str
+    data: bytes,
+    validation_rows: list[int],
+    test_rows: int,
+    task_type: str,
+    *,
+    configurations: int = 1,
 ) -> list[FoldPredictions]:
-    """Every fold's validation and test predictions, in fold order, checked."""
+    """Every fold's validation and test predictions, in fold order, checked; with
+    several configurations (a sweep), the first configuration's folds come first."""
     stream = io.BytesIO(data)
     folds = []
-    for index, rows in enumerate(validation_rows):
-        validation = _read_array(stream, rows, f"fold {index}")
-        check_values(validation, task_type, f"fold {index}")
-        what = f"the test set (fold {index} model)"
-        test = _read_array(stream, test_rows, what)
-        check_values(test, task_type, what)
-        folds.append(FoldPredictions(validation, test))
+    for configuration in range(configurations):
+        prefix = f"configuration {configuration + 1}, " if configurations > 1 else ""
+        for index, rows in enumerate(validation_rows):
+            validation = _read_array(stream, rows, f"{prefix}fold {index}")
+            check_values(validation, task_type, f"{prefix}fold {index}")
+            what = f"the test set ({prefix}fold {index} model)"
+            test = _read_array(stream, test_rows, what)
+            check_values(test, task_type, what)
+            folds.append(FoldPredictions(validation, test))
     return folds
 
 

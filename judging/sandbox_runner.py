@@ -20,16 +20,21 @@ still measured, reaped and killed, and are non-dumpable, so the student process
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import ctypes
+import importlib
+import importlib.util
 import json
 import os
+import pickle
 import resource
 import select
 import signal
 import sys
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 # Imported before the job arrives: this is what makes a warm start cheap.
@@ -159,14 +164,14 @@ def _out(name: str) -> int:
 
 def _student(spec: dict[str, Any]) -> None:
     """Runs in the forked child; never returns."""
-    global _phase_fd, _result_fd, _predictions_fd
+    global _phase_fd, _result_fd, _predictions_fd, _models_fd
     status = 1
     try:
         # Opened before the private /tmp hides the folder they are in.
         os.dup2(_out("stdout"), 1)
         os.dup2(_out("stderr"), 2)
         _phase_fd, _result_fd = _out("phase"), _out("result.json")
-        _predictions_fd = _out("predictions.npy")
+        _predictions_fd, _models_fd = _out("predictions.npy"), _out("models")
         os.close(0)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
@@ -189,7 +194,7 @@ def _student(spec: dict[str, Any]) -> None:
         os._exit(status)
 
 
-_phase_fd = _result_fd = _predictions_fd = -1
+_phase_fd = _result_fd = _predictions_fd = _models_fd = -1
 
 
 def _phase(name: str) -> None:
@@ -197,40 +202,238 @@ def _phase(name: str) -> None:
     os.pwrite(_phase_fd, name.encode(), 0)
 
 
-def _train_and_predict(spec: dict[str, Any]) -> int:
-    target, id_column = spec["target_column"], spec["id_column"]
-    train = pd.read_parquet(f"{INPUT}/train.parquet")
-    test = pd.read_parquet(f"{INPUT}/test.parquet")
-    fold_of = np.load(f"{INPUT}/folds.npy", allow_pickle=False)
-    drop = [c for c in (target, id_column) if c and c in train.columns]
-    x_all, y_all = train.drop(columns=drop), train[target]
-    x_test = test.drop(columns=[c for c in (id_column,) if c and c in test.columns])
-    _phase("importing estimator.py")
-    sys.path.insert(0, f"{INPUT}/submission")
-    import estimator
+# --- running a pipeline -------------------------------------------------------
+# The spec's plans are judging/pipeline_plan.py's RunPlans, one per configuration
+# to run; a plain estimator.py is the one-step plan of judging/job_format.py.
+NO_GET_ESTIMATOR_EXIT = 3
+# The student process exits with this code when a step broke the pipeline's
+# contract; the phase file then holds the reason, naming the step.
+STEP_ERROR_EXIT = 5
+# Per step and fold, memory is read in the windows when the step ran; beyond this
+# many windows (tiny batches), the last one is stretched to cover the rest.
+MAX_WINDOWS = 64
+# A fitted model is kept as an artifact when its pickle is at most this large.
+MAX_MODEL_BYTES = 2 * 2**20
 
-    if not hasattr(estimator, "get_estimator"):
-        _phase("estimator.py has no get_estimator()")
-        return 3
-    results = []
+
+class StepError(Exception):
+    """A step broke the pipeline's contract; the message names it and says what to fix."""
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    values = np.asarray(seconds or [0.0]) * 1000
+    return {
+        "p50_ms": float(np.percentile(values, 50)),
+        "p95_ms": float(np.percentile(values, 95)),
+        "max_ms": float(values.max()),
+        "batches": len(seconds),
+    }
+
+
+class _StepRun:
+    """One step of one configuration: what it runs, and what it cost, over the folds."""
+
+    def __init__(self, planned: dict[str, Any], factory: Any, estimator_only: bool) -> None:
+        self.name: str = planned["name"]
+        self.inputs: list[str] = planned["inputs"]
+        self.outputs: list[str] = planned["outputs"]
+        self.level: int = int(planned["level"])
+        self.factory = factory
+        # A plain estimator.py keeps its phases as they were ("fit on fold 0").
+        self.label = "" if estimator_only else f"step {self.name}: "
+        self.fitted: Any = None
+        self.fit_seconds = 0.0
+        self.cpu_seconds = 0.0
+        self.batch_seconds: list[float] = []
+        self.windows: list[list[float]] = []
+
+    def _window(self, started: float, ended: float, per_fold: int) -> None:
+        if per_fold < MAX_WINDOWS:
+            self.windows.append([started, ended])
+        else:
+            self.windows[-1][1] = ended
+
+    def _arguments(self, values: dict[str, Any]) -> list[Any]:
+        return [values[name] for name in self.inputs if name != "y"]
+
+    def _store(self, values: dict[str, Any], produced: Any, rows: int, verb: str) -> None:
+        """Check what the step returned against its declared outputs, and keep it."""
+        if self.outputs == ["predictions"]:
+            if produced is None:
+                raise StepError(f"{self.label}{verb} returned None instead of predictions")
+            column = _as_column(produced)
+            if len(column) != rows:
+                raise StepError(
+                    f"{self.label}{verb} returned {len(column)} predictions for {rows} rows"
+                )
+            values["predictions"] = column
+            return
+        if len(self.outputs) == 1:
+            parts = (produced,)
+        elif isinstance(produced, tuple | list) and len(produced) == len(self.outputs):
+            parts = tuple(produced)
+        else:
+            raise StepError(
+                f"{self.label}{verb} returned {type(produced).__name__}; it must return a tuple "
+                f"of {len(self.outputs)} values, one per output ({', '.join(self.outputs)})"
+            )
+        for name, part in zip(self.outputs, parts, strict=True):
+            try:
+                length = len(part)
+            except TypeError:
+                raise StepError(
+                    f"{self.label}{verb} returned {type(part).__name__} for '{name}'; it must "
+                    "return one row per input row (an array, a frame or a list)"
+                ) from None
+            if length != rows:
+                raise StepError(
+                    f"{self.label}{verb} returned {length} rows for '{name}' from {rows} input rows"
+                )
+            values[name] = part
+
+    def fit(self, values: dict[str, Any], fold: int, rows: int, windows_before: int) -> None:
+        started, cpu = time.monotonic(), time.thread_time()
+        _phase(f"{self.label}fit on fold {fold}")
+        model = self.factory()
+        arguments = self._arguments(values)
+        if "y" in self.inputs:
+            model.fit(*arguments, values["y"])
+        else:
+            model.fit(*arguments)
+        if self.outputs != ["predictions"]:  # what the next steps are fitted on
+            _phase(f"{self.label}transform on fold {fold}")
+            self._store(values, model.transform(*arguments), rows, "transform")
+        self.fitted = model
+        ended = time.monotonic()
+        self.fit_seconds += ended - started
+        self.cpu_seconds += time.thread_time() - cpu
+        self._window(started, ended, len(self.windows) - windows_before)
+
+    def infer(self, values: dict[str, Any], rows: int, windows_before: int) -> None:
+        started, cpu = time.monotonic(), time.thread_time()
+        arguments = self._arguments(values)
+        if self.outputs == ["predictions"]:
+            self._store(values, self.fitted.predict(*arguments), rows, "predict")
+        else:
+            self._store(values, self.fitted.transform(*arguments), rows, "transform")
+        ended = time.monotonic()
+        self.batch_seconds.append(ended - started)
+        self.cpu_seconds += time.thread_time() - cpu
+        self._window(started, ended, len(self.windows) - windows_before)
+
+    def measured(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "fit_seconds": self.fit_seconds,
+            "cpu_seconds": self.cpu_seconds,
+            "windows": self.windows,
+            "latency": _percentiles(self.batch_seconds),
+        }
+
+
+class _Levels:
+    """A configuration's steps by level; the steps of a level run concurrently."""
+
+    def __init__(self, steps: list[_StepRun], pool: Any) -> None:
+        self.levels: list[list[_StepRun]] = []
+        for step in steps:  # the plan lists them by level
+            if not self.levels or self.levels[-1][0].level != step.level:
+                self.levels.append([])
+            self.levels[-1].append(step)
+        self.pool = pool
+
+    def each(self, call: Any) -> None:
+        for level in self.levels:
+            if len(level) == 1:
+                call(level[0])
+            else:  # the first error raised is the one reported
+                for future in [self.pool.submit(call, step) for step in level]:
+                    future.result()
+
+
+def _load(file: str, name: str, estimator_only: bool) -> Any:
+    """The callable `name` of the submission's `file`, imported as a module of the zip."""
+    dotted = file[: -len(".py")].replace("/", ".")
+    label = "" if estimator_only else f" ({file})"
+    _phase(f"importing {file}")
+    if all(part.isidentifier() for part in dotted.split(".")):
+        module = importlib.import_module(dotted)
+    else:  # a file name Python cannot import by name (my-model.py)
+        found = importlib.util.spec_from_file_location(
+            "ppipe_" + "".join(c if c.isalnum() else "_" for c in dotted),
+            f"{INPUT}/submission/{file}",
+        )
+        if found is None or found.loader is None:
+            raise StepError(f"{file} cannot be imported")
+        module = importlib.util.module_from_spec(found)
+        found.loader.exec_module(module)
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        raise StepError(f"{file} defines no callable {name} at its top level{label}")
+    return factory
+
+
+def _predict_in_batches(
+    levels: _Levels, features: pd.DataFrame, batch_size: int, batch_seconds: list[float]
+) -> np.ndarray:
+    rows = len(features)
+    size = batch_size or max(rows, 1)
+    windows = {id(step): len(step.windows) for level in levels.levels for step in level}
+    parts = []
+    for start in range(0, rows, size):
+        batch = features.iloc[start : start + size]
+        values: dict[str, Any] = {"X": batch}
+        started = time.monotonic()
+        levels.each(lambda step: step.infer(values, len(batch), windows[id(step)]))  # noqa: B023
+        batch_seconds.append(time.monotonic() - started)
+        parts.append(values["predictions"])
+    return np.concatenate(parts) if parts else np.asarray([])
+
+
+def _pickled(steps: list[_StepRun]) -> bytes:
+    """The fitted steps of the last fold, when they pickle small; else nothing."""
+    try:
+        data = pickle.dumps({step.name: step.fitted for step in steps}, protocol=5)
+    except Exception:  # a lambda, a lock: not every model pickles
+        return b""
+    return data if len(data) <= MAX_MODEL_BYTES else b""
+
+
+def _run_configuration(
+    plan: dict[str, Any],
+    data: tuple[pd.DataFrame, pd.Series, pd.DataFrame, np.ndarray],
+    batch_size: int,
+    pool: Any,
+    estimator_only: bool,
+) -> dict[str, Any]:
+    x_all, y_all, x_test, fold_of = data
+    steps = [
+        _StepRun(
+            planned, _load(planned["file"], planned["callable"], estimator_only), estimator_only
+        )
+        for planned in plan["steps"]
+    ]
+    levels = _Levels(steps, pool)
+    folds: list[dict[str, Any]] = []
+    batch_seconds: list[float] = []
     for index in range(int(fold_of.max()) + 1):
         mask = fold_of == index
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
-        _phase(f"get_estimator() for fold {index}")
-        model = estimator.get_estimator()
-        _phase(f"fit on fold {index}")
-        model.fit(x_all[~mask], y_all[~mask])
+        windows = {id(step): len(step.windows) for step in steps}
+        values: dict[str, Any] = {"X": x_all[~mask], "y": y_all[~mask]}
+        rows = int((~mask).sum())
+        levels.each(lambda step: step.fit(values, index, rows, windows[id(step)]))  # noqa: B023
         fitted = time.monotonic()
-        _phase(f"predict on fold {index}")
-        predicted = _as_column(model.predict(x_all[mask]))
-        test_predicted = _as_column(model.predict(x_test))
+        _phase(f"predict on fold {index}" if estimator_only else f"predicting on fold {index}")
+        predicted = _predict_in_batches(levels, x_all[mask], batch_size, batch_seconds)
+        test_predicted = _predict_in_batches(levels, x_test, batch_size, batch_seconds)
         ended = time.monotonic()
         _phase(f"writing the predictions of fold {index}")
         _save(_predictions_fd, predicted)
         _save(_predictions_fd, test_predicted)
         after = resource.getrusage(resource.RUSAGE_SELF)
-        results.append(
+        folds.append(
             {
                 "index": index,
                 "started": started,
@@ -241,8 +444,52 @@ def _train_and_predict(spec: dict[str, Any]) -> int:
                 - (before.ru_utime + before.ru_stime),
             }
         )
+    model = _pickled(steps)
+    os.write(_models_fd, len(model).to_bytes(8, "little") + model)
+    return {
+        "configuration": plan.get("configuration") or {},
+        "folds": folds,
+        "steps": [step.measured() for step in steps],
+        "latency": _percentiles(batch_seconds),
+    }
+
+
+def _train_and_predict(spec: dict[str, Any]) -> int:
+    target, id_column = spec["target_column"], spec["id_column"]
+    train = pd.read_parquet(f"{INPUT}/train.parquet")
+    test = pd.read_parquet(f"{INPUT}/test.parquet")
+    fold_of = np.load(f"{INPUT}/folds.npy", allow_pickle=False)
+    drop = [c for c in (target, id_column) if c and c in train.columns]
+    x_test = test.drop(columns=[c for c in (id_column,) if c and c in test.columns])
+    data = (train.drop(columns=drop), train[target], x_test, fold_of)
+    plans = spec["plans"]
+    estimator_only = spec.get("kind", "estimator") == "estimator"
+    sys.path.insert(0, f"{INPUT}/submission")
+    if estimator_only:
+        _phase("importing estimator.py")
+        import estimator
+
+        if not hasattr(estimator, "get_estimator"):
+            _phase("estimator.py has no get_estimator()")
+            return NO_GET_ESTIMATOR_EXIT
+    widest = max(
+        max(sum(1 for s in plan["steps"] if s["level"] == step["level"]) for step in plan["steps"])
+        for plan in plans
+    )
+    configurations = []
+    try:
+        with ThreadPoolExecutor(max_workers=widest, thread_name_prefix="step") as pool:
+            for plan in plans:
+                configurations.append(
+                    _run_configuration(
+                        plan, data, int(spec.get("batch_size") or 0), pool, estimator_only
+                    )
+                )
+    except StepError as error:
+        _phase(str(error))
+        return STEP_ERROR_EXIT
     with open(_result_fd, "w", closefd=False) as handle:
-        json.dump(results, handle)
+        json.dump({"configurations": configurations}, handle)
     _phase("done")
     return 0
 
@@ -351,6 +598,33 @@ def _file_backed_bytes(pid: int | str) -> int:
     return 0
 
 
+def _window_peak(samples: list[tuple[float, int]], windows: list[list[float]]) -> float:
+    """The tree's peak resident memory (MB) in the windows; a window shorter than the
+    sampling interval takes the last sample before it ended."""
+    times = [t for t, _ in samples]
+    peak = 0
+    for started, ended in windows:
+        first, last = bisect.bisect_left(times, started), bisect.bisect_right(times, ended)
+        inside = [rss for _, rss in samples[first:last]]
+        if not inside and last > 0:
+            inside = [samples[last - 1][1]]
+        peak = max([peak, *inside])
+    return peak / 2**20
+
+
+def _with_memory(
+    configurations: list[dict[str, Any]], samples: list[tuple[float, int]]
+) -> list[dict[str, Any]]:
+    """The student's report with each fold's and step's peak memory, from the samples
+    taken while they ran, and without the time windows that served to find it."""
+    for configuration in configurations:
+        for fold in configuration["folds"]:
+            fold["peak_memory_mb"] = _window_peak(samples, [[fold["started"], fold["ended"]]])
+        for step in configuration["steps"]:
+            step["peak_memory_mb"] = _window_peak(samples, step.pop("windows"))
+    return configurations
+
+
 def supervise(spec: dict[str, Any]) -> dict[str, Any]:
     limits = spec["limits"]
     # A forked child maps the libraries imported above without having touched
@@ -405,21 +679,22 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
         "wall_seconds": time.monotonic() - started,
         "stdout_tail": _tail(f"{OUT}/stdout"),
         "stderr_tail": _tail(f"{OUT}/stderr"),
-        "folds": None,
+        "configurations": None,
     }
     raw = _read(f"{OUT}/result.json")
     if raw and not killed_for:
         try:
-            folds = json.loads(raw)
+            result = json.loads(raw)
         except ValueError:
-            folds = None
-        if isinstance(folds, list):
-            for fold in folds:
-                window = [r for t, r in samples if fold["started"] <= t <= fold["ended"]]
-                fold["peak_memory_mb"] = max(window or [0]) / 2**20
-            report["folds"] = folds
+            result = {}
+        try:
+            report["configurations"] = _with_memory(result["configurations"], samples)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            pass  # not what the runner writes: the judge worker reports it as a crash
+        else:
             # The .npy bytes as they are: the judge worker reads them safely.
             report["predictions"] = base64.b64encode(_read_bytes(f"{OUT}/predictions.npy")).decode()
+            report["models"] = base64.b64encode(_read_bytes(f"{OUT}/models")).decode()
     return report
 
 

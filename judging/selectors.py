@@ -43,7 +43,11 @@ def submission_readable_by(
     """A submission its author or its challenge's teacher may read, with its folds
     and timeline; None for anyone else (who must not learn it exists)."""
     visible = submissions_of(user) | submissions_taught_by(user)
-    return visible.prefetch_related("folds", "events").filter(pk=submission_id).first()
+    return (
+        visible.prefetch_related("folds", "events", "configurations__steps")
+        .filter(pk=submission_id)
+        .first()
+    )
 
 
 def private_scores_visible(submission: Submission) -> bool:

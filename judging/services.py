@@ -1,4 +1,5 @@
-"""Writes to submissions: upload, feeding the judge queue, recording, reaping, cancel.
+"""Writes to submissions: upload, feeding the judge queue, recording, reaping, cancel,
+the picks for the final ranking.
 
 Every state change is a conditional update on the row's current state (and the
 attempt it concerns), so the feeder, a late result, the reaper and a cancel can
@@ -13,7 +14,7 @@ whose worker vanished (no heartbeat within the lease) costs one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -27,17 +28,22 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from challenges.selectors import hidden_labels
-from judging.code_check import SubmissionRejected, estimator_source_check
+from judging.code_check import SubmissionRejected
 from judging.jobs import judge_job
 from judging.models import (
     COUNTED_STATES,
     ENDED_STATES,
     IN_FLIGHT_STATES,
+    ConfigurationResult,
     FoldResult,
+    StepResult,
     Submission,
     SubmissionEvent,
+    SubmissionKind,
     SubmissionState,
 )
+from judging.pipeline_check import submission_pipeline_check
+from judging.pipeline_plan import configuration_from_text, spec_as_data, submission_plans
 from judging.scoring import ScoringError, hidden_test_scores
 from ppipe_site.content_store import artifact_store
 from ppipe_site.outages import reaping_paused
@@ -108,15 +114,34 @@ def _check_daily_limit(participant: Participant, now: datetime) -> None:
 
 
 def submission_create(
-    *, participant: Participant, filename: str, content: bytes, wake_feeder: bool = True
+    *,
+    participant: Participant,
+    filename: str,
+    content: bytes,
+    configuration: Mapping[str, object] | None = None,
+    sweep: bool = False,
+    wake_feeder: bool = True,
 ) -> Submission:
-    """Accept an estimator.py for judging, or raise SubmissionRejected saying why.
+    """Accept an estimator.py or a pipeline zip for judging, or raise SubmissionRejected
+    saying why. A pipeline runs its `configuration` (a choice of alternatives; the
+    first of each by default), or with `sweep` every configuration.
 
     `wake_feeder=False` leaves the sending to beat's next tick (for set-up, which
     runs before the broker is up)."""
     now = timezone.now()
-    _check_open(participant.challenge, now)
-    estimator_source_check(content, max_bytes=settings.PPIPE_MAX_SUBMISSION_KB * 1024)
+    challenge = participant.challenge
+    _check_open(challenge, now)
+    filename = (filename or "estimator.py")[-200:]
+    spec = submission_pipeline_check(
+        content, filename=filename, max_source_bytes=settings.PPIPE_MAX_SUBMISSION_KB * 1024
+    )
+    is_pipeline = filename.lower().endswith(".zip")
+    plans = submission_plans(
+        spec,
+        configuration=configuration,
+        sweep=sweep,
+        max_configurations=challenge.max_sweep_configurations,
+    )
     # Stored by content before the row exists: a failed transaction leaves at most an
     # unreferenced file, never a row pointing at nothing.
     code_sha256 = artifact_store().put_bytes(content)
@@ -126,27 +151,51 @@ def submission_create(
         Participant.objects.select_for_update().filter(pk=participant.pk).first()
         _check_daily_limit(participant, now)
         submission = Submission.objects.create(
-            challenge=participant.challenge,
+            challenge=challenge,
             participant=participant,
-            filename=(filename or "estimator.py")[-200:],
+            filename=filename,
             code_sha256=code_sha256,
             code_bytes=len(content),
+            kind=SubmissionKind.PIPELINE if is_pipeline else SubmissionKind.ESTIMATOR,
+            pipeline=spec_as_data(spec) if is_pipeline else {},
+            plans=plans,
+            sweep=sweep and len(plans) > 1,
             max_attempts=settings.PPIPE_JUDGE_MAX_ATTEMPTS,
         )
-        _event(submission.pk, State.NEW, 0, f"uploaded {submission.filename}, {len(content)} bytes")
+        what = f"uploaded {submission.filename}, {len(content)} bytes"
+        if is_pipeline:
+            what += f", {len(spec.steps)} steps, " + (
+                f"a sweep of {len(plans)} configurations"
+                if submission.sweep
+                else f"configuration {_configuration_label(plans[0]['configuration'])}"
+            )
+        _event(submission.pk, State.NEW, 0, what)
         if wake_feeder:
             _feed_after_commit()
     return submission
 
 
-def submission_upload(*, participant: Participant, upload: UploadedFile) -> Submission:
+def _configuration_label(configuration: Mapping[str, object]) -> str:
+    return ", ".join(f"{step}={choice}" for step, choice in configuration.items()) or "(default)"
+
+
+def submission_upload(
+    *,
+    participant: Participant,
+    upload: UploadedFile,
+    configuration: str = "",
+    sweep: bool = False,
+) -> Submission:
     """submission_create for a file posted to a page or the API: never reads more
-    than one byte past the size limit into memory."""
+    than one byte past the size limit into memory. `configuration` is as a student
+    types it (`model=forest, featurize=tfidf`)."""
     limit = settings.PPIPE_MAX_SUBMISSION_KB * 1024
     return submission_create(
         participant=participant,
         filename=upload.name or "estimator.py",
         content=upload.read(limit + 1),
+        configuration=configuration_from_text(configuration),
+        sweep=sweep,
     )
 
 
@@ -301,6 +350,7 @@ def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str
         )
         for fold in result.get("folds") or []
     )
+    _record_configurations(row, result)
     _end(
         row,
         State.SCORED,
@@ -310,8 +360,61 @@ def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str
         private_score=scores.private,
         **{field: result.get(field) for field in _RESULT_FIELDS},
         **_common(result),
+        artifacts=result.get("artifacts") or {},
     )
     return State.SCORED
+
+
+def _within(latency_ms: float, sla_ms: int | None) -> bool | None:
+    return None if sla_ms is None else latency_ms <= sla_ms
+
+
+def _record_configurations(row: Submission, result: dict[str, Any]) -> None:
+    """Each configuration's score and costs, step by step, with the SLAs met: a step's
+    95th-percentile batch latency within the per-step SLA, a configuration's within
+    the end-to-end one and each of its steps within theirs."""
+    challenge = row.challenge
+    chosen = int(result.get("chosen") or 0)
+    ConfigurationResult.objects.filter(submission=row).delete()
+    for index, measured in enumerate(result.get("configurations") or []):
+        steps = [
+            StepResult(
+                order=order,
+                name=str(step["name"])[:40],
+                target=str(step["target"])[:300],
+                level=int(step["level"]),
+                fit_seconds=float(step["fit_seconds"]),
+                cpu_seconds=float(step["cpu_seconds"]),
+                peak_memory_mb=float(step["peak_memory_mb"]),
+                latency_p50_ms=float(step["latency_p50_ms"]),
+                latency_p95_ms=float(step["latency_p95_ms"]),
+                sla_met=_within(float(step["latency_p95_ms"]), challenge.step_latency_sla_ms),
+            )
+            for order, step in enumerate(measured.get("steps") or [])
+        ]
+        checks = [
+            _within(float(measured["latency_p95_ms"]), challenge.pipeline_latency_sla_ms),
+            *(step.sla_met for step in steps),
+        ]
+        known = [check for check in checks if check is not None]
+        configuration = ConfigurationResult.objects.create(
+            submission=row,
+            index=index,
+            configuration=measured.get("configuration") or {},
+            chosen=index == chosen,
+            cv_mean=float(measured["cv_mean"]),
+            cv_std=float(measured["cv_std"]),
+            fit_seconds=float(measured["fit_seconds"]),
+            cpu_seconds=float(measured["cpu_seconds"]),
+            peak_memory_mb=float(measured["peak_memory_mb"]),
+            latency_p50_ms=float(measured["latency_p50_ms"]),
+            latency_p95_ms=float(measured["latency_p95_ms"]),
+            batches=int(measured["batches"]),
+            sla_met=all(known) if known else None,
+        )
+        for step in steps:
+            step.configuration = configuration
+        StepResult.objects.bulk_create(steps)
 
 
 def _common(result: dict[str, Any]) -> dict[str, Any]:
@@ -416,6 +519,7 @@ def submission_rejudge(*, submission: Submission) -> bool:
         )
         if changed:
             FoldResult.objects.filter(submission_id=submission.pk).delete()
+            ConfigurationResult.objects.filter(submission_id=submission.pk).delete()
             _event(submission.pk, State.NEW, 0, "judge again (requested by the teacher)")
             _feed_after_commit()
     return bool(changed)
@@ -429,10 +533,89 @@ def challenge_rejudge(*, challenge: Challenge) -> int:
     return sum(submission_rejudge(submission=row) for row in ended)
 
 
+# --- picks for the final ranking --------------------------------------------
+def _picks_refusal(challenge: Challenge, picked: list[int]) -> str:
+    limit = challenge.final_selections
+    numbers = ", ".join(f"#{pk}" for pk in picked)
+    which = "it" if limit == 1 else "one of them"
+    return (
+        f"You have already selected {limit} submission{'s' if limit != 1 else ''} for the "
+        f"final ranking ({numbers}), the most '{challenge.name}' allows. Unselect {which} "
+        "first to free a pick."
+    )
+
+
+def _check_picks_open(challenge: Challenge, now: datetime) -> None:
+    # After the close private scores are visible: picks made then would be chosen
+    # knowing them.
+    if now >= challenge.closes_at:
+        raise SubmissionRejected(
+            f"'{challenge.name}' closed at {challenge.closes_at:%Y-%m-%d %H:%M %Z}: "
+            "the picks for the final ranking are final.",
+            field="submission",
+        )
+
+
 def submission_select(*, submission: Submission) -> None:
-    """Make this scored submission its author's pick for the final ranking."""
-    if submission.state != State.SCORED:
-        raise SubmissionRejected("Only a scored submission can be selected.", field="submission")
+    """Add this scored submission to its author's picks for the final ranking, or
+    raise SubmissionRejected saying why not: at most the challenge's
+    final_selections picks (the teacher's promotions do not use them up)."""
     with db_transaction.atomic():
-        Submission.objects.filter(participant_id=submission.participant_id).update(selected=False)
-        Submission.objects.filter(id=submission.pk).update(selected=True)
+        # One pick at a time per participant (the row submission_create locks), so
+        # two racing selects cannot both see a free pick.
+        Participant.objects.select_for_update().filter(pk=submission.participant_id).first()
+        current = Submission.objects.select_related("challenge").get(pk=submission.pk)
+        _check_picks_open(current.challenge, timezone.now())
+        if current.state != State.SCORED:
+            raise SubmissionRejected(
+                "Only a scored submission can be selected.", field="submission"
+            )
+        if current.selected:
+            return
+        picked = list(
+            Submission.objects.filter(participant_id=current.participant_id, selected=True)
+            .order_by("created_at", "id")
+            .values_list("id", flat=True)
+        )
+        if len(picked) >= current.challenge.final_selections:
+            raise SubmissionRejected(_picks_refusal(current.challenge, picked), field="submission")
+        Submission.objects.filter(id=current.pk).update(selected=True)
+        _event(current.pk, current.state, current.attempts, "selected for the final ranking")
+
+
+def submission_unselect(*, submission: Submission) -> bool:
+    """Take this submission out of its author's picks, freeing one; False if it
+    was not picked."""
+    with db_transaction.atomic():
+        Participant.objects.select_for_update().filter(pk=submission.participant_id).first()
+        current = Submission.objects.select_related("challenge").get(pk=submission.pk)
+        _check_picks_open(current.challenge, timezone.now())
+        changed = Submission.objects.filter(id=current.pk, selected=True).update(selected=False)
+        if changed:
+            _event(current.pk, current.state, current.attempts, "unselected for the final ranking")
+    return bool(changed)
+
+
+def submission_promote(*, submission: Submission, by: str) -> bool:
+    """A teacher's pick: the scored submission counts in the final ranking beyond
+    its author's own picks. False if it was promoted already or is not scored."""
+    with db_transaction.atomic():
+        current = Submission.objects.select_for_update().filter(id=submission.pk).first()
+        if current is None or current.promoted or current.state != State.SCORED:
+            return False
+        Submission.objects.filter(id=current.pk).update(promoted=True)
+        _event(
+            current.pk, current.state, current.attempts, f"promoted to the final ranking by {by}"
+        )
+    return True
+
+
+def submission_withdraw_promotion(*, submission: Submission, by: str) -> bool:
+    """Undo submission_promote; False if the submission was not promoted."""
+    with db_transaction.atomic():
+        current = Submission.objects.select_for_update().filter(id=submission.pk).first()
+        if current is None or not current.promoted:
+            return False
+        Submission.objects.filter(id=current.pk).update(promoted=False)
+        _event(current.pk, current.state, current.attempts, f"promotion withdrawn by {by}")
+    return True

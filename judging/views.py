@@ -33,7 +33,12 @@ from judging.selectors import (
     submission_readable_by,
     submissions_of,
 )
-from judging.services import submission_cancel, submission_select, submission_upload
+from judging.services import (
+    submission_cancel,
+    submission_select,
+    submission_unselect,
+    submission_upload,
+)
 from judging.tasks import revoke_judge_task
 from ppipe_site.accounts import signed_in_user
 from probing.forms import EndpointForm
@@ -51,11 +56,14 @@ def _challenge(request: HttpRequest, slug: str, *, or_joinable: bool = False) ->
 
 
 def _my_submissions_context(request: HttpRequest, challenge: Challenge) -> dict[str, object]:
-    mine = list(submissions_of(request.user).filter(challenge=challenge)[:100])
+    own = submissions_of(request.user).filter(challenge=challenge)
+    mine = list(own[:100])
     return {
         "challenge": challenge,
         "submissions": mine,
         "pending": any(row.state in WAITING_STATES for row in mine),
+        # Counted apart: a pick may be older than the hundred submissions shown.
+        "picks": own.filter(selected=True).count(),
     }
 
 
@@ -174,9 +182,22 @@ def submission_select_view(request: HttpRequest, submission_id: int) -> HttpResp
     except SubmissionRejected as error:
         messages.error(request, str(error))
     else:
-        messages.success(
-            request, f"Submission #{submission.pk} is your pick for the final ranking."
-        )
+        messages.success(request, f"Submission #{submission.pk} is selected for the final ranking.")
+    return redirect("challenge", slug=submission.challenge.slug)
+
+
+@login_required
+@require_POST
+def submission_unselect_view(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = submissions_of(request.user).filter(pk=submission_id).first()
+    if submission is None:
+        raise Http404("No such submission of yours.")
+    try:
+        submission_unselect(submission=submission)
+    except SubmissionRejected as error:
+        messages.error(request, str(error))
+    else:
+        messages.info(request, f"Submission #{submission.pk} is no longer selected.")
     return redirect("challenge", slug=submission.challenge.slug)
 
 

@@ -36,6 +36,11 @@ urlpatterns = [
         name="submission-select",
     ),
     path(
+        "submissions/<int:submission_id>/unselect/",
+        judging_views.submission_unselect_view,
+        name="submission-unselect",
+    ),
+    path(
         "challenges/<slug:slug>/endpoint/",
         probing_views.endpoint_register_view,
         name="endpoint-register",

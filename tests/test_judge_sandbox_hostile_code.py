@@ -41,7 +41,7 @@ CASES = {
     ),
     "predictions of the wrong length": (
         estimator_predicting("np.zeros(len(X) - 1)"),
-        "have shape (39,), expected (40,)",
+        "predict returned 39 predictions for 40 rows",
     ),
     "NaN predictions": (
         estimator_predicting("np.full(len(X), np.nan)"),

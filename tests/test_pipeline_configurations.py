@@ -124,7 +124,10 @@ def test_a_sweep_past_the_challenge_cap_is_refused() -> None:
     with pytest.raises(SubmissionRejected) as caught:
         sweep_configurations(spec, max_configurations=8)
 
-    assert str(caught.value) == "the sweep has 12 configurations; this challenge allows at most 8"
+    assert str(caught.value) == (
+        "The sweep has 12 configurations; this challenge allows at most 8: choose one "
+        "configuration, or offer fewer alternatives."
+    )
     assert configuration_count(spec) == 12
 
 

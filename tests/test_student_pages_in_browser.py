@@ -69,6 +69,10 @@ def test_submit_watch_it_be_scored_and_find_it_on_the_leaderboard(
     assert submission.state == "scored"
     row.get_by_role("button", name="Select for the final ranking").click()
     expect(page.locator(f"#submission-{submission.pk}")).to_contain_text("(selected)")
+    expect(page.locator("#picks")).to_contain_text("1 of 1 pick used")
+    expect(page.locator(f"#submission-{submission.pk}").get_by_role("button")).to_have_text(
+        "Unselect"
+    )
 
     page.get_by_role("link", name="leaderboard").first.click()
     board_row = page.locator("#leaderboard tr[data-participant='ada']")
