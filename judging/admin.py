@@ -7,7 +7,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from judging.models import FoldResult, Submission, SubmissionEvent
+from judging.models import (
+    ConfigurationResult,
+    FoldResult,
+    Reproduction,
+    Submission,
+    SubmissionEvent,
+)
+from judging.reproduction import ReproductionRefused, reproduction_request, worker_node
 from judging.selectors import submission_code, submissions_taught_by
 from judging.services import (
     submission_cancel,
@@ -15,6 +22,7 @@ from judging.services import (
     submission_rejudge,
     submission_withdraw_promotion,
 )
+from judging.step_chart import step_chart
 from judging.tasks import revoke_judge_task
 from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyInline
 
@@ -24,6 +32,48 @@ class FoldResultInline(ReadOnlyInline):
     fields = ("index", "score", "fit_seconds", "predict_seconds", "cpu_seconds", "peak_memory_mb")
     readonly_fields = fields
     verbose_name_plural = "Folds"
+
+
+class ConfigurationResultInline(ReadOnlyInline):
+    model = ConfigurationResult
+    fields = (
+        "index",
+        "label",
+        "chosen",
+        "cv_mean",
+        "cv_std",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "cpu_seconds",
+        "peak_memory_mb",
+        "sla_met",
+    )
+    readonly_fields = fields
+    verbose_name_plural = "Configurations (a sweep has several; the best by CV is kept)"
+
+
+class ReproductionInline(ReadOnlyInline):
+    model = Reproduction
+    fields = (
+        "requested_at",
+        "requested_by",
+        "state",
+        "original_worker",
+        "worker",
+        "elsewhere",
+        "max_difference",
+        "tolerance",
+        "reason",
+        "finished_at",
+    )
+    readonly_fields = fields
+    verbose_name_plural = "Reproductions (the recorded job run again, on another worker)"
+
+    @admin.display(description="on another worker", boolean=True)
+    def elsewhere(self, obj: Reproduction) -> bool | None:
+        if not obj.worker:
+            return None
+        return worker_node(obj.worker) != worker_node(obj.original_worker)
 
 
 class SubmissionEventInline(ReadOnlyInline):
@@ -55,8 +105,19 @@ class SubmissionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     search_fields = ("participant__user__username", "reason", "code_sha256")
     list_select_related = ("challenge", "participant__user")
-    actions = ["rejudge_selected", "cancel_selected", "promote", "withdraw_promotion"]
-    inlines = [FoldResultInline, SubmissionEventInline]
+    actions = [
+        "rejudge_selected",
+        "cancel_selected",
+        "promote",
+        "withdraw_promotion",
+        "reproduce",
+    ]
+    inlines = [
+        ConfigurationResultInline,
+        FoldResultInline,
+        SubmissionEventInline,
+        ReproductionInline,
+    ]
     readonly_fields = (
         "challenge",
         "participant",
@@ -87,10 +148,22 @@ class SubmissionAdmin(admin.ModelAdmin):
         "code",
         "stdout",
         "stderr",
+        "kind",
+        "sweep",
+        "where_the_time_goes",
         "job_json",
         "provenance_json",
+        "artifacts_json",
     )
-    exclude = ("job", "provenance", "stdout_tail", "stderr_tail")
+    exclude = (
+        "job",
+        "provenance",
+        "stdout_tail",
+        "stderr_tail",
+        "pipeline",
+        "plans",
+        "artifacts",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         return submissions_taught_by(request.user)
@@ -110,7 +183,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     def short_reason(self, obj: Submission) -> str:
         return (obj.reason[:80] + "…") if len(obj.reason) > 80 else obj.reason
 
-    @admin.display(description="estimator.py")
+    @admin.display(description="code")
     def code(self, obj: Submission) -> str:
         return format_html("<pre id='submission-code'>{}</pre>", submission_code(obj))
 
@@ -125,6 +198,17 @@ class SubmissionAdmin(admin.ModelAdmin):
     @admin.display(description="judge job")
     def job_json(self, obj: Submission) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.job, indent=2, sort_keys=True))
+
+    @admin.display(description="where the time goes (kept configuration)")
+    def where_the_time_goes(self, obj: Submission) -> str:
+        chosen = obj.configurations.filter(chosen=True).first()
+        if chosen is None:
+            return "-"
+        return step_chart(list(chosen.steps.all()), obj.challenge.step_latency_sla_ms)
+
+    @admin.display(description="artifacts (sha256 in the artifact store)")
+    def artifacts_json(self, obj: Submission) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.artifacts, indent=2, sort_keys=True))
 
     @admin.display(description="provenance")
     def provenance_json(self, obj: Submission) -> str:
@@ -155,6 +239,27 @@ class SubmissionAdmin(admin.ModelAdmin):
             f"beyond their own picks{note}.",
             messages.SUCCESS,
         )
+
+    @admin.action(description="Reproduce on another worker")
+    def reproduce(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
+        by = f"the teacher ({request.user.get_username()})"
+        requested, refused = 0, []
+        for row in queryset:
+            try:
+                reproduction_request(submission=row, requested_by=by)
+            except ReproductionRefused as error:
+                refused.append(str(error))
+            else:
+                requested += 1
+        if requested:
+            self.message_user(
+                request,
+                f"{requested} reproduction(s) requested: each submission's page lists its "
+                "reproductions, with whether the scores matched.",
+                messages.SUCCESS,
+            )
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
 
     @admin.action(description="Withdraw promotion")
     def withdraw_promotion(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:

@@ -5,8 +5,17 @@ from django import forms
 
 class SubmissionForm(forms.Form):
     file = forms.FileField(
-        label="estimator.py",
+        label="estimator.py or pipeline zip",
         help_text="A Python file with a top-level get_estimator() returning an object "
-        "with fit(X, y) and predict(X).",
-        widget=forms.ClearableFileInput(attrs={"accept": ".py,text/x-python"}),
+        "with fit(X, y) and predict(X); or a zip with pipeline.yaml and its Python files.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".py,.zip,text/x-python"}),
+    )
+    configuration = forms.CharField(
+        required=False,
+        max_length=2000,
+        help_text="For a pipeline with alternatives: which to run, e.g. model=forest "
+        "(default: the first of each).",
+    )
+    sweep = forms.BooleanField(
+        required=False, help_text="For a pipeline: run every configuration and compare them."
     )

@@ -7,7 +7,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from challenges.selectors import owned_by
-from judging.models import Submission
+from judging.models import Submission, SubmissionKind
+from judging.pipeline_archive import (
+    ArchiveRejected,
+    archive_listing,
+    open_archive,
+    read_archive_files,
+)
 from ppipe_site.content_store import artifact_store
 
 
@@ -21,11 +27,25 @@ def submissions_taught_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Su
 
 
 def submission_code(submission: Submission) -> str:
-    """The submitted source, for its author and its teacher only (callers check)."""
+    """The submitted source, for its author and its teacher only (callers check); a
+    pipeline's files one after the other, each under its name."""
     try:
-        return artifact_store().read_bytes(submission.code_sha256).decode("utf-8", "replace")
+        content = artifact_store().read_bytes(submission.code_sha256)
     except (OSError, ValueError) as error:
         return f"(the code is not readable from the artifact store: {error})"
+    if submission.kind != SubmissionKind.PIPELINE:
+        return content.decode("utf-8", "replace")
+    # The zip passed the upload check's caps in a child process, so reading it here
+    # is bounded (judging/pipeline_archive.py checks them again as it reads).
+    try:
+        archive = open_archive(content)
+        files = read_archive_files(archive, archive_listing(archive))
+    except ArchiveRejected as rejected:
+        return f"(the zip is not readable: {rejected})"
+    return "\n\n".join(
+        f"# ===== {name} =====\n{data.decode('utf-8', 'replace')}"
+        for name, data in sorted(files.items(), key=lambda item: item[0] != "pipeline.yaml")
+    )
 
 
 def submissions_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Submission]:

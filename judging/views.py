@@ -39,6 +39,7 @@ from judging.services import (
     submission_unselect,
     submission_upload,
 )
+from judging.step_chart import step_chart
 from judging.tasks import revoke_judge_task
 from ppipe_site.accounts import signed_in_user
 from probing.forms import EndpointForm
@@ -92,10 +93,15 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
         if submit_form.is_valid():
             try:
                 submission = submission_upload(
-                    participant=participant, upload=submit_form.cleaned_data["file"]
+                    participant=participant,
+                    upload=submit_form.cleaned_data["file"],
+                    configuration=submit_form.cleaned_data["configuration"],
+                    sweep=submit_form.cleaned_data["sweep"],
                 )
             except SubmissionRejected as error:
-                submit_form.add_error("file", str(error))
+                submit_form.add_error(
+                    error.field if error.field in submit_form.fields else "file", str(error)
+                )
             else:
                 messages.success(request, f"Submission #{submission.pk} received: judging soon.")
                 return redirect("challenge", slug=slug)
@@ -148,11 +154,18 @@ def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = submission_readable_by(request.user, submission_id)
     if submission is None:
         raise Http404("No such submission of yours.")
+    configurations = list(submission.configurations.all())
+    chosen = next((row for row in configurations if row.chosen), None)
     context = {
         "submission": submission,
         "code": submission_code(submission),
         "show_private": private_scores_visible(submission),
         "mine": submission.participant.user_id == request.user.pk,
+        "configurations": configurations,
+        "chosen": chosen,
+        "step_chart": step_chart(
+            list(chosen.steps.all()) if chosen else [], submission.challenge.step_latency_sla_ms
+        ),
     }
     return render(request, "judging/submission.html", context)
 
