@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+import zipfile
 from datetime import timedelta
 
 from django.conf import settings
@@ -74,6 +75,10 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
             "memory_mb_limit": 1024,
             "wall_seconds_limit": 300,
             "submissions_per_day": 10,
+            # Pipelines are timed in batches of 32 rows against these SLAs.
+            "batch_size": 32,
+            "step_latency_sla_ms": 50,
+            "pipeline_latency_sla_ms": 100,
             # Ten releases, a minute apart, the first soon after set-up.
             "first_release_at": now + timedelta(seconds=10),
             "release_proportions": "10",
@@ -126,17 +131,71 @@ def get_estimator():
 }
 
 
+# A fourth student submits a pipeline and sweeps its two models.
+DEMO_PIPELINE_OWNER = "demo-hopper"
+DEMO_PIPELINE = {
+    "pipeline.yaml": """\
+steps:
+  - name: scale
+    run: features.py:scaler
+    inputs: [X]
+    outputs: [scaled]
+  - name: model
+    inputs: [scaled, y]
+    outputs: [predictions]
+    alternatives:
+      logistic: model.py:logistic
+      forest: model.py:forest
+""",
+    "features.py": """\
+from sklearn.preprocessing import StandardScaler
+
+
+def scaler():
+    return StandardScaler()
+""",
+    "model.py": """\
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+
+
+def logistic():
+    return LogisticRegression(max_iter=1000)
+
+
+def forest():
+    return RandomForestClassifier(n_estimators=50, random_state=0)
+""",
+}
+
+
+def demo_pipeline_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in DEMO_PIPELINE.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
 def demo_submissions_ensure(*, challenge: Challenge) -> int:
     """Enrol the demo students and upload their submissions, once. Returns how many."""
+    uploads = {
+        username: ("estimator.py", code.encode(), False)
+        for username, code in DEMO_SUBMISSIONS.items()
+    }
+    uploads[DEMO_PIPELINE_OWNER] = ("pipeline.zip", demo_pipeline_zip(), True)
     created = 0
-    for username, code in DEMO_SUBMISSIONS.items():
+    for username, (filename, content, sweep) in uploads.items():
         user, _ = get_user_model().objects.get_or_create(
             username=username, defaults={"email": f"{username}@example.org"}
         )
         participant, _ = participant_enroll(challenge=challenge, user=user)
         if not participant.submissions.exists():
             submission_create(
-                participant=participant, filename="estimator.py", content=code.encode()
+                participant=participant,
+                filename=filename,
+                content=content,
+                sweep=sweep,
             )
             created += 1
     return created

@@ -117,9 +117,9 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         wait_until(first_release.exists, timeout=90, what="the demo's first release on disk")
         assert first_release.read_text().startswith("patient_id,")
         wait_until(
-            lambda: demo_submission_states(var_dir) == ["scored"] * 3,
+            lambda: demo_submission_states(var_dir) == ["scored"] * 4,
             timeout=180,
-            what="the three demo submissions to be scored",
+            what="the four demo submissions to be scored",
         )
         password = (var_dir / "admin_password").read_text()
         token = platform.request(
@@ -147,6 +147,7 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         assert {row["participant"] for row in board["rows"]} == {
             "demo-ada",
             "demo-grace",
+            "demo-hopper",
             "demo-linus",
         }
         assert all(row["public_score"] is not None for row in board["rows"])

@@ -43,8 +43,11 @@ def test_a_fresh_database_gets_an_admin_a_teachers_group_and_a_published_demo(
     assert sorted(demo.submissions.values_list("participant__user__username", flat=True)) == [
         "demo-ada",
         "demo-grace",
+        "demo-hopper",
         "demo-linus",
     ]
+    hopper = demo.submissions.get(participant__user__username="demo-hopper")
+    assert (hopper.kind, hopper.sweep, len(hopper.plans)) == ("pipeline", True, 2)
 
 
 @pytest.mark.django_db
@@ -58,10 +61,10 @@ def test_running_it_again_keeps_everything_as_it_was(monkeypatch: pytest.MonkeyP
     assert "Demo challenge exists" in second
     assert first.split("password ")[1].split()[0] == second.split("password ")[1].split()[0]
     assert Challenge.objects.get(slug=DEMO_SLUG).published_at == demo.published_at
-    assert "Demo submissions uploaded: 3" in first
+    assert "Demo submissions uploaded: 4" in first
     assert "Demo submissions uploaded: 0" in second
     assert get_user_model().objects.filter(is_staff=True).count() == 1
-    assert demo.submissions.count() == 3
+    assert demo.submissions.count() == 4
 
 
 @pytest.mark.django_db
