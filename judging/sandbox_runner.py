@@ -25,6 +25,7 @@ import contextlib
 import ctypes
 import importlib
 import importlib.util
+import io
 import json
 import os
 import pickle
@@ -390,13 +391,28 @@ def _predict_in_batches(
     return np.concatenate(parts) if parts else np.asarray([])
 
 
+class _ModelTooLarge(Exception):
+    pass
+
+
+class _CappedBuffer(io.BytesIO):
+    """Pickling stops as soon as the model outgrows what is kept: a 1 GB model costs
+    the student's run 2 MB of pickling, not another gigabyte of memory."""
+
+    def write(self, data: Any) -> int:
+        if self.tell() + len(data) > MAX_MODEL_BYTES:
+            raise _ModelTooLarge
+        return super().write(data)
+
+
 def _pickled(steps: list[_StepRun]) -> bytes:
     """The fitted steps of the last fold, when they pickle small; else nothing."""
+    buffer = _CappedBuffer()
     try:
-        data = pickle.dumps({step.name: step.fitted for step in steps}, protocol=5)
-    except Exception:  # a lambda, a lock: not every model pickles
+        pickle.Pickler(buffer, protocol=5).dump({step.name: step.fitted for step in steps})
+    except Exception:  # too large, or a lambda, a lock: not every model pickles
         return b""
-    return data if len(data) <= MAX_MODEL_BYTES else b""
+    return buffer.getvalue()
 
 
 def _run_configuration(
@@ -444,6 +460,7 @@ def _run_configuration(
                 - (before.ru_utime + before.ru_stime),
             }
         )
+    _phase("keeping the fitted model")
     model = _pickled(steps)
     os.write(_models_fd, len(model).to_bytes(8, "little") + model)
     return {

@@ -77,3 +77,17 @@ def test_a_model_that_does_not_pickle_is_left_out_and_the_run_still_scores(
     assert result["ok"], result["reason"]
     assert "model" not in result["artifacts"]
     assert "predictions" in result["artifacts"]
+
+
+def test_a_model_over_two_megabytes_is_not_kept(tmp_path: Path) -> None:
+    bulky = GOOD.replace(
+        "return LogisticRegression(max_iter=500)",
+        "model = LogisticRegression(max_iter=500)\n"
+        "    model.ballast = bytes(3 * 2**20)\n"
+        "    return model",
+    )
+
+    result, _, _ = judged(tmp_path, bulky)
+
+    assert result["ok"], result["reason"]
+    assert "model" not in result["artifacts"]
