@@ -49,11 +49,9 @@ class DriftKind(models.TextChoices):
 
 
 class Challenge(models.Model):
-    # Fields a published challenge may no longer change: its data, its split and
-    # how submissions are judged and measured.
-    FROZEN_ON_PUBLISH = (
-        "slug",
-        "dataset",
+    # What decides how a submission is judged (with the dataset's bytes): each
+    # run's provenance carries their digest (challenges.selectors).
+    JUDGED_BY = (
         "target_column",
         "id_column",
         "task_type",
@@ -68,12 +66,10 @@ class Challenge(models.Model):
         "batch_size",
         "step_latency_sla_ms",
         "pipeline_latency_sla_ms",
-        "max_sweep_configurations",
-        "reproduce_tolerance",
-        "drift",
-        "drift_column",
-        "drift_strength",
     )
+    # Fields a published challenge may no longer change: its data, its split and
+    # how submissions are judged and measured.
+    FROZEN_ON_PUBLISH = ("slug", "dataset", *JUDGED_BY, "drift", "drift_column", "drift_strength")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_challenges"

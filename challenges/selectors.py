@@ -76,31 +76,13 @@ def test_features(test_features_sha256: str) -> pd.DataFrame:
     return artifact_store().read_frame(test_features_sha256)
 
 
-# What decides how a submission is judged: the digest of these is each run's
-# `config_sha256`, so two runs with the same digest were judged alike.
-JUDGING_CONFIGURATION = (
-    "dataset_sha256",
-    "target_column",
-    "id_column",
-    "task_type",
-    "metric",
-    "test_fraction",
-    "private_fraction",
-    "split_seed",
-    "cv_folds",
-    "cpu_seconds_limit",
-    "memory_mb_limit",
-    "wall_seconds_limit",
-    "batch_size",
-    "step_latency_sla_ms",
-    "pipeline_latency_sla_ms",
-)
-
-
 def judging_configuration(challenge: Challenge) -> dict[str, object]:
-    return {name: getattr(challenge, name) for name in JUDGING_CONFIGURATION}
+    """What decides how a submission is judged: the dataset and the judging settings."""
+    names = ("dataset_sha256", *Challenge.JUDGED_BY)
+    return {name: getattr(challenge, name) for name in names}
 
 
 def judging_configuration_digest(challenge: Challenge) -> str:
+    """Each run's `config_sha256`: two runs with the same digest were judged alike."""
     canonical = json.dumps(judging_configuration(challenge), sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()

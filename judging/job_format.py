@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from judging.pipeline_plan import run_plan
+from judging.pipeline_spec import estimator_pipeline
+
 JOB_VERSION = 2
 
-# A plain estimator.py is this one-step pipeline (see judging/pipeline_spec.py):
+# A plain estimator.py is a one-step pipeline (see judging/pipeline_spec.py):
 # get_estimator() fitted on X and y, predicting from X.
-ESTIMATOR_PLAN: dict[str, Any] = {
-    "steps": [
-        {
-            "name": "estimator",
-            "file": "estimator.py",
-            "callable": "get_estimator",
-            "inputs": ["X", "y"],
-            "outputs": ["predictions"],
-            "level": 0,
-        }
-    ],
-    "configuration": {},
-}
+ESTIMATOR_PLAN: dict[str, Any] = dict(run_plan(estimator_pipeline(), {}))
 
 
 def job_plans(job: dict[str, Any]) -> list[dict[str, Any]]:
