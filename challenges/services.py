@@ -46,6 +46,7 @@ TEACHER_PERMISSIONS = [
     ("judging", "change_submission"),
     ("judging", "view_foldresult"),
     ("judging", "view_submissionevent"),
+    ("judging", "view_reproduction"),
     ("probing", "view_endpoint"),
     ("probing", "change_endpoint"),
     ("probing", "view_probe"),

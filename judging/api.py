@@ -19,7 +19,13 @@ from rest_framework.views import APIView
 from challenges.api import caller_participant, visible_challenge
 from judging.code_check import SubmissionRejected
 from judging.leaderboard import SORTABLE, leaderboard_cached
-from judging.models import Submission
+from judging.models import Reproduction, Submission
+from judging.reproduction import (
+    ReproductionRefused,
+    reproduction_readable_by,
+    reproduction_request,
+    worker_node,
+)
 from judging.selectors import (
     private_scores_visible,
     submission_code,
@@ -347,3 +353,79 @@ class LeaderboardView(APIView):
         # Rows are plain values already: no serializer pass (LeaderboardRowSerializer
         # documents them in the schema).
         return Response({"final": board.final, "rows": [row.as_dict() for row in board.rows]})
+
+
+class ReproductionSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    submission = serializers.IntegerField(source="submission_id")
+    state = serializers.CharField(help_text="queued, running, matched, differed or failed.")
+    original_worker = serializers.CharField(help_text="The judge worker of the original run.")
+    worker = serializers.CharField(help_text="The judge worker that ran the reproduction.")
+    same_worker = serializers.SerializerMethodField(
+        help_text="It ran on the original's worker (none other was alive); null until it ran."
+    )
+    tolerance = serializers.FloatField(help_text="The challenge's tolerance for a match.")
+    scores = serializers.DictField(
+        child=serializers.DictField(child=serializers.FloatField(allow_null=True)),
+        help_text="Each compared score (fold_0, …, cv_mean, public_score) as "
+        '{"original": x, "reproduced": y}.',
+    )
+    max_difference = serializers.FloatField(
+        allow_null=True, help_text="The largest absolute difference between the two runs."
+    )
+    reason = serializers.CharField(
+        help_text="Why it failed, or where it ran when no other judge worker was alive."
+    )
+    requested_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_same_worker(self, reproduction: Reproduction) -> bool | None:
+        if not reproduction.worker:
+            return None
+        return worker_node(reproduction.worker) == worker_node(reproduction.original_worker)
+
+
+class SubmissionReproduceView(APIView):
+    @extend_schema(
+        request=None,
+        summary="Reproduce: judge a scored run again on another worker",
+        description="Runs the submission's recorded judge job again, on a live judge worker "
+        "other than the original's when there is one, and compares the fold scores, the "
+        "cross-validation mean and the public score with the original's within the "
+        "challenge's `reproduce_tolerance`. The submission itself is left as judged. "
+        "Follow the result at /api/reproductions/{id}/. A submission that is not scored "
+        "is refused with 409.",
+        responses={
+            202: inline_serializer(
+                "ReproductionRequested",
+                {"id": serializers.IntegerField(), "state": serializers.CharField()},
+            )
+        },
+    )
+    def post(self, request: Request, submission_id: int) -> Response:
+        submission = _readable(request, submission_id)
+        user = request.user.get_username()
+        by = user if submission.participant.user_id == request.user.pk else f"the teacher ({user})"
+        try:
+            reproduction = reproduction_request(submission=submission, requested_by=by)
+        except ReproductionRefused as error:
+            message = str(error)
+            return Response(
+                {"detail": message, "errors": {error.field: [message]}},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            {"id": reproduction.pk, "state": reproduction.state}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ReproductionDetailView(APIView):
+    @extend_schema(
+        summary="A reproduction: where it ran and whether the scores match",
+        responses=ReproductionSerializer,
+    )
+    def get(self, request: Request, reproduction_id: int) -> Response:
+        reproduction = reproduction_readable_by(request.user, reproduction_id)
+        if reproduction is None:
+            raise exceptions.NotFound(f"No reproduction {reproduction_id} of yours.")
+        return Response(ReproductionSerializer(reproduction).data)

@@ -7,14 +7,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.utils.nodenames import worker_direct
 from django.conf import settings
 
 from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
 from ppipe_site.worker_clocks import now_reported
+
+if TYPE_CHECKING:
+    from judging.sandbox import SandboxConfig
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +49,11 @@ def feed_judge_queue() -> int:
 
 @shared_task(name="judging.tasks.reap_stuck_submissions")
 def reap_stuck_submissions() -> int:
+    from judging.reproduction import reproductions_reap
     from judging.services import submissions_reap
 
-    return submissions_reap(discard=discard_unstarted_task)
+    reaped = submissions_reap(discard=discard_unstarted_task)
+    return reaped + reproductions_reap(discard=discard_unstarted_task)
 
 
 @contextmanager
@@ -76,18 +82,10 @@ def _heartbeats(submission_id: int, attempt: int) -> Iterator[None]:
         thread.join(timeout=5)
 
 
-@shared_task(name="judging.tasks.execute_judge_job")
-def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
-    # Acknowledged on receipt: if this worker dies, the heartbeats stop and the
-    # reaper judges the submission again (a bounded number of times). Redelivering
-    # the message instead could loop forever on a job that kills its worker.
-    from judging.executor import execute_judge_job as execute
-    from judging.executor import failed_result
+def _sandbox_config() -> SandboxConfig:
     from judging.sandbox import SandboxConfig
-    from ppipe_site.content_store import artifact_store
-    from ppipe_site.worker_identity import worker_name
 
-    sandbox = SandboxConfig(
+    return SandboxConfig(
         mode=settings.PPIPE_SANDBOX,
         prewarm=settings.PPIPE_SANDBOX_PREWARM,
         bwrap=settings.PPIPE_BWRAP,
@@ -95,6 +93,19 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
         jobs_per_sandbox=settings.PPIPE_SANDBOX_JOBS,
         work_root=str(settings.PPIPE_JUDGE_WORK_DIR),
     )
+
+
+@shared_task(name="judging.tasks.execute_judge_job")
+def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
+    # Acknowledged on receipt: if this worker dies, the heartbeats stop and the
+    # reaper judges the submission again (a bounded number of times). Redelivering
+    # the message instead could loop forever on a job that kills its worker.
+    from judging.executor import execute_judge_job as execute
+    from judging.executor import failed_result
+    from ppipe_site.content_store import artifact_store
+    from ppipe_site.worker_identity import worker_name
+
+    sandbox = _sandbox_config()
     submission_id, attempt = int(job.get("submission_id") or 0), int(job.get("attempt") or 0)
     worker = worker_name()
     record_submission_started.delay(submission_id, attempt, worker, now_reported())
@@ -137,3 +148,101 @@ def record_judge_result(result: dict[str, Any]) -> str:
     from judging.services import submission_record_result
 
     return submission_record_result(result=result)
+
+
+# --- reproductions ------------------------------------------------------------
+def live_judge_workers(queue: str) -> list[str]:
+    """Workers of this judge queue that answer now and consume a queue of their own
+    (a worker without one, e.g. of an older version, could not be sent a job directly)."""
+    try:
+        replies = app.control.inspect(
+            timeout=settings.PPIPE_REPRODUCE_INSPECT_SECONDS
+        ).active_queues()
+    except Exception:  # no broker: the send fails too, and the reaper says so
+        logger.warning("live judge workers could not be asked for their queues")
+        return []
+    live = []
+    for node, queues in (replies or {}).items():
+        names = {str(queue.get("name")) for queue in queues or []}
+        if queue in names and worker_direct(node).name in names:
+            live.append(node)
+    return live
+
+
+def _send_reproduction_job(job: dict[str, Any], node: str | None) -> str:
+    from judging.reproduction import job_queue
+
+    # To the chosen worker's own queue, or with none the job's judge queue.
+    limit = int(job["limits"]["wall_seconds"])
+    result = execute_reproduction_job.apply_async(
+        args=(job,),
+        queue=worker_direct(node) if node else job_queue(job),
+        soft_time_limit=limit + 60,
+        time_limit=limit + 90,
+    )
+    return str(result.id)
+
+
+@shared_task(name="judging.tasks.send_reproduction", **RECORD_TASK_OPTIONS)
+def send_reproduction(reproduction_id: int) -> str:
+    from judging.reproduction import reproduction_send
+
+    return reproduction_send(
+        reproduction_id=reproduction_id,
+        live_judges=live_judge_workers,
+        send=_send_reproduction_job,
+    )
+
+
+@shared_task(name="judging.tasks.execute_reproduction_job")
+def execute_reproduction_job(job: dict[str, Any]) -> dict[str, Any]:
+    # The same executor as the original run; none of the submission's own record
+    # tasks: a reproduction reports to its own, and leaves the submission as judged.
+    from judging.executor import execute_judge_job as execute
+    from judging.executor import failed_result
+    from ppipe_site.content_store import artifact_store
+    from ppipe_site.worker_identity import worker_name
+
+    reproduction_id = int(job["reproduction_id"])
+    worker = worker_name()
+    record_reproduction_started.delay(reproduction_id, worker)
+    try:
+        result = execute(job, artifacts=artifact_store(), sandbox=_sandbox_config())
+    except SoftTimeLimitExceeded:
+        result = failed_result(job, "the judge worker's own time limit ran out")
+    except Exception as error:
+        logger.exception("reproduction %s failed unexpectedly", reproduction_id)
+        result = failed_result(job, f"internal error on {worker}: {type(error).__name__}: {error}")
+    record_reproduction_result.delay({**result, "reproduction_id": reproduction_id})
+    return {"reproduction_id": reproduction_id, "ok": result.get("ok"), "worker": worker}
+
+
+@shared_task(name="judging.tasks.record_reproduction_started", **RECORD_TASK_OPTIONS)
+def record_reproduction_started(reproduction_id: int, worker: str) -> bool:
+    from judging.reproduction import reproduction_mark_started
+
+    return reproduction_mark_started(reproduction_id=reproduction_id, worker=worker)
+
+
+@shared_task(name="judging.tasks.record_reproduction_result", **RECORD_TASK_OPTIONS)
+def record_reproduction_result(result: dict[str, Any]) -> str:
+    from judging.reproduction import reproduction_record_result
+
+    return reproduction_record_result(result=result)
+
+
+# --- contributivity -------------------------------------------------------------
+# Control work: the computation's claim is a lease, so a message lost or a worker
+# that died mid-way is caught by beat's tick (contributivity_refresh).
+@shared_task(name="judging.tasks.compute_contributivity", ignore_result=True)
+def compute_contributivity(challenge_id: int) -> str:
+    from judging.contributivity import contributivity_compute
+
+    return contributivity_compute(challenge_id=challenge_id)
+
+
+@shared_task(name="judging.tasks.refresh_contributivity", ignore_result=True)
+def refresh_contributivity() -> int:
+    from judging.contributivity import contributivity_refresh
+
+    return contributivity_refresh()

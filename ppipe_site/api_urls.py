@@ -33,6 +33,8 @@ urlpatterns = [
     path("submissions/<int:submission_id>/cancel/", judging.SubmissionCancelView.as_view()),
     path("submissions/<int:submission_id>/select/", judging.SubmissionSelectView.as_view()),
     path("submissions/<int:submission_id>/unselect/", judging.SubmissionUnselectView.as_view()),
+    path("submissions/<int:submission_id>/reproduce/", judging.SubmissionReproduceView.as_view()),
+    path("reproductions/<int:reproduction_id>/", judging.ReproductionDetailView.as_view()),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -192,6 +192,9 @@ CELERY_TASK_ROUTES = {
     "judging.tasks.execute_*": {"queue": "judge"},
     "probing.tasks.execute_*": {"queue": "probe"},
 }
+# Each worker also consumes a queue of its own (`<node>.dq2`), so a reproduction
+# can be sent to one chosen judge worker (judging/reproduction.py).
+CELERY_WORKER_DIRECT = True
 # Long jobs: a worker takes one message at a time, so a slow job never holds
 # back messages that an idle worker elsewhere could take.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -296,6 +299,12 @@ PPIPE_SANDBOX_JOBS = env_int("PPIPE_SANDBOX_JOBS", 100, minimum=1)
 PPIPE_SANDBOX_TMPFS_MB = env_int("PPIPE_SANDBOX_TMPFS_MB", 512, minimum=16)
 # Where a judge worker caches inputs by digest and prepares each job's input folder.
 PPIPE_JUDGE_WORK_DIR = env_path("PPIPE_JUDGE_WORK_DIR", Path(tempfile.gettempdir()))
+# A reproduction that no worker finished within the job's wall limit plus this
+# margin (and the queue time above while it waits) is failed by the reaper.
+PPIPE_REPRODUCE_MARGIN_SECONDS = env_int("PPIPE_REPRODUCE_MARGIN_SECONDS", 120, minimum=1)
+# How long to wait for live judge workers to say which queues they serve, when
+# choosing one other than the original's for a reproduction.
+PPIPE_REPRODUCE_INSPECT_SECONDS = env_int("PPIPE_REPRODUCE_INSPECT_SECONDS", 2, minimum=1)
 
 # --- probing endpoints --------------------------------------------------------
 # Beat plans the probes due within the next tick; each is sent with its own time.

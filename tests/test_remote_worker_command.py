@@ -90,4 +90,5 @@ def test_a_worker_started_by_the_command_serves_its_queues_without_a_database() 
     finally:
         stop_process(process)
 
-    assert {queue["name"] for queue in queues[name]} == {"dispatch", "probe"}
+    # And a queue of its own, where a job can be sent to it alone (worker_direct).
+    assert {queue["name"] for queue in queues[name]} == {"dispatch", "probe", f"{name}.dq2"}
