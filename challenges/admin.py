@@ -23,6 +23,7 @@ from dispatch.planning import PlanError
 from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
 from dispatch.services import releases_replan
 from judging.services import challenge_rejudge
+from ppipe_site.worker_pools import judge_pool_of, live_workers_by_queue
 
 
 class PublishedFilter(admin.SimpleListFilter):
@@ -89,6 +90,14 @@ class ChallengeAdmin(admin.ModelAdmin):
                     "cv_folds",
                     "final_selections",
                 )
+            },
+        ),
+        (
+            "Judging pool",
+            {
+                "description": "Where this challenge's submissions are trained: the shared "
+                "pool, or workers of a queue of its own on the data owner's servers.",
+                "fields": ("judge_queue", "judge_pool_status"),
             },
         ),
         (
@@ -181,7 +190,7 @@ class ChallengeAdmin(admin.ModelAdmin):
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Challenge | None = None) -> list[str]:
-        readonly = ["dataset_summary", "split_summary"]
+        readonly = ["dataset_summary", "split_summary", "judge_pool_status"]
         if obj is not None and obj.is_published:
             readonly.extend(field for field in Challenge.FROZEN_ON_PUBLISH if field != "dataset")
         return readonly
@@ -214,6 +223,28 @@ class ChallengeAdmin(admin.ModelAdmin):
         return f"{name}: {obj.dataset_rows} rows, {obj.dataset_format}, sha256 {obj.dataset_sha256}"
 
     @admin.display(description="split")
+    @admin.display(description="judge pool now")
+    def judge_pool_status(self, obj: Challenge) -> str:
+        pool = judge_pool_of(obj, live_workers_by_queue())
+        css = "errornote" if pool.unserved else ""
+        return format_html(
+            '<span class="{}" id="judge-pool">{}: {}</span>', css, pool.queue, pool.described
+        )
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        challenge = self.get_object(request, object_id)
+        if request.method == "GET" and challenge is not None and challenge.judge_queue:
+            pool = judge_pool_of(challenge, live_workers_by_queue())
+            if pool.unserved:
+                self.message_user(request, f"Judge queue {pool.described}.", messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def split_summary(self, obj: Challenge) -> str:
         if not obj.is_published:
             return "Made when the challenge is published."

@@ -46,6 +46,7 @@ FIELDS = [
     "submissions_per_day",
     "cv_folds",
     "final_selections",
+    "judge_queue",
     "batch_size",
     "step_latency_sla_ms",
     "pipeline_latency_sla_ms",

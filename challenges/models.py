@@ -4,13 +4,18 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
 from challenges.datasets import CLASSIFICATION, REGRESSION
 from challenges.drift import CLASS_PRIOR, NOISE, NONE, ORDERED, Drift
+from ppipe_site.worker import OWN_JUDGE_QUEUE
 from probing.network_policy import parse_networks
+
+# A challenge's own judge queue is named as `ppipe-worker` knows a judge queue.
+JUDGE_QUEUE_PATTERN = f"^{OWN_JUDGE_QUEUE.pattern}$"
+SHARED_JUDGE_QUEUE = "judge"
 
 
 def random_seed() -> int:
@@ -129,6 +134,23 @@ class Challenge(models.Model):
         default=5,
         validators=[MinValueValidator(2), MaxValueValidator(20)],
         help_text="Submissions are trained and scored on this many folds of the training rows.",
+    )
+    # A queue of its own (workers the data owner runs on their own servers); empty:
+    # the shared judge pool.
+    judge_queue = models.CharField(
+        "judge queue",
+        max_length=60,
+        blank=True,
+        validators=[
+            RegexValidator(
+                JUDGE_QUEUE_PATTERN,
+                "A judge queue is named judge- followed by lower-case letters, digits and "
+                "hyphens, e.g. judge-hospital.",
+            )
+        ],
+        help_text="Judge this challenge's submissions only on workers of this queue (e.g. "
+        "judge-hospital, served by `ppipe-worker --queues judge-hospital` on the data "
+        "owner's servers). Empty: the shared pool.",
     )
     final_selections = models.PositiveIntegerField(
         "final submissions per student",

@@ -40,6 +40,7 @@ def job_payload(
     plans: list[dict[str, Any]] | None = None,
     batch_size: int = 0,
     config_sha256: str = "",
+    queue: str = "judge",
 ) -> dict[str, Any]:
     """The job's wire format, in one place (the control side, tests and benchmarks)."""
     return {
@@ -53,6 +54,8 @@ def job_payload(
         "batch_size": batch_size,
         # The digest of the challenge's judging configuration, for provenance.
         "config_sha256": config_sha256,
+        # The queue whose workers may run it: the shared pool, or the challenge's own.
+        "queue": queue,
         "data": {
             "train_sha256": train_sha256,
             "test_features_sha256": test_features_sha256,

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
+from challenges.models import SHARED_JUDGE_QUEUE
 from challenges.selectors import judging_configuration_digest
 from judging.job_format import ESTIMATOR_PLAN, job_payload
 from judging.models import Submission
@@ -47,4 +48,5 @@ def judge_job(*, submission: Submission, attempt: int) -> dict[str, Any]:
         plans=plans,
         batch_size=challenge.batch_size,
         config_sha256=judging_configuration_digest(challenge),
+        queue=challenge.judge_queue or SHARED_JUDGE_QUEUE,
     )

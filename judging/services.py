@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction as db_transaction
-from django.db.models import F, QuerySet, Window
+from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -216,18 +216,44 @@ def _fair_queue() -> QuerySet[Submission]:
 
 
 def submissions_feed(*, send: JobSender, now: datetime | None = None) -> int:
-    """Send waiting submissions to the judge queue, keeping it at most DEPTH deep.
+    """Send waiting submissions to their judge queue, keeping each queue at most
+    DEPTH deep: a challenge's own queue with no worker fills only itself, never
+    holding back the shared pool.
 
     Two feeders racing can overshoot the depth by what each sent; they can never
     send the same submission twice (the claim is conditional).
     """
     now = now or timezone.now()
-    free = settings.PPIPE_JUDGE_QUEUE_DEPTH - Submission.objects.filter(state=State.QUEUED).count()
-    if free <= 0:
-        return 0
+    # The shared pool's challenges have an empty judge_queue.
+    queued = dict(
+        Submission.objects.filter(state=State.QUEUED)
+        .order_by()
+        .values_list("challenge__judge_queue")
+        .annotate(count=Count("id"))
+        .values_list("challenge__judge_queue", "count")
+    )
+    waiting_in = (
+        Submission.objects.filter(state=State.NEW)
+        .order_by()  # the default ordering would make DISTINCT see every row
+        .values_list("challenge__judge_queue", flat=True)
+        .distinct()
+    )
     lease = now + timedelta(seconds=settings.PPIPE_JUDGE_QUEUE_SECONDS)
     sent = 0
-    for row in _fair_queue().select_related("challenge__split")[: free * 2]:
+    for queue in list(waiting_in):
+        free = settings.PPIPE_JUDGE_QUEUE_DEPTH - queued.get(queue, 0)
+        if free <= 0:
+            continue
+        rows = _fair_queue().filter(challenge__judge_queue=queue).select_related("challenge__split")
+        sent += _send_some(rows[: free * 2], free, send=send, now=now, lease=lease)
+    return sent
+
+
+def _send_some(
+    rows: QuerySet[Submission], free: int, *, send: JobSender, now: datetime, lease: datetime
+) -> int:
+    sent = 0
+    for row in rows:
         if sent >= free:
             break
         attempt = row.attempts + 1
@@ -452,6 +478,13 @@ def submission_record_result(*, result: dict[str, Any]) -> str:
     return _record_scores(row, result, attempt)
 
 
+def _not_taken(row: Submission) -> str:
+    queue = row.challenge.judge_queue
+    if queue:
+        return f"no worker of this challenge's queue {queue} took it in time (is one running?)"
+    return "no judge worker took it in time"
+
+
 def submissions_reap(*, discard: Revoker | None = None, now: datetime | None = None) -> int:
     """Take back jobs whose lease ran out: a message no worker took goes back to
     waiting (and is discarded, should a worker find it later); a run whose worker
@@ -460,14 +493,15 @@ def submissions_reap(*, discard: Revoker | None = None, now: datetime | None = N
     if reaping_paused(term_seconds=settings.PPIPE_JUDGE_LEASE_SECONDS, now=now):
         return 0
     reaped = 0
-    for row in Submission.objects.filter(state__in=IN_FLIGHT_STATES, lease_expires_at__lt=now):
+    expired = Submission.objects.filter(state__in=IN_FLIGHT_STATES, lease_expires_at__lt=now)
+    for row in expired.select_related("challenge"):
         with db_transaction.atomic():
             if row.state == State.QUEUED:
                 changed = Submission.objects.filter(
                     id=row.id, state=State.QUEUED, attempts=row.attempts
                 ).update(state=State.NEW, lease_expires_at=None)
                 if changed:
-                    _event(row.id, State.NEW, row.attempts, "no judge worker took it in time")
+                    _event(row.id, State.NEW, row.attempts, _not_taken(row))
                     if discard and row.task_id:
                         db_transaction.on_commit(partial(discard, row.task_id))
                     _feed_after_commit()

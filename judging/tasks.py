@@ -29,7 +29,11 @@ def _send(submission_id: int, job: dict[str, Any], lease: datetime) -> str:
     # reaper took the job back is revoked by the reaper instead (discard_unstarted_task).
     limit = int(job["limits"]["wall_seconds"])
     result = execute_judge_job.apply_async(
-        args=(job,), soft_time_limit=limit + 60, time_limit=limit + 90
+        args=(job,),
+        # A challenge with a queue of its own is judged only by that queue's workers.
+        queue=job.get("queue") or "judge",
+        soft_time_limit=limit + 60,
+        time_limit=limit + 90,
     )
     return str(result.id)
 
@@ -154,19 +158,10 @@ def record_judge_result(result: dict[str, Any]) -> str:
 def live_judge_workers(queue: str) -> list[str]:
     """Workers of this judge queue that answer now and consume a queue of their own
     (a worker without one, e.g. of an older version, could not be sent a job directly)."""
-    try:
-        replies = app.control.inspect(
-            timeout=settings.PPIPE_REPRODUCE_INSPECT_SECONDS
-        ).active_queues()
-    except Exception:  # no broker: the send fails too, and the reaper says so
-        logger.warning("live judge workers could not be asked for their queues")
-        return []
-    live = []
-    for node, queues in (replies or {}).items():
-        names = {str(queue.get("name")) for queue in queues or []}
-        if queue in names and worker_direct(node).name in names:
-            live.append(node)
-    return live
+    from ppipe_site.worker_pools import live_workers_by_queue
+
+    live = live_workers_by_queue(fresh=True) or {}
+    return [node for node in live.get(queue, []) if node in live.get(worker_direct(node).name, [])]
 
 
 def _send_reproduction_job(job: dict[str, Any], node: str | None) -> str:

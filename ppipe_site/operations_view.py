@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 
 from ppipe_site.operations import QUEUES, jobs_by_state, problem_jobs, queue_lengths
 from ppipe_site.worker_clocks import worker_clocks_off
+from ppipe_site.worker_pools import judge_pools, live_workers_by_queue
 
 
 def operations_page(request: HttpRequest) -> HttpResponse:
@@ -25,5 +26,6 @@ def operations_page(request: HttpRequest) -> HttpResponse:
         "queues": queues,
         "problems": list(problem_jobs().items()),
         "clocks": worker_clocks_off(),
+        "pools": judge_pools(live_workers_by_queue()),
     }
     return TemplateResponse(request, "admin/operations.html", context)

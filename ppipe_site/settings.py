@@ -302,9 +302,11 @@ PPIPE_JUDGE_WORK_DIR = env_path("PPIPE_JUDGE_WORK_DIR", Path(tempfile.gettempdir
 # A reproduction that no worker finished within the job's wall limit plus this
 # margin (and the queue time above while it waits) is failed by the reaper.
 PPIPE_REPRODUCE_MARGIN_SECONDS = env_int("PPIPE_REPRODUCE_MARGIN_SECONDS", 120, minimum=1)
-# How long to wait for live judge workers to say which queues they serve, when
-# choosing one other than the original's for a reproduction.
-PPIPE_REPRODUCE_INSPECT_SECONDS = env_int("PPIPE_REPRODUCE_INSPECT_SECONDS", 2, minimum=1)
+
+# How long to wait for workers to say which queues they serve (a broadcast waits
+# the whole time): for the admin and the operations page (answers cached for
+# 10 s), and when choosing a worker other than the original's for a reproduction.
+PPIPE_WORKERS_INSPECT_SECONDS = env_int("PPIPE_WORKERS_INSPECT_SECONDS", 2, minimum=1)
 
 # --- probing endpoints --------------------------------------------------------
 # Beat plans the probes due within the next tick; each is sent with its own time.

@@ -9,12 +9,17 @@ credentials, which a machine running student code or probing student URLs
 must not hold. Its name shows its queues and host (`judge@lab-07`), in Flower
 and in every result it records. Probes wait on the network, so a probe-only
 worker runs a thread pool; the others run one process per CPU.
+
+A challenge may have a judge queue of its own (`judge-hospital`): a worker on
+the data owner's servers serves it with `--queues judge-hospital`, and that
+challenge's submissions are judged there and nowhere else.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import sys
 from collections.abc import Sequence
@@ -22,6 +27,9 @@ from collections.abc import Sequence
 REMOTE_QUEUES = ("dispatch", "judge", "probe")
 QUEUES = ("control", *REMOTE_QUEUES)
 PROBE_THREADS = 32
+# A challenge's own judge queue (challenges.models.JUDGE_QUEUE_PATTERN: this module
+# imports no Django, so a worker machine needs no settings to parse its options).
+OWN_JUDGE_QUEUE = re.compile(r"judge-[a-z0-9][a-z0-9-]{0,50}")
 
 
 class WorkerConfigError(Exception):
@@ -36,11 +44,14 @@ def worker_argv(
     environ: dict[str, str],
 ) -> list[str]:
     """The `celery worker` command line for these queues on this host."""
-    unknown = [queue for queue in queues if queue not in QUEUES]
+    unknown = [
+        queue for queue in queues if queue not in QUEUES and not OWN_JUDGE_QUEUE.fullmatch(queue)
+    ]
     if not queues or unknown:
         raise WorkerConfigError(
             f"Unknown queue(s) {', '.join(unknown) or '(none given)'}: "
-            f"choose from {', '.join(QUEUES)}."
+            f"choose from {', '.join(QUEUES)}, or a challenge's own judge queue "
+            "(judge-<name>, as its teacher set it)."
         )
     if "control" not in queues and environ.get("DATABASE_URL"):
         raise WorkerConfigError(
@@ -66,7 +77,9 @@ def main(args: Sequence[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--queues", required=True, help=f"comma-separated, from: {', '.join(QUEUES)}"
+        "--queues",
+        required=True,
+        help=f"comma-separated, from: {', '.join(QUEUES)}, or a challenge's own judge-<name>",
     )
     parser.add_argument("--concurrency", type=int, help="processes (threads for probe)")
     parser.add_argument("--host", default=socket.gethostname(), help="shown in the name")

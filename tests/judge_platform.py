@@ -39,10 +39,10 @@ class JudgePlatform:
     stack: ExitStack
     workers: list[WorkerProcess] = field(default_factory=list)
 
-    def judge_worker(self, **extra: str) -> WorkerProcess:
+    def judge_worker(self, queue: str = "judge", **extra: str) -> WorkerProcess:
         # No private store either: the hidden labels are not on a judge machine.
         env = _env(DATABASE_URL=NO_DATABASE, PPIPE_PRIVATE_DIR="/nonexistent", **extra)
-        worker = WorkerProcess(["judge"], **env)
+        worker = WorkerProcess([queue], **env)
         self.stack.callback(worker.stop)
         self.workers.append(worker.wait_ready())
         return worker
