@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from challenges import api as challenges
 from dispatch import api as dispatch
+from grades import api as grades
 from judging import api as judging
 from probing import api as probing
 from receipts import api as receipts
@@ -25,6 +26,7 @@ urlpatterns = [
     path("endpoints/<int:endpoint_id>/", probing.EndpointDetailView.as_view()),
     path("endpoints/<int:endpoint_id>/check/", probing.EndpointCheckView.as_view()),
     path("challenges/<slug:slug>/questions/", receipts.QuestionListView.as_view()),
+    path("challenges/<slug:slug>/grades/", grades.GradesView.as_view(), name="api-grades"),
     path("questions/<int:question_id>/answer/", receipts.QuestionAnswerView.as_view()),
     path("destinations/", dispatch.DestinationListView.as_view(), name="api-destinations"),
     path("submissions/", judging.SubmissionListView.as_view(), name="api-submissions"),

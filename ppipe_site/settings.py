@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "judging",
     "probing",
     "receipts",
+    "grades",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,112 @@
+"""Grades as CSV and JSON, the same columns in both (for the admin's downloads
+and the API)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from grades.marks import FORMULA
+from grades.models import COMPONENTS
+from grades.selectors import GradeRow, Grades
+
+# The CSV's columns in order; the JSON rows have the same keys, with the
+# questions and components as the same flat keys.
+COLUMNS = (
+    "rank",
+    "participant",
+    "mark",
+    "final",
+    "submission_id",
+    "represented_by",
+    "public_score",
+    "private_score",
+    "cpu_seconds",
+    "peak_memory_mb",
+    "submissions",
+    "endpoint_registered",
+    "endpoint_uptime",
+    "endpoint_sla",
+    "endpoint_releases_behind",
+    "questions_posed",
+    "questions_answered",
+    "questions_correct",
+    "questions_partial",
+    "questions_missed",
+    "questions_open",
+    "receipt_score",
+    "missing",
+    *(f"component_{key}" for key, _ in COMPONENTS),
+)
+
+
+def grade_record(row: GradeRow, *, final: bool) -> dict[str, Any]:
+    """One student's row as plain values, keyed by COLUMNS (`missing` a list)."""
+    questions = row.questions
+    return {
+        "rank": row.rank,
+        "participant": row.participant,
+        "mark": row.mark,
+        "final": final,
+        "submission_id": row.submission_id,
+        "represented_by": row.represented_by,
+        "public_score": row.public_score,
+        "private_score": row.private_score,
+        "cpu_seconds": row.cpu_seconds,
+        "peak_memory_mb": row.peak_memory_mb,
+        "submissions": row.submissions,
+        "endpoint_registered": row.endpoint_registered,
+        "endpoint_uptime": row.endpoint_uptime,
+        "endpoint_sla": row.endpoint_sla,
+        "endpoint_releases_behind": row.endpoint_releases_behind,
+        "questions_posed": questions.posed,
+        "questions_answered": questions.answered,
+        "questions_correct": questions.correct,
+        "questions_partial": questions.partial,
+        "questions_missed": questions.missed,
+        "questions_open": questions.open,
+        "receipt_score": row.receipt_score,
+        "missing": list(row.missing),
+        **{f"component_{key}": row.components.get(key) for key, _ in COMPONENTS},
+    }
+
+
+def grades_json(grades: Grades) -> dict[str, Any]:
+    return {
+        "challenge": grades.challenge.slug,
+        "final": grades.final,
+        "note": grades.note,
+        "score_used": "private_score" if grades.final else "public_score",
+        "weights": grades.weights,
+        "out_of": grades.out_of,
+        "formula": FORMULA,
+        "rows": [grade_record(row, final=grades.final) for row in grades.rows],
+    }
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(value)
+    return value
+
+
+def grades_csv(grades: Grades) -> str:
+    """One header line, then one line per student; `final` on every line says
+    whether the marks are final or provisional, `missing` lists flags joined by ";"."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in grades.rows:
+        record = grade_record(row, final=grades.final)
+        writer.writerow([_cell(record[column]) for column in COLUMNS])
+    return buffer.getvalue()
+
+
+def grades_filename(grades: Grades, extension: str) -> str:
+    status = "final" if grades.final else "provisional"
+    return f"grades-{grades.challenge.slug}-{status}.{extension}"
