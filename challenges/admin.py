@@ -97,7 +97,7 @@ class ChallengeAdmin(admin.ModelAdmin):
             {
                 "description": "Where this challenge's submissions are trained: the shared "
                 "pool, or workers of a queue of its own on the data owner's servers.",
-                "fields": ("judge_queue", "judge_pool_status"),
+                "fields": ("judge_queue", "judge_store", "judge_pool_status"),
             },
         ),
         (
@@ -165,6 +165,11 @@ class ChallengeAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Challenge]:
         return transaction_counts(challenges_owned_by(request.user))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "judge_store":
+            kwargs["queryset"] = destinations_owned_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "destinations":

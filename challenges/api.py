@@ -104,28 +104,32 @@ def _owned_challenge(request: Request, slug: str) -> Challenge:
 
 
 def _form_data(request: Request) -> QueryDict:
-    """The request as the admin form would post it: destinations by name become the
-    teacher's destination ids, and fields a script left out take the model's default."""
+    """The request as the admin form would post it: destinations (and the judge store)
+    by name become the teacher's destination ids, and fields a script left out take
+    the model's default."""
     if not isinstance(request.data, QueryDict):
         raise exceptions.ValidationError(
             {"dataset": ["Send the challenge as multipart/form-data, with the dataset file."]}
         )
     data = request.data.copy()
-    names = data.getlist("destinations")
-    owned = dict(
-        destinations_owned_by(request.user).filter(name__in=names).values_list("name", "id")
-    )
-    unknown = [name for name in names if name not in owned]
-    if unknown:
-        raise exceptions.ValidationError(
-            {
-                "destinations": [
-                    f"No destination named {name!r}: create it first (POST /api/destinations/)."
-                    for name in unknown
-                ]
-            }
+    # The judge store too is one of the teacher's destinations, named.
+    for field in ("destinations", "judge_store"):
+        names = [name for name in data.getlist(field) if name]
+        owned = dict(
+            destinations_owned_by(request.user).filter(name__in=names).values_list("name", "id")
         )
-    data.setlist("destinations", [str(owned[name]) for name in names])
+        unknown = [name for name in names if name not in owned]
+        if unknown:
+            raise exceptions.ValidationError(
+                {
+                    field: [
+                        f"No destination named {name!r}: create it first "
+                        "(POST /api/destinations/)."
+                        for name in unknown
+                    ]
+                }
+            )
+        data.setlist(field, [str(owned[name]) for name in names])
     for name in ChallengeForm.base_fields:
         model_field = Challenge._meta.get_field(name)
         if not isinstance(model_field, Field):

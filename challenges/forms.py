@@ -47,6 +47,7 @@ FIELDS = [
     "cv_folds",
     "final_selections",
     "judge_queue",
+    "judge_store",
     "batch_size",
     "step_latency_sla_ms",
     "pipeline_latency_sla_ms",
@@ -176,6 +177,12 @@ class ChallengeForm(forms.ModelForm):
         if not self.instance.is_published:
             self._check_dataset(task_type)
         self._check_release_plan()
+        if self._value("judge_store") and not self._value("judge_queue"):
+            self.add_error(
+                "judge_store",
+                "A judge store serves a judge queue of the challenge's own: name the queue "
+                "its workers serve, or leave the store empty.",
+            )
         return self.cleaned_data
 
     def _check_release_plan(self) -> None:

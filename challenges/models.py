@@ -152,6 +152,19 @@ class Challenge(models.Model):
         "judge-hospital, served by `ppipe-worker --queues judge-hospital` on the data "
         "owner's servers). Empty: the shared pool.",
     )
+    # Where that queue's workers read their inputs: the data owner's store, to which
+    # the control side copies each job's inputs (judging/owner_store.py).
+    judge_store = models.ForeignKey(
+        "dispatch.Destination",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="judged_challenges",
+        help_text="With a judge queue of its own: the data owner's store (a destination "
+        "their judge workers read as PPIPE_ARTIFACT_DIR). Each job's inputs (the training "
+        "rows, the test features, the code) are copied there, and its workers need nothing "
+        "of the platform's store. Empty: the platform's artifact store.",
+    )
     final_selections = models.PositiveIntegerField(
         "final submissions per student",
         default=1,

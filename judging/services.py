@@ -42,6 +42,7 @@ from judging.models import (
     SubmissionKind,
     SubmissionState,
 )
+from judging.owner_store import JudgeStoreError, judge_store_stage
 from judging.pipeline_check import submission_pipeline_check
 from judging.pipeline_plan import configuration_from_text, spec_as_data, submission_plans
 from judging.scoring import ScoringError, hidden_test_scores
@@ -244,7 +245,11 @@ def submissions_feed(*, send: JobSender, now: datetime | None = None) -> int:
         free = settings.PPIPE_JUDGE_QUEUE_DEPTH - queued.get(queue, 0)
         if free <= 0:
             continue
-        rows = _fair_queue().filter(challenge__judge_queue=queue).select_related("challenge__split")
+        rows = (
+            _fair_queue()
+            .filter(challenge__judge_queue=queue)
+            .select_related("challenge__split", "challenge__judge_store")
+        )
         sent += _send_some(rows[: free * 2], free, send=send, now=now, lease=lease)
     return sent
 
@@ -266,17 +271,28 @@ def _send_some(
             job = judge_job(submission=row, attempt=attempt)
             Submission.objects.filter(id=row.id).update(job=job)
             _event(row.id, State.QUEUED, attempt, f"run {attempt} of at most {row.max_attempts}")
-            db_transaction.on_commit(_sender(send, row.id, job, lease))
+            db_transaction.on_commit(_sender(send, row, job, lease))
         sent += 1
     return sent
 
 
 def _sender(
-    send: JobSender, submission_id: int, job: dict[str, Any], lease: datetime
+    send: JobSender, row: Submission, job: dict[str, Any], lease: datetime
 ) -> Callable[[], None]:
+    store = row.challenge.judge_store
+
     def send_and_remember() -> None:
-        task_id = send(submission_id, job, lease)
-        Submission.objects.filter(id=submission_id).update(task_id=task_id)
+        if store is not None:
+            try:
+                judge_store_stage(store=store, job=job)
+            except JudgeStoreError as error:
+                # Not sent: the reaper takes it back when its queue lease runs out,
+                # and the feeder tries again then.
+                logger.warning("submission %s not sent: %s", row.pk, error)
+                _event(row.pk, State.QUEUED, int(job["attempt"]), f"not sent yet: {error}")
+                return
+        task_id = send(row.pk, job, lease)
+        Submission.objects.filter(id=row.pk).update(task_id=task_id)
 
     return send_and_remember
 

@@ -63,14 +63,16 @@ class JudgePlatform:
 
 
 @contextmanager
-def judge_platform(*, judges: int = 1, beat: bool = True) -> Iterator[JudgePlatform]:
+def judge_platform(
+    *, judges: int = 1, beat: bool = True, **control_env: str
+) -> Iterator[JudgePlatform]:
     with ExitStack() as stack:
         platform = JudgePlatform(stack=stack)
-        control = WorkerProcess(["control"], concurrency=2, **_env())
+        control = WorkerProcess(["control"], concurrency=2, **_env(**control_env))
         stack.callback(control.stop)
         platform.workers.append(control.wait_ready())
         for _ in range(judges):
             platform.judge_worker()
         if beat:
-            stack.callback(BeatProcess(**_env()).stop)
+            stack.callback(BeatProcess(**_env(**control_env)).stop)
         yield platform

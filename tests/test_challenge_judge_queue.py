@@ -5,12 +5,15 @@ does."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
 
 from judging.models import SubmissionState
 from ppipe_site.worker import WorkerConfigError, worker_argv
 from ppipe_site.worker_pools import judge_pool_of, live_workers_by_queue
+from tests.factories import DestinationFactory
 from tests.judge_platform import judge_platform
 from tests.processes import WorkerProcess, process_env, running
 from tests.servers import wait_until
@@ -41,6 +44,32 @@ def test_a_private_queues_jobs_wait_for_its_own_worker_and_never_run_on_the_shar
     assert judged.worker.startswith(f"{own_worker.name} pid ")
     assert shared_worker.name not in judged.worker
     assert judged.job["queue"] == "judge-hospital"
+
+
+def test_the_owners_workers_read_the_inputs_from_the_owners_store(tmp_path: Path) -> None:
+    owner_store = tmp_path / "owner-store"
+    challenge = published_challenge(cv_folds=2, judge_queue="judge-hospital")
+    challenge.judge_store = DestinationFactory(
+        owner=challenge.owner, name="hospital-store", path=str(owner_store)
+    )
+    challenge.save()
+    (student,) = participants(challenge, 1)
+
+    with judge_platform(beat=True, PPIPE_LOCAL_DESTINATION_ROOTS=str(tmp_path)) as platform:
+        # The owner's worker knows nothing of the platform's store: only its own.
+        platform.judge_worker(queue="judge-hospital", PPIPE_ARTIFACT_DIR=str(owner_store))
+        judged = platform.wait_until_ended(upload(student))
+
+    assert judged.state == SubmissionState.SCORED, judged.reason
+    split = challenge.split
+    for digest in (judged.code_sha256, split.train_sha256, split.test_features_sha256):
+        assert (owner_store / digest[:2] / digest).is_file()
+    # The run's artifacts stay with the owner.
+    assert (
+        owner_store / judged.artifacts["predictions"][:2] / judged.artifacts["predictions"]
+    ).is_file()
+    # Never the hidden labels.
+    assert not (owner_store / split.labels_sha256[:2] / split.labels_sha256).exists()
 
 
 def test_the_admin_names_the_queues_workers_and_warns_when_there_are_none(
