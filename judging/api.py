@@ -336,6 +336,12 @@ class LeaderboardRowSerializer(serializers.Serializer[Any]):
         help_text="Scored submissions the participant selected or the teacher promoted; "
         "the best of them represents the participant (none: the best public score)."
     )
+    contributivity = serializers.FloatField(
+        allow_null=True,
+        help_text="The shown submission's share, in percent, of the greedy ensemble of the "
+        "challenge's submissions on the validation folds (RAMP's contributivity; they sum to "
+        "100); null until computed or when it was not among the blended submissions.",
+    )
 
 
 class LeaderboardView(APIView):

@@ -37,7 +37,13 @@ from judging.job_format import job_plans
 from judging.metrics import get_metric
 from judging.pipeline_check import extract_pipeline_archive
 from judging.pipeline_spec import PipelineRejected
-from judging.predictions import FoldPredictions, PredictionsError, bag, read_fold_predictions
+from judging.predictions import (
+    FoldPredictions,
+    PredictionsError,
+    bag,
+    out_of_fold,
+    read_fold_predictions,
+)
 from judging.run_artifacts import run_artifacts
 from judging.sandbox import (
     SandboxConfig,
@@ -485,6 +491,7 @@ def _result(
         report=report,
         model=_fitted_models(report, len(plans))[chosen],
         provenance=measured["provenance"],
+        out_of_fold=out_of_fold([p.validation for p in chosen_test], shape.folds, len(shape.y)),
     )
     return {
         "submission_id": job.get("submission_id"),

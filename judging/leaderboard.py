@@ -65,6 +65,7 @@ SORTABLE = (
     "cpu_seconds",
     "peak_memory_mb",
     "fit_seconds",
+    "contributivity",
     "submissions",
     "last_submission_at",
     *ENDPOINT_COLUMNS,
@@ -99,6 +100,9 @@ class LeaderboardRow:
     # (selected or promoted) it was the best of.
     promoted: bool = False
     picks: int = 0
+    # The representative's share of the challenge's greedy ensemble, in percent
+    # (judging/blending.py); None until computed or when it was not blended.
+    contributivity: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -173,6 +177,7 @@ def _representatives(challenge: Challenge, final: bool) -> dict[int, Submission]
             "public_score",
             "private_score",
             *("cv_mean", "cv_std", "cpu_seconds", "peak_memory_mb", "fit_seconds"),
+            "contributivity",
         )
     )
     return {row.participant_id: row for row in ranked}
@@ -246,6 +251,7 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
                 receipt_score=receipts.get(participant_id),
                 promoted=bool(pick and pick.promoted),
                 picks=picked,
+                contributivity=pick.contributivity if pick else None,
             )
         )
     return rows

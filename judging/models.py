@@ -89,6 +89,11 @@ class Submission(models.Model):
     # that number; the best public score if neither.
     selected = models.BooleanField(default=False)
     promoted = models.BooleanField(default=False)
+    # Its share, in percent, of the challenge's greedy ensemble on the validation
+    # folds (RAMP's contributivity, judging/blending.py; the challenge's sum to
+    # 100), and when it was computed; None when it was not among those blended.
+    contributivity = models.FloatField(null=True, blank=True)
+    contributivity_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -103,6 +108,36 @@ class Submission(models.Model):
     @property
     def is_ended(self) -> bool:
         return self.state in ENDED_STATES
+
+
+class ChallengeBlend(models.Model):
+    """The challenge's contributivity computation: whether it is stale, and what the
+    last one found.
+
+    Each scored result bumps `version`; a computation records the version it saw
+    in `computed_version`, so a result recorded while it ran leaves the challenge
+    stale for the next one. `lease_expires_at` is the claim of the computation
+    running now (judging/contributivity.py).
+    """
+
+    challenge = models.OneToOneField(
+        "challenges.Challenge", on_delete=models.CASCADE, related_name="blend"
+    )
+    version = models.PositiveIntegerField(default=0)
+    computed_version = models.PositiveIntegerField(default=0)
+    stale_since = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    # Submissions blended (at most PPIPE_CONTRIBUTIVITY_MAX_SUBMISSIONS).
+    candidates = models.PositiveIntegerField(default=0)
+    # The time budget ran out before the greedy selection stopped on its own.
+    cut_short = models.BooleanField(default=False)
+    # Per fold: {"score": ensemble validation score, "members": [submission ids]}.
+    folds = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"contributivity of challenge {self.challenge_id}"
 
 
 class FoldResult(models.Model):

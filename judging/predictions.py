@@ -102,3 +102,24 @@ def bag(per_fold: list[np.ndarray], task_type: str) -> np.ndarray:
     winning = votes[rows[None, :], codes] == votes.max(axis=1)[None, :]
     earliest = winning.argmax(axis=0)
     return labels[codes[earliest, rows]]
+
+
+def out_of_fold(per_fold: list[np.ndarray], folds: list[np.ndarray], rows: int) -> np.ndarray:
+    """Each fold's validation predictions put back in training-row order: one
+    prediction per training row, made by the model that did not see it."""
+    try:
+        stacked = np.concatenate(per_fold)
+    except TypeError:  # text from some folds, numbers from others, as in bag()
+        stacked = np.concatenate([p.astype(str) for p in per_fold])
+    ordered = np.empty(rows, dtype=stacked.dtype)
+    ordered[np.concatenate(folds)] = stacked
+    return ordered
+
+
+def read_out_of_fold(data: bytes, rows: int, task_type: str) -> np.ndarray:
+    """A run's stored out-of-fold predictions (the `oof` artifact), read as safely as
+    the sandbox's stream: a judge worker wrote them, and it ran student code."""
+    stream = io.BytesIO(data)
+    values = _read_array(stream, rows, "the out-of-fold predictions")
+    check_values(values, task_type, "the out-of-fold predictions")
+    return values

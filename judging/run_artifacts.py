@@ -1,7 +1,10 @@
 """What a judged run leaves in the artifact store, under a manifest of its own.
 
-A judge worker stores the run's test predictions (.npy), its logs (the tails of
-stdout and stderr), the fitted model when it pickled small, and a manifest (JSON)
+A judge worker stores the run's test predictions (.npy), its out-of-fold
+predictions (`oof`, .npy: each training row's prediction by the fold model that
+did not see it, in row order; the control side blends them for contributivity),
+its logs (the tails of stdout and stderr), the fitted model when it pickled
+small, and a manifest (JSON)
 naming them by sha256 with the job and its provenance. The submission keeps the
 digests; anyone with the manifest can fetch the rest and re-run the job. No
 Django here: judge workers call it.
@@ -38,6 +41,7 @@ def run_artifacts(
     report: dict[str, Any],
     model: bytes,
     provenance: dict[str, Any],
+    out_of_fold: np.ndarray | None = None,
 ) -> dict[str, str]:
     """Store the run's artifacts; name -> sha256, `run` being the manifest.
 
@@ -55,6 +59,8 @@ def run_artifacts(
             "predictions": store.put_bytes(_npy(test_predictions)),
             "logs": store.put_bytes(logs.encode()),
         }
+        if out_of_fold is not None:
+            stored["oof"] = store.put_bytes(_npy(out_of_fold))
         if model:
             stored["model"] = store.put_bytes(model)
         manifest = {

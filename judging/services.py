@@ -29,6 +29,7 @@ from django.utils import timezone
 from challenges.models import Challenge, Participant
 from challenges.selectors import hidden_labels
 from judging.code_check import SubmissionRejected
+from judging.contributivity import contributivity_mark_stale
 from judging.jobs import judge_job
 from judging.models import (
     COUNTED_STATES,
@@ -404,6 +405,8 @@ def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str
         **_common(result),
         artifacts=result.get("artifacts") or {},
     )
+    # One more submission to blend: recomputed once for a burst of results.
+    contributivity_mark_stale(challenge_id=row.challenge_id)
     return State.SCORED
 
 

@@ -223,6 +223,7 @@ HEADERS = {
     "cpu_seconds": "CPU s",
     "peak_memory_mb": "Peak MB",
     "fit_seconds": "Train s",
+    "contributivity": "Contributivity %",
     "submissions": "Submissions",
     "last_submission_at": "Last submission",
     "endpoint_uptime": "Uptime",

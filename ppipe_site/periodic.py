@@ -74,6 +74,14 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             description="Judges again (a bounded number of times) what a vanished worker held.",
         ),
         PeriodicJob(
+            name="recompute stale contributivity",
+            task="judging.tasks.refresh_contributivity",
+            every_seconds=settings.PPIPE_CONTRIBUTIVITY_TICK_SECONDS,
+            expires_seconds=settings.PPIPE_CONTRIBUTIVITY_TICK_SECONDS,
+            description="Sends the contributivity computations overdue (a message lost, "
+            "a computation that died).",
+        ),
+        PeriodicJob(
             name="schedule probes",
             task="probing.tasks.schedule_probes",
             every_seconds=settings.PPIPE_PROBE_TICK_SECONDS,

@@ -281,6 +281,18 @@ PPIPE_JUDGE_LEASE_SECONDS = env_int("PPIPE_JUDGE_LEASE_SECONDS", 45, minimum=2)
 if PPIPE_JUDGE_LEASE_SECONDS <= PPIPE_JUDGE_HEARTBEAT_SECONDS:
     raise EnvError("PPIPE_JUDGE_LEASE_SECONDS must be greater than PPIPE_JUDGE_HEARTBEAT_SECONDS.")
 PPIPE_JUDGE_TICK_SECONDS = env_int("PPIPE_JUDGE_TICK_SECONDS", 5, minimum=1)
+# Contributivity (judging/contributivity.py): recomputed this long after the first
+# result that made it stale (a burst of results costs one computation), on the N
+# best submissions by cross-validation, within a time budget of SECONDS, ensembles
+# of at most MAX_MEMBERS per fold; beat's tick catches a computation whose message
+# was lost.
+PPIPE_CONTRIBUTIVITY_DELAY_SECONDS = env_int("PPIPE_CONTRIBUTIVITY_DELAY_SECONDS", 30, minimum=0)
+PPIPE_CONTRIBUTIVITY_MAX_SUBMISSIONS = env_int(
+    "PPIPE_CONTRIBUTIVITY_MAX_SUBMISSIONS", 50, minimum=1
+)
+PPIPE_CONTRIBUTIVITY_MAX_MEMBERS = env_int("PPIPE_CONTRIBUTIVITY_MAX_MEMBERS", 50, minimum=1)
+PPIPE_CONTRIBUTIVITY_SECONDS = env_int("PPIPE_CONTRIBUTIVITY_SECONDS", 60, minimum=1)
+PPIPE_CONTRIBUTIVITY_TICK_SECONDS = env_int("PPIPE_CONTRIBUTIVITY_TICK_SECONDS", 60, minimum=1)
 # Limits inside the sandbox that the challenge does not set.
 PPIPE_JUDGE_PROCESSES = env_int("PPIPE_JUDGE_PROCESSES", 64, minimum=1)
 PPIPE_JUDGE_FILE_MB = env_int("PPIPE_JUDGE_FILE_MB", 64, minimum=1)
