@@ -28,7 +28,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from challenges.selectors import hidden_labels
 from judging.models import (
     Reproduction,
     ReproductionState,
@@ -36,8 +35,8 @@ from judging.models import (
     SubmissionEvent,
     SubmissionState,
 )
-from judging.scoring import ScoringError, hidden_test_scores
-from judging.selectors import submissions_of, submissions_taught_by
+from judging.scoring import ScoringError
+from judging.selectors import challenge_test_scores, submissions_of, submissions_taught_by
 from ppipe_site.outages import reaping_paused
 
 logger = logging.getLogger(__name__)
@@ -306,12 +305,7 @@ def reproduction_record_result(*, result: dict[str, Any]) -> str:
         return _finish(row, submission, State.FAILED, f"{label} failed", reason=reason, **ran)
     challenge = submission.challenge
     try:
-        public = hidden_test_scores(
-            labels=hidden_labels(challenge.split.labels_sha256),
-            target_column=challenge.target_column,
-            metric_name=challenge.metric,
-            predictions=list(result.get("test_predictions") or []),
-        ).public
+        public = challenge_test_scores(challenge, list(result.get("test_predictions") or [])).public
     except ScoringError as error:
         reason = f"The reproduced run's test predictions could not be scored: {error}."
         return _finish(

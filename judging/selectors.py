@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from challenges.selectors import owned_by
+from challenges.models import Challenge
+from challenges.selectors import hidden_labels, owned_by
 from judging.models import Submission, SubmissionKind
 from judging.pipeline_archive import (
     ArchiveRejected,
@@ -14,6 +17,7 @@ from judging.pipeline_archive import (
     open_archive,
     read_archive_files,
 )
+from judging.scoring import HiddenTestScores, hidden_test_scores
 from ppipe_site.content_store import artifact_store
 
 
@@ -74,3 +78,14 @@ def private_scores_visible(submission: Submission) -> bool:
     """Private scores are hidden until the challenge closes (to teachers too, on pages:
     the admin shows them)."""
     return timezone.now() >= submission.challenge.closes_at
+
+
+def challenge_test_scores(challenge: Challenge, predictions: list[Any]) -> HiddenTestScores:
+    """Test predictions scored against the challenge's hidden labels (control side
+    only: the labels never leave it). Raises ScoringError saying what is wrong."""
+    return hidden_test_scores(
+        labels=hidden_labels(challenge.split.labels_sha256),
+        target_column=challenge.target_column,
+        metric_name=challenge.metric,
+        predictions=predictions,
+    )

@@ -27,7 +27,6 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
-from challenges.selectors import hidden_labels
 from judging.code_check import SubmissionRejected
 from judging.contributivity import contributivity_mark_stale
 from judging.jobs import judge_job
@@ -46,7 +45,8 @@ from judging.models import (
 from judging.owner_store import JudgeStoreError, judge_store_stage
 from judging.pipeline_check import submission_pipeline_check
 from judging.pipeline_plan import configuration_from_text, spec_as_data, submission_plans
-from judging.scoring import ScoringError, hidden_test_scores
+from judging.scoring import ScoringError
+from judging.selectors import challenge_test_scores
 from ppipe_site.content_store import artifact_store
 from ppipe_site.outages import reaping_paused
 from ppipe_site.worker_clocks import worker_described
@@ -370,12 +370,7 @@ def _is_current(row: Submission, attempt: int) -> bool:
 def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str:
     challenge = row.challenge
     try:
-        scores = hidden_test_scores(
-            labels=hidden_labels(challenge.split.labels_sha256),
-            target_column=challenge.target_column,
-            metric_name=challenge.metric,
-            predictions=list(result.get("test_predictions") or []),
-        )
+        scores = challenge_test_scores(challenge, list(result.get("test_predictions") or []))
     except ScoringError as error:
         reason = str(error)
         _end(row, State.FAILED, attempt, reason[:1].upper() + reason[1:] + ".", **_common(result))
