@@ -18,6 +18,7 @@ from challenges.roster import RosterError, roster_import, roster_parse
 from challenges.selectors import challenges_owned_by
 from challenges.services import PublishError, challenge_publish, participant_enroll
 from challenges.splitting import SplitError
+from challenges.team_admin import remove_from_team
 from dispatch.models import TransactionState
 from dispatch.planning import PlanError
 from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
@@ -89,6 +90,7 @@ class ChallengeAdmin(admin.ModelAdmin):
                     "submissions_per_day",
                     "cv_folds",
                     "final_selections",
+                    "team_size",
                 )
             },
         ),
@@ -403,14 +405,15 @@ class ChallengeAdmin(admin.ModelAdmin):
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ("user", "challenge", "joined_at")
+    list_display = ("user", "challenge", "team", "joined_at")
     list_filter = ("challenge",)
-    search_fields = ("user__username", "user__email")
+    search_fields = ("user__username", "user__email", "team__name")
+    actions = [remove_from_team]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
         return Participant.objects.filter(
             challenge__in=challenges_owned_by(request.user)
-        ).select_related("user", "challenge")
+        ).select_related("user", "challenge", "team")
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "challenge":

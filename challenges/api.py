@@ -59,6 +59,9 @@ class ChallengeSerializer(serializers.Serializer[Any]):
     wall_seconds_limit = serializers.IntegerField()
     submissions_per_day = serializers.IntegerField()
     final_selections = serializers.IntegerField()
+    team_size = serializers.IntegerField(
+        help_text="Students may form teams of up to this many (1: everyone works alone)."
+    )
     batch_size = serializers.IntegerField(help_text="Rows per timed prediction batch (0: all).")
     step_latency_sla_ms = serializers.IntegerField(allow_null=True)
     pipeline_latency_sla_ms = serializers.IntegerField(allow_null=True)
@@ -123,8 +126,7 @@ def _form_data(request: Request) -> QueryDict:
             raise exceptions.ValidationError(
                 {
                     field: [
-                        f"No destination named {name!r}: create it first "
-                        "(POST /api/destinations/)."
+                        f"No destination named {name!r}: create it first (POST /api/destinations/)."
                         for name in unknown
                     ]
                 }

@@ -46,6 +46,7 @@ FIELDS = [
     "submissions_per_day",
     "cv_folds",
     "final_selections",
+    "team_size",
     "judge_queue",
     "judge_store",
     "batch_size",
@@ -80,6 +81,7 @@ FIELDS = [
 DEFAULTED_FIELDS = (
     "cv_folds",
     "final_selections",
+    "team_size",
     "batch_size",
     "max_sweep_configurations",
     "reproduce_tolerance",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from challenges.datasets import CLASSIFICATION, REGRESSION
@@ -127,7 +128,8 @@ class Challenge(models.Model):
     submissions_per_day = models.PositiveIntegerField(
         default=5,
         validators=[MinValueValidator(1)],
-        help_text="Per student, over the last 24 hours; failed and cancelled ones do not count.",
+        help_text="Per student (per team, for a team's members), over the last 24 hours; "
+        "failed and cancelled ones do not count.",
     )
     cv_folds = models.PositiveIntegerField(
         "cross-validation folds",
@@ -165,12 +167,20 @@ class Challenge(models.Model):
         "rows, the test features, the code) are copied there, and its workers need nothing "
         "of the platform's store. Empty: the platform's artifact store.",
     )
+    team_size = models.PositiveIntegerField(
+        "team size",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="Students may form teams of up to this many (1: everyone works alone). "
+        "A team shares the daily submissions, the final picks and one leaderboard row.",
+    )
     final_selections = models.PositiveIntegerField(
         "final submissions per student",
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
-        help_text="How many scored submissions a student may select for the private "
-        "leaderboard (their best selected one counts); none selected: their best public score.",
+        help_text="How many scored submissions a student (a team, for its members) may select "
+        "for the private leaderboard (their best selected one counts); none selected: their "
+        "best public score.",
     )
 
     # Pipelines (judging/pipeline_spec.py): inference is timed in batches of this
@@ -382,13 +392,17 @@ class ChallengeSplit(models.Model):
 
 
 class Participant(models.Model):
-    """A student taking part in a challenge (a team of one)."""
+    """A student taking part in a challenge, alone or in one of its teams."""
 
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
     )
     joined_at = models.DateTimeField(auto_now_add=True)
+    # At most one team of its challenge (challenges/teams.py keeps them in step).
+    team = models.ForeignKey(
+        "Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="members"
+    )
 
     class Meta:
         constraints = [
@@ -399,3 +413,60 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.challenge.slug}"
+
+
+def team_code() -> str:
+    return secrets.token_hex(5)
+
+
+class Team(models.Model):
+    """Students of a challenge who share its limits and one leaderboard row.
+
+    Kept when its last member leaves (empty, with its log): a member may come back
+    with the code, and the teacher deletes it if it is of no more use."""
+
+    challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=40)
+    join_code = models.CharField(max_length=20, default=team_code, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "challenge", name="team_name_unique_per_challenge"
+            ),
+            models.UniqueConstraint(
+                fields=["challenge", "join_code"], name="team_code_unique_per_challenge"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamAction(models.TextChoices):
+    CREATED = "created", "created the team"
+    JOINED = "joined", "joined"
+    LEFT = "left", "left"
+    MOVED = "moved", "moved by the teacher"
+    REMOVED = "removed", "removed by the teacher"
+
+
+class TeamEvent(models.Model):
+    """One membership change of a team, who made it and when."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="events")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="team_events"
+    )
+    action = models.CharField(max_length=10, choices=TeamAction.choices)
+    by = models.CharField(max_length=150, help_text="Who made the change (a username).")
+    note = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.participant.user} {self.get_action_display()} {self.team}"

@@ -64,6 +64,10 @@ class GradeRowSerializer(serializers.Serializer[Any]):
 
     rank = serializers.IntegerField(allow_null=True, help_text="The leaderboard's rank.")
     participant = serializers.CharField()
+    team = serializers.CharField(
+        help_text="The student's team (empty: alone); its members share its results, "
+        "their questions and receipt score are their own."
+    )
     mark = serializers.FloatField(help_text=FORMULA)
     final = serializers.BooleanField(help_text="false: provisional (public scores).")
     submission_id = serializers.IntegerField(

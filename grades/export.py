@@ -16,6 +16,7 @@ from grades.selectors import GradeRow, Grades
 COLUMNS = (
     "rank",
     "participant",
+    "team",
     "mark",
     "final",
     "submission_id",
@@ -47,6 +48,7 @@ def grade_record(row: GradeRow, *, final: bool) -> dict[str, Any]:
     return {
         "rank": row.rank,
         "participant": row.participant,
+        "team": row.team,
         "mark": row.mark,
         "final": final,
         "submission_id": row.submission_id,

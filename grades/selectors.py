@@ -3,6 +3,12 @@ with what grading adds (questions, missing work, the mark); then the enrolled
 students the leaderboard has no row for (nothing submitted, no endpoint, no
 question), who have everything missing.
 
+A team's leaderboard row becomes one row per member, in the order of their
+names: each member gets the team's result (its rank, represented submission,
+scores, costs, submission count and live endpoint) and so the same score
+components; their questions and receipt score are their own (each student
+answers for the data they received).
+
 Missing work, flagged per student:
 - `no_scored_submission`: no submission scored on the part of the test set the
   ranking uses (public before the close, private after), so no rank;
@@ -14,7 +20,7 @@ Missing work, flagged per student:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +34,7 @@ from grades.marks import mark, normalise
 from grades.models import COMPONENTS, GradeWeights
 from judging.leaderboard import LeaderboardRow, leaderboard
 from receipts.models import Question, Verdict
+from receipts.selectors import receipt_scores
 
 NO_SCORED_SUBMISSION = "no_scored_submission"
 NO_ENDPOINT = "no_endpoint"
@@ -73,6 +80,8 @@ class GradeRow:
     missing: tuple[str, ...]
     # Each component in 0..1 (grades.marks), None when the student has no value.
     components: dict[str, float | None] = field(default_factory=dict)
+    # The student's team ("": alone), whose result the row gives.
+    team: str = ""
 
     @property
     def missing_text(self) -> str:
@@ -169,6 +178,15 @@ def _absent_row(username: str) -> LeaderboardRow:
     )
 
 
+def _per_student(rows: list[LeaderboardRow], receipts: dict[str, float]) -> list[LeaderboardRow]:
+    """A team's row once per member, named for them, with their own receipt score."""
+    return [
+        replace(row, participant=name, receipt_score=receipts.get(name)) if row.team else row
+        for row in rows
+        for name in (row.members if row.team else (row.participant,))
+    ]
+
+
 def _raw_components(row: LeaderboardRow, final: bool) -> dict[str, Any]:
     return {
         "score": row.private_score if final else row.public_score,
@@ -197,9 +215,15 @@ def challenge_grades(
         usernames[participant_id]: counts
         for participant_id, counts in _question_counts(challenge, now).items()
     }
-    listed = {row.participant for row in board.rows}
+    receipts = (
+        {usernames[pk]: score for pk, score in receipt_scores(challenge).items()}
+        if challenge.receipt_questions
+        else {}
+    )
+    students = _per_student(board.rows, receipts)
+    listed = {row.participant for row in students}
     board_rows = [
-        *board.rows,
+        *students,
         *(_absent_row(name) for name in sorted(set(usernames.values()) - listed)),
     ]
     endpoints_count = board.has_endpoints or any(weight_of[k] > 0 for k in ENDPOINT_COMPONENTS)
@@ -229,6 +253,7 @@ def challenge_grades(
                 receipt_score=row.receipt_score,
                 missing=tuple(_missing(row, questions, endpoints_count)),
                 components=components,
+                team=row.team,
             )
         )
     return Grades(

@@ -342,11 +342,19 @@ class LeaderboardRowSerializer(serializers.Serializer[Any]):
         "challenge's submissions on the validation folds (RAMP's contributivity; they sum to "
         "100); null until computed or when it was not among the blended submissions.",
     )
+    team = serializers.CharField(
+        help_text="A team's row: its name (`participant` names it with its members); "
+        "empty for a student alone."
+    )
+    members = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The usernames the row stands for: a team's members, or the student alone.",
+    )
 
 
 class LeaderboardView(APIView):
     @extend_schema(
-        summary="The leaderboard: one row per participant",
+        summary="The leaderboard: one row per team or participant alone",
         parameters=[OpenApiParameter("order", str, enum=[*SORTABLE, *(f"-{c}" for c in SORTABLE)])],
         responses=inline_serializer(
             "Leaderboard",

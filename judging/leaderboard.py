@@ -1,4 +1,12 @@
-"""The leaderboard: one row per participant, score and cost side by side.
+"""The leaderboard: one row per team and per participant not in a team, score and
+cost side by side.
+
+A team's row is named for it and its members ("owls (ada, grace)") and stands
+for all of them: everything below said of a participant holds for a team with
+all its members' submissions (their picks, their best score, their counts). Its
+live columns are its best member endpoint's (by live score, then uptime), its
+receipt score the mean of its members'. A team none of whose members has
+submitted, registered an endpoint or been asked a question has no row.
 
 A participant's picks are the submissions they selected (up to the challenge's
 final_selections) and those their teacher promoted. Before the close the ranking
@@ -7,8 +15,8 @@ their pick with the best public score, or with no pick their best public score.
 After it, the private part: their pick with the best private score, or with no
 pick the submission with the best public score (ranked by its private score,
 which nobody chose it for); the private scores are shown. Equal scores: the
-earliest. Three queries whatever the number of submissions: the representative
-submission per participant (a window) and the submission count, number of
+earliest. Three queries whatever the number of submissions and teams: the
+representative submission per team or participant (a window) and the submission count, number of
 picks and last upload per participant (an aggregate); the charts' points are one
 more. Live endpoints add four, whatever the number of probes (their metrics are
 aggregated in SQL), and proof of receipt one.
@@ -17,7 +25,7 @@ aggregated in SQL), and proof of receipt one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -103,6 +111,10 @@ class LeaderboardRow:
     # The representative's share of the challenge's greedy ensemble, in percent
     # (judging/blending.py); None until computed or when it was not blended.
     contributivity: float | None = None
+    # A team's row: its name and its members' usernames; a participant alone: ""
+    # and their username.
+    team: str = ""
+    members: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -139,10 +151,17 @@ class Leaderboard:
 
 _PICKED = Q(selected=True) | Q(promoted=True)
 
+# Who a row stands for: ("team", team id) or ("participant", participant id).
+Unit = tuple[str, int]
 
-def _representatives(challenge: Challenge, final: bool) -> dict[int, Submission]:
-    """Each participant's best pick, else their best public score (see the module's
-    docstring)."""
+
+def _unit(participant_id: int, team_id: int | None) -> Unit:
+    return ("team", team_id) if team_id is not None else ("participant", participant_id)
+
+
+def _representatives(challenge: Challenge, final: bool) -> dict[Unit, Submission]:
+    """Each team's or lone participant's best pick, else their best public score
+    (see the module's docstring)."""
     score_field = "private_score" if final else "public_score"
     # With no pick, the final ranking still chooses by the public score.
     choose_by = (
@@ -154,11 +173,19 @@ def _representatives(challenge: Challenge, final: bool) -> dict[int, Submission]
         Submission.objects.filter(
             challenge=challenge, state=SubmissionState.SCORED, **{f"{score_field}__isnull": False}
         )
-        .annotate(picked=ExpressionWrapper(_PICKED, output_field=BooleanField()))
+        .annotate(
+            picked=ExpressionWrapper(_PICKED, output_field=BooleanField()),
+            team_id=F("participant__team_id"),
+        )
         .annotate(
             pick=Window(
                 RowNumber(),
-                partition_by=[F("participant_id")],
+                # A team's members together (NULLs partition together: lone
+                # participants apart by their own id).
+                partition_by=[
+                    F("participant__team_id"),
+                    Case(When(participant__team_id__isnull=True, then=F("participant_id"))),
+                ],
                 order_by=[
                     F("picked").desc(),
                     choose_by.desc(nulls_last=True),
@@ -180,19 +207,19 @@ def _representatives(challenge: Challenge, final: bool) -> dict[int, Submission]
             "contributivity",
         )
     )
-    return {row.participant_id: row for row in ranked}
+    return {_unit(row.participant_id, row.team_id): row for row in ranked}
 
 
-def _ranks(rows: dict[int, Submission], score_field: str) -> dict[int, int]:
+def _ranks(rows: dict[Unit, Submission], score_field: str) -> dict[Unit, int]:
     """Competition ranking ("1, 2, 2, 4"): equal scores share a rank."""
     ordered = sorted(rows.items(), key=lambda item: -getattr(item[1], score_field))
-    ranks: dict[int, int] = {}
+    ranks: dict[Unit, int] = {}
     previous: float | None = None
-    for position, (participant_id, row) in enumerate(ordered, start=1):
+    for position, (unit, row) in enumerate(ordered, start=1):
         score = getattr(row, score_field)
         if score != previous:
             rank, previous = position, score
-        ranks[participant_id] = rank
+        ranks[unit] = rank
     return ranks
 
 
@@ -203,6 +230,42 @@ def _sort_key(column: str) -> Any:
         return (value is None, value if value is not None else 0)
 
     return key
+
+
+@dataclass
+class _Members:
+    """A row's people as the aggregate query gives them, one at a time."""
+
+    team: str = ""
+    ids: list[int] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    made: int = 0
+    last: datetime | None = None
+    picked: int = 0
+    shown: bool = False
+
+    def add(self, participant_id: int, name: str, made: int, last: Any, picked: int) -> None:
+        self.ids.append(participant_id)
+        self.names.append(name)
+        self.made += made
+        self.picked += picked
+        if last is not None and (self.last is None or last > self.last):
+            self.last = last
+
+    @property
+    def label(self) -> str:
+        return f"{self.team} ({', '.join(self.names)})" if self.team else self.names[0]
+
+
+def _best_endpoint(metrics: list[EndpointMetrics]) -> EndpointMetrics | None:
+    def key(live: EndpointMetrics) -> tuple[bool, float, float]:
+        return (live.score is not None, live.score or 0.0, live.uptime or 0.0)
+
+    return max(metrics, key=key, default=None)
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
@@ -223,19 +286,32 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
             ),
         )
         .annotate(answered=Exists(Question.objects.filter(participant=OuterRef("pk"))))
-        .filter(Q(made__gt=0) | Q(endpoint__isnull=False) | Q(answered=True))
-        .values_list("id", "user__username", "made", "last", "picked")
+        # Every member of a team, to name them all on its row.
+        .filter(
+            Q(made__gt=0) | Q(endpoint__isnull=False) | Q(answered=True) | Q(team__isnull=False)
+        )
+        .order_by("user__username")
+        .values_list(
+            "id", "user__username", "made", "last", "picked", "answered", "team_id", "team__name"
+        )
     )
     endpoints = challenge_endpoint_metrics(challenge)
     receipts = receipt_scores(challenge) if challenge.receipt_questions else {}
+    units: dict[Unit, _Members] = {}
+    for participant_id, username, made, last, picked, answered, team_id, team_name in people:
+        unit = units.setdefault(_unit(participant_id, team_id), _Members(team=team_name or ""))
+        unit.add(participant_id, username, made, last, picked)
+        unit.shown |= bool(made or answered or participant_id in endpoints)
     rows = []
-    for participant_id, username, made, last, picked in people:
-        pick = picks.get(participant_id)
-        live = endpoints.get(participant_id)
+    for key, unit in units.items():
+        if not unit.shown:
+            continue
+        pick = picks.get(key)
+        live = _best_endpoint([endpoints[i] for i in unit.ids if i in endpoints])
         rows.append(
             LeaderboardRow(
-                rank=ranks.get(participant_id),
-                participant=username,
+                rank=ranks.get(key),
+                participant=unit.label,
                 submission_id=pick.id if pick else None,
                 selected=bool(pick and pick.selected),
                 public_score=pick.public_score if pick else None,
@@ -245,13 +321,15 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
                 cpu_seconds=pick.cpu_seconds if pick else None,
                 peak_memory_mb=pick.peak_memory_mb if pick else None,
                 fit_seconds=pick.fit_seconds if pick else None,
-                submissions=made,
-                last_submission_at=last,
+                submissions=unit.made,
+                last_submission_at=unit.last,
                 **(_endpoint_columns(live) if live else {}),
-                receipt_score=receipts.get(participant_id),
+                receipt_score=_mean([receipts[i] for i in unit.ids if receipts.get(i) is not None]),
                 promoted=bool(pick and pick.promoted),
-                picks=picked,
+                picks=unit.picked,
                 contributivity=pick.contributivity if pick else None,
+                team=unit.team,
+                members=tuple(unit.names),
             )
         )
     return rows

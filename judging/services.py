@@ -27,6 +27,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
+from challenges.teams import participant_lock
 from judging.code_check import SubmissionRejected
 from judging.contributivity import contributivity_mark_stale
 from judging.jobs import judge_job
@@ -96,20 +97,24 @@ def _check_open(challenge: Challenge, now: datetime) -> None:
         )
 
 
-def _check_daily_limit(participant: Participant, now: datetime) -> None:
+def _check_daily_limit(participant: Participant, team_id: int | None, now: datetime) -> None:
+    """At most submissions_per_day in 24 hours per participant, or per team: every
+    member's submissions count, whoever made them and whenever they joined."""
     limit = participant.challenge.submissions_per_day
     since = now - timedelta(days=1)
+    whose: dict[str, object] = (
+        {"participant__team_id": team_id} if team_id else {"participant": participant}
+    )
     counted = list(
-        Submission.objects.filter(
-            participant=participant, created_at__gte=since, state__in=COUNTED_STATES
-        )
+        Submission.objects.filter(**whose, created_at__gte=since, state__in=COUNTED_STATES)
         .order_by("created_at")
         .values_list("created_at", flat=True)
     )
     if len(counted) >= limit:
         next_at = counted[len(counted) - limit] + timedelta(days=1)
+        who = "Your team has used its" if team_id else "You have used your"
         raise SubmissionRejected(
-            f"You have used your {limit} submissions of the last 24 hours; the next one is "
+            f"{who} {limit} submissions of the last 24 hours; the next one is "
             f"possible at {next_at:%Y-%m-%d %H:%M %Z}. Failed and cancelled submissions "
             "do not count."
         )
@@ -148,10 +153,10 @@ def submission_create(
     # unreferenced file, never a row pointing at nothing.
     code_sha256 = artifact_store().put_bytes(content)
     with db_transaction.atomic():
-        # One upload at a time per participant, so two racing uploads cannot both
-        # pass the daily limit.
-        Participant.objects.select_for_update().filter(pk=participant.pk).first()
-        _check_daily_limit(participant, now)
+        # One upload at a time per participant, and per team (its row is locked too),
+        # so two racing uploads cannot both pass the daily limit.
+        team_id = participant_lock(participant.pk)
+        _check_daily_limit(participant, team_id, now)
         submission = Submission.objects.create(
             challenge=challenge,
             participant=participant,
@@ -582,12 +587,13 @@ def challenge_rejudge(*, challenge: Challenge) -> int:
 
 
 # --- picks for the final ranking --------------------------------------------
-def _picks_refusal(challenge: Challenge, picked: list[int]) -> str:
+def _picks_refusal(challenge: Challenge, picked: list[int], team: bool) -> str:
     limit = challenge.final_selections
     numbers = ", ".join(f"#{pk}" for pk in picked)
     which = "it" if limit == 1 else "one of them"
+    who = "Your team has" if team else "You have"
     return (
-        f"You have already selected {limit} submission{'s' if limit != 1 else ''} for the "
+        f"{who} already selected {limit} submission{'s' if limit != 1 else ''} for the "
         f"final ranking ({numbers}), the most '{challenge.name}' allows. Unselect {which} "
         "first to free a pick."
     )
@@ -609,9 +615,9 @@ def submission_select(*, submission: Submission) -> None:
     raise SubmissionRejected saying why not: at most the challenge's
     final_selections picks (the teacher's promotions do not use them up)."""
     with db_transaction.atomic():
-        # One pick at a time per participant (the row submission_create locks), so
-        # two racing selects cannot both see a free pick.
-        Participant.objects.select_for_update().filter(pk=submission.participant_id).first()
+        # One pick at a time per participant and per team (the rows submission_create
+        # locks), so two racing selects cannot both see a free pick.
+        team_id = participant_lock(submission.participant_id)
         current = Submission.objects.select_related("challenge").get(pk=submission.pk)
         _check_picks_open(current.challenge, timezone.now())
         if current.state != State.SCORED:
@@ -620,13 +626,21 @@ def submission_select(*, submission: Submission) -> None:
             )
         if current.selected:
             return
+        # A team's members share its picks.
+        whose = (
+            {"participant__team_id": team_id}
+            if team_id
+            else {"participant_id": current.participant_id}
+        )
         picked = list(
-            Submission.objects.filter(participant_id=current.participant_id, selected=True)
+            Submission.objects.filter(**whose, selected=True)
             .order_by("created_at", "id")
             .values_list("id", flat=True)
         )
         if len(picked) >= current.challenge.final_selections:
-            raise SubmissionRejected(_picks_refusal(current.challenge, picked), field="submission")
+            raise SubmissionRejected(
+                _picks_refusal(current.challenge, picked, bool(team_id)), field="submission"
+            )
         Submission.objects.filter(id=current.pk).update(selected=True)
         _event(current.pk, current.state, current.attempts, "selected for the final ranking")
 
@@ -635,7 +649,7 @@ def submission_unselect(*, submission: Submission) -> bool:
     """Take this submission out of its author's picks, freeing one; False if it
     was not picked."""
     with db_transaction.atomic():
-        Participant.objects.select_for_update().filter(pk=submission.participant_id).first()
+        participant_lock(submission.participant_id)
         current = Submission.objects.select_related("challenge").get(pk=submission.pk)
         _check_picks_open(current.challenge, timezone.now())
         changed = Submission.objects.filter(id=current.pk, selected=True).update(selected=False)

@@ -14,6 +14,7 @@ from challenges.join_forms import JoinForm
 from challenges.models import Challenge, Participant
 from challenges.selectors import challenge_for
 from challenges.services import JoinRefused, participant_join
+from challenges.team_selectors import team_of
 from judging.code_check import SubmissionRejected
 from judging.forms import SubmissionForm
 from judging.leaderboard import (
@@ -137,6 +138,7 @@ def _live_context(participant: Participant) -> dict[str, object]:
         "endpoint": endpoint,
         "endpoint_form": endpoint_form,
         "questions": questions,
+        "team": team_of(participant),
     }
 
 

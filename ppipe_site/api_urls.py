@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from challenges import api as challenges
+from challenges import team_api as teams
 from dispatch import api as dispatch
 from grades import api as grades
 from judging import api as judging
@@ -20,6 +21,10 @@ urlpatterns = [
     path("challenges/<slug:slug>/publish/", challenges.ChallengePublishView.as_view()),
     path("challenges/<slug:slug>/releases/", challenges.ReleaseListView.as_view()),
     path("challenges/<slug:slug>/join/", challenges.ChallengeJoinView.as_view()),
+    path("challenges/<slug:slug>/team/", teams.MyTeamView.as_view(), name="api-my-team"),
+    path("challenges/<slug:slug>/teams/", teams.TeamCreateView.as_view(), name="api-teams"),
+    path("challenges/<slug:slug>/team/join/", teams.TeamJoinView.as_view()),
+    path("challenges/<slug:slug>/team/leave/", teams.TeamLeaveView.as_view()),
     path("challenges/<slug:slug>/submissions/", judging.SubmissionCreateView.as_view()),
     path("challenges/<slug:slug>/leaderboard/", judging.LeaderboardView.as_view()),
     path("challenges/<slug:slug>/endpoints/", probing.EndpointRegisterView.as_view()),

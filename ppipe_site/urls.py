@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from challenges import team_views
 from challenges import views as challenge_views
 from judging import views as judging_views
 from ppipe_site.health import healthz
@@ -24,6 +25,9 @@ urlpatterns = [
         name="my-submissions",
     ),
     path("challenges/<slug:slug>/leaderboard/", judging_views.leaderboard_page, name="leaderboard"),
+    path("challenges/<slug:slug>/team/create/", team_views.team_create_view, name="team-create"),
+    path("challenges/<slug:slug>/team/join/", team_views.team_join_view, name="team-join"),
+    path("challenges/<slug:slug>/team/leave/", team_views.team_leave_view, name="team-leave"),
     path("submissions/<int:submission_id>/", judging_views.submission_page, name="submission"),
     path(
         "submissions/<int:submission_id>/cancel/",
