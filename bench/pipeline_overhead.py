@@ -1,10 +1,10 @@
 """Pipeline judging overhead: the same model judged as one estimator.py, as a
 three-step pipeline zip (pairs -> scale -> logistic, the estimator's steps),
-and as that pipeline with inference in batches of 256 rows, against scikit-learn's `cross_validate` of
-the same make_pipeline on the same folds in this process (the baseline, in the
-same run). What a pipeline costs over an estimator is running its steps one by
-one with per-step timing, checks and memory windows; batches cost one call of
-each step per batch.
+and as that pipeline with inference in batches of 256 rows, against
+scikit-learn's `cross_validate` of the same make_pipeline on the same folds in
+this process (the baseline, in the same run). What a pipeline costs over an
+estimator is running its steps one by one with per-step timing, checks and
+memory windows; batches cost one call of each step per batch.
 
     .venv/bin/python bench/pipeline_overhead.py [--repeat 3] [--rows 100000]
 """
