@@ -30,6 +30,7 @@ from dispatch.models import (
     TransactionState,
 )
 from dispatch.planning import parse_proportions, plan_releases
+from notifications import hooks as notify
 from ppipe_site.outages import reaping_paused
 from ppipe_site.worker_clocks import worker_described
 
@@ -283,6 +284,7 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
         _event(
             row.id, State.DONE, attempt, f"{result['bytes']} bytes, verified {result['verified']}"
         )
+        notify.release_delivered(transaction_id=row.id)
         return State.DONE
     if attempt != row.attempts or row.state not in ACTIVE_STATES:
         _event(

@@ -48,6 +48,7 @@ from judging.pipeline_check import submission_pipeline_check
 from judging.pipeline_plan import configuration_from_text, spec_as_data, submission_plans
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores
+from notifications import hooks as notify
 from ppipe_site.content_store import artifact_store
 from ppipe_site.outages import reaping_paused
 from ppipe_site.worker_clocks import worker_described
@@ -348,6 +349,7 @@ def _end(row: Submission, state: str, attempt: int, reason: str, **fields: Any) 
     )
     _event(row.id, state, attempt, reason or "scored")
     _feed_after_commit()
+    notify.submission_ended(submission_id=row.id, attempt=attempt)
 
 
 def _retry_or_fail(row: Submission, *, attempt: int, reason: str) -> str:

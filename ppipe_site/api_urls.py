@@ -11,6 +11,7 @@ from challenges import team_api as teams
 from dispatch import api as dispatch
 from grades import api as grades
 from judging import api as judging
+from notifications import api as notifications
 from probing import api as probing
 from receipts import api as receipts
 
@@ -42,6 +43,11 @@ urlpatterns = [
     path("submissions/<int:submission_id>/unselect/", judging.SubmissionUnselectView.as_view()),
     path("submissions/<int:submission_id>/reproduce/", judging.SubmissionReproduceView.as_view()),
     path("reproductions/<int:reproduction_id>/", judging.ReproductionDetailView.as_view()),
+    path(
+        "notifications/preferences/",
+        notifications.PreferencesView.as_view(),
+        name="api-notification-preferences",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

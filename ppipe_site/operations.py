@@ -5,6 +5,7 @@ page and the Prometheus metrics both read here."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -88,15 +89,20 @@ def _stuck_after(now: datetime) -> dict[str, datetime]:
     }
 
 
-def problem_jobs(limit: int = 50, now: datetime | None = None) -> dict[str, list[ProblemJob]]:
+def problem_jobs(
+    limit: int = 50, now: datetime | None = None, *, challenge_ids: Collection[int] | None = None
+) -> dict[str, list[ProblemJob]]:
     """Per queue: jobs past their lease or waiting longer than they should
-    (stuck), then failures of the last 24 hours, newest first."""
+    (stuck), then failures of the last 24 hours, newest first; of the challenges
+    `challenge_ids` only, when given (a teacher's digest)."""
     now = now or timezone.now()
     late = _stuck_after(now)
     since = now - FAILURE_WINDOW
     found: dict[str, list[ProblemJob]] = {queue: [] for queue in QUEUES[1:]}
 
     submissions = Submission.objects.select_related("challenge", "participant__user")
+    if challenge_ids is not None:
+        submissions = submissions.filter(challenge_id__in=challenge_ids)
     stuck_submissions = submissions.filter(
         state__in=(SubmissionState.QUEUED, SubmissionState.RUNNING), lease_expires_at__lt=now
     ) | submissions.filter(state=SubmissionState.QUEUED, queued_at__lt=late["judge"])
@@ -108,6 +114,8 @@ def problem_jobs(limit: int = 50, now: datetime | None = None) -> dict[str, list
         found["judge"].append(_submission(row, "failed", row.finished_at))
 
     transactions = Transaction.objects.select_related("release__challenge", "destination")
+    if challenge_ids is not None:
+        transactions = transactions.filter(release__challenge_id__in=challenge_ids)
     for tx in transactions.filter(state__in=RELEASE_ACTIVE, lease_expires_at__lt=now).order_by(
         "lease_expires_at"
     )[:limit]:
@@ -118,6 +126,8 @@ def problem_jobs(limit: int = 50, now: datetime | None = None) -> dict[str, list
         found["dispatch"].append(_transaction(tx, "failed", tx.finished_at))
 
     probes = Probe.objects.select_related("endpoint__participant__user")
+    if challenge_ids is not None:
+        probes = probes.filter(endpoint__challenge_id__in=challenge_ids)
     for probe in probes.filter(state=ProbeState.PENDING, scheduled_at__lt=late["probe"]).order_by(
         "scheduled_at"
     )[:limit]:

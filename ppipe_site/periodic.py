@@ -95,6 +95,22 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             expires_seconds=settings.PPIPE_RECEIPT_TICK_SECONDS,
             description="Poses proof-of-receipt questions on delivered releases; closes late ones.",
         ),
+        PeriodicJob(
+            name="watch endpoints and resend mails",
+            task="notifications.tasks.watch_endpoints_and_resend",
+            every_seconds=settings.PPIPE_NOTIFY_TICK_SECONDS,
+            expires_seconds=settings.PPIPE_NOTIFY_TICK_SECONDS,
+            description="Tells students whose endpoint is down past the challenge's limit (and "
+            "back); sends mails whose retry was lost.",
+        ),
+        PeriodicJob(
+            name="send teacher digests",
+            task="notifications.tasks.send_teacher_digests",
+            every_seconds=settings.PPIPE_NOTIFY_DIGEST_SECONDS,
+            # A digest a day: one that waited an hour is still worth sending.
+            expires_seconds=min(3600, settings.PPIPE_NOTIFY_DIGEST_SECONDS),
+            description="Mails each teacher the day's failures and stuck work in their challenges.",
+        ),
     ]
 
 

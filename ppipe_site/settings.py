@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "probing",
     "receipts",
     "grades",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -340,3 +341,37 @@ PPIPE_DEMO_MODEL_PORT = env_int("PPIPE_DEMO_MODEL_PORT", 8765, minimum=1, maximu
 # How often beat poses questions on newly delivered releases and closes the ones
 # past their deadline (a student listing their questions gets theirs at once).
 PPIPE_RECEIPT_TICK_SECONDS = env_int("PPIPE_RECEIPT_TICK_SECONDS", 30, minimum=1)
+
+# --- mail (notifications) ---------------------------------------------------------
+# Django's mail settings, read from the variables of the same names. With no
+# EMAIL_HOST (the embedded default) mail goes to the console backend, so `make run`
+# shows each mail in its log; with one, to that SMTP server.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_optional_str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise EnvError("Set at most one of EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL.")
+# A mail server that stops answering must not hold a control worker until the
+# task's time limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ppipe <ppipe@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Sends per mail before it ends `failed`; retry n waits about BACKOFF * 2**(n-1)
+# seconds (jittered ±50%), at most BACKOFF_MAX.
+PPIPE_NOTIFY_MAX_ATTEMPTS = env_int("PPIPE_NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
+PPIPE_NOTIFY_BACKOFF_SECONDS = env_int("PPIPE_NOTIFY_BACKOFF_SECONDS", 30, minimum=0)
+PPIPE_NOTIFY_BACKOFF_MAX_SECONDS = env_int("PPIPE_NOTIFY_BACKOFF_MAX_SECONDS", 3600, minimum=0)
+# How often beat looks for endpoints down past their challenge's limit, and sends
+# mails whose retry message was lost or whose sender died.
+PPIPE_NOTIFY_TICK_SECONDS = env_int("PPIPE_NOTIFY_TICK_SECONDS", 60, minimum=5)
+# How often teachers get their digest (one a day at most, whatever the interval).
+PPIPE_NOTIFY_DIGEST_SECONDS = env_int("PPIPE_NOTIFY_DIGEST_SECONDS", 24 * 3600, minimum=60)

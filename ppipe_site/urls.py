@@ -4,6 +4,7 @@ from django.urls import include, path
 from challenges import team_views
 from challenges import views as challenge_views
 from judging import views as judging_views
+from notifications import views as notifications_views
 from ppipe_site.health import healthz
 from ppipe_site.operations_view import operations_page
 from ppipe_site.prometheus import metrics_view
@@ -59,6 +60,11 @@ urlpatterns = [
         "questions/<int:question_id>/answer/",
         receipts_views.question_answer_view,
         name="question-answer",
+    ),
+    path(
+        "notifications/",
+        notifications_views.preferences_page,
+        name="notification-preferences",
     ),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
