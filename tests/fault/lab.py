@@ -14,6 +14,7 @@ on exit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -53,6 +54,34 @@ def _clock_off(offset: str) -> dict[str, str]:
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
 ROOT_ADDRESS = 254
+# Labs' ids: lab n has the subnet 10.n.0.0/24, the bridge ppbr<n>, the veths
+# pp<n>v<i> and the namespaces pp<n>-<host>.
+LAB_IDS = range(100, 200)
+STOP_SECONDS = 10  # for a lab's programs to be gone after a signal, before SIGKILL
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Signal the group a program leads while it is still that program's: its
+    leader not reaped yet, or members left (a group's number is not reused while
+    any process is in it)."""
+    if process.returncode is None or process.pid in _live_groups():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signum)
+
+
+def _live_groups() -> set[int]:
+    """The process groups with a process still running (zombies aside: this
+    machine's init may never reap an orphan's)."""
+    groups = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After the command's closing parenthesis: state, parent, group, …
+            state, _parent, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if state != "Z":
+            groups.add(int(group))
+    return groups
 
 
 def _ip(*args: str, namespace: str | None = None) -> None:
@@ -62,12 +91,12 @@ def _ip(*args: str, namespace: str | None = None) -> None:
 
 class Lab:
     def __init__(self, hosts: Sequence[str]) -> None:
-        self.id = random.randint(100, 199)
+        self.id = 0  # claimed on entering: see _claim_id
         self.hosts = list(hosts)
-        self.bridge = f"ppbr{self.id}"
         self.work = Path(tempfile.mkdtemp(prefix="ppipe-lab-"))
         self.work.chmod(0o755)  # PostgreSQL's data lives below, run by its own user
         self.processes: dict[str, list[subprocess.Popen[bytes]]] = {}
+        self.logs: dict[int, Path] = {}  # by PID
 
     # --- network --------------------------------------------------------------
 
@@ -80,19 +109,63 @@ class Lab:
     def _veth(self, host: str) -> str:
         return f"pp{self.id}v{self.hosts.index(host)}"
 
+    @property
+    def bridge(self) -> str:
+        return f"ppbr{self.id}"
+
+    def _claim_id(self) -> None:
+        """Take an id no other lab on this machine holds: its subnet, bridge, veths
+        and namespaces are all named by it, so labs running at the same time (this
+        suite's, or another test run's) never share any of them. Creating the
+        bridge is the claim: the kernel refuses a second link of the same name, so
+        two labs choosing at once cannot both win."""
+        taken_addresses = subprocess.run(
+            [IP, "-4", "-o", "addr", "show"], check=True, capture_output=True, text=True
+        ).stdout
+        links = subprocess.run(
+            [IP, "-o", "link", "show"], check=True, capture_output=True, text=True
+        ).stdout
+        namespaces = subprocess.run(
+            [IP, "netns", "list"], check=True, capture_output=True, text=True
+        ).stdout
+        for candidate in random.sample(LAB_IDS, len(LAB_IDS)):
+            # A subnet the machine already uses, or links or namespaces a lab left.
+            if (
+                f" 10.{candidate}." in taken_addresses
+                or f" pp{candidate}v" in links
+                or f"pp{candidate}-" in namespaces
+            ):
+                continue
+            created = subprocess.run(
+                [IP, "link", "add", f"ppbr{candidate}", "type", "bridge"],
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+            if created.returncode == 0:
+                self.id = candidate
+                return
+            if "exists" not in created.stderr:
+                raise RuntimeError(f"cannot create a bridge: {created.stderr.strip()}")
+        raise RuntimeError(f"every lab id ({LAB_IDS.start}-{LAB_IDS.stop - 1}) is in use")
+
     def __enter__(self) -> Lab:
-        _ip("link", "add", self.bridge, "type", "bridge")
-        _ip("addr", "add", f"10.{self.id}.0.{ROOT_ADDRESS}/24", "dev", self.bridge)
-        _ip("link", "set", self.bridge, "up")
-        for host in self.hosts:
-            namespace, veth = self.namespace(host), self._veth(host)
-            _ip("netns", "add", namespace)
-            _ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", namespace)
-            _ip("link", "set", veth, "master", self.bridge)
-            _ip("link", "set", veth, "up")
-            _ip("addr", "add", f"{self.address(host)}/24", "dev", "eth0", namespace=namespace)
-            _ip("link", "set", "eth0", "up", namespace=namespace)
-            _ip("link", "set", "lo", "up", namespace=namespace)
+        self._claim_id()
+        try:
+            _ip("addr", "add", f"10.{self.id}.0.{ROOT_ADDRESS}/24", "dev", self.bridge)
+            _ip("link", "set", self.bridge, "up")
+            for host in self.hosts:
+                namespace, veth = self.namespace(host), self._veth(host)
+                _ip("netns", "add", namespace)
+                _ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", namespace)
+                _ip("link", "set", veth, "master", self.bridge)
+                _ip("link", "set", veth, "up")
+                _ip("addr", "add", f"{self.address(host)}/24", "dev", "eth0", namespace=namespace)
+                _ip("link", "set", "eth0", "up", namespace=namespace)
+                _ip("link", "set", "lo", "up", namespace=namespace)
+        except BaseException:
+            self.__exit__(None, None, None)  # what was made so far
+            raise
         return self
 
     def __exit__(
@@ -101,12 +174,26 @@ class Lab:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        started = [process for processes in self.processes.values() for process in processes]
+        servers = [getattr(self, "postgres", None), getattr(self, "redis", None)]
+        # Everything is accounted for by now: the platform's programs are killed
+        # outright (a Celery worker's warm shutdown takes seconds, and can hang on
+        # a broker going away at the same time), then the servers are stopped
+        # cleanly (PostgreSQL removes its shared memory).
+        self._stop([process for process in started if process not in servers], signal.SIGKILL)
+        self._stop([process for process in started if process in servers], signal.SIGTERM)
         for host in self.hosts:
-            for process in self.processes.get(host, []):
-                self._stop(process)
-        for host in self.hosts:
-            subprocess.run([IP, "netns", "delete", self.namespace(host)], check=False)
-        subprocess.run([IP, "link", "delete", self.bridge], check=False)
+            # The veth pair first: a namespace dies in the background once
+            # unreferenced, and with it its end of the pair, which would keep the
+            # name from the next lab of this id.
+            subprocess.run(
+                [IP, "link", "delete", self._veth(host)], check=False, capture_output=True
+            )
+            subprocess.run(
+                [IP, "netns", "delete", self.namespace(host)], check=False, capture_output=True
+            )
+        # The bridge last: while it exists, no other lab takes this id.
+        subprocess.run([IP, "link", "delete", self.bridge], check=False, capture_output=True)
         if not os.environ.get("PPIPE_LAB_KEEP"):
             shutil.rmtree(self.work, ignore_errors=True)
 
@@ -131,7 +218,8 @@ class Lab:
         """Start a program on a host, in a process group of its own; output to a log.
         `clock` ("+5m", "-5m") sets the program's wall clock off by that much, as on
         a host whose time is not synchronised (libfaketime)."""
-        log = (self.work / f"{host}-{len(self.processes.get(host, []))}.log").open("ab")
+        path = self.work / f"{host}-{len(self.processes.get(host, []))}.log"
+        log = path.open("ab")
         prefix = [IP, "netns", "exec", self.namespace(host)]
         if user:
             prefix += [shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--"]
@@ -141,7 +229,12 @@ class Lab:
             [*prefix, *argv], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.processes.setdefault(host, []).append(process)
+        self.logs[process.pid] = path
         return process
+
+    def log(self, process: subprocess.Popen[bytes]) -> str:
+        """What a program started by run() has written so far."""
+        return self.logs[process.pid].read_text(errors="replace")
 
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """SIGKILL the process's whole group, as when a machine dies."""
@@ -149,17 +242,22 @@ class Lab:
         process.wait(timeout=30)
 
     @staticmethod
-    def _stop(process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                return
+    def _stop(processes: list[subprocess.Popen[bytes]], signum: int) -> None:
+        """Signal these programs' process groups at once, wait until no process of
+        any is left, then SIGKILL what is. Waiting for the groups, not only for the
+        programs started: a worker outlives the shell that restarts it, and one
+        stuck would hold the lab's namespaces and CPU for good."""
+        for process in processes:
+            _signal_group(process, signum)
+        deadline = time.monotonic() + STOP_SECONDS
+        while time.monotonic() < deadline:
+            for process in processes:
+                process.poll()  # reaped, or a zombie would count as left
+            if not {process.pid for process in processes} & _live_groups():
+                break
+            time.sleep(0.1)
+        for process in processes:
+            _signal_group(process, signal.SIGKILL)
             process.wait(timeout=10)
 
     # --- the broker-and-database host ---------------------------------------------

@@ -8,8 +8,8 @@ Hosts: `broker` (PostgreSQL, Redis, the control worker, beat), `judge1` and
   a job;
 - cut-judge: cut a judge host's network for 30 s in the middle of a job;
 - restart-redis: SIGKILL the broker mid-job and start it again 5 s later;
-- restart-postgres: SIGKILL the database mid-job, start it again once that job
-  has sent its result;
+- restart-postgres: SIGKILL the database mid-job, start it again once that job's
+  result has met the dead database (and is being retried);
 - two-beats: a second beat running by mistake;
 - clock-skew: judge1's clock 5 minutes ahead, judge2's 5 minutes behind.
 
@@ -20,9 +20,10 @@ throughout. For each scenario it prints the submissions, how many were lost
 the fault until every one had ended, then the release transactions due by then
 (lost: not done; duplicated: done more than once) and the probes (stuck: still
 pending past the reaper's window), and exits 1 if anything was lost, duplicated
-or stuck.
+or stuck. Each scenario runs in a process and a lab of its own, two at a time
+(`--parallel`): labs share no name, subnet, server, port or folder.
 
-    sudo .venv/bin/python -m tests.fault.run [--scenario kill-judge]
+    sudo .venv/bin/python -m tests.fault.run [--scenario kill-judge] [--parallel 2]
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +44,9 @@ from tests.fault.lab import Lab
 
 HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
 LATE_RESULT = "a late result"  # how judging/services.py notes an ignored result
+WORKER_READY = " ready."  # what a Celery worker logs once it consumes its queues
+# A job's ids in the prefix of a log line its task wrote (ppipe_site/logs.py).
+JOB_IDS = re.compile(r"submission_id=\d+ attempt=\d+")
 FAST = {
     "PPIPE_JUDGE_TICK_SECONDS": "1",
     "PPIPE_REAPER_SECONDS": "1",
@@ -138,6 +144,8 @@ class Platform:
             "PPIPE_PRIVATE_DIR": str(lab.work / "private"),
         }
         self.judges: dict[str, subprocess.Popen[bytes]] = {}
+        self.control: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
         self.clocks: dict[str, str] = {}
 
     def run(self, host: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -161,9 +169,10 @@ class Platform:
     def start(self, clocks: dict[str, str]) -> None:
         self.clocks = clocks
         celery = [self.python, "-m", "celery", "-A", "ppipe_site"]
-        self.run_service(
+        # INFO: its log shows each retry of a result it could not record.
+        self.control = self.run_service(
             "broker",
-            [*celery, "worker", "-Q", "control", "-n", "control@broker", "-c", "2"],
+            [*celery, "worker", "-Q", "control", "-n", "control@broker", "-c", "2", "-l", "INFO"],
             self.control_env,
         )
         self.start_beat("beat")
@@ -183,20 +192,30 @@ class Platform:
                 ],
                 {**self.common, "PPIPE_PRIVATE_DIR": "/nonexistent"},
             )
-        self.run_service(
+        dispatch = self.run_service(
             "dispatch",
             [self.python, "-m", "ppipe_site.worker", "--queues", "dispatch", "--host", "dispatch"],
             self.common,
         )
-        self.run_service(
+        probe = self.run_service(
             "probe",
             [self.python, "-m", "ppipe_site.worker", "--queues", "probe", "--host", "probe"],
             self.common,
         )
+        self.workers = [self.control, *self.judges.values(), dispatch, probe]
         from challenges.demo import demo_model_command
 
         # The endpoint under probe, on the probe host's own loopback.
         self.run("probe", demo_model_command(port=MODEL_PORT), self.common)
+
+    def wait_ready(self) -> None:
+        """Until every worker consumes its queue: a judge still starting when the
+        jobs arrive would leave them all to the other, and the fault none to hit."""
+        _wait(
+            lambda: all(WORKER_READY in self.lab.log(worker) for worker in self.workers),
+            120,
+            "every worker to be ready",
+        )
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -293,11 +312,18 @@ def _account_probes() -> dict[str, int]:
     scheduled = Probe.objects.filter(scheduled_at__lte=timezone.now())
     window = settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60 + 10  # the reaper's grace, and a tick
     deadline = time.monotonic() + window
-    while scheduled.filter(state=ProbeState.PENDING).exists() and time.monotonic() < deadline:
+    # Stuck: still pending when the wait ended, counted by the check that ended
+    # it. A probe the scheduler was committing as the wait began (due by then, but
+    # not visible yet) may surface later; counted again afterwards, it would be
+    # taken for stuck, though its window has hardly begun.
+    while True:
+        stuck = scheduled.filter(state=ProbeState.PENDING).count()
+        if not stuck or time.monotonic() >= deadline:
+            break
         time.sleep(0.5)
     return {
         "probes": scheduled.count(),
-        "probes_stuck": scheduled.filter(state=ProbeState.PENDING).count(),
+        "probes_stuck": stuck,
         "probes_lost": scheduled.filter(state=ProbeState.LOST).count(),
     }
 
@@ -334,13 +360,25 @@ def _victim_busy(platform: Platform) -> bool:
     return any("bwrap" in (child.name() or "") for child in children)
 
 
-def _victim_jobs_ended(platform: Platform) -> int:
-    """How many jobs judge1's worker has finished, by its own log."""
-    log = platform.lab.work / "judge1-0.log"
-    return sum(
-        1
-        for line in log.read_text(errors="replace").splitlines()
-        if "execute_judge_job[" in line and " succeeded in " in line
+def _victim_jobs_ended(platform: Platform) -> list[str]:
+    """The jobs judge1's worker has finished, by its own log: the ids each line
+    carries ("submission_id=3 attempt=1")."""
+    return [
+        found.group(0)
+        for line in platform.lab.log(platform.judges["judge1"]).splitlines()
+        if "execute_judge_job[" in line
+        and " succeeded in " in line
+        and (found := JOB_IDS.search(line))
+    ]
+
+
+def _result_retried(platform: Platform, job: str) -> bool:
+    """The control worker tried to record this job's result and will try again,
+    by its own log."""
+    assert platform.control is not None
+    return any(
+        "record_judge_result[" in line and " retry: " in line and f"{job}]" in line
+        for line in platform.lab.log(platform.control).splitlines()
     )
 
 
@@ -356,19 +394,22 @@ def restart_redis(platform: Platform, jobs: int = 4) -> Outcome:
 
 def restart_postgres(platform: Platform, jobs: int = 4) -> Outcome:
     """Crash the database (SIGKILL) in the middle of a job and keep it down until
-    that job has ended and sent its result, then start it again: the result waits
-    in the broker and is recorded once, and no run is taken back for the
-    heartbeats the dead database could not record."""
+    that job has ended and its result has failed to be recorded, then start it
+    again: the result is retried and recorded once, and no run is taken back for
+    the heartbeats the dead database could not record."""
     _submit(jobs)
     _wait(lambda: _victim_busy(platform), 120, "a job running on judge1")
     from django.db import connections
 
     connections.close_all()  # this process's connection dies with the server
-    ended = _victim_jobs_ended(platform)
+    ended = len(_victim_jobs_ended(platform))
     crashed_at = time.monotonic()
     platform.lab.crash_postgres()
-    _wait(lambda: _victim_jobs_ended(platform) > ended, 120, "judge1's job to end")
-    time.sleep(3)  # its result meets the dead database, and is retried
+    _wait(lambda: len(_victim_jobs_ended(platform)) > ended, 120, "judge1's job to end")
+    job = _victim_jobs_ended(platform)[ended]
+    _wait(
+        lambda: _result_retried(platform, job), 60, f"the result of {job} to meet the dead database"
+    )
     platform.lab.resume_postgres()
     return _account("restart-postgres", crashed_at)
 
@@ -398,6 +439,19 @@ SCENARIOS = {
     "two-beats": two_beats,
     "clock-skew": clock_skew,
 }
+# Started longest first, so that no long one starts last (restart-redis waits
+# for the probe reaper to write off a probe lost with the broker).
+LONGEST_FIRST = [
+    "restart-redis",
+    "cut-judge",
+    "kill-judge",
+    "restart-postgres",
+    "clock-skew",
+    "two-beats",
+]
+# Two labs at a time: each scenario spends most of its time waiting (leases,
+# queue deadlines, a cut cable), and two fit on a 2-core machine.
+PARALLEL = 2
 
 
 def main() -> int:
@@ -405,6 +459,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scenario", choices=sorted(SCENARIOS))
+    parser.add_argument(
+        "--parallel", type=int, default=PARALLEL, help="scenarios (labs) run at a time"
+    )
     args = parser.parse_args()
     if args.scenario:
         with Lab(HOSTS) as lab:
@@ -412,21 +469,33 @@ def main() -> int:
         print(outcome.line(), flush=True)
         return 1 if outcome.failed else 0
     # Each scenario in a process of its own: Django's settings name one lab's servers.
-    lines, failed = [], False
-    for name in SCENARIOS:
-        run = subprocess.run(
-            [sys.executable, "-m", "tests.fault.run", "--scenario", name],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        print(run.stdout + run.stderr[-3000:], flush=True)
-        lines.append(
-            run.stdout.strip().splitlines()[-1] if run.stdout.strip() else f"{name}: no result"
-        )
-        failed = failed or run.returncode != 0
-    print("\n".join(["", *lines]))
+    # Labs share nothing (each claims its own id: subnet, bridge, namespaces, and
+    # its own servers, ports and folders), so they can run side by side.
+    lines: dict[str, str] = {}
+    failed = False
+    with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+        runs = {pool.submit(_run_scenario_process, name): name for name in LONGEST_FIRST}
+        for finished in as_completed(runs):
+            name = runs[finished]
+            returncode, stdout, stderr, seconds = finished.result()
+            print(f"{stdout}{stderr[-3000:]}{name}: {seconds:.0f} s in all\n", flush=True)
+            lines[name] = (
+                stdout.strip().splitlines()[-1] if stdout.strip() else f"{name}: no result"
+            )
+            failed = failed or returncode != 0
+    print("\n".join(["", *(lines[name] for name in SCENARIOS)]))
     return 1 if failed else 0
+
+
+def _run_scenario_process(name: str) -> tuple[int, str, str, float]:
+    started = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.fault.run", "--scenario", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return run.returncode, run.stdout, run.stderr, time.monotonic() - started
 
 
 def _run_scenario(lab: Lab, name: str) -> Outcome:
@@ -455,6 +524,7 @@ def _run_scenario(lab: Lab, name: str) -> Outcome:
     challenge.refresh_from_db()
     demo_endpoint_ensure(challenge=challenge, url=f"http://127.0.0.1:{MODEL_PORT}")
     platform.start(CLOCKS.get(name, {}))
+    platform.wait_ready()
     print(f"{name}: platform up on {', '.join(HOSTS)} …", flush=True)
     outcome = SCENARIOS[name](platform)
     from django.db import connections
