@@ -184,9 +184,7 @@ def test_cancel_stops_a_running_upload_and_the_worker_keeps_serving(tmp_path: Pa
         )
         time.sleep(1)  # mid-upload
         transaction_cancel(transaction=Transaction.objects.get(id=first.id), revoke=revoke_task)
-        time.sleep(8)  # long enough for the slow upload to have finished, had it gone on
-        target = tmp_path / "out" / challenge.slug / "release-001.csv"
-        assert not target.exists()
+        cancelled_at = time.monotonic()
         # The worker still serves: the next release, moved forward, arrives.
         second = Transaction.objects.get(release__challenge=challenge, release__sequence=2)
         Transaction.objects.filter(id=second.id).update(next_attempt_at=timezone.now())
@@ -195,6 +193,11 @@ def test_cancel_stops_a_running_upload_and_the_worker_keeps_serving(tmp_path: Pa
             timeout=90,
             what=f"the next release after the cancel\n{platform.logs()}",
         )
+        # Long enough for the slow upload to have finished, had it gone on (the
+        # next release's upload, as slow, took part of it).
+        time.sleep(max(0.0, 8 - (time.monotonic() - cancelled_at)))
+        target = tmp_path / "out" / challenge.slug / "release-001.csv"
+        assert not target.exists()
 
     first.refresh_from_db()
     assert first.state == TransactionState.CANCELLED
