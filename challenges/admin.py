@@ -229,13 +229,18 @@ class ChallengeAdmin(admin.ModelAdmin):
         name = obj.dataset.name.rsplit("/", 1)[-1]
         return f"{name}: {obj.dataset_rows} rows, {obj.dataset_format}, sha256 {obj.dataset_sha256}"
 
-    @admin.display(description="split")
     @admin.display(description="judge pool now")
     def judge_pool_status(self, obj: Challenge) -> str:
+        if not obj.judge_queue:
+            # The shared pool is the operators' to watch (the operations page): no
+            # broadcast to the workers for every challenge page.
+            return "the shared judge pool"
         pool = judge_pool_of(obj, live_workers_by_queue())
-        css = "errornote" if pool.unserved else ""
         return format_html(
-            '<span class="{}" id="judge-pool">{}: {}</span>', css, pool.queue, pool.described
+            '<span class="{}" id="judge-pool">{}: {}</span>',
+            "judge-pool-unserved" if pool.unserved else "judge-pool",
+            pool.queue,
+            pool.described,
         )
 
     def change_view(
@@ -252,6 +257,7 @@ class ChallengeAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Judge queue {pool.described}.", messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
 
+    @admin.display(description="split")
     def split_summary(self, obj: Challenge) -> str:
         if not obj.is_published:
             return "Made when the challenge is published."
