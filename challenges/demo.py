@@ -196,6 +196,8 @@ def demo_submissions_ensure(*, challenge: Challenge) -> int:
                 filename=filename,
                 content=content,
                 sweep=sweep,
+                # Set-up runs before the broker is up: beat's first tick sends them.
+                wake_feeder=False,
             )
             created += 1
     return created
