@@ -80,6 +80,8 @@ class WorkerProcess(CeleryProcess):
     def __init__(
         self, queues: list[str], *, concurrency: int = 1, pool: str = "prefork", **env: str
     ) -> None:
+        # Kept, to start the same worker again (tests/release_platform.py).
+        self.queues, self.concurrency, self.pool, self.env_extra = queues, concurrency, pool, env
         self.name = f"test-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
         super().__init__(
             [

@@ -4,6 +4,7 @@ on the test database, with timings short enough for a test."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class ReleasePlatform:
     stack: ExitStack
     env: dict[str, str]
     workers: list[WorkerProcess] = field(default_factory=list)
+    beats: list[BeatProcess] = field(default_factory=list)
 
     def dispatch_worker(self, **extra: str) -> WorkerProcess:
         worker = WorkerProcess(["dispatch"], **{**self.env, **extra})
@@ -55,7 +57,39 @@ class ReleasePlatform:
     def beat(self) -> BeatProcess:
         beat = BeatProcess(**self.env)
         self.stack.callback(beat.stop)
+        self.beats.append(beat)
         return beat
+
+    @contextmanager
+    def restarting_what_exits(self) -> Iterator[None]:
+        """Start again any worker or beat that exits, as deploy/ runs them (systemd
+        Restart=always, compose restart: unless-stopped): a Celery worker can exit on
+        a broker restart (kombu acknowledging on the dead connection)."""
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(0.5):
+                for index, worker in enumerate(self.workers):
+                    if not worker.alive():
+                        again = WorkerProcess(
+                            worker.queues,
+                            concurrency=worker.concurrency,
+                            pool=worker.pool,
+                            **worker.env_extra,
+                        )
+                        self.stack.callback(again.stop)
+                        self.workers[index] = again
+                for index, beat in enumerate(self.beats):
+                    if not beat.alive():
+                        self.beats[index] = self.beat()
+
+        watcher = threading.Thread(target=watch, name="restarting", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join(timeout=5)
 
     def logs(self) -> str:
         return "\n\n".join(worker.log_tail(30) for worker in self.workers)

@@ -99,10 +99,11 @@ def test_redis_restarting_mid_run_loses_no_release(tmp_path: Path, own_redis: Re
             timeout=60,
             what="a first release",
         )
-        own_redis.stop()
-        time.sleep(2)  # the workers and beat see the broker gone
-        own_redis.start()
-        transactions = wait_until_all_ended(challenge, timeout=150, platform=platform)
+        with platform.restarting_what_exits():
+            own_redis.stop()
+            time.sleep(2)  # the workers and beat see the broker gone
+            own_redis.start()
+            transactions = wait_until_all_ended(challenge, timeout=150, platform=platform)
 
     assert [tx.state for tx in transactions] == [DONE] * 6
     assert recorded_once(transactions)
