@@ -1,6 +1,10 @@
-"""Notifications for tests: Celery tasks run in this process (the real task code,
-eagerly) so the mails land in Django's locmem outbox, judged submissions, and a
-mail server that refuses recipients."""
+"""Notifications for tests: judged submissions, a mail server that refuses
+recipients, and `eager_tasks`, a named stand-in for the control worker.
+
+`eager_tasks` runs the real task code in this process instead of on a worker, so
+the tests of what each mail says, of idempotence and of retries can read
+Django's locmem outbox. The real path (commit, Redis, a control worker process,
+the console backend) is tested by tests/test_notify_through_a_control_worker.py."""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ from tests.submissions import RecordingSender, participants, published_challenge
 
 @contextmanager
 def eager_tasks() -> Iterator[None]:
-    """`apply_async` runs the task here and now, exceptions included."""
+    """Stand-in for the control worker: `apply_async` runs the task here and now,
+    exceptions included."""
     before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
     try:
