@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import importlib.metadata
+import json
 import math
 import os
 import platform
@@ -21,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -35,6 +37,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from judging.job_format import job_plans
 from judging.metrics import get_metric
+from judging.outside_figures import measured_configuration
 from judging.pipeline_check import extract_pipeline_archive
 from judging.pipeline_spec import PipelineRejected
 from judging.predictions import (
@@ -46,6 +49,7 @@ from judging.predictions import (
 )
 from judging.run_artifacts import run_artifacts
 from judging.sandbox import (
+    JobRun,
     SandboxConfig,
     SandboxUnavailable,
     check_bwrap,
@@ -62,9 +66,10 @@ from judging.sandbox_runner import (
 from ppipe_site.content_store import ContentStore
 from ppipe_site.worker_identity import worker_name
 
-SIGNAL_REASONS = {
+SIGNAL_REASONS: dict[int, str] = {
     signal.SIGXCPU: "CPU time limit of {cpu_seconds} s exceeded",
-    # RLIMIT_CPU's hard limit, one second past the soft one.
+    # RLIMIT_CPU's hard limit, one second past the soft one (a memory kill by the
+    # cgroup is reported by the worker before this is read).
     signal.SIGKILL: "CPU time limit of {cpu_seconds} s exceeded",
     signal.SIGXFSZ: "a file or the output grew past the limit of {file_mb} MB",
 }
@@ -108,6 +113,56 @@ def _place(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def _write_once(target: Path, write: Callable[[Path], None]) -> Path:
+    """`target`, written by `write` into a temporary name first, readable by the
+    sandbox user; a cached file is never seen half-written."""
+    if not target.exists():
+        temporary = target.with_name(f".incoming-{os.getpid()}-{target.name}")
+        write(temporary)
+        for path in [temporary, *temporary.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        try:
+            os.replace(temporary, target)
+        except OSError:  # another process wrote it first (a folder cannot be replaced)
+            shutil.rmtree(temporary, ignore_errors=True)
+    return target
+
+
+def _features(train_path: Path, target: str) -> Path:
+    """The training rows without their labels: all the sandbox reads of them."""
+    tag = hashlib.sha256(target.encode()).hexdigest()[:12]
+
+    def write(path: Path) -> None:
+        pd.read_parquet(train_path).drop(columns=[target]).to_parquet(path)
+
+    return _write_once(train_path.with_name(f"{train_path.name}.{tag}.features.parquet"), write)
+
+
+def _fold_labels(train_path: Path, shape: DataShape, key: str) -> Path:
+    """Per fold, the labels of its training rows only (folds/<i>/labels.parquet): a
+    fold's process sees its own, so no code of the student's holds the labels of
+    the rows it is scored on."""
+
+    def write(folder: Path) -> None:
+        for index, validation in enumerate(shape.folds):
+            mask = np.ones(len(shape.y), dtype=bool)
+            mask[validation] = False
+            (folder / str(index)).mkdir(parents=True)
+            shape.y[mask].to_frame().to_parquet(folder / str(index) / "labels.parquet")
+
+    tag = hashlib.sha256(key.encode()).hexdigest()[:12]
+    return _write_once(train_path.with_name(f"{train_path.name}.{tag}.folds"), write)
+
+
+def _place_folder(source: Path, target: Path) -> None:
+    target.mkdir(mode=0o755)
+    for entry in source.iterdir():
+        if entry.is_dir():
+            _place_folder(entry, target / entry.name)
+        else:
+            _place(entry, target / entry.name)
 
 
 def cv_folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[np.ndarray]:
@@ -176,26 +231,22 @@ def _last_line(text: str) -> str:
 
 
 def _isolation_failed(report: dict[str, Any]) -> bool:
-    status = int(report["status"])
-    return (
-        os.WIFEXITED(status)
-        and os.WEXITSTATUS(status) == ISOLATION_EXIT
-        and str(report["phase"]).startswith(ISOLATION_FAILED)
+    return int(report["exit_code"]) == ISOLATION_EXIT and str(report["phase"]).startswith(
+        ISOLATION_FAILED
     )
 
 
-def _crash_reason(report: dict[str, Any], limits: dict[str, Any]) -> str:
+def _crash_reason(report: dict[str, Any], run: JobRun, limits: dict[str, Any]) -> str:
     """Why the student's process ended without its predictions."""
-    status, phase = int(report["status"]), report["phase"] or "start-up"
-    if report["killed_for"]:
-        return f"{report['killed_for']} (during {phase})"
-    if os.WIFSIGNALED(status):
-        signal_number = os.WTERMSIG(status)
-        template = SIGNAL_REASONS.get(signal.Signals(signal_number))
+    code, signal_number = int(report["exit_code"]), int(report["signal"])
+    phase = report["phase"] or "start-up"
+    if run.processes_refused:
+        return f"process limit of {limits['processes']} processes reached during {phase}"
+    if signal_number:
+        template = SIGNAL_REASONS.get(signal_number)
         if template:
             return template.format(**limits)
         return f"the submission's process was killed by signal {signal_number} during {phase}"
-    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
     if code == STEP_ERROR_EXIT:
         return str(phase)
     if code == NO_GET_ESTIMATOR_EXIT:
@@ -297,16 +348,23 @@ def execute_judge_job(
         return failed_result(
             job, f"the job's inputs are not readable here: {error}", transient=True
         )
+    # A sandbox runs one participant's jobs only: nothing another student did in it
+    # can touch theirs.
+    participant = str(job.get("participant") or f"submission-{job.get('submission_id')}")
     try:
-        box = sandbox_take(sandbox, threads)
-    except (OSError, SandboxUnavailable) as error:
+        features_path = _features(train_path, data["target_column"])
+        labels = _fold_labels(train_path, shape, json.dumps([data, job["task_type"], job["cv"]]))
+        box = sandbox_take(sandbox, threads, participant)
+    except (OSError, ValueError, KeyError, SandboxUnavailable) as error:
         return failed_result(job, f"the sandbox could not start: {error}", transient=True)
-    report: dict[str, Any] | None = None
-    trouble = ""
+    run: JobRun | None = None
+    rejected = ""
     try:
-        _place(train_path, box.input_dir / "train.parquet")
+        _place(features_path, box.input_dir / "features.parquet")
         _place(test_path, box.input_dir / "test.parquet")
         np.save(box.input_dir / "folds.npy", shape.fold_of)
+        (box.input_dir / "folds.npy").chmod(0o644)
+        _place_folder(labels, box.input_dir / "folds")
         _submission_files(job, code, box.input_dir / "submission")
         spec = {
             "limits": limits,
@@ -316,20 +374,24 @@ def execute_judge_job(
             "plans": job_plans(job),
             "batch_size": int(job.get("batch_size") or 0),
         }
-        report, trouble = box.run(spec, float(limits["wall_seconds"]))
-    except PipelineRejected as rejected:
-        trouble = str(rejected)
-        # Nothing ran: the sandbox is as clean as it was.
-        report = {"rejected": trouble}
+        run = box.run(spec, participant)
+    except PipelineRejected as error:
+        rejected = str(error)
     finally:
-        sandbox_release(box, healthy=report is not None)
-    if report is None:
-        if "wall-clock" in trouble:
-            return failed_result(job, f"wall-clock limit of {limits['wall_seconds']} s exceeded")
-        return failed_result(job, f"the sandbox ended without a report: {trouble}", transient=True)
-    if "rejected" in report:
-        return failed_result(job, trouble)
-    return _result(job, report, shape, sandbox, artifacts, started_at)
+        # Nothing ran when the zip was rejected: the sandbox is as clean as it was.
+        sandbox_release(box, healthy=bool(rejected) or (run is not None and run.report is not None))
+    if rejected or run is None:
+        return failed_result(job, rejected)
+    if run.killed_for:
+        during = f" (during {run.phase})" if run.phase else ""
+        measured = _measured(job, run, sandbox, started_at, {})
+        return failed_result(job, run.killed_for + during, **measured)
+    if run.refused:
+        return failed_result(job, run.refused)
+    if run.report is None:
+        reason = f"the sandbox ended without a report: {run.trouble}"
+        return failed_result(job, reason, transient=True)
+    return _result(job, run, shape, sandbox, artifacts, started_at)
 
 
 def _number(value: Any) -> float:
@@ -424,29 +486,61 @@ def _fitted_models(report: dict[str, Any], count: int) -> list[bytes]:
     return models
 
 
+def _measured(
+    job: dict[str, Any],
+    run: JobRun,
+    sandbox: SandboxConfig,
+    started_at: str,
+    report: dict[str, Any],
+    clamped: list[str] | None = None,
+) -> dict[str, Any]:
+    """The run's totals, measured from outside (the cgroup, the worker's clock)."""
+    provenance = _provenance(job, sandbox, started_at)
+    if clamped:
+        provenance["clamped"] = clamped
+    return {
+        "cpu_seconds": run.cpu_seconds,
+        "peak_memory_mb": run.peak_memory_mb,
+        "wall_seconds": run.wall_seconds,
+        "stdout_tail": str(report.get("stdout_tail") or ""),
+        "stderr_tail": str(report.get("stderr_tail") or ""),
+        "provenance": provenance,
+    }
+
+
 def _result(
     job: dict[str, Any],
-    report: dict[str, Any],
+    run: JobRun,
     shape: DataShape,
     sandbox: SandboxConfig,
     artifacts: ContentStore,
     started_at: str,
 ) -> dict[str, Any]:
-    measured = {
-        "cpu_seconds": report["cpu_seconds"],
-        "peak_memory_mb": report["peak_memory_mb"],
-        "wall_seconds": report["wall_seconds"],
-        "stdout_tail": report["stdout_tail"],
-        "stderr_tail": report["stderr_tail"],
-        "provenance": _provenance(job, sandbox, started_at),
-    }
+    report = run.report or {}
+    measured = _measured(job, run, sandbox, started_at, report)
     ran, plans = report.get("configurations"), job_plans(job)
-    if _isolation_failed(report):
-        # The worker's fault, not the student's: another worker may do better.
-        reason = f"this judge worker could not sandbox the job: {report['phase']}"
-        return failed_result(job, reason, transient=True, **measured)
-    if not isinstance(ran, list) or len(ran) != len(plans):
-        return failed_result(job, _crash_reason(report, job["limits"]), **measured)
+    try:
+        if _isolation_failed(report):
+            # The worker's fault, not the student's: another worker may do better.
+            reason = f"this judge worker could not sandbox the job: {report['phase']}"
+            return failed_result(job, reason, transient=True, **measured)
+        if not isinstance(ran, list) or len(ran) != len(plans):
+            return failed_result(job, _crash_reason(report, run, job["limits"]), **measured)
+        clamped: list[str] = []
+        ran = [
+            measured_configuration(
+                configuration,
+                run.samples,
+                cpu_seconds=run.cpu_seconds,
+                peak_memory_mb=run.peak_memory_mb,
+                clamped=clamped,
+            )
+            for configuration in ran
+        ]
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        reason = f"the sandbox's report is not as the judge writes it ({error!r})"
+        return failed_result(job, reason, **measured)
+    measured = _measured(job, run, sandbox, started_at, report, clamped)
     task_type = job["task_type"]
     try:
         predicted = read_fold_predictions(

@@ -41,6 +41,7 @@ def job_payload(
     batch_size: int = 0,
     config_sha256: str = "",
     queue: str = "judge",
+    participant: str = "",
 ) -> dict[str, Any]:
     """The job's wire format, in one place (the control side, tests and benchmarks)."""
     return {
@@ -56,6 +57,8 @@ def job_payload(
         "config_sha256": config_sha256,
         # The queue whose workers may run it: the shared pool, or the challenge's own.
         "queue": queue,
+        # Whose job it is: a warm sandbox runs one participant's jobs only.
+        "participant": participant,
         "data": {
             "train_sha256": train_sha256,
             "test_features_sha256": test_features_sha256,

@@ -49,4 +49,5 @@ def judge_job(*, submission: Submission, attempt: int) -> dict[str, Any]:
         batch_size=challenge.batch_size,
         config_sha256=judging_configuration_digest(challenge),
         queue=challenge.judge_queue or SHARED_JUDGE_QUEUE,
+        participant=f"participant-{submission.participant_id}",
     )

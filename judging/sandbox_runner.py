@@ -1,26 +1,32 @@
-"""The zygote and supervisors that run INSIDE the sandbox; they import nothing of ppipe.
+"""The zygote, supervisors and fold processes that run INSIDE the sandbox; they
+import nothing of ppipe.
 
-The zygote starts ahead of any job and imports the maths libraries once. Then,
-for each JSON line on stdin (a run spec), it forks a fresh job supervisor and
-waits for it; it never reads a job's data itself, so a later fork inherits
-nothing of an earlier job. The job supervisor forks the student process, which
-gives itself new user, mount and IPC namespaces with a fresh size-capped tmpfs
-on /tmp and /dev/shm (so nothing a job writes survives it), enters one more
-user namespace that holds no power over those mounts, sets its rlimits, trains
-and predicts on every fold. Meanwhile the supervisor samples the memory and CPU
-of the whole process tree (rusage seen from outside bubblewrap is empty), kills
-the tree at a limit, reaps everything and prints ONE JSON line, its report, on
-stdout. The zygote then kills whatever is left of the job before the next one.
+Trust, from the outside in: the judge worker (judging/sandbox.py) starts
+bubblewrap as root and drops to an unprivileged host user before Python starts;
+the worker alone measures and limits CPU, memory and processes, through the
+sandbox's cgroup. Inside, this file plays three parts:
 
-Both make themselves child subreapers, so processes the student orphans are
-still measured, reaped and killed, and are non-dumpable, so the student process
-(same user) cannot ptrace them or read their file descriptors.
+- the zygote imports the maths libraries once, then forks one job supervisor
+  per JSON line on stdin (a run spec) and waits for it; it never reads a job's
+  data, so a later job inherits nothing of an earlier one;
+- the job supervisor reads the features (never a label), and for each
+  configuration and fold forks a fold process, records the fold's wall time,
+  and prints ONE JSON line, its report, built from what the folds wrote;
+- the fold process gives itself new user, mount, IPC and PID namespaces, a
+  private size-capped /tmp and /dev/shm, and a view of /job/input in which only
+  its own fold's training labels exist; its child, PID 1 of the new namespace,
+  drops the power over those mounts, sets its rlimits, loads the student-stage
+  seccomp filter and runs the student's code on that one fold.
+
+So the student's code never holds the labels it is scored on, and cannot see,
+signal or trace the supervisor and the zygote (they are outside its PID
+namespace, non-dumpable, and ptrace is denied by seccomp): nothing it does can
+forge a score or break the next job.
 """
 
 from __future__ import annotations
 
 import base64
-import bisect
 import contextlib
 import ctypes
 import importlib
@@ -30,7 +36,6 @@ import json
 import os
 import pickle
 import resource
-import select
 import signal
 import sys
 import time
@@ -50,12 +55,12 @@ import sklearn.preprocessing  # noqa: F401
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 1 << 18
+CLONE_NEWNS, CLONE_NEWIPC = 0x00020000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV = 0x1, 0x2, 0x4
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 1 << 18
 MNT_DETACH = 2
-KEYCTL_JOIN_SESSION_KEYRING = 1
-SYS_KEYCTL = 250  # x86_64
-# The student process exits with this code when the job could not be isolated.
+# The fold process exits with this code when the job could not be isolated.
 ISOLATION_EXIT = 4
 ISOLATION_FAILED = "isolating the job failed"
 # Set from argv: in bubblewrap, /job/input (read-only) and a folder on the tmpfs.
@@ -65,10 +70,12 @@ OUT = "/tmp/ppipe-out"  # noqa: S108 - inside the sandbox's private tmpfs
 # empty folder that holds the sandbox's /tmp while a job's own /tmp is mounted.
 KEPT: list[str] = []
 HOLD = "/job/hold"
+# Where a fold process sees its own fold's training labels, and nothing else.
+FOLD_VIEW = "/job/fold"
 TAIL_BYTES = 8000
-SAMPLE_SECONDS = 0.02
-PAGE = os.sysconf("SC_PAGE_SIZE")
-TICKS = os.sysconf("SC_CLK_TCK")
+# What the supervisor reads of one fold's figures (written by student code).
+FOLD_REPORT_BYTES = 4 * 2**20
+MAX_BATCHES = 100_000
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -90,16 +97,59 @@ def _mount(source: str, target: str, flags: int, kind: str = "", options: str = 
     _check(result, f"mount {target}")
 
 
-def _private_scratch(tmpfs_mb: int) -> None:
-    """Give this process a /tmp and /dev/shm of its own that die with the job, then
-    give up the power to change mounts, so the student cannot reveal what is under."""
+def install_filter(bpf: bytes) -> None:
+    """Load a seccomp program the worker compiled with libseccomp
+    (judging/seccomp_policy.py) into the calling thread and its future children,
+    for good: this writes no BPF, it only hands the program to the kernel.
+
+    It imports only the standard library, inside itself, so the seccomp tests can
+    run its source alone in a sandbox. Call it right after fork(), before any
+    thread starts: prctl() filters the calling thread only, and threads started
+    later inherit the filter, so it refuses to run with other threads about.
+    """
+    import ctypes
+    import os
+
+    pr_set_seccomp, pr_set_no_new_privs, seccomp_mode_filter = 22, 38, 2
+    if not bpf or len(bpf) % 8 or len(bpf) // 8 > 4096:
+        raise ValueError("a BPF program is 1 to 4096 instructions of 8 bytes each")
+    if len(os.listdir("/proc/self/task")) != 1:
+        raise RuntimeError("other threads would run unfiltered: install before starting any")
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    program = ctypes.create_string_buffer(bpf, len(bpf))
+    fprog = SockFprog(len(bpf) // 8, ctypes.addressof(program))
+    libc = ctypes.CDLL(None, use_errno=True)
+    zero = ctypes.c_ulong(0)
+    # The kernel takes a filter from an unprivileged process only under no_new_privs, so that
+    # no setuid program can be started with syscalls it relies on failing.
+    if libc.prctl(pr_set_no_new_privs, ctypes.c_ulong(1), zero, zero, zero) != 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    mode = ctypes.c_ulong(seccomp_mode_filter)
+    if libc.prctl(pr_set_seccomp, mode, ctypes.byref(fprog), zero, zero) != 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+
+
+def _private_view(tmpfs_mb: int, fold: int) -> None:
+    """Give this process a /tmp and /dev/shm of its own that die with the fold, and a
+    /job/input where only this fold's training labels are readable (at FOLD_VIEW).
+    Its next child is PID 1 of a new PID namespace."""
     uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
-    for name, value in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
-        with open(f"/proc/self/{name}", "w") as handle:
-            handle.write(value)
-    with open("/proc/self/gid_map", "w") as handle:
-        handle.write(f"{gid} {gid} 1")
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
+    # A non-dumpable process's /proc/self files belong to root: dumpable only while
+    # it writes its own maps, never while student code runs (it could then write
+    # this process's memory through /proc and make it lift the mounts below).
+    _prctl(PR_SET_DUMPABLE, 1)
+    try:
+        for name, value in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(value)
+        with open("/proc/self/gid_map", "w") as handle:
+            handle.write(f"{gid} {gid} 1")
+    finally:
+        _prctl(PR_SET_DUMPABLE, 0)
     _mount("none", "/", MS_REC | MS_PRIVATE)
     if KEPT:  # held aside, or the job's own /tmp would hide them
         _mount("/tmp", HOLD, MS_BIND | MS_REC)  # noqa: S108
@@ -112,29 +162,40 @@ def _private_scratch(tmpfs_mb: int) -> None:
             _mount(HOLD + path.removeprefix("/tmp"), path, MS_BIND | MS_REC)  # noqa: S108
         # The sandbox's /tmp, shared by its jobs, must not stay reachable.
         _check(_libc.umount2(HOLD.encode(), MNT_DETACH), "detach the held /tmp")
-    # A user namespace inside this one: full of nothing, it owns no mount.
+    _mount(f"{INPUT}/folds/{fold}", FOLD_VIEW, MS_BIND)
+    # Every fold's labels under an empty read-only tmpfs: the other folds' labels
+    # (this fold's validation labels among them) are gone from this view.
+    _mount("tmpfs", f"{INPUT}/folds", MS_RDONLY | MS_NOSUID | MS_NODEV, "tmpfs", "size=4k")
+
+
+def _drop_mount_power() -> None:
+    """In PID 1 of the fold's namespace: a user namespace inside the fold's, full of
+    nothing, owns no mount, so the student cannot reveal what is under them."""
     _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
-    # A fresh session keyring, so no key of an earlier job is reachable.
-    _libc.syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None)
     os.chdir("/tmp")  # noqa: S108
 
 
 # --- the student process ----------------------------------------------------
 def _limit(spec: dict[str, Any]) -> None:
+    """Per-process limits, a first line: the cgroup the worker watches bounds the
+    whole job's CPU, memory and processes however many processes it starts."""
     limits = spec["limits"]
     cpu = int(limits["cpu_seconds"])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     # This process already maps the libraries imported above: the memory limit
-    # comes on top of that. The tree's resident memory is watched as well.
+    # comes on top of that.
     with open("/proc/self/statm") as statm:
         mapped = int(statm.read().split()[0]) * PAGE
     address_space = mapped + int(limits["memory_mb"]) * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-    processes = int(limits["processes"])
-    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    # No RLIMIT_NPROC: it counts every process of the sandbox user on the host, all
+    # sandboxes together; the cgroup's pids.max bounds this job's alone.
     file_bytes = int(limits["file_mb"]) * 2**20
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def _as_column(predictions: Any) -> np.ndarray:
@@ -159,40 +220,9 @@ def _save(fd: int, values: np.ndarray) -> None:
         np.save(handle, values, allow_pickle=False)
 
 
-def _out(name: str) -> int:
-    return os.open(f"{OUT}/{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-
-
-def _student(spec: dict[str, Any]) -> None:
-    """Runs in the forked child; never returns."""
-    global _phase_fd, _result_fd, _predictions_fd, _models_fd
-    status = 1
-    try:
-        # Opened before the private /tmp hides the folder they are in.
-        os.dup2(_out("stdout"), 1)
-        os.dup2(_out("stderr"), 2)
-        _phase_fd, _result_fd = _out("phase"), _out("result.json")
-        _predictions_fd, _models_fd = _out("predictions.npy"), _out("models")
-        os.close(0)
-        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-        if spec.get("isolate", True):
-            try:
-                _private_scratch(int(spec.get("tmpfs_mb", 512)))
-            except OSError as error:
-                _phase(f"{ISOLATION_FAILED}: {error}")
-                os._exit(ISOLATION_EXIT)
-        _prctl(PR_SET_NO_NEW_PRIVS, 1)
-        _limit(spec)
-        status = _train_and_predict(spec)
-    except BaseException:  # the student's code may raise anything, even SystemExit
-        with contextlib.suppress(Exception):
-            traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(status)
+def _out(name: str, append: bool = False) -> int:
+    mode = os.O_APPEND if append else os.O_TRUNC
+    return os.open(f"{OUT}/{name}", os.O_WRONLY | os.O_CREAT | mode, 0o600)
 
 
 _phase_fd = _result_fd = _predictions_fd = _models_fd = -1
@@ -328,7 +358,7 @@ class _StepRun:
             "fit_seconds": self.fit_seconds,
             "cpu_seconds": self.cpu_seconds,
             "windows": self.windows,
-            "latency": _percentiles(self.batch_seconds),
+            "batch_seconds": self.batch_seconds,
         }
 
 
@@ -415,71 +445,31 @@ def _pickled(steps: list[_StepRun]) -> bytes:
     return buffer.getvalue()
 
 
-def _run_configuration(
-    plan: dict[str, Any],
-    data: tuple[pd.DataFrame, pd.Series, pd.DataFrame, np.ndarray],
-    batch_size: int,
-    pool: Any,
-    estimator_only: bool,
-) -> dict[str, Any]:
-    x_all, y_all, x_test, fold_of = data
-    steps = [
-        _StepRun(
-            planned, _load(planned["file"], planned["callable"], estimator_only), estimator_only
-        )
-        for planned in plan["steps"]
-    ]
-    levels = _Levels(steps, pool)
-    folds: list[dict[str, Any]] = []
-    batch_seconds: list[float] = []
-    for index in range(int(fold_of.max()) + 1):
-        mask = fold_of == index
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        started = time.monotonic()
-        windows = {id(step): len(step.windows) for step in steps}
-        values: dict[str, Any] = {"X": x_all[~mask], "y": y_all[~mask]}
-        rows = int((~mask).sum())
-        levels.each(lambda step: step.fit(values, index, rows, windows[id(step)]))  # noqa: B023
-        fitted = time.monotonic()
-        _phase(f"predict on fold {index}" if estimator_only else f"predicting on fold {index}")
-        predicted = _predict_in_batches(levels, x_all[mask], batch_size, batch_seconds)
-        test_predicted = _predict_in_batches(levels, x_test, batch_size, batch_seconds)
-        ended = time.monotonic()
-        _phase(f"writing the predictions of fold {index}")
-        _save(_predictions_fd, predicted)
-        _save(_predictions_fd, test_predicted)
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        folds.append(
-            {
-                "index": index,
-                "started": started,
-                "ended": ended,
-                "fit_seconds": fitted - started,
-                "predict_seconds": ended - fitted,
-                "cpu_seconds": (after.ru_utime + after.ru_stime)
-                - (before.ru_utime + before.ru_stime),
-            }
-        )
-    _phase("keeping the fitted model")
-    model = _pickled(steps)
-    os.write(_models_fd, len(model).to_bytes(8, "little") + model)
-    return {
-        "configuration": plan.get("configuration") or {},
-        "folds": folds,
-        "steps": [step.measured() for step in steps],
-        "latency": _percentiles(batch_seconds),
-    }
+# --- one fold, in the student's process ---------------------------------------
+Inputs = tuple[pd.DataFrame, pd.DataFrame, np.ndarray]
 
 
-def _train_and_predict(spec: dict[str, Any]) -> int:
-    target, id_column = spec["target_column"], spec["id_column"]
-    train = pd.read_parquet(f"{INPUT}/train.parquet")
+def _read_inputs(spec: dict[str, Any]) -> Inputs:
+    """The training features (no labels are in this file), the test features and
+    each row's fold: read once by the supervisor, inherited by every fold."""
+    id_column = spec["id_column"]
+    features = pd.read_parquet(f"{INPUT}/features.parquet")
     test = pd.read_parquet(f"{INPUT}/test.parquet")
     fold_of = np.load(f"{INPUT}/folds.npy", allow_pickle=False)
-    drop = [c for c in (target, id_column) if c and c in train.columns]
-    x_test = test.drop(columns=[c for c in (id_column,) if c and c in test.columns])
-    data = (train.drop(columns=drop), train[target], x_test, fold_of)
-    plans = spec["plans"]
+    drop = [id_column] if id_column else []
+    return (
+        features.drop(columns=[c for c in drop if c in features.columns]),
+        test.drop(columns=[c for c in drop if c in test.columns]),
+        fold_of,
+    )
+
+
+def _run_fold(
+    spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inputs, labels: str
+) -> int:
+    """Fit the plan on the fold's training rows, predict its validation rows and
+    the test set, and write the predictions and what they cost."""
+    x_all, x_test, fold_of = inputs
     estimator_only = spec.get("kind", "estimator") == "estimator"
     sys.path.insert(0, f"{INPUT}/submission")
     if estimator_only:
@@ -489,31 +479,115 @@ def _train_and_predict(spec: dict[str, Any]) -> int:
         if not hasattr(estimator, "get_estimator"):
             _phase("estimator.py has no get_estimator()")
             return NO_GET_ESTIMATOR_EXIT
-    widest = max(
-        max(sum(1 for s in plan["steps"] if s["level"] == step["level"]) for step in plan["steps"])
-        for plan in plans
-    )
-    configurations = []
+    batch_size = int(spec.get("batch_size") or 0)
+    steps = [
+        _StepRun(
+            planned, _load(planned["file"], planned["callable"], estimator_only), estimator_only
+        )
+        for planned in plan["steps"]
+    ]
+    widest = max(sum(1 for s in plan["steps"] if s["level"] == step.level) for step in steps)
+    mask = fold_of == fold
+    y_train = pd.read_parquet(labels).iloc[:, 0]
+    values: dict[str, Any] = {"X": x_all[~mask], "y": y_train}
+    rows = int((~mask).sum())
+    batch_seconds: list[float] = []
     try:
         with ThreadPoolExecutor(max_workers=widest, thread_name_prefix="step") as pool:
-            for plan in plans:
-                configurations.append(
-                    _run_configuration(
-                        plan, data, int(spec.get("batch_size") or 0), pool, estimator_only
-                    )
-                )
+            levels = _Levels(steps, pool)
+            started = time.monotonic()
+            levels.each(lambda step: step.fit(values, fold, rows, 0))
+            fitted = time.monotonic()
+            _phase(f"predict on fold {fold}" if estimator_only else f"predicting on fold {fold}")
+            predicted = _predict_in_batches(levels, x_all[mask], batch_size, batch_seconds)
+            test_predicted = _predict_in_batches(levels, x_test, batch_size, batch_seconds)
+            ended = time.monotonic()
     except StepError as error:
         _phase(str(error))
         return STEP_ERROR_EXIT
+    _phase(f"writing the predictions of fold {fold}")
+    _save(_predictions_fd, predicted)
+    _save(_predictions_fd, test_predicted)
+    if spec["last_fold"]:
+        _phase("keeping the fitted model")
+        model = _pickled(steps)
+        os.write(_models_fd, len(model).to_bytes(8, "little") + model)
+    figures = {
+        "started": started,
+        "ended": ended,
+        "fit_seconds": fitted - started,
+        "predict_seconds": ended - fitted,
+        "batch_seconds": batch_seconds,
+        "steps": [step.measured() for step in steps],
+    }
     with open(_result_fd, "w", closefd=False) as handle:
-        json.dump({"configurations": configurations}, handle)
+        json.dump(figures, handle)
     _phase("done")
     return 0
 
 
+def _student(spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inputs) -> None:
+    """PID 1 of the fold's namespace (or a plain child without isolation); never returns."""
+    status = 1
+    try:
+        os.close(0)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        os.setsid()  # kill(0, ...) then reaches only the student's own processes
+        labels = f"{INPUT}/folds/{fold}/labels.parquet"
+        if spec.get("isolate", True):
+            _drop_mount_power()
+            labels = f"{FOLD_VIEW}/labels.parquet"
+        # Its own /proc files the student's code may read (as a plain Python can);
+        # nothing above it is dumpable, and nothing outside its PID namespace sees it.
+        _prctl(PR_SET_DUMPABLE, 1)
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        _limit(spec)
+        if spec.get("student_seccomp"):
+            install_filter(base64.b64decode(spec["student_seccomp"]))
+        status = _run_fold(spec, plan, fold, inputs, labels)
+    except BaseException:  # the student's code may raise anything, even SystemExit
+        with contextlib.suppress(Exception):
+            traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(status)
+
+
+def _fold_process(
+    spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inputs, status_fd: int
+) -> None:
+    """A fork of the supervisor: the fold's isolation, then its student; never returns.
+    Writes the student's wait status to `status_fd`, which the student never holds."""
+    global _phase_fd, _result_fd, _predictions_fd, _models_fd
+    try:
+        # Opened before the private /tmp hides the folder they are in.
+        os.dup2(_out("stdout", append=True), 1)
+        os.dup2(_out("stderr", append=True), 2)
+        _phase_fd, _result_fd = _out("phase"), _out("fold.json")
+        _predictions_fd = _out("predictions.npy", append=True)
+        _models_fd = _out("models", append=True)
+        if spec.get("isolate", True):
+            try:
+                _private_view(int(spec.get("tmpfs_mb", 512)), fold)
+            except OSError as error:
+                _phase(f"{ISOLATION_FAILED}: {error}")
+                os._exit(ISOLATION_EXIT)
+        student = os.fork()
+        if student == 0:
+            os.close(status_fd)
+            _student(spec, plan, fold, inputs)
+        _, wait_status = os.waitpid(student, 0)
+        os.write(status_fd, str(wait_status).encode())
+    finally:
+        os._exit(0)
+
+
 # --- the supervisor ---------------------------------------------------------
 def _tree() -> list[int]:
-    """This supervisor's descendants (orphans included: it is their subreaper). Never
+    """This process's descendants (orphans included: it is their subreaper). Never
     more: without bubblewrap, /proc shows the whole machine."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -533,49 +607,25 @@ def _tree() -> list[int]:
     return found
 
 
-def _sample(pids: list[int]) -> tuple[int, float]:
-    """Resident bytes and CPU seconds of the live processes of the tree."""
-    rss, cpu = 0, 0.0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/statm") as statm:
-                rss += int(statm.read().split()[1]) * PAGE
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / TICKS
-        except (OSError, IndexError, ValueError):
-            continue  # it ended between listing and reading
-    return rss, cpu
-
-
-def _kill_tree(status_of: dict[int, int] | None = None) -> None:
+def _kill_tree() -> None:
     """Kill and reap every descendant, again while any is left (a fork bomb forks
-    between the listing and the kill); wait statuses go to `status_of`."""
+    between the listing and the kill)."""
     while tree := _tree():
         for pid in tree:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
-            while True:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-                if pid == 0:
-                    break
-                if status_of is not None:
-                    status_of[pid] = status
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
         time.sleep(0.001)
 
 
-def _reap(child: int, status_of: dict[str, int]) -> bool:
-    """Reap whatever ended; True while the student's main process lives."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        if pid == 0:
-            return "main" not in status_of
-        if pid == child:
-            status_of["main"] = status
+def _read_capped(path: str, limit: int) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
+    except OSError:
+        return b""
 
 
 def _tail(path: str) -> str:
@@ -588,130 +638,138 @@ def _tail(path: str) -> str:
         return ""
 
 
-def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError:
-        return b""
+def _seconds(value: Any) -> float:
+    """A duration the student's process wrote: a finite, non-negative float, or refused."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    number = float(value)
+    if not np.isfinite(number) or number < 0:
+        raise ValueError(f"{value!r} is not a duration")
+    return number
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except OSError:
-        return ""
+def _windows(value: Any) -> list[list[float]]:
+    if not isinstance(value, list) or len(value) > MAX_WINDOWS:
+        raise ValueError("not a list of time windows")
+    return [[_seconds(started), _seconds(ended)] for started, ended in value]
 
 
-def _file_backed_bytes(pid: int | str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("RssFile:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+def _fold_figures(raw: bytes, plan: dict[str, Any]) -> dict[str, Any]:
+    """One fold's figures as the student's process wrote them, checked field by field
+    (it ran student code, so it may be anything); raises ValueError."""
+    if len(raw) > FOLD_REPORT_BYTES:
+        raise ValueError("the fold's figures are too large")
+    data = json.loads(raw)
+    batches = data["batch_seconds"]
+    if not isinstance(batches, list) or len(batches) > MAX_BATCHES:
+        raise ValueError("not a list of batch times")
+    names = [step["name"] for step in plan["steps"]]
+    steps = {str(step["name"]): step for step in data["steps"]}
+    if sorted(steps) != sorted(names):
+        raise ValueError("the steps are not the plan's")
+    return {
+        **{key: _seconds(data[key]) for key in ("started", "ended", "fit_seconds")},
+        "predict_seconds": _seconds(data["predict_seconds"]),
+        "batch_seconds": [_seconds(value) for value in batches],
+        "steps": [
+            {
+                "name": name,
+                "fit_seconds": _seconds(steps[name]["fit_seconds"]),
+                "cpu_seconds": _seconds(steps[name]["cpu_seconds"]),
+                "windows": _windows(steps[name]["windows"]),
+                "batch_seconds": [_seconds(v) for v in steps[name]["batch_seconds"][:MAX_BATCHES]],
+            }
+            for name in names
+        ],
+    }
 
 
-def _window_peak(samples: list[tuple[float, int]], windows: list[list[float]]) -> float:
-    """The tree's peak resident memory (MB) in the windows; a window shorter than the
-    sampling interval takes the last sample before it ended."""
-    times = [t for t, _ in samples]
-    peak = 0
-    for started, ended in windows:
-        first, last = bisect.bisect_left(times, started), bisect.bisect_right(times, ended)
-        inside = [rss for _, rss in samples[first:last]]
-        if not inside and last > 0:
-            inside = [samples[last - 1][1]]
-        peak = max([peak, *inside])
-    return peak / 2**20
-
-
-def _with_memory(
-    configurations: list[dict[str, Any]], samples: list[tuple[float, int]]
-) -> list[dict[str, Any]]:
-    """The student's report with each fold's and step's peak memory, from the samples
-    taken while they ran, and without the time windows that served to find it."""
-    for configuration in configurations:
-        for fold in configuration["folds"]:
-            fold["peak_memory_mb"] = _window_peak(samples, [[fold["started"], fold["ended"]]])
-        for step in configuration["steps"]:
-            step["peak_memory_mb"] = _window_peak(samples, step.pop("windows"))
-    return configurations
+def _configuration_figures(
+    plan: dict[str, Any], folds: list[dict[str, Any]], walls: list[tuple[float, float]]
+) -> dict[str, Any]:
+    """A configuration's figures over its folds. Each fold's window is the one this
+    supervisor saw the fold process live in, not what the student wrote."""
+    batches = [seconds for fold in folds for seconds in fold["batch_seconds"]]
+    steps = []
+    for index, name in enumerate(step["name"] for step in plan["steps"]):
+        per_fold = [fold["steps"][index] for fold in folds]
+        steps.append(
+            {
+                "name": name,
+                "fit_seconds": sum(step["fit_seconds"] for step in per_fold),
+                "cpu_seconds": sum(step["cpu_seconds"] for step in per_fold),
+                "windows": [window for step in per_fold for window in step["windows"]],
+                "latency": _percentiles([s for step in per_fold for s in step["batch_seconds"]]),
+            }
+        )
+    return {
+        "configuration": plan.get("configuration") or {},
+        "folds": [
+            {
+                "index": index,
+                "started": started,
+                "ended": ended,
+                "fit_seconds": fold["fit_seconds"],
+                "predict_seconds": fold["predict_seconds"],
+            }
+            for index, (fold, (started, ended)) in enumerate(zip(folds, walls, strict=True))
+        ],
+        "steps": steps,
+        "latency": _percentiles(batches),
+    }
 
 
 def supervise(spec: dict[str, Any]) -> dict[str, Any]:
-    limits = spec["limits"]
-    # A forked child maps the libraries imported above without having touched
-    # their pages, which a fresh Python running the same code would have: that
-    # difference is added to its figures, so they match a bare run's peak RSS.
-    libraries = _file_backed_bytes("self")
-    memory_limit = int(limits["memory_mb"]) * 2**20
-    cpu_limit = float(limits["cpu_seconds"])
-    deadline = time.monotonic() + float(limits["wall_seconds"])
-    child = os.fork()
-    if child == 0:
-        _student(spec)
-    started = time.monotonic()
-    # Readable when the student's process ends: the sampling pause ends with it,
-    # instead of up to one sampling interval later.
-    ended_fd = os.pidfd_open(child)
-    untouched = max(0, libraries - _file_backed_bytes(child))
-    samples: list[tuple[float, int]] = []
-    status_of: dict[str, int] = {}
-    killed_for = ""
-    while _reap(child, status_of):
-        tree = _tree()
-        rss, live_cpu = _sample(tree)
-        rss += untouched
-        samples.append((time.monotonic(), rss))
-        used = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = live_cpu + used.ru_utime + used.ru_stime
-        if rss > memory_limit:
-            killed_for = f"memory limit of {limits['memory_mb']} MB exceeded" + (
-                f" by {len(tree)} processes" if len(tree) > 1 else ""
-            )
-        elif cpu > cpu_limit + 0.5:
-            killed_for = f"CPU time limit of {limits['cpu_seconds']} s exceeded"
-        elif time.monotonic() > deadline:
-            killed_for = f"wall-clock limit of {limits['wall_seconds']} s exceeded"
-        if killed_for:
+    """Run every configuration's folds, one fold process at a time, and report."""
+    inputs = _read_inputs(spec)
+    folds = int(inputs[2].max()) + 1
+    configurations: list[dict[str, Any]] | None = []
+    status, failed = 0, False  # the last fold's wait status
+    for plan in spec["plans"]:
+        figures, walls = [], []
+        for fold in range(folds):
+            job = {**spec, "last_fold": fold == folds - 1}
+            started = time.monotonic()
+            reader, writer = os.pipe()
+            child = os.fork()
+            if child == 0:
+                os.close(reader)
+                _fold_process(job, plan, fold, inputs, writer)
+            os.close(writer)
+            os.waitpid(child, 0)
+            _kill_tree()  # whatever the fold left, before the next fold starts
+            walls.append((started, time.monotonic()))
+            with os.fdopen(reader, "rb") as pipe:
+                written = pipe.read(32)
+            # No status: the fold could not even start its student (isolation failed).
+            status = int(written) if written else ISOLATION_EXIT << 8
+            if status != 0:
+                failed = True
+                break
+            try:
+                figures.append(
+                    _fold_figures(_read_capped(f"{OUT}/fold.json", FOLD_REPORT_BYTES), plan)
+                )
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
+                failed = True  # not what the runner writes: reported as a crash
+                break
+        if failed:
+            configurations = None
             break
-        select.select([ended_fd], [], [], SAMPLE_SECONDS)
-    os.close(ended_fd)
-    ended: dict[int, int] = {}
-    _kill_tree(ended)  # orphans come to this subreaper: every one is killed and reaped
-    if child in ended:
-        status_of["main"] = ended[child]
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak = max([rss for _, rss in samples] + [used.ru_maxrss * 1024 + untouched])
+        assert configurations is not None
+        configurations.append(_configuration_figures(plan, figures, walls))
     report: dict[str, Any] = {
-        "killed_for": killed_for,
-        "status": status_of.get("main", -1),
-        "phase": _read(f"{OUT}/phase"),
-        "cpu_seconds": used.ru_utime + used.ru_stime,
-        "peak_memory_mb": peak / 2**20,
-        "wall_seconds": time.monotonic() - started,
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else 0,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
+        "phase": _read_capped(f"{OUT}/phase", TAIL_BYTES).decode("utf-8", "replace"),
         "stdout_tail": _tail(f"{OUT}/stdout"),
         "stderr_tail": _tail(f"{OUT}/stderr"),
-        "configurations": None,
+        "configurations": configurations,
     }
-    raw = _read(f"{OUT}/result.json")
-    if raw and not killed_for:
-        try:
-            result = json.loads(raw)
-        except ValueError:
-            result = {}
-        try:
-            report["configurations"] = _with_memory(result["configurations"], samples)
-        except (TypeError, KeyError, ValueError, AttributeError):
-            pass  # not what the runner writes: the judge worker reports it as a crash
-        else:
-            # The .npy bytes as they are: the judge worker reads them safely.
-            report["predictions"] = base64.b64encode(_read_bytes(f"{OUT}/predictions.npy")).decode()
-            report["models"] = base64.b64encode(_read_bytes(f"{OUT}/models")).decode()
+    if configurations is not None:
+        # The .npy bytes as they are: the judge worker reads them safely.
+        for name, file in (("predictions", "predictions.npy"), ("models", "models")):
+            report[name] = base64.b64encode(_read_capped(f"{OUT}/{file}", 2**31)).decode()
     return report
 
 
@@ -764,6 +822,8 @@ def main() -> None:
     global INPUT, OUT, KEPT
     INPUT, OUT, KEPT = sys.argv[1], sys.argv[2], sys.argv[3:]
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    # Neither the zygote nor its forks (the supervisors) can then be traced or have
+    # their memory read by anything of the same user.
     _prctl(PR_SET_DUMPABLE, 0)
     serve()
 

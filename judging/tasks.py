@@ -96,6 +96,8 @@ def _sandbox_config() -> SandboxConfig:
         tmpfs_mb=settings.PPIPE_SANDBOX_TMPFS_MB,
         jobs_per_sandbox=settings.PPIPE_SANDBOX_JOBS,
         work_root=str(settings.PPIPE_JUDGE_WORK_DIR),
+        user=settings.PPIPE_SANDBOX_USER,
+        cgroup_root=settings.PPIPE_CGROUP_ROOT,
     )
 
 

@@ -309,6 +309,12 @@ PPIPE_SANDBOX_PREWARM = env_bool("PPIPE_SANDBOX_PREWARM", True)
 # Jobs a sandbox runs one after another (each in namespaces of its own) before it
 # is replaced: a fresh sandbox costs about a second of CPU for its imports.
 PPIPE_SANDBOX_JOBS = env_int("PPIPE_SANDBOX_JOBS", 100, minimum=1)
+# The host user student code runs as when the judge worker is root (make setup
+# creates it); it must own nothing. A uid number works too.
+PPIPE_SANDBOX_USER = env_str("PPIPE_SANDBOX_USER", "ppipe-sandbox")
+# The cgroup below which each sandbox gets its own (as /proc/self/cgroup names
+# it); empty: the worker's own. With cgroup v2 it must be delegated to the worker.
+PPIPE_CGROUP_ROOT = env_str("PPIPE_CGROUP_ROOT", "")
 # The size of a sandbox's only writable place (a tmpfs).
 PPIPE_SANDBOX_TMPFS_MB = env_int("PPIPE_SANDBOX_TMPFS_MB", 512, minimum=16)
 # Where a judge worker caches inputs by digest and prepares each job's input folder.

@@ -2,7 +2,8 @@
 
 bubblewrap sandboxes student code; chromium drives the page tests;
 docker-compose checks deploy/docker-compose.yml (its `config` needs no engine);
-faketime sets a host's clock off in the fault suite. As root on
+faketime sets a host's clock off in the fault suite. It also creates the
+unprivileged user that judge workers run student code as. As root on
 Debian they are installed with apt-get when missing; anywhere else the missing
 ones are named with the command that installs them, and set-up goes on (the
 judge refuses to run student code without a sandbox, and says so).
@@ -11,6 +12,7 @@ judge refuses to run student code without a sandbox, and says so).
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -28,7 +30,31 @@ def missing_packages() -> list[str]:
     return [package for package, program in PACKAGES.items() if shutil.which(program) is None]
 
 
+# The host user that student code runs as on a judge worker started as root
+# (judging/sandbox.py): a system user with no home, no shell and no files.
+SANDBOX_USER = "ppipe-sandbox"
+
+
+def ensure_sandbox_user() -> None:
+    """Create the sandbox user as root when it is missing; otherwise say how."""
+    try:
+        pwd.getpwnam(SANDBOX_USER)
+        return
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd")
+    command = ["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"]
+    command += ["--shell", "/usr/sbin/nologin", SANDBOX_USER]
+    if os.geteuid() != 0 or useradd is None:
+        print(f"Judge workers started as root need the user {SANDBOX_USER}.")
+        print(f"Create it with: sudo useradd {' '.join(command)}")
+        return
+    print(f"Creating the sandbox user {SANDBOX_USER} …", flush=True)
+    subprocess.run([useradd, *command], check=True)
+
+
 def main() -> int:
+    ensure_sandbox_user()
     missing = missing_packages()
     if not missing:
         return 0

@@ -1,7 +1,7 @@
 """deploy/ is checked as far as this machine can without a Docker engine or a
 cluster: the compose file by docker-compose's own `config`, the Kubernetes
 manifests against the 1.31 API schemas (strict), the KEDA objects against the
-workers they scale, and the systemd unit by `systemd-analyze verify`."""
+workers they scale, and the systemd units by `systemd-analyze verify`."""
 
 from __future__ import annotations
 
@@ -111,30 +111,64 @@ def test_keda_scales_each_worker_on_the_length_of_its_own_queue() -> None:
         assert command[command.index("--queues") + 1] == trigger["metadata"]["listName"]
 
 
-def _unit_for_this_machine(tmp_path: Path, text: str) -> Path:
+def _unit_for_this_machine(tmp_path: Path, template: str, text: str, queue: str) -> Path:
     """The unit with its paths pointed at this checkout, as an install would."""
     worker = str(Path(sys.executable).parent / "ppipe-worker")
     (tmp_path / "worker.env").write_text("")
-    unit = tmp_path / "ppipe-worker@.service"
+    unit = tmp_path / template
     unit.write_text(
         text.replace("/opt/ppipe/venv/bin/ppipe-worker", worker).replace(
             "/etc/ppipe/worker.env", str(tmp_path / "worker.env")
         )
     )
-    instance = tmp_path / "ppipe-worker@judge.service"
+    instance = tmp_path / template.replace("@", f"@{queue}")
     instance.symlink_to(unit.name)
     return instance
 
 
 @pytest.mark.parametrize("broken", [False, True])
-def test_the_systemd_unit_verifies(tmp_path: Path, broken: bool) -> None:
-    text = (DEPLOY / "systemd" / "ppipe-worker@.service").read_text()
+@pytest.mark.parametrize(
+    ("template", "queue"), [("ppipe-worker@.service", "probe"), ("ppipe-judge@.service", "judge")]
+)
+def test_the_systemd_units_verify(tmp_path: Path, template: str, queue: str, broken: bool) -> None:
+    text = (DEPLOY / "systemd" / template).read_text()
     if broken:  # the check bites: a relative ExecStart is an error
         text = text.replace("ExecStart=/", "ExecStart=")
-    instance = _unit_for_this_machine(tmp_path, text)
+    instance = _unit_for_this_machine(tmp_path, template, text, queue)
 
     run = subprocess.run(
         [SYSTEMD_ANALYZE, "verify", str(instance)], capture_output=True, text=True, timeout=60
     )
 
     assert (run.returncode != 0) is broken, run.stderr
+
+
+def test_only_the_judge_runs_as_root_or_privileged() -> None:
+    """The judge's sandbox needs root and a writable cgroup; nothing else may get them
+    by a copied stanza."""
+    run = _compose_config(DEPLOY / ".env.example")
+    assert run.returncode == 0, run.stderr
+    services: dict[str, Any] = yaml.safe_load(run.stdout)["services"]
+    elevated = {
+        name
+        for name, service in services.items()
+        if service.get("privileged")
+        or service.get("cap_add")
+        or service.get("security_opt")
+        or str(service.get("user", "")).split(":")[0] in ("root", "0")
+    }
+    assert elevated == {"judge"}
+    assert "\nUSER ppipe\n" in (DEPLOY / "Dockerfile").read_text()  # everyone else's user
+
+    pods = {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]
+        for d in _documents("workers.yaml")
+        if d["kind"] == "Deployment"
+    }
+    contexts = {name: pod["containers"][0]["securityContext"] for name, pod in pods.items()}
+    judge = contexts.pop("ppipe-judge")
+    assert judge["privileged"] is True
+    assert judge["runAsUser"] == 0
+    non_root = {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "runAsUser": 10001}
+    assert contexts == dict.fromkeys(contexts, non_root)
+    assert all("securityContext" not in pods[name] for name in contexts)

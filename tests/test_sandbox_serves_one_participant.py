@@ -1,0 +1,30 @@
+"""A warm sandbox runs the jobs of one participant only: another participant's
+job gets a sandbox nobody's code has touched, and the first one's is dropped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from judging import sandbox
+from judging.sandbox import SandboxConfig
+from tests.judge_kits import GOOD, judge
+
+
+def test_a_sandbox_is_reused_by_its_participant_and_by_nobody_else(tmp_path: Path) -> None:
+    config = SandboxConfig(prewarm=True, work_root=str(tmp_path))
+
+    judge(tmp_path, GOOD, sandbox=config, participant="participant-1")
+    adas = sandbox._kept
+    judge(tmp_path, GOOD, sandbox=config, participant="participant-1")
+    still_adas = sandbox._kept
+    judge(tmp_path, GOOD, sandbox=config, participant="participant-2")
+    graces = sandbox._kept
+
+    assert adas is not None
+    assert still_adas is adas
+    assert adas.jobs == 2
+    assert graces is not None
+    assert graces is not adas
+    assert graces.owner == "participant-2"
+    assert graces.jobs == 1
+    assert adas.process.poll() is not None, "the first participant's sandbox still runs"
