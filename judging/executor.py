@@ -16,14 +16,9 @@ import hashlib
 import importlib.metadata
 import json
 import math
-import os
 import platform
-import shutil
 import signal
 import subprocess
-import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -32,10 +27,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
-from pyarrow import parquet
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from judging.job_format import job_plans
+from judging.job_inputs import (
+    DataShape,
+    cached_input,
+    data_shape,
+    features_file,
+    fold_labels,
+    stage_inputs,
+)
 from judging.metrics import get_metric
 from judging.outside_figures import measured_configuration
 from judging.pipeline_check import extract_pipeline_archive
@@ -92,117 +93,6 @@ def _sandbox_version(config: SandboxConfig) -> str:
         return "none"
     done = subprocess.run([config.bwrap, "--version"], capture_output=True, check=False)
     return done.stdout.decode().strip() or "bwrap"
-
-
-def _cached(artifacts: ContentStore, digest: str, cache: Path) -> Path:
-    """The input's bytes, verified against their digest once, then cached by it."""
-    target = cache / digest
-    if not target.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        data = artifacts.read_bytes(digest)
-        fd, temporary = tempfile.mkstemp(dir=cache, prefix=".incoming-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    return target
-
-
-def _place(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
-def _write_once(target: Path, write: Callable[[Path], None]) -> Path:
-    """`target`, written by `write` into a temporary name first, readable by the
-    sandbox user; a cached file is never seen half-written."""
-    if not target.exists():
-        temporary = target.with_name(f".incoming-{os.getpid()}-{target.name}")
-        write(temporary)
-        for path in [temporary, *temporary.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        try:
-            os.replace(temporary, target)
-        except OSError:  # another process wrote it first (a folder cannot be replaced)
-            shutil.rmtree(temporary, ignore_errors=True)
-    return target
-
-
-def _features(train_path: Path, target: str) -> Path:
-    """The training rows without their labels: all the sandbox reads of them."""
-    tag = hashlib.sha256(target.encode()).hexdigest()[:12]
-
-    def write(path: Path) -> None:
-        pd.read_parquet(train_path).drop(columns=[target]).to_parquet(path)
-
-    return _write_once(train_path.with_name(f"{train_path.name}.{tag}.features.parquet"), write)
-
-
-def _fold_labels(train_path: Path, shape: DataShape, key: str) -> Path:
-    """Per fold, the labels of its training rows only (folds/<i>/labels.parquet): a
-    fold's process sees its own, so no code of the student's holds the labels of
-    the rows it is scored on."""
-
-    def write(folder: Path) -> None:
-        for index, validation in enumerate(shape.folds):
-            mask = np.ones(len(shape.y), dtype=bool)
-            mask[validation] = False
-            (folder / str(index)).mkdir(parents=True)
-            shape.y[mask].to_frame().to_parquet(folder / str(index) / "labels.parquet")
-
-    tag = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return _write_once(train_path.with_name(f"{train_path.name}.{tag}.folds"), write)
-
-
-def _place_folder(source: Path, target: Path) -> None:
-    target.mkdir(mode=0o755)
-    for entry in source.iterdir():
-        if entry.is_dir():
-            _place_folder(entry, target / entry.name)
-        else:
-            _place(entry, target / entry.name)
-
-
-def cv_folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[np.ndarray]:
-    """Each fold's validation rows."""
-    splitter: KFold | StratifiedKFold
-    if task_type == "classification" and y.value_counts().min() >= folds:
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    else:
-        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
-    return [validation for _, validation in splitter.split(np.zeros(len(y)), y)]
-
-
-def fold_of_each_row(folds: list[np.ndarray], rows: int) -> np.ndarray:
-    """What the sandbox reads (folds.npy): the fold whose validation set holds each row."""
-    fold_of = np.full(rows, -1, dtype=np.int16)
-    for index, validation in enumerate(folds):
-        fold_of[validation] = index
-    return fold_of
-
-
-@dataclass(frozen=True)
-class DataShape:
-    """What the trusted side needs of a job's data: the training labels, the folds
-    and the test set's length. The same for every submission to a challenge."""
-
-    y: pd.Series
-    folds: list[np.ndarray]
-    fold_of: np.ndarray
-    test_rows: int
-
-
-@lru_cache(maxsize=8)
-def _data_shape(
-    train_path: Path, test_path: Path, target: str, task_type: str, folds: int, seed: int
-) -> DataShape:
-    # Keyed by paths named by digest: a cached shape can never be stale.
-    y = pd.read_parquet(train_path, columns=[target])[target]
-    validation = cv_folds(y, task_type, folds, seed)
-    test_rows = parquet.read_metadata(test_path).num_rows
-    return DataShape(y, validation, fold_of_each_row(validation, len(y)), test_rows)
 
 
 # Per fold, as the sandbox measured them.
@@ -334,9 +224,9 @@ def execute_judge_job(
     cache = Path(sandbox.work_root) / "ppipe-judge-cache"
     try:
         code = artifacts.read_bytes(job["code"]["sha256"])
-        train_path = _cached(artifacts, data["train_sha256"], cache)
-        test_path = _cached(artifacts, data["test_features_sha256"], cache)
-        shape = _data_shape(
+        train_path = cached_input(artifacts, data["train_sha256"], cache)
+        test_path = cached_input(artifacts, data["test_features_sha256"], cache)
+        shape = data_shape(
             train_path,
             test_path,
             data["target_column"],
@@ -352,19 +242,15 @@ def execute_judge_job(
     # can touch theirs.
     participant = str(job.get("participant") or f"submission-{job.get('submission_id')}")
     try:
-        features_path = _features(train_path, data["target_column"])
-        labels = _fold_labels(train_path, shape, json.dumps([data, job["task_type"], job["cv"]]))
+        features = features_file(train_path, data["target_column"])
+        labels = fold_labels(train_path, shape, json.dumps([data, job["task_type"], job["cv"]]))
         box = sandbox_take(sandbox, threads, participant)
     except (OSError, ValueError, KeyError, SandboxUnavailable) as error:
         return failed_result(job, f"the sandbox could not start: {error}", transient=True)
     run: JobRun | None = None
     rejected = ""
     try:
-        _place(features_path, box.input_dir / "features.parquet")
-        _place(test_path, box.input_dir / "test.parquet")
-        np.save(box.input_dir / "folds.npy", shape.fold_of)
-        (box.input_dir / "folds.npy").chmod(0o644)
-        _place_folder(labels, box.input_dir / "folds")
+        stage_inputs(box.input_dir, features=features, test=test_path, shape=shape, labels=labels)
         _submission_files(job, code, box.input_dir / "submission")
         spec = {
             "limits": limits,

@@ -48,10 +48,13 @@ from typing import Any
 
 from judging.bounded_json import ReportRejected, loads_bounded
 from judging.job_cgroup import CgroupUnavailable, SandboxCgroup, cgroup_problem
+from judging.sandbox_runner import READY
 from judging.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 _MAX_AGE_SECONDS = 3600.0
+# How long a new sandbox may take to import its libraries (about a second idle).
+_START_SECONDS = 120.0
 # Paths inside the sandbox: its own tmpfs, not the worker's /tmp.
 SANDBOX_TMP = "/tmp"  # noqa: S108
 SANDBOX_OUT = f"{SANDBOX_TMP}/ppipe-out"
@@ -126,7 +129,8 @@ def _open_parents(path: str) -> list[str]:
     which the sandbox user could not pass through."""
     made: list[str] = []
     for parent in reversed(Path(path).parents[:-1]):
-        made += ["--perms", "0755", "--dir", str(parent)]
+        if str(parent) != SANDBOX_TMP:  # the sandbox's tmpfs, writable by its user
+            made += ["--perms", "0755", "--dir", str(parent)]
     return made
 
 
@@ -318,6 +322,7 @@ class Sandbox:
     owner: str | None = None
     started_at: float = field(default_factory=time.monotonic)
     jobs: int = 0
+    ready: bool = False
 
     @classmethod
     def start(cls, config: SandboxConfig, threads: int) -> Sandbox:
@@ -392,6 +397,19 @@ class Sandbox:
         with os.fdopen(fd, "rb") as handle:
             return handle.read(2000).decode(errors="replace")
 
+    def _await_ready(self) -> str:
+        """Wait for the zygote's imports, so that none of their CPU or memory is
+        charged to the first job; why it never got ready, or ""."""
+        stream = self.process.stdout
+        assert stream is not None
+        if select.select([stream], [], [], _START_SECONDS)[0]:
+            line = os.read(stream.fileno(), len(READY))
+            if line == READY:
+                self.ready = True
+                return ""
+        self.kill()
+        return f"the sandbox did not start: {self._stderr_tail() or 'no answer'}"
+
     def _limit_reason(self, limits: dict[str, Any], cpu: float, started: float) -> str:
         if self.cgroup.out_of_memory():
             return f"memory limit of {limits['memory_mb']} MB exceeded"
@@ -416,6 +434,10 @@ class Sandbox:
                 else ""
             ),
         }
+        if not self.ready:
+            trouble = self._await_ready()
+            if trouble:
+                return JobRun(None, trouble=trouble)
         try:
             self.cgroup.limit(
                 memory_bytes=int(limits["memory_mb"]) * 2**20,
@@ -504,7 +526,8 @@ class Sandbox:
         # however it left its session; the process group is bubblewrap's own.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        self.cgroup.kill()
+        with contextlib.suppress(OSError, TimeoutError):  # a process stuck in the kernel
+            self.cgroup.kill()
         with contextlib.suppress(Exception):
             self.process.wait(timeout=10)
 
@@ -514,7 +537,8 @@ class Sandbox:
             with contextlib.suppress(Exception):
                 if stream is not None:
                     stream.close()
-        self.cgroup.remove()
+        with contextlib.suppress(OSError, TimeoutError):
+            self.cgroup.remove()
         shutil.rmtree(self.input_dir, ignore_errors=True)
         shutil.rmtree(str(self.input_dir) + "-out", ignore_errors=True)
         self.stderr_path.unlink(missing_ok=True)

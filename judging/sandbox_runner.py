@@ -73,6 +73,8 @@ HOLD = "/job/hold"
 # Where a fold process sees its own fold's training labels, and nothing else.
 FOLD_VIEW = "/job/fold"
 TAIL_BYTES = 8000
+# The zygote's first line: its imports are done, it takes jobs.
+READY = b"ready\n"
 # What the supervisor reads of one fold's figures (written by student code).
 FOLD_REPORT_BYTES = 4 * 2**20
 MAX_BATCHES = 100_000
@@ -825,6 +827,8 @@ def main() -> None:
     # Neither the zygote nor its forks (the supervisors) can then be traced or have
     # their memory read by anything of the same user.
     _prctl(PR_SET_DUMPABLE, 0)
+    # The libraries are imported: from here on the cgroup's figures are the jobs'.
+    _write_all(READY)
     serve()
 
 

@@ -15,6 +15,7 @@ REPORTS = {
     "huge": lambda: b'{"stdout_tail": "' + b"x" * (100 * 2**20) + b'"}',
 }
 
+os.write(1, b"ready\n")  # as the real zygote says once its imports are done
 for _line in sys.stdin:
     data = REPORTS[os.environ.get("PPIPE_TEST_REPORT", "wide")]() + b"\n"
     view = memoryview(data)

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from judging.executor import cv_folds, execute_judge_job
+from judging.executor import execute_judge_job
+from judging.job_inputs import cv_folds
 from judging.metrics import get_metric
 from judging.predictions import PredictionsError, read_out_of_fold
 from judging.sandbox import SandboxConfig

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judging import sandbox
 from tests.judge_kits import estimator_doing, judge
 
 HONEST = """\
@@ -100,3 +101,14 @@ def test_cpu_and_memory_come_from_the_cgroup_not_the_students_process(tmp_path: 
     assert result["ok"] is True, result["reason"]
     assert result["peak_memory_mb"] >= 200
     assert all(fold["peak_memory_mb"] >= 200 for fold in result["folds"])
+
+
+def test_a_new_sandboxs_imports_are_not_charged_to_its_first_job(tmp_path: Path) -> None:
+    # The zygote imports numpy, pandas and scikit-learn (about a second of CPU)
+    # before it says it is ready; only then does the job's accounting start.
+    cold = judge(tmp_path, HONEST)  # a sandbox started for this job
+    warm = judge(tmp_path, HONEST)  # the same participant's sandbox, reused
+
+    assert sandbox._kept is not None
+    assert sandbox._kept.jobs == 2
+    assert cold["cpu_seconds"] < warm["cpu_seconds"] + 0.5, (cold, warm)
