@@ -2,9 +2,11 @@
 for a submission, against `/usr/bin/time -v` running the same work bare (the
 same folds, fit and predict, in a fresh Python).
 
-The sandbox's supervisor has imported the libraries before the job, so its
-figure has no start-up in it; the bare run's CPU time has the start-up of a
-Python that imports them subtracted (measured the same way in the same run).
+The judge reads both from the sandbox's cgroup, from the moment its zygote has
+imported the libraries, so its CPU figure has no start-up in it; the bare run's
+CPU time has the start-up of a Python that imports them subtracted (measured
+the same way in the same run). The cgroup's memory holds the zygote's imported
+libraries, as a bare Python's resident memory does.
 Targets: CPU within 5 %, peak memory within 10 %.
 
     .venv/bin/python bench/judge_fidelity.py

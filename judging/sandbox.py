@@ -134,7 +134,7 @@ def _open_parents(path: str) -> list[str]:
     return made
 
 
-def _read_only_system() -> list[str]:
+def read_only_system() -> list[str]:
     binds = ["--ro-bind", "/usr", "/usr"]
     for link in ("bin", "lib", "lib64", "sbin"):
         path = Path("/") / link
@@ -203,7 +203,7 @@ def bwrap_command(
         "1777",
         "--tmpfs",
         SANDBOX_TMP,
-        *_read_only_system(),
+        *read_only_system(),
         "--proc",
         "/proc",
         "--dev",
@@ -261,7 +261,7 @@ def check_bwrap(config: SandboxConfig) -> None:
         raise SandboxUnavailable(
             f"the kernel cannot bound a sandbox's memory, processes and CPU here: {problem}"
         )
-    probe = [config.bwrap, *_namespaces(), "--die-with-parent", *_read_only_system()]
+    probe = [config.bwrap, *_namespaces(), "--die-with-parent", *read_only_system()]
     probe += ["--", *_drop_to(uid, gid), "/usr/bin/true"]
     try:
         done = subprocess.run(

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from judging.sandbox import read_only_system
 from judging.sandbox_runner import install_filter
 from judging.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
 
@@ -172,7 +173,8 @@ import numpy, sklearn.linear_model
 def student():
     if sys.argv[1:2] == ["filtered"]:
         install_filter(bytes.fromhex(sys.argv[2]))
-    mount = lambda: call(165, b"none", b"/tmp", b"tmpfs", 0, 0)
+    # Over /dev/shm: a mount made unfiltered stays in this mount namespace.
+    mount = lambda: call(165, b"none", b"/dev/shm", b"tmpfs", 0, 0)
 
     def clone_newns():
         flags = ctypes.c_long(CLONE_NEWNS | signal.SIGCHLD)
@@ -199,7 +201,9 @@ def job():
     for name, line in (("setgroups", "deny"), ("uid_map", "0 65534 1"), ("gid_map", "0 65534 1")):
         with open(f"/proc/self/{name}", "w") as mapping:
             mapping.write(line)
-    for target in (b"/tmp", b"/dev/shm"):
+    # As the runner mounts a job's scratch space (not on /tmp here: a virtualenv
+    # below /tmp would be hidden, which the runner binds back and this does not).
+    for target in (b"/dev/shm",):
         mounted = call(165, b"none", target, b"tmpfs", 0, 0)
         assert mounted == "ok", mounted
     pid = os.fork()
@@ -223,18 +227,10 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 def bwrap_command(seccomp_fd: int | None, script: str, *args: str) -> list[str]:
     """bubblewrap as the judge starts it (as root, no user namespace), then setpriv to nobody."""
     command = ["/usr/bin/bwrap", "--die-with-parent", "--unshare-ipc", "--unshare-pid"]
-    command += ["--unshare-net", "--unshare-uts", "--unshare-cgroup", "--ro-bind", "/usr", "/usr"]
-    for link in ("bin", "lib", "lib64", "sbin"):
-        path = Path("/") / link
-        if path.is_symlink():
-            command += ["--symlink", os.readlink(path), str(path)]
-    for prefix in sorted({sys.base_prefix, sys.prefix}):
-        if not prefix.startswith("/usr/"):
-            # bubblewrap makes missing parents 0700 (as /root is): nobody could not reach Python.
-            for parent in reversed(Path(prefix).parents[:-1]):
-                command += ["--perms", "0755", "--dir", str(parent)]
-            command += ["--ro-bind", prefix, prefix]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    command += ["--unshare-net", "--unshare-uts", "--unshare-cgroup"]
+    # As the judge does: /tmp first, so a virtualenv below /tmp is bound on top of it.
+    command += ["--perms", "1777", "--tmpfs", "/tmp", *read_only_system()]
+    command += ["--proc", "/proc", "--dev", "/dev"]
     if seccomp_fd is not None:
         command += ["--seccomp", str(seccomp_fd)]
     command += ["/usr/bin/setpriv", "--reuid", NOBODY, "--regid", NOBODY, "--clear-groups"]
