@@ -410,6 +410,12 @@ def _result(
             # The worker's fault, not the student's: another worker may do better.
             reason = f"this judge worker could not sandbox the job: {report['phase']}"
             return failed_result(job, reason, transient=True, **measured)
+        if report.get("figures_error"):
+            reason = (
+                f"the run's figures for {report['figures_error']} are not as the judge's "
+                "runner writes them: did your code write to its files or patch it?"
+            )
+            return failed_result(job, reason, **measured)
         if not isinstance(ran, list) or len(ran) != len(plans):
             return failed_result(job, _crash_reason(report, run, job["limits"]), **measured)
         clamped: list[str] = []

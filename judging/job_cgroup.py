@@ -228,6 +228,12 @@ class SandboxCgroup:
         self._sampled_peak = max(self._sampled_peak, used)
         return used
 
+    def mapped_file_bytes(self) -> int:
+        """File pages (libraries) mapped by its processes and charged to it: pages
+        that were already in the page cache stay charged to whoever read them first."""
+        stat = _keyed(self._file("memory", "memory.stat", "memory.stat"))
+        return stat.get("mapped_file", stat.get("file_mapped", 0))
+
     def peak_memory_bytes(self) -> int:
         """The highest memory charge since start_job (v2 before Linux 6.12: of the samples)."""
         if self.version == 1:

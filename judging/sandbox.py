@@ -323,6 +323,10 @@ class Sandbox:
     started_at: float = field(default_factory=time.monotonic)
     jobs: int = 0
     ready: bool = False
+    # Library pages the zygote maps that its cgroup was not charged for (another
+    # process read them first): a bare Python's resident memory counts them, so
+    # the memory figures do too, for comparable numbers.
+    library_bytes: int = 0
 
     @classmethod
     def start(cls, config: SandboxConfig, threads: int) -> Sandbox:
@@ -406,9 +410,22 @@ class Sandbox:
             line = os.read(stream.fileno(), len(READY))
             if line == READY:
                 self.ready = True
+                self.library_bytes = max(
+                    0, self._zygote_file_bytes() - self.cgroup.mapped_file_bytes()
+                )
                 return ""
         self.kill()
         return f"the sandbox did not start: {self._stderr_tail() or 'no answer'}"
+
+    def _zygote_file_bytes(self) -> int:
+        """The zygote's resident file-backed memory (RssFile), the largest in the cgroup."""
+        found = 0
+        for pid in self.cgroup.pids():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("RssFile:"):
+                        found = max(found, int(line.split()[1]) * 1024)
+        return found
 
     def _limit_reason(self, limits: dict[str, Any], cpu: float, started: float) -> str:
         if self.cgroup.out_of_memory():
@@ -458,7 +475,7 @@ class Sandbox:
         line = self._watch(limits, started, run)
         run.wall_seconds = time.monotonic() - started
         run.cpu_seconds = self.cgroup.cpu_seconds()
-        run.peak_memory_mb = self.cgroup.peak_memory_bytes() / 2**20
+        run.peak_memory_mb = (self.cgroup.peak_memory_bytes() + self.library_bytes) / 2**20
         run.processes_refused = self.cgroup.pids_refused()
         if not run.killed_for:
             # The last samples may have missed a limit passed just before the end.
@@ -491,7 +508,8 @@ class Sandbox:
         size, cap = 0, _report_limit(limits)
         while True:
             cpu = self.cgroup.cpu_seconds()
-            run.samples.append(Sample(time.monotonic(), cpu, self.cgroup.memory_bytes()))
+            memory = self.cgroup.memory_bytes() + self.library_bytes
+            run.samples.append(Sample(time.monotonic(), cpu, memory))
             run.killed_for = self._limit_reason(limits, cpu, started)
             if run.killed_for:
                 run.phase = self._phase_now()

@@ -280,8 +280,9 @@ class _StepRun:
         self.batch_seconds: list[float] = []
         self.windows: list[list[float]] = []
 
-    def _window(self, started: float, ended: float, per_fold: int) -> None:
-        if per_fold < MAX_WINDOWS:
+    def _window(self, started: float, ended: float) -> None:
+        # One process per fold: these are this fold's windows.
+        if len(self.windows) < MAX_WINDOWS:
             self.windows.append([started, ended])
         else:
             self.windows[-1][1] = ended
@@ -324,7 +325,7 @@ class _StepRun:
                 )
             values[name] = part
 
-    def fit(self, values: dict[str, Any], fold: int, rows: int, windows_before: int) -> None:
+    def fit(self, values: dict[str, Any], fold: int, rows: int) -> None:
         started, cpu = time.monotonic(), time.thread_time()
         _phase(f"{self.label}fit on fold {fold}")
         model = self.factory()
@@ -340,9 +341,9 @@ class _StepRun:
         ended = time.monotonic()
         self.fit_seconds += ended - started
         self.cpu_seconds += time.thread_time() - cpu
-        self._window(started, ended, len(self.windows) - windows_before)
+        self._window(started, ended)
 
-    def infer(self, values: dict[str, Any], rows: int, windows_before: int) -> None:
+    def infer(self, values: dict[str, Any], rows: int) -> None:
         started, cpu = time.monotonic(), time.thread_time()
         arguments = self._arguments(values)
         if self.outputs == ["predictions"]:
@@ -352,7 +353,7 @@ class _StepRun:
         ended = time.monotonic()
         self.batch_seconds.append(ended - started)
         self.cpu_seconds += time.thread_time() - cpu
-        self._window(started, ended, len(self.windows) - windows_before)
+        self._window(started, ended)
 
     def measured(self) -> dict[str, Any]:
         return {
@@ -411,13 +412,12 @@ def _predict_in_batches(
 ) -> np.ndarray:
     rows = len(features)
     size = batch_size or max(rows, 1)
-    windows = {id(step): len(step.windows) for level in levels.levels for step in level}
     parts = []
     for start in range(0, rows, size):
         batch = features.iloc[start : start + size]
         values: dict[str, Any] = {"X": batch}
         started = time.monotonic()
-        levels.each(lambda step: step.infer(values, len(batch), windows[id(step)]))  # noqa: B023
+        levels.each(lambda step: step.infer(values, len(batch)))  # noqa: B023
         batch_seconds.append(time.monotonic() - started)
         parts.append(values["predictions"])
     return np.concatenate(parts) if parts else np.asarray([])
@@ -498,7 +498,7 @@ def _run_fold(
         with ThreadPoolExecutor(max_workers=widest, thread_name_prefix="step") as pool:
             levels = _Levels(steps, pool)
             started = time.monotonic()
-            levels.each(lambda step: step.fit(values, fold, rows, 0))
+            levels.each(lambda step: step.fit(values, fold, rows))
             fitted = time.monotonic()
             _phase(f"predict on fold {fold}" if estimator_only else f"predicting on fold {fold}")
             predicted = _predict_in_batches(levels, x_all[mask], batch_size, batch_seconds)
@@ -727,6 +727,7 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
     folds = int(inputs[2].max()) + 1
     configurations: list[dict[str, Any]] | None = []
     status, failed = 0, False  # the last fold's wait status
+    figures_error = ""
     for plan in spec["plans"]:
         figures, walls = [], []
         for fold in range(folds):
@@ -752,8 +753,16 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
                 figures.append(
                     _fold_figures(_read_capped(f"{OUT}/fold.json", FOLD_REPORT_BYTES), plan)
                 )
-            except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
-                failed = True  # not what the runner writes: reported as a crash
+            except (
+                ValueError,
+                TypeError,
+                KeyError,
+                AttributeError,
+                IndexError,
+                RecursionError,
+            ) as error:  # not what the runner writes: something the student's code did
+                failed = True
+                figures_error = f"fold {fold}: {type(error).__name__}: {str(error)[:200]}"
                 break
         if failed:
             configurations = None
@@ -767,6 +776,7 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
         "stdout_tail": _tail(f"{OUT}/stdout"),
         "stderr_tail": _tail(f"{OUT}/stderr"),
         "configurations": configurations,
+        "figures_error": figures_error,
     }
     if configurations is not None:
         # The .npy bytes as they are: the judge worker reads them safely.

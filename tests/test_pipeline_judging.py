@@ -156,3 +156,14 @@ def test_a_step_raising_is_named_in_the_reason(tmp_path: Path) -> None:
 
     assert result["ok"] is False
     assert result["reason"].startswith("step model: fit on fold 0 raised RuntimeError"), result
+
+
+def test_inference_in_more_batches_than_memory_windows_is_judged(tmp_path: Path) -> None:
+    # One row at a time: 70 batches a fold, past the 64 memory windows a step keeps
+    # (the last one stretches to cover the rest).
+    result, _ = judge_pipeline(
+        tmp_path, SCALE_THEN_MODEL, {"scale.py": SCALE_PY, "model.py": MODEL_PY}, batch_size=1
+    )
+
+    assert result["ok"], result["reason"]
+    assert result["configurations"][0]["batches"] == 3 * (40 + 30)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from judging import sandbox
-from tests.judge_kits import estimator_doing, judge
+from tests.judge_kits import GOOD, estimator_doing, judge
 
 HONEST = """\
 from sklearn.dummy import DummyClassifier
@@ -112,3 +112,19 @@ def test_a_new_sandboxs_imports_are_not_charged_to_its_first_job(tmp_path: Path)
     assert sandbox._kept is not None
     assert sandbox._kept.jobs == 2
     assert cold["cpu_seconds"] < warm["cpu_seconds"] + 0.5, (cold, warm)
+
+
+def test_figures_the_students_code_wrote_itself_fail_the_run_with_a_reason(
+    tmp_path: Path,
+) -> None:
+    # Through the runner's own descriptor: a report of the fold's figures nested
+    # too deep to parse, then an exit before the runner could write the true one.
+    code = estimator_doing(
+        "import __main__\nos.write(__main__._result_fd, b'[' * 100000)\nos._exit(0)"
+    )
+
+    result = judge(tmp_path, code)
+
+    assert result["ok"] is False
+    assert "not as the judge's runner writes them" in result["reason"], result["reason"]
+    assert judge(tmp_path, GOOD)["ok"] is True
