@@ -749,10 +749,12 @@ def supervise(spec: dict[str, Any]) -> dict[str, Any]:
             if status != 0:
                 failed = True
                 break
+            written = _read_capped(f"{OUT}/fold.json", FOLD_REPORT_BYTES)
+            if not written:  # ended before the runner wrote them (os._exit): a crash
+                failed = True
+                break
             try:
-                figures.append(
-                    _fold_figures(_read_capped(f"{OUT}/fold.json", FOLD_REPORT_BYTES), plan)
-                )
+                figures.append(_fold_figures(written, plan))
             except (
                 ValueError,
                 TypeError,
