@@ -2,11 +2,11 @@
 
 bubblewrap sandboxes student code; chromium drives the page tests;
 docker-compose checks deploy/docker-compose.yml (its `config` needs no engine);
-faketime sets a host's clock off in the fault suite. It also creates the
-unprivileged user that judge workers run student code as. As root on
+faketime sets a host's clock off in the fault suite. As root on
 Debian they are installed with apt-get when missing; anywhere else the missing
 ones are named with the command that installs them, and set-up goes on (the
-judge refuses to run student code without a sandbox, and says so).
+judge refuses to run student code without a sandbox, and says so). Set-up also
+creates, as root, the unprivileged user judge workers run student code as.
 """
 
 from __future__ import annotations
