@@ -19,8 +19,6 @@ import pytest
 
 from judging.job_cgroup import SandboxCgroup, cgroup_problem
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating cgroups needs root")
-
 MB = 2**20
 JOIN = 'for f; do echo $$ > "$f" || exit 97; done; exec sh -c "$0"'
 BURN_HALF_A_SECOND = f"{sys.executable} -c 'import time\nwhile time.process_time() < 0.5: pass'"
