@@ -412,7 +412,9 @@ class ChallengeAdmin(admin.ModelAdmin):
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ("user", "challenge", "team", "joined_at")
-    list_filter = ("challenge",)
+    # Related-only: the filter offers the challenges of the rows get_queryset lets
+    # this teacher see, never another teacher's challenge names.
+    list_filter = (("challenge", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("user__username", "user__email", "team__name")
     actions = [remove_from_team]
 

@@ -32,6 +32,11 @@ from challenges.splitting import SplitError
 from dispatch.models import Release, TransactionState
 from dispatch.selectors import destinations_owned_by, release_timeline
 from ppipe_site.api import IsTeacher, caller, form_errors
+from ppipe_site.throttles import check_join_code_api
+
+TOO_MANY_JOIN_TRIES = OpenApiResponse(
+    description="Too many join codes tried (right or wrong): `Retry-After` says when to try again."
+)
 
 
 class ReleaseScheduleSerializer(serializers.Serializer[Any]):
@@ -114,7 +119,12 @@ def _form_data(request: Request) -> QueryDict:
         raise exceptions.ValidationError(
             {"dataset": ["Send the challenge as multipart/form-data, with the dataset file."]}
         )
-    data = request.data.copy()
+    # The fields only: request.data holds the uploaded files too, and copying it
+    # would deep-copy (pickle) an upload streamed to a temporary file.
+    data = QueryDict(mutable=True)
+    for name, values in request.data.lists():
+        if name not in request.FILES:
+            data.setlist(name, values)
     # The judge store too is one of the teacher's destinations, named.
     for field in ("destinations", "judge_store"):
         names = [name for name in data.getlist(field) if name]
@@ -247,10 +257,11 @@ class JoinSerializer(serializers.Serializer[Any]):
 class ChallengeJoinView(APIView):
     @extend_schema(
         request=JoinSerializer,
-        responses={201: ChallengeSerializer},
+        responses={201: ChallengeSerializer, 429: TOO_MANY_JOIN_TRIES},
         summary="Join a challenge with its code",
     )
     def post(self, request: Request, slug: str) -> Response:
+        check_join_code_api(request)
         body = JoinSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         challenge = challenge_joinable(slug)

@@ -82,8 +82,29 @@ def read_dataset(source: str | IO[bytes], fmt: str) -> pd.DataFrame:
         raise DatasetError(
             "The dataset has no data rows: upload a file with a header row and data rows."
         )
+    header = _csv_header(source) if fmt == "csv" else [str(column) for column in frame.columns]
+    # Nameless columns are left to pandas ("Unnamed: 3"), as before.
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:
+        raise DatasetError(
+            f"The header names column(s) {_names(repeated)} more than once: give each "
+            "column its own name and upload the file again."
+        )
     frame.columns = [str(column) for column in frame.columns]
     return frame
+
+
+def _csv_header(source: str | IO[bytes]) -> list[str]:
+    """The header row as written: pandas renames a repeated name ('a', 'a.1'),
+    which would hide the repetition."""
+    if hasattr(source, "seek"):
+        source.seek(0)
+    try:
+        row = pd.read_csv(source, header=None, nrows=1, dtype=str, encoding="utf-8")
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    return ["" if pd.isna(value) else str(value) for value in row.iloc[0].tolist()]
 
 
 def _names(columns: Iterable[Any]) -> str:
@@ -121,8 +142,18 @@ def dataset_problems(
                 f"The dataset has no column '{target_column}'. Its columns are: {_names(columns)}.",
             )
         )
-    elif target_column not in empty:
-        problems.extend(_target_problems(frame[target_column], task_type=task_type))
+    else:
+        if target_column not in empty:
+            problems.extend(_target_problems(frame[target_column], task_type=task_type))
+        features = [column for column in columns if column not in (target_column, id_column)]
+        if not features:
+            problems.append(
+                DatasetProblem(
+                    "dataset",
+                    f"The dataset has no feature column, only {_names(columns)}: add the "
+                    "columns students predict the target from.",
+                )
+            )
     if id_column:
         if id_column not in columns:
             problems.append(

@@ -72,7 +72,8 @@ class TeamForm(forms.ModelForm):
 class TeamAdmin(admin.ModelAdmin):
     form = TeamForm
     list_display = ("name", "challenge", "member_names", "created_at")
-    list_filter = ("challenge",)
+    # Related-only: never another teacher's challenge names (see ParticipantAdmin).
+    list_filter = (("challenge", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "members__user__username")
     readonly_fields = ("join_code", "created_at")
     inlines = [MemberInline, TeamEventInline]

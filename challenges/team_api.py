@@ -10,10 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges.api import caller_participant, visible_challenge
+from challenges.api import TOO_MANY_JOIN_TRIES, caller_participant, visible_challenge
 from challenges.models import Participant
 from challenges.team_selectors import team_of
 from challenges.teams import TeamRefused, team_create, team_join, team_leave
+from ppipe_site.throttles import check_join_code_api
 
 
 class TeamSerializer(serializers.Serializer[Any]):
@@ -82,10 +83,11 @@ class TeamJoinView(APIView):
     @extend_schema(
         summary="Join a team with its code",
         request=TeamJoinSerializer,
-        responses={200: TeamSerializer, 400: _REFUSED},
+        responses={200: TeamSerializer, 400: _REFUSED, 429: TOO_MANY_JOIN_TRIES},
     )
     def post(self, request: Request, slug: str) -> Response:
         participant = _participant(request, slug)
+        check_join_code_api(request)
         body = TeamJoinSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:

@@ -13,6 +13,7 @@ from challenges.models import Participant
 from challenges.selectors import challenge_for
 from challenges.teams import TeamRefused, team_create, team_join, team_leave
 from ppipe_site.accounts import signed_in_user
+from ppipe_site.throttles import JOIN_TRIES, join_code_wait, retry_message
 
 
 def _participant(request: HttpRequest, slug: str) -> Participant:
@@ -48,6 +49,10 @@ def team_create_view(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def team_join_view(request: HttpRequest, slug: str) -> HttpResponse:
+    wait = join_code_wait(request)
+    if wait:
+        messages.error(request, retry_message(JOIN_TRIES, wait))
+        return redirect("challenge", slug=slug)
     try:
         team = team_join(participant=_participant(request, slug), code=request.POST.get("code", ""))
     except TeamRefused as error:

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from challenges.join_forms import SignupForm
 from challenges.selectors import challenges_visible_to
 from challenges.services import JoinRefused, student_signup
+from ppipe_site.throttles import join_code_refused
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -17,11 +18,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(request.POST or None, initial={"challenge": request.GET.get("challenge", "")})
+    form = SignupForm(
+        request.POST or None,
+        initial={"challenge": request.GET.get("challenge", "")},
+        request=request if request.method == "POST" else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user, participant = student_signup(form=form)
         except JoinRefused as error:
+            join_code_refused(request)
             form.add_error("code", str(error))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

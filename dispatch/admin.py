@@ -63,7 +63,13 @@ class TransactionAdmin(admin.ModelAdmin):
         "duration_seconds",
         "short_error",
     )
-    list_filter = ("state", "release__challenge", "destination")
+    # Related-only: the filters offer the challenges and destinations of the rows
+    # get_queryset lets this teacher see, never another teacher's names.
+    list_filter = (
+        "state",
+        ("release__challenge", admin.RelatedOnlyFieldListFilter),
+        ("destination", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("remote_path", "error")
     actions = ["retry_selected", "cancel_selected"]
     inlines = [TransactionEventInline]

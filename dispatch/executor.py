@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from dispatch.destination_addresses import DestinationUnreachable
 from dispatch.rclone import Rclone, RcloneError
 from dispatch.remotes import Remote, RemoteError, check_local_root, check_path
 from ppipe_site.content_store import ContentStore
@@ -153,6 +154,8 @@ def execute_release_job(
             seen = rclone.stat(spec.remote, spec.path)
         except RcloneError as error:
             return _failure(job, str(error), transient=error.transient, started=started)
+        except DestinationUnreachable as error:
+            return _failure(job, str(error), transient=True, started=started)
         except RemoteError as error:
             return _failure(job, str(error), transient=False, started=started)
     md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()

@@ -10,13 +10,16 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from dispatch.destination_addresses import DestinationUnreachable, checked_remote
 from dispatch.models import Destination
 from dispatch.rclone import rclone_binary
 from dispatch.remotes import (
     OBSCURED_OPTIONS,
     SECRET_OPTIONS,
+    Remote,
     RemoteError,
     check_local_root,
+    check_option,
     check_option_name,
     check_option_value,
     check_path,
@@ -102,12 +105,43 @@ class DestinationForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         super().clean()
-        if self.cleaned_data.get("type") == "local" and "path" in self.cleaned_data:
+        backend = self.cleaned_data.get("type")
+        if backend == "local" and "path" in self.cleaned_data:
             try:
                 check_local_root(self.cleaned_data["path"], settings.PPIPE_LOCAL_DESTINATION_ROOTS)
             except RemoteError as error:
                 self.add_error("path", str(error))
+        if backend and "options_text" in self.cleaned_data and "secrets_text" in self.cleaned_data:
+            self._check_for_backend(backend)
         return self.cleaned_data
+
+    def _check_for_backend(self, backend: str) -> None:
+        """Every option against the backend's allowlist, and its hosts against the
+        address policy (where they resolve here; the worker checks again)."""
+        options = self.cleaned_data["options_text"]
+        secrets = {
+            name: value for name, value in self.cleaned_data["secrets_text"].items() if value
+        }
+        for field, given, shown in (
+            ("options_text", options, True),
+            ("secrets_text", secrets, False),
+        ):
+            for name, value in given.items():
+                try:
+                    check_option(backend, name, value)
+                except RemoteError as error:
+                    message = str(error) if shown else str(error).replace(str(value), "***")
+                    self.add_error(field, message)
+        if self.errors:
+            return
+        try:
+            checked_remote(
+                Remote(type=backend, options=options), settings.PPIPE_DESTINATION_ALLOWED_NETWORKS
+            )
+        except RemoteError as error:
+            self.add_error("options_text", str(error))
+        except DestinationUnreachable:
+            pass  # not resolvable from here: the worker resolves it and says
 
     def clean_options_text(self) -> dict[str, str]:
         try:

@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from dispatch.remotes import BACKEND_TYPES
+from ppipe_site.secrets_at_rest import EncryptedJSONField
 
 NAME_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$",
@@ -30,7 +31,8 @@ class Destination(models.Model):
         default=dict, blank=True, help_text="rclone options that are not secret."
     )
     # Never rendered: the admin and the API only say which secret options are set.
-    secret_options = models.JSONField(default=dict, blank=True, editable=False)
+    # Encrypted at rest, with a key kept outside the database.
+    secret_options = EncryptedJSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

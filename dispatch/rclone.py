@@ -1,16 +1,26 @@
-"""Talking to rclone: one `rclone rcd` per worker process, over a private unix socket.
+"""Talking to rclone: `rclone rcd` daemons per worker process, over private unix sockets.
 
 Starting rclone costs about 40 ms, more than copying a 1 MB file; a daemon kept
 per process makes a release cost an HTTP call instead. Remotes are passed as JSON
 objects in the request body: no shell, no command line, no config file, so
 neither a hostile value nor a secret ever lands where it could run or be seen.
+
+A teacher's remote is untrusted, so the daemon that talks to remote hosts gets
+an environment with none of the worker's secrets, every connection it makes
+goes through the address-policy proxy (egress_proxy), and on a worker started
+as root it runs as an unprivileged user (`run_as`), reading the file it uploads
+from a staging folder of its own. Local destinations (folders the operator
+allowed) go through a second daemon of the worker's own user, which can write
+there. What a remote answered never reaches the teacher's error (rclone_errors).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -24,7 +34,13 @@ from typing import Any
 
 import httpx
 
+from dispatch.destination_addresses import checked_remote
+from dispatch.egress_proxy import EgressProxy
+from dispatch.rclone_errors import summarise
 from dispatch.remotes import Remote
+from ppipe_site.network_policy import Network
+
+logger = logging.getLogger(__name__)
 
 # Our own bounded retries (with backoff, on the control side) replace rclone's.
 DAEMON_FLAGS = [
@@ -38,6 +54,10 @@ DAEMON_FLAGS = [
     "60s",
 ]
 _PR_SET_PDEATHSIG = 1
+# What the daemon may see of the worker's environment: where programs and
+# certificates are. Not the admin password, Flower's credentials or a cloud key
+# the worker itself holds.
+_PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
 class RcloneError(Exception):
@@ -75,13 +95,50 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-class RcloneDaemon:
-    """An `rclone rcd` owned by this process, listening on a socket only it can reach."""
+def _passed(name: str) -> bool:
+    # An operator's own rclone flags (RCLONE_BWLIMIT…) pass; config, rc
+    # credentials and the proxy are set here, never inherited.
+    if name.startswith("RCLONE_"):
+        return not name.startswith(("RCLONE_CONFIG", "RCLONE_RC_", "RCLONE_HTTP_PROXY"))
+    return name in _PASSED_ENVIRONMENT
 
-    def __init__(self, binary: str | None = None) -> None:
+
+def _user(name: str) -> pwd.struct_passwd:
+    try:
+        account = pwd.getpwnam(name) if not name.isdigit() else pwd.getpwuid(int(name))
+    except KeyError:
+        raise RcloneError(
+            f"the user {name!r} that uploads run as on a worker started as root does not "
+            "exist: run `make setup` as root, or set PPIPE_RCLONE_USER to another user",
+            transient=False,
+        ) from None
+    if account.pw_uid == 0:
+        raise RcloneError("PPIPE_RCLONE_USER may not be root", transient=False)
+    return account
+
+
+class RcloneDaemon:
+    """An `rclone rcd` owned by this process, listening on a socket only it can reach.
+
+    With `run_as`, and this process root, the daemon runs as that user (no
+    supplementary groups); its folder, socket and staging files are that user's.
+    With `proxy`, every HTTP connection it makes goes through that proxy.
+    """
+
+    def __init__(
+        self,
+        binary: str | None = None,
+        *,
+        run_as: str | None = None,
+        proxy: EgressProxy | None = None,
+    ) -> None:
         self.binary = binary or rclone_binary()
+        self.proxy = proxy
+        self.account = _user(run_as) if run_as and os.geteuid() == 0 else None
         self.folder = Path(tempfile.mkdtemp(prefix="ppipe-rclone-"))
         self.folder.chmod(0o700)
+        if self.account is not None:
+            os.chown(self.folder, self.account.pw_uid, self.account.pw_gid)
         self.socket = self.folder / "rc.sock"
         self.password = secrets.token_urlsafe(24)
         self.process: subprocess.Popen[bytes] | None = None
@@ -100,14 +157,20 @@ class RcloneDaemon:
             ],
             # Credentials through the environment: a command line is visible in `ps`.
             env={
-                **os.environ,
+                **{name: value for name, value in os.environ.items() if _passed(name)},
+                "HOME": str(self.folder),
                 "RCLONE_CONFIG": os.devnull,
                 "RCLONE_RC_USER": "ppipe",
                 "RCLONE_RC_PASS": self.password,
+                **({"RCLONE_HTTP_PROXY": self.proxy.url} if self.proxy else {}),
             },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            cwd=self.folder,
+            user=self.account.pw_uid if self.account else None,
+            group=self.account.pw_gid if self.account else None,
+            extra_groups=[] if self.account else None,
         )
         deadline = time.monotonic() + 15
         while not self.socket.exists():
@@ -140,10 +203,22 @@ class RcloneDaemon:
                 message = response.text
             for secret in secrets_to_hide:
                 message = message.replace(secret, "***")
-            raise RcloneError(
-                message[:800] or f"rclone answered {response.status_code}", transient=True
-            )
+            # The whole message is for the operator; the teacher gets rclone's
+            # words without anything the remote answered (an SSRF's loot).
+            logger.warning("rclone %s failed: %s", method, message[:2000])
+            raise RcloneError(summarise(message), transient=True)
         return response.json()
+
+    def staged(self, source: Path) -> Path:
+        """A copy of `source` the daemon's user can read (the file itself when it is ours)."""
+        if self.account is None:
+            return source
+        staging = Path(tempfile.mkdtemp(prefix="upload-", dir=self.folder))
+        copy = staging / source.name
+        shutil.copyfile(source, copy)
+        for path in (staging, copy):
+            os.chown(path, self.account.pw_uid, self.account.pw_gid)
+        return copy
 
     def close(self) -> None:
         if self.client is not None:
@@ -155,26 +230,56 @@ class RcloneDaemon:
         self.process = None
 
 
+_DaemonKey = tuple[int, str | None, tuple[str, ...] | None]
+
+
 class Rclone:
-    """Copy a file to a remote and read back what it holds."""
+    """Copy a file to a remote and read back what it holds.
 
-    _daemons: dict[int, RcloneDaemon] = {}
+    `allowed_networks` opens ranges beyond the public internet to remote hosts
+    (an operator's PPIPE_DESTINATION_ALLOWED_NETWORKS); `run_as` is the user the
+    daemon for remote hosts runs as when this process is root.
+    """
 
-    def __init__(self, *, timeout: float = 600) -> None:
+    _daemons: dict[_DaemonKey, RcloneDaemon] = {}
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 600,
+        allowed_networks: list[Network] | None = None,
+        run_as: str | None = None,
+    ) -> None:
         self.timeout = timeout
+        self.allowed_networks = allowed_networks or []
+        self.run_as = run_as
 
-    @classmethod
-    def _daemon(cls) -> RcloneDaemon:
-        # One per process: a prefork pool child must not share its parent's socket.
+    def _daemon(self, remote: Remote) -> RcloneDaemon:
+        # One per process and policy: a prefork pool child must not share its
+        # parent's socket, and only local folders need the worker's own user
+        # (and no proxy: they are not reached over the network).
         pid = os.getpid()
-        if pid not in cls._daemons:
-            cls._daemons[pid] = RcloneDaemon()
-        return cls._daemons[pid]
+        if remote.type == "local":
+            key: _DaemonKey = (pid, None, None)
+        else:
+            key = (pid, self.run_as, tuple(str(network) for network in self.allowed_networks))
+        if key not in self._daemons:
+            proxy = None if remote.type == "local" else EgressProxy(self.allowed_networks)
+            self._daemons[key] = RcloneDaemon(run_as=key[1], proxy=proxy)
+        return self._daemons[key]
 
     def _call(self, method: str, body: dict[str, Any], remote: Remote) -> Any:
-        return self._daemon().call(
+        return self._daemon(remote).call(
             method, body, timeout=self.timeout, secrets_to_hide=remote.secrets()
         )
+
+    def _fs(self, remote: Remote, root: str) -> tuple[Remote, dict[str, str]]:
+        checked = checked_remote(remote, self.allowed_networks)
+        fs = checked.rc_fs(root)
+        proxy = self._daemon(remote).proxy
+        if proxy is not None and remote.type in ("sftp", "ftp"):
+            fs["http_proxy"] = proxy.url  # their own connections do not read RCLONE_HTTP_PROXY
+        return checked, fs
 
     @staticmethod
     def _split(path: str) -> tuple[str, str]:
@@ -185,27 +290,30 @@ class Rclone:
 
     def copy_file(self, source: Path, remote: Remote, path: str) -> None:
         root, name = self._split(path)
-        self._call(
-            "operations/copyfile",
-            {
-                "srcFs": str(source.parent),
-                "srcRemote": source.name,
-                "dstFs": remote.rc_fs(root),
-                "dstRemote": name,
-            },
-            remote,
-        )
+        checked, fs = self._fs(remote, root)
+        staged = self._daemon(remote).staged(source)
+        try:
+            self._call(
+                "operations/copyfile",
+                {
+                    "srcFs": str(staged.parent),
+                    "srcRemote": staged.name,
+                    "dstFs": fs,
+                    "dstRemote": name,
+                },
+                checked,
+            )
+        finally:
+            if staged != source:
+                shutil.rmtree(staged.parent, ignore_errors=True)
 
     def stat(self, remote: Remote, path: str) -> RemoteObject:
         root, name = self._split(path)
+        checked, fs = self._fs(remote, root)
         answer = self._call(
             "operations/stat",
-            {
-                "fs": remote.rc_fs(root),
-                "remote": name,
-                "opt": {"showHash": True, "hashTypes": ["md5"]},
-            },
-            remote,
+            {"fs": fs, "remote": name, "opt": {"showHash": True, "hashTypes": ["md5"]}},
+            checked,
         )
         item = answer.get("item")
         if not item:

@@ -1,11 +1,16 @@
 """What a destination may say to rclone, checked before anything runs.
 
 rclone is always called with an argument list (never through a shell), and the
-remote is defined through RCLONE_CONFIG_* environment variables of the child
-process, so secrets never appear on a command line. On top of that, every
-backend type, option name, option value and path is checked against a strict
-pattern here, so a value that would mean something to a shell or to rclone's
-flag parser is refused with a message instead of being passed on.
+remote is passed as a JSON object to a private `rclone rcd`, so secrets never
+appear on a command line. On top of that, a teacher is assumed hostile: every
+backend has an allowlist of the options a teacher needs (endpoints, regions,
+users, keys, TLS switches), and everything else is refused by name, above all
+the options that would run a command on the worker (`*_command`, `ssh`), read
+one of its files (`key_file`, `shared_credentials_file`…), use its own
+credentials (`env_auth`, `key_use_agent`…), send requests somewhere other than
+the destination (`headers`, proxies, `unix_socket`…) or change the backend
+(`type`). The same checks run in the form, the API and again on the worker, so a
+job built by hand is refused too.
 This module imports nothing from Django: dispatch workers use it.
 """
 
@@ -15,6 +20,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Backends a teacher may release to. Each is a real rclone backend type.
 BACKEND_TYPES = ("local", "s3", "sftp", "webdav", "ftp", "azureblob", "b2", "swift")
@@ -34,10 +40,117 @@ SECRET_OPTIONS = frozenset(
         "sas_url",
         "client_secret",
         "account_key",
+        "auth_token",
+        "application_credential_secret",
+        "sse_customer_key_base64",
     }
 )
 # rclone expects these obscured (`rclone obscure`), not in plain text.
 OBSCURED_OPTIONS = frozenset({"pass", "key_file_pass"})
+
+_COMMON = frozenset({"description", "encoding"})
+# fmt: off
+# The options a teacher may set, per backend (rclone 1.75's names). Anything else
+# is refused: a new rclone option is closed until someone reads what it does.
+ALLOWED_OPTIONS: dict[str, frozenset[str]] = {
+    "local": _COMMON | {"no_preallocate", "no_sparse", "no_set_modtime"},
+    "s3": _COMMON
+    | {
+        "provider", "access_key_id", "secret_access_key", "session_token", "region",
+        "endpoint", "location_constraint", "acl", "bucket_acl", "requester_pays",
+        "server_side_encryption", "sse_kms_key_id", "sse_customer_algorithm",
+        "sse_customer_key", "sse_customer_key_base64", "sse_customer_key_md5",
+        "storage_class", "upload_cutoff", "chunk_size", "max_upload_parts", "copy_cutoff",
+        "disable_checksum", "upload_concurrency", "force_path_style", "v2_auth",
+        "use_dual_stack", "use_accelerate_endpoint", "leave_parts_on_error", "list_chunk",
+        "list_version", "list_url_encode", "no_check_bucket", "no_head", "no_head_object",
+        "disable_http2", "directory_markers", "use_multipart_etag", "use_unsigned_payload",
+        "use_presigned_request", "use_already_exists", "use_multipart_uploads", "use_x_id",
+        "sign_accept_encoding", "directory_bucket", "no_system_metadata",
+    },
+    "sftp": _COMMON
+    | {
+        "host", "user", "port", "pass", "key_pem", "key_file_pass", "pubkey", "host_keys",
+        "pin_host_key", "use_insecure_cipher", "disable_hashcheck", "shell_type",
+        "md5sum_command", "sha1sum_command", "set_modtime", "hashes", "skip_links",
+        "use_fstat", "disable_concurrent_reads", "disable_concurrent_writes", "idle_timeout",
+        "chunk_size", "concurrency", "connections", "ciphers", "key_exchange", "macs",
+        "host_key_algorithms", "copy_is_hardlink",
+    },
+    "webdav": _COMMON
+    | {
+        "url", "vendor", "user", "pass", "bearer_token", "pacer_min_sleep",
+        "nextcloud_chunk_size", "owncloud_exclude_shares", "owncloud_exclude_mounts",
+    },
+    "ftp": _COMMON
+    | {
+        "host", "user", "port", "pass", "tls", "explicit_tls", "concurrency",
+        "no_check_certificate", "disable_epsv", "disable_mlsd", "disable_utf8",
+        "writing_mdtm", "force_list_hidden", "idle_timeout", "close_timeout",
+        "tls_cache_size", "disable_tls13", "shut_timeout", "no_check_upload",
+    },
+    "azureblob": _COMMON
+    | {
+        "account", "key", "sas_url", "tenant", "client_id", "client_secret", "endpoint",
+        "upload_cutoff", "chunk_size", "upload_concurrency", "copy_cutoff", "copy_concurrency",
+        "list_chunk", "access_tier", "archive_tier_delete", "disable_checksum",
+        "public_access", "directory_markers", "no_check_container", "no_head_object",
+    },
+    "b2": _COMMON
+    | {
+        "account", "key", "endpoint", "hard_delete", "upload_cutoff", "copy_cutoff",
+        "chunk_size", "upload_concurrency", "disable_checksum", "lifecycle",
+        "sse_customer_algorithm", "sse_customer_key", "sse_customer_key_base64",
+        "sse_customer_key_md5",
+    },
+    "swift": _COMMON
+    | {
+        "user", "key", "auth", "user_id", "domain", "tenant", "tenant_id", "tenant_domain",
+        "region", "storage_url", "auth_token", "application_credential_id",
+        "application_credential_name", "application_credential_secret", "auth_version",
+        "endpoint_type", "storage_policy", "chunk_size", "no_chunk", "no_large_objects",
+        "leave_parts_on_error",
+    },
+}
+# fmt: on
+# Allowed options that run something on the remote server (over SSH, never on the
+# worker): only these fixed values, which name the usual programs.
+FIXED_VALUES: dict[str, frozenset[str]] = {
+    "md5sum_command": frozenset({"md5sum", "md5 -r", "none"}),
+    "sha1sum_command": frozenset({"sha1sum", "sha1 -r", "none"}),
+    "shell_type": frozenset({"unix", "powershell", "cmd", "none"}),
+}
+# Options naming a host the worker connects to: checked against the address
+# policy on the worker, after DNS (ppipe_site/network_policy.py).
+HOST_OPTIONS: dict[str, tuple[str, ...]] = {
+    "s3": ("endpoint",),
+    "sftp": ("host",),
+    "webdav": ("url",),
+    "ftp": ("host",),
+    "azureblob": ("endpoint",),
+    "b2": ("endpoint",),
+    "swift": ("auth", "storage_url"),
+}
+_DEFAULT_PORTS = {"sftp": 22, "ftp": 21, "http": 80, "https": 443}
+# Why the most dangerous options are refused, for a message that says so.
+# fmt: off
+_REFUSED_BECAUSE = {
+    "runs a command on the worker": ("ssh", "server_command", "subsystem"),
+    "reads a file on the worker": (
+        "key_file", "pubkey_file", "known_hosts_file", "shared_credentials_file",
+        "service_principal_file", "client_certificate_path", "config",
+    ),
+    "uses the worker's own credentials": (
+        "env_auth", "key_use_agent", "use_msi", "msi_object_id", "msi_client_id",
+        "msi_mi_res_id", "use_az", "profile", "role_arn", "ask_password",
+    ),
+    "sends requests somewhere other than the destination": (
+        "headers", "http_proxy", "socks_proxy", "unix_socket", "sts_endpoint",
+        "download_url", "ibm_iam_endpoint", "auth_redirect", "set_env",
+    ),
+    "changes the backend": ("type", "provider_override", "path_override"),
+}
+# fmt: on
 
 _OPTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _PATH_SEGMENT = re.compile(r"^[A-Za-z0-9_.@+=,-]+$")
@@ -79,6 +192,35 @@ def check_option_value(name: str, value: object) -> str:
     return value
 
 
+def _refused_because(name: str) -> str:
+    if name.endswith("_command") and name not in FIXED_VALUES:
+        return "runs a command on the worker"
+    return next((why for why, names in _REFUSED_BECAUSE.items() if name in names), "")
+
+
+def check_option(backend: str, name: str, value: object) -> str:
+    """One option of a `backend` destination, as rclone will get it; RemoteError says why not."""
+    check_option_name(name)
+    why = _refused_because(name)
+    if why:
+        raise RemoteError(f"the option {name!r} is not allowed on a destination: it {why}")
+    allowed = ALLOWED_OPTIONS[check_backend_type(backend)]
+    if name not in allowed:
+        raise RemoteError(
+            f"the option {name!r} is not one a {backend} destination may set; "
+            f"use one of: {', '.join(sorted(allowed))}"
+        )
+    text = check_option_value(name, value)
+    if name in FIXED_VALUES and text not in FIXED_VALUES[name]:
+        choices = ", ".join(sorted(FIXED_VALUES[name]))
+        raise RemoteError(f"the option {name!r} may only be one of: {choices}")
+    return text
+
+
+def check_options(backend: str, options: dict[str, object]) -> dict[str, str]:
+    return {str(name): check_option(backend, str(name), value) for name, value in options.items()}
+
+
 def check_path(path: str, *, what: str = "path") -> str:
     """A path on a remote: segments of letters, digits and `_ . @ + = , -`; no `..`.
 
@@ -100,9 +242,14 @@ def check_path(path: str, *, what: str = "path") -> str:
 
 
 def check_local_root(path: str, roots: list[Path]) -> str:
-    """A local destination must lie below one of the allowed folders."""
-    resolved = Path(path)
-    if not resolved.is_absolute() or not any(resolved.is_relative_to(root) for root in roots):
+    """A local destination must lie below one of the allowed folders.
+
+    Compared after resolving symbolic links: a link a student placed in a shared
+    folder must not carry a release (written by the worker) somewhere else.
+    """
+    resolved = Path(os.path.realpath(path))
+    real_roots = [Path(os.path.realpath(root)) for root in roots]
+    if not Path(path).is_absolute() or not any(resolved.is_relative_to(r) for r in real_roots):
         allowed = ", ".join(str(root) for root in roots) or "(none)"
         raise RemoteError(
             f"the local folder {path!r} is outside the folders releases may be written to: "
@@ -130,8 +277,7 @@ class Remote:
         raw = data.get("options") or {}
         if not isinstance(raw, dict):
             raise RemoteError("the remote's options must be an object")
-        options = {check_option_name(str(k)): check_option_value(str(k), v) for k, v in raw.items()}
-        return cls(type=backend, options=options)
+        return cls(type=backend, options=check_options(backend, raw))
 
     def as_job(self, *, reveal_secrets: bool) -> dict[str, object]:
         options = {
@@ -147,7 +293,9 @@ class Remote:
         RCLONE_CONFIG_PPIPEDEST_<OPTION> variable (a job re-run by hand).
         """
         options = {}
-        for name, value in self.options.items():
+        # Checked again here, the one way into rclone: a Remote built in code
+        # (not parsed from a job) gets the same allowlist.
+        for name, value in check_options(self.type, dict(self.options)).items():
             if value == REDACTED:
                 value = os.environ.get(f"RCLONE_CONFIG_{_REMOTE_NAME.upper()}_{name.upper()}", "")
                 if not value:
@@ -156,7 +304,43 @@ class Remote:
                         f"RCLONE_CONFIG_{_REMOTE_NAME.upper()}_{name.upper()} to provide it"
                     )
             options[name] = value
-        return {"type": self.type, **options, "_root": root}
+        return {**options, "type": self.type, "_root": root}
 
     def secrets(self) -> list[str]:
         return [value for name, value in self.options.items() if name in SECRET_OPTIONS and value]
+
+    def hosts(self) -> list[tuple[str, str, int]]:
+        """(option, host, port) of every host this remote makes the worker connect to."""
+        found = []
+        for name in HOST_OPTIONS.get(self.type, ()):
+            value = self.options.get(name, "").strip()
+            if not value:
+                continue
+            if self.type in ("sftp", "ftp"):
+                port = self.options.get("port") or _DEFAULT_PORTS[self.type]
+                found.append((name, value, _port(port, name)))
+                continue
+            try:
+                parts = urlsplit(value if "://" in value else f"https://{value}")
+                explicit_port = parts.port
+            except ValueError:
+                explicit_port, parts = None, urlsplit("")
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise RemoteError(f"the option {name!r} must be an http(s) URL or a host name")
+            found.append(
+                (name, parts.hostname, _port(explicit_port or _DEFAULT_PORTS[parts.scheme], name))
+            )
+        return found
+
+    def with_option(self, name: str, value: str) -> Remote:
+        return Remote(type=self.type, options={**self.options, name: value})
+
+
+def _port(value: object, name: str) -> int:
+    try:
+        port = int(str(value))
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise RemoteError(f"the port of {name!r} must be a number from 1 to 65535")
+    return port

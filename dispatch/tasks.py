@@ -59,7 +59,7 @@ def reap_stuck_transactions() -> int:
 )
 def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
     from dispatch.executor import execute_release_job
-    from dispatch.rclone import Rclone
+    from dispatch.worker_rclone import worker_rclone
     from ppipe_site.content_store import artifact_store
 
     worker = worker_name()
@@ -70,7 +70,7 @@ def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
         result = execute_release_job(
             job,
             artifacts=artifact_store(),
-            rclone=Rclone(timeout=settings.PPIPE_DISPATCH_TIME_LIMIT),
+            rclone=worker_rclone(timeout=settings.PPIPE_DISPATCH_TIME_LIMIT),
             local_roots=settings.PPIPE_LOCAL_DESTINATION_ROOTS,
         )
     except SoftTimeLimitExceeded:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -21,6 +27,7 @@ from judging.code_check import SubmissionRejected
 from judging.leaderboard import SORTABLE, leaderboard_cached
 from judging.models import Reproduction, Submission
 from judging.reproduction import (
+    ReproductionQuotaExceeded,
     ReproductionRefused,
     reproduction_readable_by,
     reproduction_request,
@@ -39,6 +46,7 @@ from judging.services import (
     submission_upload,
 )
 from judging.tasks import revoke_judge_task
+from ppipe_site.throttles import too_many
 
 
 class SubmissionSummarySerializer(serializers.Serializer[Any]):
@@ -319,7 +327,9 @@ class LeaderboardRowSerializer(serializers.Serializer[Any]):
         help_text="Share of probes with valid predictions within the SLA, from 0 to 1.",
     )
     endpoint_score = serializers.FloatField(
-        allow_null=True, help_text="The challenge's metric over the probed rows."
+        allow_null=True,
+        help_text="The published live score: the challenge's metric over many probed rows, "
+        "at fixed times, rounded to a step (null until the first publication).",
     )
     endpoint_releases_behind = serializers.IntegerField(
         allow_null=True, help_text="Releases delivered since the one the model was trained on."
@@ -408,12 +418,17 @@ class SubmissionReproduceView(APIView):
         "cross-validation mean and the public score with the original's within the "
         "challenge's `reproduce_tolerance`. The submission itself is left as judged. "
         "Follow the result at /api/reproductions/{id}/. A submission that is not scored "
-        "is refused with 409.",
+        "is refused with 409. Its author may ask for as many reproductions in 24 hours "
+        "as the challenge allows submissions; past that, 429 with `Retry-After`.",
         responses={
             202: inline_serializer(
                 "ReproductionRequested",
                 {"id": serializers.IntegerField(), "state": serializers.CharField()},
-            )
+            ),
+            429: OpenApiResponse(
+                description="The daily quota of reproductions is used: `Retry-After` "
+                "and the message say when the next is possible."
+            ),
         },
     )
     def post(self, request: Request, submission_id: int) -> Response:
@@ -421,7 +436,14 @@ class SubmissionReproduceView(APIView):
         user = request.user.get_username()
         by = user if submission.participant.user_id == request.user.pk else f"the teacher ({user})"
         try:
-            reproduction = reproduction_request(submission=submission, requested_by=by)
+            reproduction = reproduction_request(
+                submission=submission,
+                requested_by=by,
+                counted=submission.participant.user_id == request.user.pk,
+            )
+        except ReproductionQuotaExceeded as error:
+            wait = (error.next_at - timezone.now()).total_seconds()
+            raise too_many(str(error), wait) from None
         except ReproductionRefused as error:
             message = str(error)
             return Response(

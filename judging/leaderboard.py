@@ -341,6 +341,8 @@ def _endpoint_columns(metrics: EndpointMetrics) -> dict[str, Any]:
         "endpoint_uptime": metrics.uptime,
         "endpoint_p95_ms": metrics.latency_p95_ms,
         "endpoint_sla": metrics.sla_compliance,
+        # The published live score, never the window's exact mean: differencing
+        # two boards around one probe would give its score (probing/publication.py).
         "endpoint_score": metrics.score,
         "endpoint_releases_behind": metrics.freshness.releases_behind,
     }

@@ -18,6 +18,7 @@ from dispatch.jobs import remote_for
 from dispatch.models import Destination
 from dispatch.rclone import Rclone, RcloneError
 from dispatch.remotes import RemoteError, check_local_root, join_path
+from dispatch.worker_rclone import worker_rclone
 from ppipe_site.content_store import artifact_store
 
 
@@ -39,7 +40,7 @@ def judge_store_stage(*, store: Destination, job: dict[str, Any]) -> int:
         remote = remote_for(store, reveal_secrets=True)
     except RemoteError as error:
         raise JudgeStoreError(f"the judge store {store.name} is refused: {error}") from None
-    source, rclone, copied = artifact_store(), Rclone(timeout=600), 0
+    source, rclone, copied = artifact_store(), worker_rclone(timeout=600), 0
     for digest in job_inputs(job):
         local = source.path_for(digest)
         target = join_path(store.path, digest[:2], digest)

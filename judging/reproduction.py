@@ -28,6 +28,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from challenges.teams import participant_lock
 from judging.models import (
     Reproduction,
     ReproductionState,
@@ -59,6 +60,15 @@ class ReproductionRefused(ValueError):
     def __init__(self, message: str, *, field: str = "submission") -> None:
         super().__init__(message)
         self.field = field
+
+
+class ReproductionQuotaExceeded(ReproductionRefused):
+    """The author asked for as many reproductions in 24 hours as the challenge
+    allows submissions; `next_at` is when the next one is possible."""
+
+    def __init__(self, message: str, *, next_at: datetime) -> None:
+        super().__init__(message)
+        self.next_at = next_at
 
 
 def worker_node(worker: str) -> str:
@@ -118,10 +128,43 @@ def _refusal(submission: Submission) -> str | None:
     )
 
 
-def reproduction_request(*, submission: Submission, requested_by: str) -> Reproduction:
+def _check_quota(current: Submission, requested_by: str, now: datetime) -> None:
+    """Counted like submissions (judging.services._check_daily_limit): a run
+    judged again costs a judge worker what a submission does, so its author may
+    ask for at most the challenge's submissions_per_day in any 24 hours. Every
+    request counts, whatever became of it: a run that fails on purpose is no
+    cheaper for the worker."""
+    limit = current.challenge.submissions_per_day
+    counted = list(
+        Reproduction.objects.filter(
+            submission__participant_id=current.participant_id,
+            requested_by=requested_by[:150],
+            requested_at__gte=now - timedelta(days=1),
+        )
+        .order_by("requested_at")
+        .values_list("requested_at", flat=True)
+    )
+    if len(counted) >= limit:
+        next_at = counted[len(counted) - limit] + timedelta(days=1)
+        raise ReproductionQuotaExceeded(
+            f"You have asked for {limit} reproductions in the last 24 hours, as many as "
+            f"the challenge's daily submissions; the next one is possible at "
+            f"{timezone.localtime(next_at):%Y-%m-%d %H:%M %Z}.",
+            next_at=next_at,
+        )
+
+
+def reproduction_request(
+    *, submission: Submission, requested_by: str, counted: bool = False
+) -> Reproduction:
     """Run a scored submission's judge job again, preferably on another judge worker;
-    raise ReproductionRefused when the submission has no scored run to reproduce."""
+    raise ReproductionRefused when the submission has no scored run to reproduce.
+    `counted`: asked by its author, within the daily quota (a teacher's are not)."""
     with db_transaction.atomic():
+        if counted:
+            # One request at a time per student, taken in the order submissions take
+            # it (participant, then submission), so two at once cannot both pass.
+            participant_lock(submission.participant_id)
         current = (
             Submission.objects.select_for_update(of=("self",))
             .select_related("challenge")
@@ -131,6 +174,8 @@ def reproduction_request(*, submission: Submission, requested_by: str) -> Reprod
         if refusal:
             raise ReproductionRefused(refusal)
         now = timezone.now()
+        if counted:
+            _check_quota(current, requested_by, now)
         # Waiting for a worker, then running: the reaper's deadline if none reports.
         waiting = timedelta(seconds=settings.PPIPE_JUDGE_QUEUE_SECONDS)
         reproduction = Reproduction.objects.create(

@@ -77,7 +77,7 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     ).first()
     join_form, submit_form = JoinForm(), SubmissionForm()
     if request.method == "POST" and participant is None:
-        join_form = JoinForm(request.POST)
+        join_form = JoinForm(request.POST, request=request)
         if join_form.is_valid():
             try:
                 participant_join(

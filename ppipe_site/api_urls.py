@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from challenges import api as challenges
 from challenges import team_api as teams
@@ -12,11 +11,12 @@ from dispatch import api as dispatch
 from grades import api as grades
 from judging import api as judging
 from notifications import api as notifications
+from ppipe_site.login_lockout import TokenView
 from probing import api as probing
 from receipts import api as receipts
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("challenges/", challenges.ChallengeListView.as_view(), name="api-challenges"),
     path("challenges/<slug:slug>/", challenges.ChallengeDetailView.as_view(), name="api-challenge"),
     path("challenges/<slug:slug>/publish/", challenges.ChallengePublishView.as_view()),
@@ -26,7 +26,11 @@ urlpatterns = [
     path("challenges/<slug:slug>/teams/", teams.TeamCreateView.as_view(), name="api-teams"),
     path("challenges/<slug:slug>/team/join/", teams.TeamJoinView.as_view()),
     path("challenges/<slug:slug>/team/leave/", teams.TeamLeaveView.as_view()),
-    path("challenges/<slug:slug>/submissions/", judging.SubmissionCreateView.as_view()),
+    path(
+        "challenges/<slug:slug>/submissions/",
+        judging.SubmissionCreateView.as_view(),
+        name="api-submission-create",
+    ),
     path("challenges/<slug:slug>/leaderboard/", judging.LeaderboardView.as_view()),
     path("challenges/<slug:slug>/endpoints/", probing.EndpointRegisterView.as_view()),
     path("endpoints/<int:endpoint_id>/", probing.EndpointDetailView.as_view()),

@@ -32,6 +32,15 @@ def embedded_broker_url(var_dir: Path) -> str:
     return f"redis+socket://{redis_socket_path(var_dir)}"
 
 
+def redis_cache_location(broker_url: str) -> str | None:
+    """The broker's Redis as redis-py's URL (None when the broker is not Redis)."""
+    if broker_url.startswith("redis+socket://"):
+        return "unix://" + broker_url.removeprefix("redis+socket://")
+    if broker_url.startswith(("redis://", "rediss://")):
+        return broker_url
+    return None
+
+
 def persistent_secret(var_dir: Path, name: str, *, nbytes: int = 32) -> str:
     """Read a generated secret from the var folder, creating it on first use."""
     var_dir.mkdir(parents=True, exist_ok=True)

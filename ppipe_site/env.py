@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+
+from ppipe_site.network_policy import Network, parse_networks
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -102,6 +105,14 @@ def env_path_list(name: str, default: list[Path]) -> list[Path]:
     return paths
 
 
+def env_networks(name: str) -> list[Network]:
+    """Comma- or space-separated CIDR ranges (none by default)."""
+    try:
+        return parse_networks(_raw(name) or "")
+    except ValueError as error:
+        raise EnvError(f"{name}: {error}.") from None
+
+
 def env_credentials(name: str) -> tuple[str, str] | None:
     """A `user:password` pair, as Flower's --basic-auth takes it."""
     value = _raw(name)
@@ -111,3 +122,28 @@ def env_credentials(name: str) -> tuple[str, str] | None:
     if not sep or not user or not password:
         raise EnvError(f"{name} must be 'user:password' with both parts non-empty.")
     return user, password
+
+
+def fernet_key(value: str, *, source: str) -> str:
+    """`value` as a Fernet key: 32 bytes in url-safe base64, its "=" padding optional
+    (secrets.token_urlsafe, which makes the embedded key file, leaves it off). The
+    message names `source` and never shows the value: a near-miss is still a secret."""
+    key = value + "=" * (-len(value) % 4)
+    try:
+        Fernet(key)
+    except ValueError:  # binascii.Error (bad base64) is a ValueError too
+        raise EnvError(
+            f"{source} is not a Fernet key (32 url-safe base64-encoded bytes): make one with "
+            '`python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"`.'
+        ) from None
+    return key
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Comma-separated Fernet keys, the first first; empty when the variable is unset."""
+    keys = env_list(name, [])
+    return [
+        fernet_key(key, source=f"{name} (key {position} of {len(keys)})")
+        for position, key in enumerate(keys, start=1)
+    ]

@@ -82,6 +82,15 @@ def processes(
                 "2",
                 "--threads",
                 "4",
+                # Request line and headers bounded before Django sees them: the
+                # longest URL here is short, and a client needs a dozen headers.
+                # Bodies are bounded per route by ppipe_site.body_limits.
+                "--limit-request-line",
+                "4094",
+                "--limit-request-fields",
+                "50",
+                "--limit-request-field_size",
+                "8190",
                 "--access-logfile",
                 "-",
             ],

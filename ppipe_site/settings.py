@@ -5,23 +5,27 @@ defaults (ppipe_site.embedded)."""
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from kombu import Queue
 
-from ppipe_site.embedded import embedded_broker_url, persistent_secret
+from ppipe_site.embedded import embedded_broker_url, persistent_secret, redis_cache_location
 from ppipe_site.env import (
     EnvError,
     env_bool,
     env_choice,
     env_credentials,
+    env_fernet_keys,
     env_int,
     env_list,
+    env_networks,
     env_optional_str,
     env_path,
     env_path_list,
     env_str,
+    fernet_key,
 )
 from ppipe_site.logs import logging_config
 
@@ -30,6 +34,16 @@ VAR_DIR = env_path("PPIPE_VAR_DIR", BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_optional_str("SECRET_KEY") or persistent_secret(VAR_DIR, "secret_key", nbytes=50)
+# Fernet keys for the secrets stored in the database (destination secret options,
+# endpoint auth headers; ppipe_site/secrets_at_rest.py), kept outside it so a dump
+# or a backup alone reveals none. The first encrypts, every one decrypts: rotate by
+# putting a new key first and running `manage.py rotate_secrets`. Without one, a
+# key file in the var folder (32 random bytes: a Fernet key without its padding).
+PPIPE_SECRETS_KEYS = env_fernet_keys("PPIPE_SECRETS_KEYS") or [
+    fernet_key(
+        persistent_secret(VAR_DIR, "secrets_key", nbytes=32), source=str(VAR_DIR / "secrets_key")
+    )
+]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Where the platform tells people to go (printed URLs, links in mails).
@@ -56,10 +70,14 @@ INSTALLED_APPS = [
     "receipts",
     "grades",
     "notifications",
+    # Sign-in failures per account and per address (ppipe_site/login_lockout.py).
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body (the CSRF check reads a form's): refuses by size.
+    "ppipe_site.body_limits.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a lockout seen during the view into its 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ppipe_site.urls"
@@ -84,6 +104,27 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "ppipe_site.api.error_shape_handler",
+    # JSON is checked for depth and size of structure before it is built.
+    "DEFAULT_PARSER_CLASSES": [
+        "ppipe_site.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Counted in the cache every web process shares (CACHES["throttles"]).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "ppipe_site.throttles.SharedAnonRateThrottle",
+        "ppipe_site.throttles.SharedUserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": f"{env_int('PPIPE_THROTTLE_ANON_PER_MINUTE', 60, minimum=1)}/minute",
+        "user": f"{env_int('PPIPE_THROTTLE_USER_PER_MINUTE', 1200, minimum=1)}/minute",
+        # Challenge and team join codes tried by a student, or wrong codes given at
+        # sign-up from one address (ppipe_site/throttles.py).
+        "join_code": f"{env_int('PPIPE_THROTTLE_JOIN_CODES_PER_HOUR', 10, minimum=1)}/hour",
+    },
+    # Addresses come from REMOTE_ADDR unless proxies in front are declared, so a
+    # client cannot pick its own address with X-Forwarded-For.
+    "NUM_PROXIES": env_int("PPIPE_TRUSTED_PROXIES", 0, minimum=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ppipe API",
@@ -150,6 +191,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# --- sign-in lockout, request sizes (README, "Limits") ------------------------
+# axes first: it refuses a locked-out account or address before a password is
+# checked (its AxesStandaloneBackend, which lets a check without a request pass).
+AUTHENTICATION_BACKENDS = [
+    "ppipe_site.login_lockout.AxesBackendForRequests",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins (login page, admin, API token) before a lockout, counted per
+# username and, apart, per address: a class behind one NAT shares an address.
+AXES_FAILURE_LIMIT = env_int("PPIPE_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PPIPE_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "ppipe_site.login_lockout.lockout_response"
+# The address as the API's throttles see it (REST_FRAMEWORK["NUM_PROXIES"]).
+AXES_CLIENT_IP_CALLABLE = "ppipe_site.login_lockout.client_address"
+# Not reset by a success: a success from a shared address would wipe the
+# address's failures against other accounts.
+AXES_RESET_ON_SUCCESS = False
+# Bodies: a route's limit is checked on Content-Length before reading
+# (ppipe_site/body_limits.py); datasets and submissions have their own below.
+PPIPE_MAX_REQUEST_KB = env_int("PPIPE_MAX_REQUEST_KB", 2560, minimum=64)
+DATA_UPLOAD_MAX_MEMORY_SIZE = PPIPE_MAX_REQUEST_KB * 1024
+# Uploads larger than this (Django's default) are streamed to a temporary file as
+# they arrive; a submission's whole body stays below it, in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2560 * 1024
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -179,6 +246,22 @@ PPIPE_HEARTBEAT_SECONDS = env_int("PPIPE_HEARTBEAT_SECONDS", 30, minimum=1)
 # --- Celery (namespace CELERY_, read by ppipe_site.celery) -------------------
 CELERY_BROKER_URL = env_optional_str("CELERY_BROKER_URL") or embedded_broker_url(VAR_DIR)
 CELERY_RESULT_BACKEND = env_optional_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
+# Each process its own memory cache (leaderboards, for seconds); the API's throttle
+# counts in the broker's Redis, shared by every web process (ppipe_site/shared_cache.py).
+_THROTTLE_REDIS = redis_cache_location(CELERY_BROKER_URL)
+CACHES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttles": (
+        {
+            "BACKEND": "ppipe_site.shared_cache.ForgivingRedisCache",
+            "LOCATION": _THROTTLE_REDIS,
+            "KEY_PREFIX": env_str("PPIPE_THROTTLE_KEY_PREFIX", "ppipe-throttle"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if _THROTTLE_REDIS
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
+}
 # JSON only: a job must be readable and re-runnable from its text, and a worker
 # must never unpickle what a broker hands it.
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -257,6 +340,12 @@ PPIPE_DISPATCH_LEASE_GRACE_SECONDS = env_int("PPIPE_DISPATCH_LEASE_GRACE_SECONDS
 PPIPE_RELEASE_TICK_SECONDS = env_int("PPIPE_RELEASE_TICK_SECONDS", 5, minimum=1)
 PPIPE_REAPER_SECONDS = env_int("PPIPE_REAPER_SECONDS", 15, minimum=1)
 PPIPE_DISPATCH_BATCH = env_int("PPIPE_DISPATCH_BATCH", 200, minimum=1)
+# Ranges beyond the public internet that destinations' hosts may be in (CIDR,
+# comma-separated): checked after DNS on each worker, as probes are.
+PPIPE_DESTINATION_ALLOWED_NETWORKS = env_networks("PPIPE_DESTINATION_ALLOWED_NETWORKS")
+# The user rclone runs as for remote hosts on a worker started as root (created by
+# `make setup`): a teacher's remote never talks to the network as root.
+PPIPE_RCLONE_USER = env_str("PPIPE_RCLONE_USER", "ppipe-release")
 # Folders a `local` destination may write below, on the control side's forms and
 # on each dispatch worker: a teacher must not be able to write anywhere on a worker.
 PPIPE_LOCAL_DESTINATION_ROOTS = env_path_list(
@@ -340,6 +429,15 @@ PPIPE_PROBE_WINDOW_HOURS = env_int("PPIPE_PROBE_WINDOW_HOURS", 24, minimum=1)
 # A "check now" probes at most once per this many seconds per endpoint: it is for
 # debugging, and each one sends hidden test rows.
 PPIPE_PROBE_CHECK_SECONDS = env_int("PPIPE_PROBE_CHECK_SECONDS", 5, minimum=0)
+# ... and at most this many times in 24 hours per student, all their endpoints together.
+PPIPE_PROBE_CHECKS_PER_DAY = env_int("PPIPE_PROBE_CHECKS_PER_DAY", 24, minimum=0)
+# The live score students see is published at multiples of this period (UTC;
+# 4 a day by default), once over this many rows, never finer than 1/STEPS of the
+# metric's range: what a student can learn of the hidden labels is bounded by
+# these three (probing/publication.py states the bound).
+PPIPE_PROBE_SCORE_PUBLISH_SECONDS = env_int("PPIPE_PROBE_SCORE_PUBLISH_SECONDS", 21600, minimum=1)
+PPIPE_PROBE_SCORE_MIN_ROWS = env_int("PPIPE_PROBE_SCORE_MIN_ROWS", 400, minimum=1)
+PPIPE_PROBE_SCORE_STEPS = env_int("PPIPE_PROBE_SCORE_STEPS", 50, minimum=1)
 # `make run` serves the demo's endpoint (probing/model_server.py) on this loopback port.
 PPIPE_DEMO_MODEL_PORT = env_int("PPIPE_DEMO_MODEL_PORT", 8765, minimum=1, maximum=65535)
 

@@ -30,31 +30,35 @@ def missing_packages() -> list[str]:
     return [package for package, program in PACKAGES.items() if shutil.which(program) is None]
 
 
-# The host user that student code runs as on a judge worker started as root
-# (judging/sandbox.py): a system user with no home, no shell and no files.
+# Host users that untrusted work runs as on a worker started as root, each a
+# system user with no home, no shell and no files: student code in a judge's
+# sandbox (judging/sandbox.py), and the rclone that talks to a teacher's
+# destination host (dispatch/rclone.py).
 SANDBOX_USER = "ppipe-sandbox"
+RCLONE_USER = "ppipe-release"
 
 
-def ensure_sandbox_user() -> None:
-    """Create the sandbox user as root when it is missing; otherwise say how."""
+def ensure_user(name: str, role: str) -> None:
+    """Create a system user as root when it is missing; otherwise say how."""
     try:
-        pwd.getpwnam(SANDBOX_USER)
+        pwd.getpwnam(name)
         return
     except KeyError:
         pass
     useradd = shutil.which("useradd")
     command = ["--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"]
-    command += ["--shell", "/usr/sbin/nologin", SANDBOX_USER]
+    command += ["--shell", "/usr/sbin/nologin", name]
     if os.geteuid() != 0 or useradd is None:
-        print(f"Judge workers started as root need the user {SANDBOX_USER}.")
+        print(f"Workers started as root need the user {name} ({role}).")
         print(f"Create it with: sudo useradd {' '.join(command)}")
         return
-    print(f"Creating the sandbox user {SANDBOX_USER} …", flush=True)
+    print(f"Creating the user {name} ({role}) …", flush=True)
     subprocess.run([useradd, *command], check=True)
 
 
 def main() -> int:
-    ensure_sandbox_user()
+    ensure_user(SANDBOX_USER, "student code in judge sandboxes")
+    ensure_user(RCLONE_USER, "uploads to teachers' destinations")
     missing = missing_packages()
     if not missing:
         return 0

@@ -1,6 +1,8 @@
 """Endpoints and probes in the admin, for the teacher of the challenge.
 
-The auth header is never shown, only whether one is set. A teacher may pause
+The auth header is never shown, only whether one is set. The teacher sees the
+exact live score and each probe's score besides the published one; students
+never do. A teacher may pause
 or resume an endpoint's probing; probes are read-only history, filtered by
 challenge, outcome and kind, with the raw exchange of a check."""
 
@@ -21,7 +23,12 @@ from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyAdmin
 from probing.charts import latency_chart, uptime_chart
 from probing.metrics_table import metrics_rows
 from probing.models import Endpoint, Probe
-from probing.selectors import endpoint_history, endpoint_metrics, window_start
+from probing.selectors import (
+    endpoint_history,
+    endpoint_measured_score,
+    endpoint_metrics,
+    window_start,
+)
 
 
 class ProbeChallengeFilter(OwnChallengeFilter):
@@ -70,6 +77,11 @@ class EndpointAdmin(admin.ModelAdmin):
     @admin.display(description="metrics over the window")
     def metrics(self, obj: Endpoint) -> SafeString:
         rows = metrics_rows(endpoint_metrics(obj), obj.challenge.latency_sla_ms)
+        # The exact figure, for the teacher only: a student differencing it around
+        # one probe would read that probe's score (probing/publication.py).
+        measured = endpoint_measured_score(obj)
+        exact = "n/a" if measured.score is None else f"{measured.score:.4f}"
+        rows.append(("Score measured now (teachers only)", f"{exact} over {measured.rows} rows"))
         return format_html(
             "<table>{}</table>",
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),

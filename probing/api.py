@@ -3,7 +3,10 @@
 A student reads only their own endpoint (another's is a 404); a teacher reads
 their challenges'. The auth header is write-only: the API says only whether
 one is set. Per-probe scores are not shown: the probed rows are hidden test
-rows, and a score per handful of rows would leak their labels.
+rows, and a score per handful of rows would leak their labels. For the same
+reason `metrics.score` is the published live score (probing/publication.py),
+the same for the student and the teacher, and a check says whether its answer
+was valid, never whether it was right.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from rest_framework.views import APIView
 from challenges.api import caller_participant, visible_challenge
 from probing.models import Endpoint, Probe, Protocol
 from probing.selectors import endpoint_history, endpoint_metrics, endpoint_readable_by
-from probing.services import CheckTooSoon, endpoint_check, endpoint_register
+from probing.services import CheckRefused, endpoint_check, endpoint_register
 from probing.tasks import run_probe_now
 
 RECENT_PROBES = 50
@@ -112,6 +115,10 @@ class EndpointRegisterView(APIView):
 class EndpointDetailView(APIView):
     @extend_schema(
         summary="Your endpoint: its metrics over the window and its recent probes",
+        description="`metrics.score` is the live score as last published: at fixed times "
+        "(`score_published_at`, next at `score_next_publication_at`), over `score_rows` "
+        "rows, rounded to `score_step`, and replaced only when it moves by a whole step; "
+        "null until first published.",
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, endpoint_id: int) -> Response:
@@ -131,6 +138,8 @@ class EndpointDetailView(APIView):
 class EndpointCheckView(APIView):
     @extend_schema(
         summary="Probe your endpoint once now and see the raw exchange",
+        description="Says whether the answer was valid, never its score. Limited per "
+        "endpoint (a cool-down) and per student per day: 429 with Retry-After.",
         request=None,
         responses={200: CheckSerializer},
     )
@@ -141,6 +150,6 @@ class EndpointCheckView(APIView):
                 endpoint=endpoint,
                 run=lambda job: run_probe_now(job, settings.PPIPE_PROBE_TIMEOUT_SECONDS + 10),
             )
-        except CheckTooSoon as error:
+        except CheckRefused as error:  # too soon, or the day's checks used: 429, Retry-After
             raise exceptions.Throttled(wait=error.seconds, detail=str(error)) from None
         return Response(CheckSerializer(probe).data)

@@ -20,8 +20,8 @@ from urllib.parse import urljoin
 
 import httpx
 
+from ppipe_site.network_policy import AddressBlocked, parse_networks, resolve_target
 from ppipe_site.worker_identity import worker_name
-from probing.network_policy import ProbeBlocked, parse_networks, resolve_target
 from probing.protocols import (
     ResponseError,
     data_version_from,
@@ -30,6 +30,8 @@ from probing.protocols import (
     request_body,
 )
 
+# The setting that opens a range to probes, named in a refusal.
+OPENED_BY = "the challenge's probe_allowed_networks"
 EXCERPT_BYTES = 4000
 
 
@@ -138,8 +140,8 @@ def _probe(
         return Outcome.INVALID, str(error)
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        target = resolve_target(url.host, port, allowed)
-    except ProbeBlocked as error:
+        target = resolve_target(url.host, port, allowed, opened_by=OPENED_BY)
+    except AddressBlocked as error:
         return Outcome.BLOCKED, str(error)
     except OSError as error:
         return Outcome.UNREACHABLE, str(error)
@@ -206,8 +208,8 @@ def _judge_answer(
         try:
             host = httpx.URL(location).host
             if host:
-                resolve_target(host, httpx.URL(location).port or 80, allowed)
-        except ProbeBlocked as error:
+                resolve_target(host, httpx.URL(location).port or 80, allowed, opened_by=OPENED_BY)
+        except AddressBlocked as error:
             detail += f"; and that target is blocked: {error}"
         except (OSError, httpx.InvalidURL):
             pass

@@ -3,6 +3,10 @@ page and the admin."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
+
 from probing.selectors import EndpointMetrics
 
 MISSING = "n/a"
@@ -33,6 +37,25 @@ def _freshness(metrics: EndpointMetrics) -> str:
     )
 
 
+def _when(at: datetime | None) -> str:
+    return MISSING if at is None else f"{at:%Y-%m-%d %H:%M %Z}"
+
+
+def _score(metrics: EndpointMetrics) -> str:
+    """The published live score, with when and how precisely (probing/publication.py)."""
+    following = f"next publication {_when(metrics.score_next_publication_at)}"
+    if metrics.score is None:
+        return (
+            f"not yet published ({following}, once {settings.PPIPE_PROBE_SCORE_MIN_ROWS} "
+            "rows of valid answers are in the window)"
+        )
+    step = "" if metrics.score_step is None else f" ± {metrics.score_step:.3g}"
+    return (
+        f"{metrics.score:.4g}{step} (published {_when(metrics.score_published_at)} over "
+        f"{metrics.score_rows} rows; {following})"
+    )
+
+
 def metrics_rows(metrics: EndpointMetrics, sla_ms: int) -> list[tuple[str, str]]:
     latencies = (metrics.latency_p50_ms, metrics.latency_p95_ms, metrics.latency_p99_ms)
     return [
@@ -40,7 +63,7 @@ def metrics_rows(metrics: EndpointMetrics, sla_ms: int) -> list[tuple[str, str]]
         ("Uptime", _percent(metrics.uptime)),
         ("Error rate", _percent(metrics.error_rate)),
         ("Latency p50 / p95 / p99", " / ".join(_ms(v) for v in latencies)),
-        ("Score on probed rows", MISSING if metrics.score is None else f"{metrics.score:.4g}"),
+        ("Score on probed rows", _score(metrics)),
         (f"SLA met (valid within {sla_ms} ms)", _percent(metrics.sla_compliance)),
         ("Freshness", _freshness(metrics)),
     ]

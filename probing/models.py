@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ppipe_site.secrets_at_rest import EncryptedTextField
 from probing.protocols import PROTOCOLS
 
 
@@ -29,8 +30,8 @@ class Endpoint(models.Model):
     model_name = models.CharField(max_length=200, blank=True, help_text="For the v2 protocol.")
     # A header sent with every probe, "Name: value". A secret: never rendered,
     # never logged, never in a stored job; the admin and the API say only whether
-    # one is set.
-    auth_header = models.CharField(max_length=2000, blank=True, editable=False)
+    # one is set. Encrypted at rest, with a key kept outside the database.
+    auth_header = EncryptedTextField(max_length=2000, blank=True, editable=False)
     active = models.BooleanField(default=True)
     # The next scheduled probe. Each endpoint has a random phase within the interval,
     # so probes of a class spread out instead of arriving at once.
@@ -88,3 +89,34 @@ class Probe(models.Model):
 
     def __str__(self) -> str:
         return f"probe of {self.endpoint_id} at {self.scheduled_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ScorePublication(models.Model):
+    """One publication slot of an endpoint's live score (probing/publication.py).
+
+    A row per endpoint and slot marks the slot as done; `changed` rows are the
+    values students see, each standing until the next changed one. The exact
+    measured mean is not kept: teachers read it live in the admin."""
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="publications")
+    slot = models.DateTimeField()
+    # Rows of valid answers in the window before the slot (label-independent).
+    rows = models.PositiveIntegerField(default=0)
+    # The value that stands after this slot, its rounding step in the metric's
+    # units, and whether this slot replaced the previous value (the ladder).
+    score = models.FloatField(null=True, blank=True)
+    step = models.FloatField(null=True, blank=True)
+    changed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-slot"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "slot"], name="score_publication_once_per_slot"
+            )
+        ]
+        indexes = [models.Index(fields=["endpoint", "changed", "slot"])]
+
+    def __str__(self) -> str:
+        return f"score of {self.endpoint_id} at {self.slot:%Y-%m-%d %H:%M}"

@@ -6,7 +6,11 @@ Over the scheduled probes of the window (checks never count):
 - error rate: the share that did not end with valid predictions (any failure,
   including probes no worker answered);
 - latency p50/p95/p99: over probes that got an HTTP answer;
-- score: the mean of the probes' scores on their rows;
+- score: the live score as last published (probing/publication.py): at fixed
+  times, over many rows, rounded, changed only by a whole step; never the
+  window's exact mean, which two reads around one probe would turn into that
+  probe's score (teachers read the exact figure in the admin,
+  `endpoint_measured_score`);
 - SLA compliance: the share with valid predictions within the latency SLA;
 - freshness: the release the newest successful probe reported having been
   trained on, against the latest release delivered: how many releases behind,
@@ -25,21 +29,25 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    Avg,
     Count,
+    F,
     FloatField,
+    Func,
+    IntegerField,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
 from django.utils import timezone
 
 from challenges.models import Challenge
 from challenges.selectors import owned_by
 from dispatch.models import Release, TransactionState
-from probing.models import Endpoint, Probe, ProbeKind, ProbeState
+from probing.models import Endpoint, Probe, ProbeKind, ProbeState, ScorePublication
+from probing.publication import next_publication
 
 OK = "ok"
 PERCENTILES = (0.5, 0.95, 0.99)
@@ -63,9 +71,25 @@ class EndpointMetrics:
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     latency_p99_ms: float | None
+    # The published live score (None: not yet published), when it was published,
+    # its rounding step (in the metric's units), the rows it is over, and when the
+    # next publication is.
     score: float | None
     sla_compliance: float | None
     freshness: Freshness
+    score_published_at: datetime | None = None
+    score_step: float | None = None
+    score_rows: int | None = None
+    score_next_publication_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MeasuredScore:
+    """Rows of valid answers in a window, and the rows-weighted mean of their
+    probes' scores (None when none was scored)."""
+
+    rows: int
+    score: float | None
 
 
 class Percentile(Aggregate):
@@ -77,6 +101,16 @@ class Percentile(Aggregate):
 
     def __init__(self, expression: str, fraction: float, **extra: Any) -> None:
         super().__init__(expression, fraction=float(fraction), **extra)
+
+
+class JsonArrayLength(Func):
+    """How many rows a probe sent (its `rows` list), in SQL."""
+
+    function = "jsonb_array_length"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="json_array_length", **extra)
 
 
 def _window_probes(endpoints: list[int], since: datetime) -> QuerySet[Probe]:
@@ -134,7 +168,6 @@ def _aggregates(endpoints: list[int], since: datetime, sla_ms: int) -> dict[int,
             up=Count("id", filter=Q(http_status__gte=200, http_status__lt=300)),
             succeeded=Count("id", filter=ok),
             within_sla=Count("id", filter=ok & Q(total_ms__lte=sla_ms)),
-            score=Avg("score", filter=ok),
             **(latency if percentiles_in_sql else {}),
         )
     )
@@ -160,36 +193,68 @@ def _add_percentiles(
             row[key] = float(np.quantile(values, fraction)) if values else None
 
 
-def _reported_versions(endpoints: list[int], since: datetime) -> dict[int, str]:
-    """The data version of each endpoint's newest successful probe."""
+@dataclass(frozen=True)
+class _Published:
+    score: float | None = None
+    at: datetime | None = None
+    step: float | None = None
+    rows: int | None = None
+
+
+def _versions_and_scores(
+    endpoints: list[int], since: datetime, now: datetime
+) -> tuple[dict[int, str], dict[int, _Published]]:
+    """The data version of each endpoint's newest successful probe, and its
+    standing published score: one query."""
     newest = (
         _window_probes(endpoints, since)
         .filter(endpoint_id=OuterRef("pk"), outcome=OK)
         .order_by("-scheduled_at")
         .values("data_version")[:1]
     )
-    versions = (
+    standing = ScorePublication.objects.filter(
+        endpoint_id=OuterRef("pk"), changed=True, slot__lte=now
+    ).order_by("-slot")
+    rows = (
         Endpoint.objects.filter(id__in=endpoints)
-        .annotate(version=Subquery(newest))
-        .values_list("id", "version")
+        .annotate(
+            version=Subquery(newest),
+            published=Subquery(standing.values("score")[:1]),
+            published_at=Subquery(standing.values("slot")[:1]),
+            published_step=Subquery(standing.values("step")[:1]),
+            published_rows=Subquery(standing.values("rows")[:1]),
+        )
+        .values_list(
+            "id", "version", "published", "published_at", "published_step", "published_rows"
+        )
     )
-    return {endpoint_id: version for endpoint_id, version in versions if version is not None}
+    versions, published = {}, {}
+    for endpoint_id, version, score, at, step, counted in rows:
+        if version is not None:
+            versions[endpoint_id] = version
+        published[endpoint_id] = _Published(score, at, step, counted)
+    return versions, published
 
 
-def _metrics(row: dict[str, Any] | None, fresh: Freshness) -> EndpointMetrics:
-    if row is None:
-        return EndpointMetrics(0, None, None, None, None, None, None, None, fresh)
+def _metrics(
+    row: dict[str, Any] | None, fresh: Freshness, published: _Published, next_at: datetime
+) -> EndpointMetrics:
+    row = row or {"probes": 0, "up": 0, "succeeded": 0, "within_sla": 0}
     total = row["probes"]
     return EndpointMetrics(
         probes=total,
         uptime=_share(row["up"], total),
         error_rate=_share(total - row["succeeded"], total),
-        latency_p50_ms=row["p50"],
-        latency_p95_ms=row["p95"],
-        latency_p99_ms=row["p99"],
-        score=row["score"],
+        latency_p50_ms=row.get("p50"),
+        latency_p95_ms=row.get("p95"),
+        latency_p99_ms=row.get("p99"),
+        score=published.score,
         sla_compliance=_share(row["within_sla"], total),
         freshness=fresh,
+        score_published_at=published.at,
+        score_step=published.step,
+        score_rows=published.rows,
+        score_next_publication_at=next_at,
     )
 
 
@@ -203,10 +268,14 @@ def _challenge_metrics(
     since = window_start(now)
     delivered = delivered_releases(challenge)
     rows = _aggregates(endpoints, since, challenge.latency_sla_ms)
-    versions = _reported_versions(endpoints, since)
+    versions, published = _versions_and_scores(endpoints, since, now)
+    next_at = next_publication(now, settings.PPIPE_PROBE_SCORE_PUBLISH_SECONDS)
     return {
         endpoint_id: _metrics(
-            rows.get(endpoint_id), freshness(versions.get(endpoint_id, ""), delivered, now)
+            rows.get(endpoint_id),
+            freshness(versions.get(endpoint_id, ""), delivered, now),
+            published.get(endpoint_id, _Published()),
+            next_at,
         )
         for endpoint_id in endpoints
     }
@@ -220,7 +289,7 @@ def challenge_endpoint_metrics(
     challenge: Challenge, now: datetime | None = None
 ) -> dict[int, EndpointMetrics]:
     """Metrics of every endpoint of the challenge, by participant id: four queries
-    whatever the number of probes (one when there is no endpoint)."""
+    whatever the number of probes and publications (one when there is no endpoint)."""
     endpoints = dict(
         Endpoint.objects.filter(challenge=challenge).values_list("id", "participant_id")
     )
@@ -228,6 +297,48 @@ def challenge_endpoint_metrics(
         return {}
     metrics = _challenge_metrics(challenge, list(endpoints), now or timezone.now())
     return {endpoints[endpoint_id]: value for endpoint_id, value in metrics.items()}
+
+
+def measured_scores(
+    endpoints: list[int], since: datetime, until: datetime
+) -> dict[int, MeasuredScore]:
+    """The exact figure over the scheduled probes of [since, until) with valid
+    answers: for publishing and for the teacher's admin, never for a student."""
+    scored = Q(score__isnull=False)
+    rows = (
+        Probe.objects.filter(
+            endpoint_id__in=endpoints,
+            kind=ProbeKind.SCHEDULED,
+            state=ProbeState.DONE,
+            outcome=OK,
+            scheduled_at__gte=since,
+            scheduled_at__lt=until,
+        )
+        .order_by()
+        .values("endpoint_id")
+        # Named apart from the `rows` field, which the lengths are read from.
+        .annotate(
+            sent=Sum(JsonArrayLength("rows")),
+            scored_rows=Sum(JsonArrayLength("rows"), filter=scored),
+            weighted=Sum(
+                F("score") * JsonArrayLength("rows"), filter=scored, output_field=FloatField()
+            ),
+        )
+    )
+    return {
+        row["endpoint_id"]: MeasuredScore(
+            rows=int(row["sent"] or 0),
+            score=row["weighted"] / row["scored_rows"] if row["scored_rows"] else None,
+        )
+        for row in rows
+    }
+
+
+def endpoint_measured_score(endpoint: Endpoint, now: datetime | None = None) -> MeasuredScore:
+    """The exact live figure now, for the challenge's teacher in the admin."""
+    now = now or timezone.now()
+    found = measured_scores([endpoint.id], window_start(now), now + timedelta(seconds=1))
+    return found.get(endpoint.id, MeasuredScore(0, None))
 
 
 def endpoint_history(endpoint: Endpoint, now: datetime | None = None) -> list[Probe]:

@@ -10,6 +10,7 @@ worker answered ends as `lost`, which counts against uptime like any failure.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,19 +21,26 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from challenges.selectors import hidden_labels
-from judging.metrics import get_metric
+from judging.metrics import REGRESSION, get_metric
 from ppipe_site.outages import reaping_paused
+from probing.answers import challenge_labels, target_deviation, valid_predictions
 from probing.jobs import drift_time, probe_job, probe_rows, with_auth
-from probing.models import Endpoint, Probe, ProbeKind, ProbeState, Protocol
+from probing.models import Endpoint, Probe, ProbeKind, ProbeState, Protocol, ScorePublication
 from probing.protocols import probe_url
+from probing.publication import ladder, metric_scale, publication_slot
+from probing.selectors import MeasuredScore, measured_scores
 
 ProbeSender = Callable[[dict[str, Any], datetime, datetime], None]
 ProbeRunner = Callable[[dict[str, Any]], dict[str, Any]]
 OK = "ok"
+# Predictions that are no answer: a value that is not a label, a non-finite number.
+INVALID = "invalid"
+logger = logging.getLogger(__name__)
 
 
 def _validated(url: str, protocol: str, model_name: str, auth_header: str) -> dict[str, list[str]]:
@@ -177,13 +185,27 @@ def probes_reap(*, now: datetime | None = None) -> int:
 
 
 def _score(probe: Probe, predictions: list[Any]) -> tuple[float | None, str]:
+    """(score, "") for a valid answer, (None, why) for an invalid one. Validity is
+    decided before the labels are read (probing/answers.py)."""
     challenge = probe.endpoint.challenge
+    valid, problem = valid_predictions(
+        predictions,
+        rows=len(probe.rows),
+        task_type=challenge.task_type,
+        labels=challenge_labels(challenge),
+    )
+    if problem:
+        return None, problem
     labels = hidden_labels(challenge.split.labels_sha256)
     truth = labels[challenge.target_column].iloc[probe.rows].to_numpy()
     try:
-        return get_metric(challenge.metric).score(truth, predictions), ""
-    except (TypeError, ValueError) as error:
-        return None, f"the predictions cannot be scored: {error}"
+        return get_metric(challenge.metric).score(truth, valid), ""
+    except (TypeError, ValueError):
+        # Valid predictions the metric refuses (a metric that needs both classes
+        # among the rows, say): the reason depends on the hidden labels, so the
+        # student's probe stays a valid answer without a score, and only the logs say why.
+        logger.warning("probe %s: valid predictions the metric refused", probe.id, exc_info=True)
+        return None, ""
 
 
 def probe_record_result(*, result: dict[str, Any]) -> str:
@@ -202,7 +224,7 @@ def probe_record_result(*, result: dict[str, Any]) -> str:
         if outcome == OK:
             score, problem = _score(probe, list(result.get("predictions") or []))
             if problem:
-                outcome, detail = "bad_response", problem
+                outcome, detail = INVALID, problem
         total_ms = result.get("total_ms")
         sla = probe.endpoint.challenge.latency_sla_ms
         probe.state = ProbeState.DONE
@@ -219,6 +241,63 @@ def probe_record_result(*, result: dict[str, Any]) -> str:
         return outcome
 
 
+def _publication(
+    endpoint: Endpoint, slot: datetime, measured: MeasuredScore | None
+) -> ScorePublication:
+    """One endpoint's slot by the rule of probing/publication.py."""
+    standing: float | None = getattr(endpoint, "standing", None)
+    rows = measured.rows if measured else 0
+    if measured is None or measured.score is None or rows < settings.PPIPE_PROBE_SCORE_MIN_ROWS:
+        return ScorePublication(endpoint=endpoint, slot=slot, rows=rows, score=standing)
+    challenge = endpoint.challenge
+    deviation = target_deviation(challenge) if challenge.task_type == REGRESSION else None
+    result = ladder(
+        measured=measured.score,
+        standing=standing,
+        scale=metric_scale(challenge.metric, deviation),
+        rows=rows,
+        max_steps=settings.PPIPE_PROBE_SCORE_STEPS,
+    )
+    return ScorePublication(
+        endpoint=endpoint,
+        slot=slot,
+        rows=rows,
+        score=result.score,
+        step=result.step,
+        changed=result.changed,
+    )
+
+
+def scores_publish(*, now: datetime | None = None) -> int:
+    """Publish the live score of every endpoint for the latest publication slot
+    not yet done; returns how many endpoints got one. Each beat tick calls it: a
+    slot is done once, over the probes recorded by then, whenever it runs."""
+    now = now or timezone.now()
+    slot = publication_slot(now, settings.PPIPE_PROBE_SCORE_PUBLISH_SECONDS)
+    since = slot - timedelta(hours=settings.PPIPE_PROBE_WINDOW_HOURS)
+    standing = ScorePublication.objects.filter(
+        endpoint_id=OuterRef("pk"), changed=True, slot__lt=slot
+    ).order_by("-slot")
+    due = list(
+        Endpoint.objects.select_related("challenge__split")
+        .filter(
+            challenge__published_at__isnull=False,
+            challenge__opens_at__lt=slot,
+            # After the close the last value stands; probes stop, the window empties.
+            challenge__closes_at__gt=since,
+        )
+        .exclude(publications__slot=slot)
+        .annotate(standing=Subquery(standing.values("score")[:1]))
+    )
+    if not due:
+        return 0
+    measured = measured_scores([endpoint.id for endpoint in due], since, slot)
+    publications = [_publication(e, slot, measured.get(e.id)) for e in due]
+    # A slot published twice at once (two ticks) keeps the first: the same figures.
+    ScorePublication.objects.bulk_create(publications, ignore_conflicts=True)
+    return len(publications)
+
+
 def _parse_time(value: Any) -> datetime | None:
     try:
         return datetime.fromisoformat(str(value))
@@ -226,20 +305,67 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
-class CheckTooSoon(Exception):
-    """A check came within the cooldown of the previous one."""
+class CheckRefused(Exception):
+    """A check not made now; `seconds` until one may be (the API's Retry-After)."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"This endpoint was checked moments ago: try again in {seconds:.0f} s.")
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
         self.seconds = seconds
 
 
+class CheckTooSoon(CheckRefused):
+    """A check came within the cooldown of the previous one."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"This endpoint was checked moments ago: try again in {seconds:.0f} s.", seconds
+        )
+
+
+class CheckQuotaUsed(CheckRefused):
+    """The student has used their checks of the last 24 hours."""
+
+    def __init__(self, limit: int, next_at: datetime, now: datetime) -> None:
+        super().__init__(
+            f"You have used your {limit} checks of the last 24 hours; the next one is "
+            f"possible at {next_at:%Y-%m-%d %H:%M %Z}. Scheduled probes go on meanwhile.",
+            max((next_at - now).total_seconds(), 1.0),
+        )
+
+
+def _check_quota(endpoint: Endpoint, now: datetime) -> None:
+    """At most PPIPE_PROBE_CHECKS_PER_DAY checks in 24 hours per student, all
+    their endpoints together (counted like submissions per day): each check
+    sends hidden test rows. The caller holds the student's endpoints locked."""
+    limit = settings.PPIPE_PROBE_CHECKS_PER_DAY
+    counted = list(
+        Probe.objects.filter(
+            endpoint__participant__user_id=endpoint.participant.user_id,
+            kind=ProbeKind.CHECK,
+            scheduled_at__gt=now - timedelta(days=1),
+        )
+        .order_by("scheduled_at")
+        .values_list("scheduled_at", flat=True)
+    )
+    if len(counted) >= limit:
+        next_at = (counted[len(counted) - limit] if limit else now) + timedelta(days=1)
+        raise CheckQuotaUsed(limit, next_at, now)
+
+
 def endpoint_check(*, endpoint: Endpoint, run: ProbeRunner) -> Probe:
-    """Probe once now (not counted in the metrics) and keep the raw exchange."""
+    """Probe once now (not counted in the metrics) and keep the raw exchange. The
+    answer says whether the predictions are valid, never whether they are right."""
     challenge = endpoint.challenge
     cooldown = timedelta(seconds=settings.PPIPE_PROBE_CHECK_SECONDS)
     with transaction.atomic():
-        Endpoint.objects.select_for_update().filter(id=endpoint.id).first()
+        # The student's endpoints, locked in one order: two checks at once (two
+        # tabs, two challenges) count one after the other.
+        list(
+            Endpoint.objects.select_for_update()
+            .filter(participant__user_id=endpoint.participant.user_id)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
         last = (
             Probe.objects.filter(endpoint=endpoint, kind=ProbeKind.CHECK)
             .order_by("-scheduled_at")
@@ -249,6 +375,7 @@ def endpoint_check(*, endpoint: Endpoint, run: ProbeRunner) -> Probe:
         now = timezone.now()
         if last is not None and now - last < cooldown:
             raise CheckTooSoon((last + cooldown - now).total_seconds())
+        _check_quota(endpoint, now)
         at = _drift_time(challenge, {})
         probe = Probe.objects.create(
             endpoint=endpoint,

@@ -29,10 +29,15 @@ def _send(job: dict[str, Any], at: datetime, expires: datetime) -> None:
 
 @shared_task(name="probing.tasks.schedule_probes", ignore_result=True)
 def schedule_probes() -> int:
-    from probing.services import probes_reap, probes_schedule
+    from probing.services import probes_reap, probes_schedule, scores_publish
 
     probes_reap()
-    return probes_schedule(send=_send)
+    planned = probes_schedule(send=_send)
+    # Publishing rides on this tick (it already runs on control every few seconds),
+    # after the scheduling it must never hold up: a slot is published by the first
+    # tick after it, and a tick with no slot due costs one query.
+    scores_publish()
+    return planned
 
 
 # Results are kept only for a "check now", which waits for one: scheduled probes

@@ -25,7 +25,7 @@ from probing.selectors import (
     endpoint_readable_by,
     window_start,
 )
-from probing.services import CheckTooSoon, endpoint_check, endpoint_register
+from probing.services import CheckRefused, endpoint_check, endpoint_register
 from probing.tasks import run_probe_now
 
 RECENT_PROBES = 20
@@ -86,6 +86,8 @@ def _endpoint_context(endpoint: Endpoint) -> dict[str, object]:
         "endpoint": endpoint,
         "challenge": endpoint.challenge,
         "window_hours": settings.PPIPE_PROBE_WINDOW_HOURS,
+        "publications_per_day": 86400 / settings.PPIPE_PROBE_SCORE_PUBLISH_SECONDS,
+        "checks_per_day": settings.PPIPE_PROBE_CHECKS_PER_DAY,
         "metrics": metrics_rows(endpoint_metrics(endpoint, now), sla_ms),
         "latency_chart": latency_chart(history, sla_ms),
         "uptime_chart": uptime_chart(history, window_start(now), now),
@@ -110,6 +112,6 @@ def endpoint_check_view(request: HttpRequest, endpoint_id: int) -> HttpResponse:
             endpoint=endpoint,
             run=lambda job: run_probe_now(job, settings.PPIPE_PROBE_TIMEOUT_SECONDS + 10),
         )
-    except CheckTooSoon as error:
+    except CheckRefused as error:  # too soon, or the day's checks used
         messages.warning(request, str(error))
     return render(request, "probing/endpoint.html", {**_endpoint_context(endpoint), "check": check})

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 from playwright.sync_api import Browser, Page
 from pytest_django.live_server_helper import LiveServer
@@ -37,8 +38,17 @@ def isolated_storage(settings: Any, tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def empty_cache() -> None:
-    """Each test starts with nothing cached (leaderboards are cached for seconds)."""
+    """Each test starts with nothing cached (leaderboards are cached for seconds) and
+    no throttle counted: this run's keys in the shared Redis, never anyone else's."""
     cache.clear()
+    throttles = caches["throttles"]
+    if isinstance(throttles, RedisCache):
+        client = throttles._cache.get_client(write=True)
+        prefix = settings.CACHES["throttles"]["KEY_PREFIX"]
+        for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+            client.delete(key)
+    else:
+        throttles.clear()
 
 
 @pytest.fixture

@@ -18,7 +18,11 @@ from pathlib import Path
 
 import redis
 
+from ppipe_site.network_policy import parse_networks
+
 VENV_BIN = Path(sys.executable).parent
+# What a test opens to destinations, as an operator opens a class network.
+LOOPBACK = parse_networks("127.0.0.0/8")
 
 
 def wait_until(

@@ -34,3 +34,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# This run's throttle counts apart from another run's on the same Redis.
+CACHES["throttles"]["KEY_PREFIX"] = f"ppipe-test-{os.getpid()}-throttle"  # noqa: F405

@@ -36,7 +36,7 @@ def add_destination(client: Client, **fields: str) -> object:
 def test_a_secret_is_stored_but_never_shown_again(teacher_client: Client, teacher: object) -> None:
     add_destination(
         teacher_client,
-        options_text="provider=Other\nendpoint=http://127.0.0.1:9000",
+        options_text="provider=Other\nendpoint=https://s3.example.org",
         secrets_text="secret_access_key=Sup3r-S3cret-Key",
     )
     destination = Destination.objects.get(name="course-bucket")

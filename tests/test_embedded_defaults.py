@@ -4,31 +4,21 @@ a bad value stops the process with a message naming the variable."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.settings_process import settings_process
+
 SHOW_SETTINGS = (
-    "import json, django; django.setup(); from django.conf import settings as s; "
+    "import json; from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default'], 'broker': s.CELERY_BROKER_URL}, default=str))"
 )
 NAMED_BY_ENV = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY")
 
 
 def run_settings(var_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if key not in NAMED_BY_ENV}
-    return subprocess.run(
-        [sys.executable, "-c", SHOW_SETTINGS],
-        env={
-            **clean,
-            "DJANGO_SETTINGS_MODULE": "ppipe_site.settings",
-            "PPIPE_VAR_DIR": str(var_dir),
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return settings_process(
+        SHOW_SETTINGS, var_dir, inherit=lambda key: key not in NAMED_BY_ENV, **env
     )
 
 

@@ -5,31 +5,21 @@ an SMTP server; contradictory settings stop start-up naming them."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.settings_process import settings_process
+
 SHOW = (
-    "import json, django; django.setup(); from django.conf import settings as s; "
+    "import json; from django.conf import settings as s; "
     "print(json.dumps({k: getattr(s, k) for k in ('EMAIL_BACKEND', 'EMAIL_HOST', "
     "'EMAIL_PORT', 'EMAIL_USE_TLS', 'DEFAULT_FROM_EMAIL')}))"
 )
 
 
 def settings_with(var_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "DEFAULT_FROM"))}
-    return subprocess.run(
-        [sys.executable, "-c", SHOW],
-        env={
-            **clean,
-            "DJANGO_SETTINGS_MODULE": "ppipe_site.settings",
-            "PPIPE_VAR_DIR": str(var_dir),
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
+    return settings_process(
+        SHOW, var_dir, inherit=lambda key: not key.startswith(("EMAIL_", "DEFAULT_FROM")), **env
     )
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from challenges.models import Challenge
 from judging.leaderboard import leaderboard
 from probing.models import Probe, ProbeState
+from probing.services import scores_publish
 from tests.probe_platform import probe_platform
 from tests.probe_servers import iris_release, misbehaving_server, model_server, silent_server
 from tests.processes import WorkerProcess
@@ -52,7 +53,7 @@ def _done_probes(endpoint_id: int, count: int, workers: list[WorkerProcess]) -> 
 
 
 def test_a_registered_endpoint_is_probed_scored_and_on_the_leaderboard(
-    probing_platform: list[WorkerProcess], tmp_path: Path
+    probing_platform: list[WorkerProcess], tmp_path: Path, settings: Any
 ) -> None:
     challenge = _challenge()
     ada, grace = participants(challenge, 2)
@@ -75,6 +76,11 @@ def test_a_registered_endpoint_is_probed_scored_and_on_the_leaderboard(
 
         probes = _done_probes(registered.json()["id"], 3, probing_platform)
         failures = _done_probes(broken.json()["id"], 2, probing_platform)
+        # The live score is shown once published: publish now, as beat does at
+        # each slot (every second here, over a probe's rows at least).
+        settings.PPIPE_PROBE_SCORE_PUBLISH_SECONDS = 1
+        settings.PPIPE_PROBE_SCORE_MIN_ROWS = 8
+        scores_publish()
         # Read while the servers still run: beat keeps probing, and a probe after
         # the good server stopped would count against its uptime.
 
@@ -86,6 +92,9 @@ def test_a_registered_endpoint_is_probed_scored_and_on_the_leaderboard(
 
         metrics = token_client(ada.user).get(f"/api/endpoints/{registered.json()['id']}/").json()
         assert metrics["metrics"]["uptime"] == 1.0
+        # Above 0.8 measured, rounded to a step of 1/4 or 1/5 over a few probes' rows.
+        assert metrics["metrics"]["score"] >= 0.75
+        assert metrics["metrics"]["score_published_at"] is not None
         assert metrics["metrics"]["latency_p95_ms"] > 0
         assert metrics["metrics"]["freshness"]["data_version"] == "1"
         # Per-probe scores would leak the hidden labels.
@@ -93,7 +102,7 @@ def test_a_registered_endpoint_is_probed_scored_and_on_the_leaderboard(
 
         rows = {row.participant: row for row in leaderboard(challenge).rows}
         assert rows[ada.user.username].endpoint_uptime == 1.0
-        assert rows[ada.user.username].endpoint_score > 0.8
+        assert rows[ada.user.username].endpoint_score == metrics["metrics"]["score"]
         assert rows[grace.user.username].endpoint_uptime == 0.0
         assert rows[grace.user.username].endpoint_sla == 0.0
 

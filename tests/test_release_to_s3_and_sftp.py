@@ -12,7 +12,7 @@ from dispatch.executor import execute_release_job
 from dispatch.rclone import Rclone
 from ppipe_site.content_store import ContentStore
 from tests.release_jobs import read_release, release_job, store_training_data, training_frame
-from tests.servers import RcloneServer
+from tests.servers import LOOPBACK, RcloneServer
 
 
 @pytest.fixture(params=["s3", "sftp"])
@@ -31,7 +31,10 @@ def test_the_release_arrives_and_is_verified(server: RcloneServer, tmp_path: Pat
     )
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
+        job,
+        artifacts=ContentStore(tmp_path / "artifacts"),
+        rclone=Rclone(allowed_networks=LOOPBACK),
+        local_roots=None,
     )
 
     assert result["ok"], result
@@ -49,7 +52,10 @@ def test_bad_credentials_fail_readably_and_retryably_without_leaking_the_secret(
     )
 
     result = execute_release_job(
-        job, artifacts=ContentStore(tmp_path / "artifacts"), rclone=Rclone(), local_roots=None
+        job,
+        artifacts=ContentStore(tmp_path / "artifacts"),
+        rclone=Rclone(allowed_networks=LOOPBACK),
+        local_roots=None,
     )
 
     assert result["ok"] is False

@@ -5,10 +5,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dispatch.executor import execute_release_job
-from dispatch.rclone import Rclone
+from dispatch.worker_rclone import worker_rclone
 from ppipe_site.content_store import artifact_store
 
 
@@ -40,7 +41,10 @@ class Command(BaseCommand):
         )
         # The operator running this is in charge of where a local job writes.
         result = execute_release_job(
-            job, artifacts=artifact_store(), rclone=Rclone(), local_roots=None
+            job,
+            artifacts=artifact_store(),
+            rclone=worker_rclone(timeout=settings.PPIPE_DISPATCH_TIME_LIMIT),
+            local_roots=None,
         )
         self.stdout.write(json.dumps(result, indent=2))
         if not result["ok"]:
