@@ -50,11 +50,11 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
 
     from challenges.forms import ChallengeForm
     from challenges.services import challenge_publish
-    from dispatch.executor import serialise
     from dispatch.models import Destination, Transaction, TransactionState
-    from dispatch.rclone import rclone_binary
     from ppipe_site.accounts import admin_account_ensure
     from ppipe_site.content_store import artifact_store
+    from worker_wing.release.executor import serialise
+    from worker_wing.release.rclone import rclone_binary
 
     # About 1 MB of CSV per release: 20 float columns print ~380 bytes a row.
     rows_per_release = 2700

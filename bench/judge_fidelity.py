@@ -31,11 +31,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
-from judging.executor import execute_judge_job  # noqa: E402
-from judging.job_inputs import cv_folds, fold_of_each_row  # noqa: E402
-from judging.sandbox import SandboxConfig  # noqa: E402
-from ppipe_site.content_store import ContentStore  # noqa: E402
 from tests.judge_kits import frames_job  # noqa: E402
+from worker_wing.content_store import ContentStore  # noqa: E402
+from worker_wing.judge.executor import execute_judge_job  # noqa: E402
+from worker_wing.judge.job_inputs import cv_folds, fold_of_each_row  # noqa: E402
+from worker_wing.judge.sandbox import SandboxConfig  # noqa: E402
 
 CODE = """\
 from sklearn.ensemble import RandomForestClassifier

@@ -30,10 +30,10 @@ from ramp_kit import install_ramp_test, ramp_test_seconds, write_kit  # noqa: E4
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, cross_validate  # noqa: E402
 
-from judging.executor import execute_judge_job  # noqa: E402
-from judging.sandbox import SandboxConfig  # noqa: E402
-from ppipe_site.content_store import ContentStore  # noqa: E402
 from tests.judge_kits import frames_job  # noqa: E402
+from worker_wing.content_store import ContentStore  # noqa: E402
+from worker_wing.judge.executor import execute_judge_job  # noqa: E402
+from worker_wing.judge.sandbox import SandboxConfig  # noqa: E402
 
 LOGISTIC = (
     "from sklearn.linear_model import LogisticRegression\n"

@@ -54,10 +54,10 @@ def _judge_jobs(count: int) -> float:
 
     from sklearn.datasets import load_breast_cancer
 
-    from judging.executor import execute_judge_job
-    from judging.sandbox import SandboxConfig
-    from ppipe_site.content_store import ContentStore
     from tests.judge_kits import frames_job
+    from worker_wing.content_store import ContentStore
+    from worker_wing.judge.executor import execute_judge_job
+    from worker_wing.judge.sandbox import SandboxConfig
 
     frame = load_breast_cancer(as_frame=True).frame.sample(frac=1.0, random_state=0)
     work = Path(tempfile.mkdtemp(prefix="ppipe-bench-judge-"))

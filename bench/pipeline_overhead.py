@@ -30,11 +30,11 @@ import pandas as pd  # noqa: E402
 from judge_overhead import LOGISTIC_ON_PAIRS, baseline_seconds, job_for  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
-from judging.executor import execute_judge_job  # noqa: E402
-from judging.pipeline_check import pipeline_upload_check  # noqa: E402
-from judging.pipeline_plan import submission_plans  # noqa: E402
-from judging.sandbox import SandboxConfig  # noqa: E402
-from ppipe_site.content_store import ContentStore  # noqa: E402
+from worker_wing.content_store import ContentStore  # noqa: E402
+from worker_wing.judge.executor import execute_judge_job  # noqa: E402
+from worker_wing.judge.sandbox import SandboxConfig  # noqa: E402
+from worker_wing.pipeline.check import pipeline_upload_check  # noqa: E402
+from worker_wing.pipeline.plan import submission_plans  # noqa: E402
 
 PIPELINE = {
     "pipeline.yaml": """\

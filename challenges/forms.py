@@ -24,7 +24,7 @@ from challenges.datasets import (
 from challenges.models import Challenge, DriftKind, TaskType
 from challenges.splitting import SplitError, split_rows
 from dispatch.planning import PlanError, parse_proportions
-from judging.metrics import METRICS, metric_names
+from worker_wing.judge.metrics import METRICS, metric_names
 
 FIELDS = [
     "name",

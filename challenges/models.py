@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from challenges.datasets import CLASSIFICATION, REGRESSION
 from challenges.drift import CLASS_PRIOR, NOISE, NONE, ORDERED, Drift
-from ppipe_site.network_policy import parse_networks
 from ppipe_site.worker import OWN_JUDGE_QUEUE
+from worker_wing.network_policy import parse_networks
 
 # A challenge's own judge queue is named as `ppipe-worker` knows a judge queue.
 JUDGE_QUEUE_PATTERN = f"^{OWN_JUDGE_QUEUE.pattern}$"
@@ -183,7 +183,7 @@ class Challenge(models.Model):
         "best public score.",
     )
 
-    # Pipelines (judging/pipeline_spec.py): inference is timed in batches of this
+    # Pipelines (worker_wing/pipeline/spec.py): inference is timed in batches of this
     # many rows, per step and end to end, against these SLAs (the 95th percentile
     # of a batch's latency must be within them).
     batch_size = models.PositiveIntegerField(
@@ -226,7 +226,7 @@ class Challenge(models.Model):
 
     # Live endpoints: how often each is probed and with how many hidden test rows,
     # the latency a probe must beat, and the networks beyond the public internet
-    # that probes may reach (the SSRF policy, ppipe_site/network_policy.py).
+    # that probes may reach (the SSRF policy, worker_wing/network_policy.py).
     probe_interval_seconds = models.PositiveIntegerField(
         default=60,
         validators=[MinValueValidator(5)],

@@ -10,10 +10,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from dispatch.destination_addresses import DestinationUnreachable, checked_remote
 from dispatch.models import Destination
-from dispatch.rclone import rclone_binary
-from dispatch.remotes import (
+from worker_wing.release.destination_addresses import DestinationUnreachable, checked_remote
+from worker_wing.release.rclone import rclone_binary
+from worker_wing.release.remotes import (
     OBSCURED_OPTIONS,
     SECRET_OPTIONS,
     Remote,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from challenges.models import Participant
-from dispatch.executor import JOB_KIND, JOB_VERSION
 from dispatch.models import Destination, Release
-from dispatch.remotes import Remote, join_path
+from worker_wing.release.executor import JOB_KIND, JOB_VERSION
+from worker_wing.release.remotes import Remote, join_path
 
 
 def remote_for(destination: Destination, *, reveal_secrets: bool) -> Remote:

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from dispatch.remotes import BACKEND_TYPES
 from ppipe_site.secrets_at_rest import EncryptedJSONField
+from worker_wing.release.remotes import BACKEND_TYPES
 
 NAME_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$",

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from dispatch.jobs import shown
 from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
+from ppipe_site.task_adapter import job_outcome
 from ppipe_site.worker_clocks import now_reported
-from ppipe_site.worker_identity import worker_name
+from worker_wing.worker_identity import worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -58,30 +58,26 @@ def reap_stuck_transactions() -> int:
     time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT + 10,
 )
 def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
-    from dispatch.executor import execute_release_job
     from dispatch.worker_rclone import worker_rclone
     from ppipe_site.content_store import artifact_store
+    from worker_wing.release.executor import execute_release_job
 
     worker = worker_name()
     record_transaction_started.delay(
         int(job.get("transaction_id") or 0), int(job.get("attempt") or 0), worker, now_reported()
     )
-    try:
-        result = execute_release_job(
+    result = job_outcome(
+        lambda: execute_release_job(
             job,
             artifacts=artifact_store(),
             rclone=worker_rclone(timeout=settings.PPIPE_DISPATCH_TIME_LIMIT),
             local_roots=settings.PPIPE_LOCAL_DESTINATION_ROOTS,
-        )
-    except SoftTimeLimitExceeded:
-        limit = settings.PPIPE_DISPATCH_TIME_LIMIT
-        result = _failed(job, f"the upload took longer than {limit} s", worker)
-    except Exception as error:
-        # A bug of ours must still end as a reason the teacher can read, not as silence.
-        logger.exception("release job %s failed unexpectedly", job.get("transaction_id"))
-        result = _failed(
-            job, f"internal error on {worker}: {type(error).__name__}: {error}", worker
-        )
+        ),
+        failed=lambda reason: _failed(job, reason, worker),
+        worker=worker,
+        time_limit_reason=f"the upload took longer than {settings.PPIPE_DISPATCH_TIME_LIMIT} s",
+        what=f"release job {job.get('transaction_id')}",
+    )
     record_transaction_result.delay(result)
     return {key: result.get(key) for key in ("transaction_id", "attempt", "ok", "error")}
 

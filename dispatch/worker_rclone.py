@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from dispatch.rclone import Rclone
+from worker_wing.release.rclone import Rclone
 
 
 def worker_rclone(*, timeout: float) -> Rclone:

@@ -23,7 +23,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges.api import caller_participant, visible_challenge
-from judging.code_check import SubmissionRejected
 from judging.leaderboard import SORTABLE, leaderboard_cached
 from judging.models import Reproduction, Submission
 from judging.reproduction import (
@@ -47,6 +46,7 @@ from judging.services import (
 )
 from judging.tasks import revoke_judge_task
 from ppipe_site.throttles import too_many
+from worker_wing.pipeline.code_check import SubmissionRejected
 
 
 class SubmissionSummarySerializer(serializers.Serializer[Any]):

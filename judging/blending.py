@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# y_true, y_pred -> score, higher is better (judging.metrics.Metric.score).
+# y_true, y_pred -> score, higher is better (worker_wing.judge.metrics.Metric.score).
 Scorer = Callable[[np.ndarray, np.ndarray], float]
 Clock = Callable[[], float]
 

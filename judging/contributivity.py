@@ -2,7 +2,7 @@
 recomputation from the runs' out-of-fold predictions (judging/blending.py).
 
 A judge worker stores each scored run's out-of-fold predictions in the artifact
-store (`oof`, judging/run_artifacts.py); recording the result marks the challenge
+store (`oof`, worker_wing/judge/run_artifacts.py); recording the result marks the challenge
 stale and, when it was fresh, schedules one computation DELAY seconds after the
 commit, so a burst of results costs one computation, not one each. A result
 recorded while a computation runs leaves the challenge stale, and the computation
@@ -31,10 +31,10 @@ from django.utils import timezone
 
 from challenges.models import Challenge
 from judging.blending import Blend, blend
-from judging.metrics import get_metric
 from judging.models import ChallengeBlend, Submission, SubmissionState
-from judging.predictions import read_out_of_fold
 from ppipe_site.content_store import artifact_store
+from worker_wing.judge.metrics import get_metric
+from worker_wing.judge.predictions import read_out_of_fold
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _training_labels(train_sha256: str, target_column: str) -> pd.Series:
 
 def _fold_of_each_row(challenge: Challenge, y: pd.Series) -> np.ndarray:
     # The judge's own folds, recomputed from the same labels, count and seed.
-    from judging.job_inputs import cv_folds, fold_of_each_row
+    from worker_wing.judge.job_inputs import cv_folds, fold_of_each_row
 
     folds = cv_folds(y, challenge.task_type, challenge.cv_folds, challenge.split_seed)
     return fold_of_each_row(folds, len(y))

@@ -13,8 +13,8 @@ from django.conf import settings
 
 from challenges.models import SHARED_JUDGE_QUEUE
 from challenges.selectors import judging_configuration_digest
-from judging.job_format import ESTIMATOR_PLAN, job_payload
 from judging.models import Submission
+from worker_wing.judge.job_format import ESTIMATOR_PLAN, job_payload
 
 
 def judge_job(*, submission: Submission, attempt: int) -> dict[str, Any]:

@@ -48,7 +48,7 @@ class Submission(models.Model):
     )
     # The checked pipeline (steps, their wiring and alternatives) as the upload
     # check read it, and the run plans the judge executes: one, or with `sweep`
-    # one per configuration (judging/pipeline_plan.py).
+    # one per configuration (worker_wing/pipeline/plan.py).
     pipeline = models.JSONField(default=dict, blank=True)
     plans = models.JSONField(default=list, blank=True)
     sweep = models.BooleanField(default=False)

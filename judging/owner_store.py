@@ -16,10 +16,10 @@ from django.conf import settings
 
 from dispatch.jobs import remote_for
 from dispatch.models import Destination
-from dispatch.rclone import Rclone, RcloneError
-from dispatch.remotes import RemoteError, check_local_root, join_path
 from dispatch.worker_rclone import worker_rclone
 from ppipe_site.content_store import artifact_store
+from worker_wing.release.rclone import Rclone, RcloneError
+from worker_wing.release.remotes import RemoteError, check_local_root, join_path
 
 
 class JudgeStoreError(Exception):

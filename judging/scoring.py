@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from judging.metrics import get_metric
+from worker_wing.judge.metrics import get_metric
 
 PART = "part"
 

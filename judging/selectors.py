@@ -11,14 +11,14 @@ from django.utils import timezone
 from challenges.models import Challenge
 from challenges.selectors import hidden_labels, owned_by
 from judging.models import Submission, SubmissionKind
-from judging.pipeline_archive import (
+from judging.scoring import HiddenTestScores, hidden_test_scores
+from ppipe_site.content_store import artifact_store
+from worker_wing.pipeline.archive import (
     ArchiveRejected,
     archive_listing,
     open_archive,
     read_archive_files,
 )
-from judging.scoring import HiddenTestScores, hidden_test_scores
-from ppipe_site.content_store import artifact_store
 
 
 def submissions_taught_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Submission]:
@@ -40,7 +40,7 @@ def submission_code(submission: Submission) -> str:
     if submission.kind != SubmissionKind.PIPELINE:
         return content.decode("utf-8", "replace")
     # The zip passed the upload check's caps in a child process, so reading it here
-    # is bounded (judging/pipeline_archive.py checks them again as it reads).
+    # is bounded (worker_wing/pipeline/archive.py checks them again as it reads).
     try:
         archive = open_archive(content)
         files = read_archive_files(archive, archive_listing(archive))

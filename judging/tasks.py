@@ -10,15 +10,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.nodenames import worker_direct
 from django.conf import settings
 
 from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
+from ppipe_site.task_adapter import job_outcome
 from ppipe_site.worker_clocks import now_reported
 
 if TYPE_CHECKING:
-    from judging.sandbox import SandboxConfig
+    from worker_wing.judge.sandbox import SandboxConfig
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def _heartbeats(submission_id: int, attempt: int) -> Iterator[None]:
 
 
 def _sandbox_config() -> SandboxConfig:
-    from judging.sandbox import SandboxConfig
+    from worker_wing.judge.sandbox import SandboxConfig
 
     return SandboxConfig(
         mode=settings.PPIPE_SANDBOX,
@@ -106,25 +106,27 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
     # Acknowledged on receipt: if this worker dies, the heartbeats stop and the
     # reaper judges the submission again (a bounded number of times). Redelivering
     # the message instead could loop forever on a job that kills its worker.
-    from judging.executor import execute_judge_job as execute
-    from judging.executor import failed_result
     from ppipe_site.content_store import artifact_store
-    from ppipe_site.worker_identity import worker_name
+    from worker_wing.judge.executor import execute_judge_job as execute
+    from worker_wing.judge.executor import failed_result
+    from worker_wing.worker_identity import worker_name
 
     sandbox = _sandbox_config()
     submission_id, attempt = int(job.get("submission_id") or 0), int(job.get("attempt") or 0)
     worker = worker_name()
     record_submission_started.delay(submission_id, attempt, worker, now_reported())
-    try:
+
+    def run() -> dict[str, Any]:
         with _heartbeats(submission_id, attempt):
-            result = execute(job, artifacts=artifact_store(), sandbox=sandbox)
-    except SoftTimeLimitExceeded:
-        result = failed_result(job, "the judge worker's own time limit ran out", transient=True)
-    except Exception as error:
-        # A bug of ours must still end as a reason, not as a submission stuck running.
-        logger.exception("judge job of submission %s failed unexpectedly", submission_id)
-        reason = f"internal error on {worker}: {type(error).__name__}: {error}"
-        result = failed_result(job, reason, transient=True)
+            return execute(job, artifacts=artifact_store(), sandbox=sandbox)
+
+    result = job_outcome(
+        run,
+        failed=lambda reason: failed_result(job, reason, transient=True),
+        worker=worker,
+        time_limit_reason="the judge worker's own time limit ran out",
+        what=f"judge job of submission {submission_id}",
+    )
     record_judge_result.delay(result)
     return {key: result.get(key) for key in ("submission_id", "attempt", "ok", "reason")}
 
@@ -195,21 +197,21 @@ def send_reproduction(reproduction_id: int) -> str:
 def execute_reproduction_job(job: dict[str, Any]) -> dict[str, Any]:
     # The same executor as the original run; none of the submission's own record
     # tasks: a reproduction reports to its own, and leaves the submission as judged.
-    from judging.executor import execute_judge_job as execute
-    from judging.executor import failed_result
     from ppipe_site.content_store import artifact_store
-    from ppipe_site.worker_identity import worker_name
+    from worker_wing.judge.executor import execute_judge_job as execute
+    from worker_wing.judge.executor import failed_result
+    from worker_wing.worker_identity import worker_name
 
     reproduction_id = int(job["reproduction_id"])
     worker = worker_name()
     record_reproduction_started.delay(reproduction_id, worker)
-    try:
-        result = execute(job, artifacts=artifact_store(), sandbox=_sandbox_config())
-    except SoftTimeLimitExceeded:
-        result = failed_result(job, "the judge worker's own time limit ran out")
-    except Exception as error:
-        logger.exception("reproduction %s failed unexpectedly", reproduction_id)
-        result = failed_result(job, f"internal error on {worker}: {type(error).__name__}: {error}")
+    result = job_outcome(
+        lambda: execute(job, artifacts=artifact_store(), sandbox=_sandbox_config()),
+        failed=lambda reason: failed_result(job, reason),
+        worker=worker,
+        time_limit_reason="the judge worker's own time limit ran out",
+        what=f"reproduction {reproduction_id}",
+    )
     record_reproduction_result.delay({**result, "reproduction_id": reproduction_id})
     return {"reproduction_id": reproduction_id, "ok": result.get("ok"), "worker": worker}
 

@@ -15,7 +15,6 @@ from challenges.models import Challenge, Participant
 from challenges.selectors import challenge_for
 from challenges.services import JoinRefused, participant_join
 from challenges.team_selectors import team_of
-from judging.code_check import SubmissionRejected
 from judging.forms import SubmissionForm
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
@@ -48,6 +47,7 @@ from probing.models import Endpoint
 from receipts.models import Question
 from receipts.selectors import questions_of
 from receipts.services import questions_pose
+from worker_wing.pipeline.code_check import SubmissionRejected
 
 
 def _challenge(request: HttpRequest, slug: str, *, or_joinable: bool = False) -> Challenge:

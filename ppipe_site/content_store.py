@@ -1,63 +1,12 @@
-"""Content-addressed file stores: a file's name is the sha256 of its bytes.
-
-Two stores share this code: the artifact store, which job executors on any
-machine may read, and the private store (hidden labels), which only the control
-side reads. Writes are atomic (temporary file, then rename), so a reader never
-sees half a file, and writing the same content twice is harmless.
-"""
+"""Where the platform's two content stores are (settings): the artifact store,
+which job executors on any machine may read, and the private store (hidden
+labels), which only the control side reads."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import tempfile
-from pathlib import Path
-
-import pandas as pd
 from django.conf import settings
 
-_DIGEST_LENGTH = 64
-
-
-class ContentStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def path_for(self, digest: str) -> Path:
-        if len(digest) != _DIGEST_LENGTH or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError(f"not a sha256 hex digest: {digest!r}")
-        return self.root / digest[:2] / digest
-
-    def put_bytes(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        target = self.path_for(digest)
-        if target.exists():
-            return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return digest
-
-    def put_frame(self, frame: pd.DataFrame) -> str:
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        return self.put_bytes(buffer.getvalue())
-
-    def read_bytes(self, digest: str) -> bytes:
-        data = self.path_for(digest).read_bytes()
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise ValueError(f"stored content {digest} is corrupt: its bytes no longer match")
-        return data
-
-    def read_frame(self, digest: str) -> pd.DataFrame:
-        return pd.read_parquet(io.BytesIO(self.read_bytes(digest)))
+from worker_wing.content_store import ContentStore
 
 
 def artifact_store() -> ContentStore:

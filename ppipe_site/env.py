@@ -13,7 +13,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from ppipe_site.network_policy import Network, parse_networks
+from worker_wing.network_policy import Network, parse_networks
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -17,7 +17,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from judging.bounded_json import ReportRejected, check_structure
+from worker_wing.bounded_json import ReportRejected, check_structure
 
 # No request this API takes is nested deeper than a few levels or holds more
 # than a few thousand values; the bounds leave room for scripts' extra fields.

@@ -32,8 +32,8 @@ def missing_packages() -> list[str]:
 
 # Host users that untrusted work runs as on a worker started as root, each a
 # system user with no home, no shell and no files: student code in a judge's
-# sandbox (judging/sandbox.py), and the rclone that talks to a teacher's
-# destination host (dispatch/rclone.py).
+# sandbox (worker_wing/judge/sandbox.py), and the rclone that talks to a teacher's
+# destination host (worker_wing/release/rclone.py).
 SANDBOX_USER = "ppipe-sandbox"
 RCLONE_USER = "ppipe-release"
 

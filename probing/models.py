@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 
 from ppipe_site.secrets_at_rest import EncryptedTextField
-from probing.protocols import PROTOCOLS
+from worker_wing.probe.protocols import PROTOCOLS
 
 
 class Protocol(models.TextChoices):

@@ -55,7 +55,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from judging.metrics import CLASSIFICATION, get_metric
+from worker_wing.judge.metrics import CLASSIFICATION, get_metric
 
 # A step is 1/k of the metric's range, with k one of these times a power of ten
 # (1, 2, 4, 5, 10, 20, 25, 40, 50, 100, ...): 1/k is then a short decimal.

@@ -26,14 +26,14 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from challenges.selectors import hidden_labels
-from judging.metrics import REGRESSION, get_metric
 from ppipe_site.outages import reaping_paused
 from probing.answers import challenge_labels, target_deviation, valid_predictions
 from probing.jobs import drift_time, probe_job, probe_rows, with_auth
 from probing.models import Endpoint, Probe, ProbeKind, ProbeState, Protocol, ScorePublication
-from probing.protocols import probe_url
 from probing.publication import ladder, metric_scale, publication_slot
 from probing.selectors import MeasuredScore, measured_scores
+from worker_wing.judge.metrics import REGRESSION, get_metric
+from worker_wing.probe.protocols import probe_url
 
 ProbeSender = Callable[[dict[str, Any], datetime, datetime], None]
 ProbeRunner = Callable[[dict[str, Any]], dict[str, Any]]

@@ -44,7 +44,7 @@ def schedule_probes() -> int:
 # report through record_probe_result, and keeping their results would fill Redis.
 @shared_task(name="probing.tasks.execute_probe", ignore_result=True)
 def execute_probe(job: dict[str, Any]) -> dict[str, Any]:
-    from probing.executor import execute_probe_job
+    from worker_wing.probe.executor import execute_probe_job
 
     result = execute_probe_job(job)
     record_probe_result.delay(result)

@@ -9,10 +9,10 @@ from typing import Any
 import pandas as pd
 from sklearn.datasets import load_iris
 
-from judging.executor import execute_judge_job
-from judging.job_format import job_payload
-from judging.sandbox import SandboxConfig
-from ppipe_site.content_store import ContentStore
+from worker_wing.content_store import ContentStore
+from worker_wing.judge.executor import execute_judge_job
+from worker_wing.judge.job_format import job_payload
+from worker_wing.judge.sandbox import SandboxConfig
 
 LIMITS = {"cpu_seconds": 5, "memory_mb": 512, "wall_seconds": 10, "processes": 32, "file_mb": 16}
 GOOD = """\

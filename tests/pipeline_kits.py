@@ -12,12 +12,12 @@ from typing import Any
 import yaml
 from sklearn.datasets import load_iris
 
-from judging.executor import execute_judge_job
-from judging.pipeline_check import pipeline_upload_check
-from judging.pipeline_plan import submission_plans
-from judging.sandbox import SandboxConfig
-from ppipe_site.content_store import ContentStore
 from tests.judge_kits import frames_job
+from worker_wing.content_store import ContentStore
+from worker_wing.judge.executor import execute_judge_job
+from worker_wing.judge.sandbox import SandboxConfig
+from worker_wing.pipeline.check import pipeline_upload_check
+from worker_wing.pipeline.plan import submission_plans
 
 SCALE_PY = """\
 from sklearn.preprocessing import StandardScaler

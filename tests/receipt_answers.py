@@ -10,12 +10,12 @@ import pandas as pd
 from django.utils import timezone
 
 from challenges.models import Challenge
-from dispatch.executor import execute_release_job
 from dispatch.jobs import with_secrets
 from dispatch.models import Transaction, TransactionState
-from dispatch.rclone import Rclone
 from ppipe_site.content_store import artifact_store
 from receipts.models import QuestionKind
+from worker_wing.release.executor import execute_release_job
+from worker_wing.release.rclone import Rclone
 
 
 def deliver_release(challenge: Challenge, sequence: int) -> list[Path]:

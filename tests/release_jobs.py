@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from dispatch.executor import JOB_KIND, JOB_VERSION
-from ppipe_site.content_store import ContentStore
+from worker_wing.content_store import ContentStore
+from worker_wing.release.executor import JOB_KIND, JOB_VERSION
 
 
 def training_frame(rows: int = 100) -> pd.DataFrame:

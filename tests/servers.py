@@ -18,7 +18,7 @@ from pathlib import Path
 
 import redis
 
-from ppipe_site.network_policy import parse_networks
+from worker_wing.network_policy import parse_networks
 
 VENV_BIN = Path(sys.executable).parent
 # What a test opens to destinations, as an operator opens a class network.

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from ppipe_site.network_policy import AddressBlocked, check_address, parse_networks
+from worker_wing.network_policy import AddressBlocked, check_address, parse_networks
 
 
 @pytest.mark.parametrize(

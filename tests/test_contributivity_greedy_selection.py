@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from judging.blending import blend
-from judging.metrics import get_metric
+from worker_wing.judge.metrics import get_metric
 
 accuracy = get_metric("accuracy").score
 neg_mse = get_metric("neg_mean_squared_error").score

@@ -12,12 +12,12 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from dispatch.executor import execute_release_job
 from dispatch.models import Destination
-from dispatch.rclone import Rclone
-from ppipe_site.content_store import ContentStore
 from tests.factories import TeacherFactory
 from tests.release_jobs import release_job, store_training_data
+from worker_wing.content_store import ContentStore
+from worker_wing.release.executor import execute_release_job
+from worker_wing.release.rclone import Rclone
 
 HOSTILE = [
     ("webdav", {"url": "https://dav.example.org", "bearer_token_command": "sh -c 'touch {m}'"},

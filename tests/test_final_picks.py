@@ -11,12 +11,12 @@ from django.test import Client
 from django.utils import timezone
 
 from challenges.models import Participant
-from judging.code_check import SubmissionRejected
 from judging.models import Submission, SubmissionState
 from judging.services import submission_select, submission_unselect
 from tests.factories import SubmissionFactory
 from tests.submissions import participants, published_challenge
 from tests.test_api_challenges import token_client
+from worker_wing.pipeline.code_check import SubmissionRejected
 
 pytestmark = pytest.mark.django_db
 

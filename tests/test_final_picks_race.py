@@ -8,11 +8,11 @@ import threading
 import pytest
 from django.db import connection
 
-from judging.code_check import SubmissionRejected
 from judging.models import Submission, SubmissionState
 from judging.services import submission_select
 from tests.factories import SubmissionFactory
 from tests.submissions import participants, published_challenge
+from worker_wing.pipeline.code_check import SubmissionRejected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

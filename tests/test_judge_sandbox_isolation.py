@@ -11,9 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from judging import sandbox
-from judging.sandbox import SandboxConfig
 from tests.judge_kits import GOOD, LIMITS, estimator_doing, judge
+from worker_wing.judge import sandbox
+from worker_wing.judge.sandbox import SandboxConfig
 
 
 def test_the_workers_files_and_store_are_not_there(tmp_path: Path) -> None:

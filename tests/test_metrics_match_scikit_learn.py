@@ -7,7 +7,7 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import get_scorer, get_scorer_names
 
-from judging.metrics import METRICS, metric_names
+from worker_wing.judge.metrics import METRICS, metric_names
 
 
 @pytest.mark.parametrize("name", sorted(METRICS))

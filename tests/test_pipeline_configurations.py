@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from judging.code_check import SubmissionRejected
-from judging.pipeline_check import submission_pipeline_check
-from judging.pipeline_plan import (
+from worker_wing.pipeline.check import submission_pipeline_check
+from worker_wing.pipeline.code_check import SubmissionRejected
+from worker_wing.pipeline.plan import (
     chosen_configuration,
     configuration_count,
     configurations,
     run_plan,
     sweep_configurations,
 )
-from judging.pipeline_spec import PipelineSpec, PythonModuleFacts, pipeline_spec_from_document
+from worker_wing.pipeline.spec import PipelineSpec, PythonModuleFacts, pipeline_spec_from_document
 
 
 def checked_spec(steps: list[dict[str, Any]]) -> PipelineSpec:

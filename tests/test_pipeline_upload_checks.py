@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 import yaml
 
-from judging.code_check import SubmissionRejected
-from judging.pipeline_check import (
+from worker_wing.pipeline.check import (
     extract_pipeline_archive,
     pipeline_upload_check,
     submission_pipeline_check,
 )
-from judging.pipeline_spec import PipelineRejected
+from worker_wing.pipeline.code_check import SubmissionRejected
+from worker_wing.pipeline.spec import PipelineRejected
 
 FEATURES_PY = "class Featurizer:\n    pass\n\n\ndef make_featurizer():\n    return Featurizer()\n"
 MODEL_PY = (

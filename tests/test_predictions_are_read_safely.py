@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from judging.predictions import PredictionsError, bag, read_fold_predictions
+from worker_wing.judge.predictions import PredictionsError, bag, read_fold_predictions
 
 
 def npy(*arrays: np.ndarray, allow_pickle: bool = False) -> bytes:

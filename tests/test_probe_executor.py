@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sklearn.datasets import load_iris
 
-from probing.executor import execute_probe_job
 from tests.probe_servers import (
     LOOPBACK,
     iris_release,
@@ -19,6 +18,7 @@ from tests.probe_servers import (
     model_server,
     silent_server,
 )
+from worker_wing.probe.executor import execute_probe_job
 
 SPECIES = {"setosa", "versicolor", "virginica"}
 

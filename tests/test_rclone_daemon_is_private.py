@@ -10,8 +10,8 @@ import textwrap
 import httpx
 import psutil
 
-from dispatch.rclone import RcloneDaemon
 from tests.servers import wait_until
+from worker_wing.release.rclone import RcloneDaemon
 
 
 def test_only_the_owner_with_the_password_is_answered() -> None:
@@ -35,7 +35,7 @@ def test_the_daemon_dies_when_its_worker_process_is_killed() -> None:
             "-c",
             textwrap.dedent("""
             import time
-            from dispatch.rclone import RcloneDaemon
+            from worker_wing.release.rclone import RcloneDaemon
             daemon = RcloneDaemon(); daemon._start()
             print(daemon.process.pid, flush=True)
             time.sleep(600)

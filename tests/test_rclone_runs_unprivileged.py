@@ -13,12 +13,12 @@ from typing import Any
 import psutil
 import pytest
 
-from dispatch.executor import execute_release_job
-from dispatch.rclone import Rclone, RcloneDaemon
-from ppipe_site.content_store import ContentStore
 from ppipe_site.system_packages import RCLONE_USER
 from tests.release_jobs import release_job, store_training_data
 from tests.servers import LOOPBACK, RcloneServer
+from worker_wing.content_store import ContentStore
+from worker_wing.release.executor import execute_release_job
+from worker_wing.release.rclone import Rclone, RcloneDaemon
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.executor import execute_release_job
-from dispatch.rclone import Rclone
-from dispatch.remotes import RemoteError, check_option_value, check_path
-from ppipe_site.content_store import ContentStore
 from tests.release_jobs import release_job, store_training_data
+from worker_wing.content_store import ContentStore
+from worker_wing.release.executor import execute_release_job
+from worker_wing.release.rclone import Rclone
+from worker_wing.release.remotes import RemoteError, check_option_value, check_path
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.executor import execute_release_job
-from dispatch.rclone import Rclone
-from ppipe_site.content_store import ContentStore
 from tests.release_jobs import read_release, release_job, store_training_data, training_frame
 from tests.servers import LOOPBACK, RcloneServer
+from worker_wing.content_store import ContentStore
+from worker_wing.release.executor import execute_release_job
+from worker_wing.release.rclone import Rclone
 
 
 @pytest.fixture(params=["s3", "sftp"])

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from dispatch.executor import execute_release_job
 from dispatch.models import Destination
-from dispatch.rclone import Rclone
-from ppipe_site.content_store import ContentStore
-from ppipe_site.network_policy import parse_networks
 from tests.factories import TeacherFactory
 from tests.release_jobs import release_job, store_training_data
 from tests.servers import LOOPBACK
+from worker_wing.content_store import ContentStore
+from worker_wing.network_policy import parse_networks
+from worker_wing.release.executor import execute_release_job
+from worker_wing.release.rclone import Rclone
 
 LOOT = "db_password=hunter2-from-the-inside"
 

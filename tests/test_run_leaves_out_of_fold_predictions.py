@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from judging.executor import execute_judge_job
-from judging.job_inputs import cv_folds
-from judging.metrics import get_metric
-from judging.predictions import PredictionsError, read_out_of_fold
-from judging.sandbox import SandboxConfig
-from ppipe_site.content_store import ContentStore
 from tests.judge_kits import GOOD, judge_job
+from worker_wing.content_store import ContentStore
+from worker_wing.judge.executor import execute_judge_job
+from worker_wing.judge.job_inputs import cv_folds
+from worker_wing.judge.metrics import get_metric
+from worker_wing.judge.predictions import PredictionsError, read_out_of_fold
+from worker_wing.judge.sandbox import SandboxConfig
 
 
 def test_the_out_of_fold_predictions_rescore_each_fold(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from judging.executor import execute_judge_job
-from judging.sandbox import SandboxConfig
-from ppipe_site.content_store import ContentStore
 from tests.judge_kits import GOOD, judge_job
+from worker_wing.content_store import ContentStore
+from worker_wing.judge.executor import execute_judge_job
+from worker_wing.judge.sandbox import SandboxConfig
 
 NOISY = GOOD.replace(
     "def get_estimator():", "print('hello from fit time')\n\n\ndef get_estimator():"

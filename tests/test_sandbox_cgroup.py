@@ -17,7 +17,7 @@ from subprocess import Popen
 
 import pytest
 
-from judging.job_cgroup import SandboxCgroup, cgroup_problem
+from worker_wing.judge.job_cgroup import SandboxCgroup, cgroup_problem
 
 MB = 2**20
 JOIN = 'for f; do echo $$ > "$f" || exit 97; done; exec sh -c "$0"'

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from judging import sandbox
 from tests.judge_kits import GOOD, estimator_doing, judge
+from worker_wing.judge import sandbox
 
 HONEST = """\
 from sklearn.dummy import DummyClassifier

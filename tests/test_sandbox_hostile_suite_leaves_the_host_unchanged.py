@@ -55,7 +55,10 @@ def _snapshot(files: list[Path]) -> dict[str, str]:
 
 def test_the_hostile_suite_changes_nothing_of_the_host(tmp_path: Path) -> None:
     repository = Path(__file__).resolve().parent.parent
-    files = [repository / "judging" / "sandbox_runner.py", repository / "pyproject.toml"]
+    files = [
+        repository / "worker_wing" / "judge" / "sandbox_runner.py",
+        repository / "pyproject.toml",
+    ]
     environment = dict(os.environ)
     before = _snapshot(files)
     slow = {**LIMITS, "wall_seconds": 300}

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from judging import sandbox
-from judging.sandbox import SandboxConfig
 from tests.judge_kits import GOOD, judge
+from worker_wing.judge import sandbox
+from worker_wing.judge.sandbox import SandboxConfig
 
 STAND_IN = Path(__file__).with_name("hostile_supervisor_stand_in.py")
 BOUND_KB = 200 * 1024

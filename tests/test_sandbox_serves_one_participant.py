@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from judging import sandbox
-from judging.sandbox import SandboxConfig
 from tests.judge_kits import GOOD, judge
+from worker_wing.judge import sandbox
+from worker_wing.judge.sandbox import SandboxConfig
 
 
 def test_a_sandbox_is_reused_by_its_participant_and_by_nobody_else(tmp_path: Path) -> None:

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from judging.sandbox import read_only_system
-from judging.sandbox_runner import install_filter
-from judging.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
+from worker_wing.judge.sandbox import read_only_system
+from worker_wing.judge.sandbox_runner import install_filter
+from worker_wing.judge.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
 
 NOBODY = "65534"
 SANDBOX_ENV = {

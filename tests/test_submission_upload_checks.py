@@ -10,9 +10,9 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from judging.code_check import SubmissionRejected
 from judging.models import Submission, SubmissionState
 from tests.submissions import participants, published_challenge, upload
+from worker_wing.pipeline.code_check import SubmissionRejected
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from judging.code_check import SubmissionRejected
 from judging.models import Submission
 from tests.submissions import published_challenge, upload
 from tests.teams import student, team
+from worker_wing.pipeline.code_check import SubmissionRejected
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 
 from challenges.models import Participant
-from judging.code_check import SubmissionRejected
 from judging.models import Submission
 from tests.submissions import published_challenge, upload
 from tests.teams import student, team
+from worker_wing.pipeline.code_check import SubmissionRejected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

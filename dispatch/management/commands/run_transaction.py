@@ -8,9 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dispatch.executor import execute_release_job
 from dispatch.worker_rclone import worker_rclone
 from ppipe_site.content_store import artifact_store
+from worker_wing.release.executor import execute_release_job
 
 
 class Command(BaseCommand):

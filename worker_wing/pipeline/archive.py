@@ -1,7 +1,7 @@
 """Pipeline zips: the rules an archive must follow, and the upload check's child process.
 
-Imported, it gives judging/pipeline_check.py the zip rules, which the judge's
-extraction applies too. Run as a script (`python -I -S -B pipeline_archive.py
+Imported, it gives worker_wing/pipeline/check.py the zip rules, which the judge's
+extraction applies too. Run as a script (`python -I -S -B archive.py
 <PyYAML's package folder>`, the zip on stdin) it is the upload check's child:
 under CPU, memory and file-size limits it reads the zip, parses pipeline.yaml
 and every .py file, and prints one JSON answer. The parent never parses any of

@@ -7,7 +7,7 @@ name can resolve differently the second time, and Swift and B2 servers hand
 back the URLs rclone uses next. So the daemon that talks to remote hosts is
 given this proxy (`--http-proxy` for HTTP backends, the `http_proxy` option for
 SFTP and FTP), which resolves every host it is asked for, checks every address
-against the policy (ppipe_site/network_policy.py) and connects to the checked
+against the policy (worker_wing/network_policy.py) and connects to the checked
 address itself. It listens on loopback only and answers only the daemon that
 holds its password.
 No Django here: dispatch workers use this module.
@@ -23,8 +23,8 @@ import socketserver
 import threading
 from urllib.parse import urlsplit
 
-from dispatch.destination_addresses import OPENED_BY
-from ppipe_site.network_policy import AddressBlocked, Network, resolve_target
+from worker_wing.network_policy import AddressBlocked, Network, resolve_target
+from worker_wing.release.destination_addresses import OPENED_BY
 
 _MAX_HEAD = 64 * 1024
 _CONNECT_TIMEOUT = 15.0

@@ -23,7 +23,7 @@ import pandas as pd
 from pyarrow import parquet
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from ppipe_site.content_store import ContentStore
+from worker_wing.content_store import ContentStore
 
 
 def cached_input(artifacts: ContentStore, digest: str, cache: Path) -> Path:

@@ -13,8 +13,8 @@ No Django here: dispatch workers use this module.
 
 from __future__ import annotations
 
-from dispatch.remotes import Remote, RemoteError
-from ppipe_site.network_policy import AddressBlocked, Network, resolve_target
+from worker_wing.network_policy import AddressBlocked, Network, resolve_target
+from worker_wing.release.remotes import Remote, RemoteError
 
 OPENED_BY = "the operator's PPIPE_DESTINATION_ALLOWED_NETWORKS"
 

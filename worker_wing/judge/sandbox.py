@@ -9,16 +9,16 @@ processes and the host's files are out of its reach. A worker that is not root
 runs bubblewrap in a user namespace of its own user instead.
 
 A sandbox has new PID, network, IPC, UTS and cgroup namespaces, a seccomp
-filter (judging/seccomp_policy.py), the system's libraries and this Python
+filter (worker_wing/judge/seccomp_policy.py), the system's libraries and this Python
 read-only, the job's inputs read-only at /job/input, a read-only root and /dev,
 and size-capped tmpfs mounts as the only writable places.
 
-Each sandbox lives in a cgroup of its own (judging/job_cgroup.py), which the
+Each sandbox lives in a cgroup of its own (worker_wing/judge/job_cgroup.py), which the
 worker sets and reads from outside: memory (tmpfs pages included), processes
 and CPU are bounded and measured by the kernel, where the student cannot touch
 them. The worker samples the cgroup while a job runs, kills the whole sandbox
 at a limit, and keeps the samples so each fold's and step's figures come from
-them (judging/outside_figures.py).
+them (worker_wing/judge/outside_figures.py).
 
 Warm and reused, by one participant only: importing numpy, pandas and
 scikit-learn costs about a second of CPU. A sandbox's zygote (sandbox_runner.py)
@@ -46,10 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judging.bounded_json import ReportRejected, loads_bounded
-from judging.job_cgroup import CgroupUnavailable, SandboxCgroup, cgroup_problem
-from judging.sandbox_runner import READY
-from judging.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
+from worker_wing.bounded_json import ReportRejected, loads_bounded
+from worker_wing.judge.job_cgroup import CgroupUnavailable, SandboxCgroup, cgroup_problem
+from worker_wing.judge.sandbox_runner import READY
+from worker_wing.judge.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
 _MAX_AGE_SECONDS = 3600.0

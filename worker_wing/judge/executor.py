@@ -2,7 +2,7 @@
 sandbox settings; it touches no database and never sees the hidden labels.
 
 It fetches and verifies the inputs (cached by digest), computes the folds,
-runs the student code in a sandbox (judging.sandbox), then, on the trusted side,
+runs the student code in a sandbox (worker_wing.judge.sandbox), then, on the trusted side,
 checks the predictions, scores each fold and bags the fold models' test
 predictions (vote, or mean for regression) as RAMP does. A student's fault is a
 result with `ok: False` and a reason they can act on, never an exception.
@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from judging.job_format import job_plans
-from judging.job_inputs import (
+from worker_wing.content_store import ContentStore
+from worker_wing.judge.job_format import job_plans
+from worker_wing.judge.job_inputs import (
     DataShape,
     cached_input,
     data_shape,
@@ -37,19 +38,17 @@ from judging.job_inputs import (
     fold_labels,
     stage_inputs,
 )
-from judging.metrics import get_metric
-from judging.outside_figures import measured_configuration
-from judging.pipeline_check import extract_pipeline_archive
-from judging.pipeline_spec import PipelineRejected
-from judging.predictions import (
+from worker_wing.judge.metrics import get_metric
+from worker_wing.judge.outside_figures import measured_configuration
+from worker_wing.judge.predictions import (
     FoldPredictions,
     PredictionsError,
     bag,
     out_of_fold,
     read_fold_predictions,
 )
-from judging.run_artifacts import run_artifacts
-from judging.sandbox import (
+from worker_wing.judge.run_artifacts import run_artifacts
+from worker_wing.judge.sandbox import (
     JobRun,
     SandboxConfig,
     SandboxUnavailable,
@@ -57,15 +56,16 @@ from judging.sandbox import (
     sandbox_release,
     sandbox_take,
 )
-from judging.sandbox_runner import (
+from worker_wing.judge.sandbox_runner import (
     ISOLATION_EXIT,
     ISOLATION_FAILED,
     MAX_MODEL_BYTES,
     NO_GET_ESTIMATOR_EXIT,
     STEP_ERROR_EXIT,
 )
-from ppipe_site.content_store import ContentStore
-from ppipe_site.worker_identity import worker_name
+from worker_wing.pipeline.check import extract_pipeline_archive
+from worker_wing.pipeline.spec import PipelineRejected
+from worker_wing.worker_identity import worker_name
 
 SIGNAL_REASONS: dict[int, str] = {
     signal.SIGXCPU: "CPU time limit of {cpu_seconds} s exceeded",

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ppipe_site.content_store import ContentStore
+from worker_wing.content_store import ContentStore
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The zygote, supervisors and fold processes that run INSIDE the sandbox; they
 import nothing of ppipe.
 
-Trust, from the outside in: the judge worker (judging/sandbox.py) starts
+Trust, from the outside in: the judge worker (worker_wing/judge/sandbox.py) starts
 bubblewrap as root and drops to an unprivileged host user before Python starts;
 the worker alone measures and limits CPU, memory and processes, through the
 sandbox's cgroup. Inside, this file plays three parts:
@@ -101,7 +101,7 @@ def _mount(source: str, target: str, flags: int, kind: str = "", options: str = 
 
 def install_filter(bpf: bytes) -> None:
     """Load a seccomp program the worker compiled with libseccomp
-    (judging/seccomp_policy.py) into the calling thread and its future children,
+    (worker_wing/judge/seccomp_policy.py) into the calling thread and its future children,
     for good: this writes no BPF, it only hands the program to the kernel.
 
     It imports only the standard library, inside itself, so the seccomp tests can
@@ -236,8 +236,8 @@ def _phase(name: str) -> None:
 
 
 # --- running a pipeline -------------------------------------------------------
-# The spec's plans are judging/pipeline_plan.py's RunPlans, one per configuration
-# to run; a plain estimator.py is the one-step plan of judging/job_format.py.
+# The spec's plans are worker_wing/pipeline/plan.py's RunPlans, one per configuration
+# to run; a plain estimator.py is the one-step plan of worker_wing/judge/job_format.py.
 NO_GET_ESTIMATOR_EXIT = 3
 # The student process exits with this code when a step broke the pipeline's
 # contract; the phase file then holds the reason, naming the step.

@@ -23,7 +23,7 @@ only while fitting. Steps that do not depend on each other run concurrently.
 
 This module never parses YAML or Python: it takes the plain data and the facts
 about each Python file that the upload check's child process read (see
-judging/pipeline_check.py), so it is safe to run in the web process on the
+worker_wing/pipeline/check.py), so it is safe to run in the web process on the
 bytes of a hostile upload. No Django here either.
 """
 
@@ -34,8 +34,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from judging.code_check import SubmissionRejected
-from judging.pipeline_graph import (
+from worker_wing.pipeline.code_check import SubmissionRejected
+from worker_wing.pipeline.graph import (
     CHALLENGE_INPUTS,
     FINAL_OUTPUT,
     TARGET_INPUT,

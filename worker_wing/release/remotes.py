@@ -121,7 +121,7 @@ FIXED_VALUES: dict[str, frozenset[str]] = {
     "shell_type": frozenset({"unix", "powershell", "cmd", "none"}),
 }
 # Options naming a host the worker connects to: checked against the address
-# policy on the worker, after DNS (ppipe_site/network_policy.py).
+# policy on the worker, after DNS (worker_wing/network_policy.py).
 HOST_OPTIONS: dict[str, tuple[str, ...]] = {
     "s3": ("endpoint",),
     "sftp": ("host",),

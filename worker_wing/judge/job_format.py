@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from judging.pipeline_plan import run_plan
-from judging.pipeline_spec import estimator_pipeline
+from worker_wing.pipeline.plan import run_plan
+from worker_wing.pipeline.spec import estimator_pipeline
 
 JOB_VERSION = 2
 
-# A plain estimator.py is a one-step pipeline (see judging/pipeline_spec.py):
+# A plain estimator.py is a one-step pipeline (see worker_wing/pipeline/spec.py):
 # get_estimator() fitted on X and y, predicting from X.
 ESTIMATOR_PLAN: dict[str, Any] = dict(run_plan(estimator_pipeline(), {}))
 

@@ -2,9 +2,9 @@
 upload, and the judge's extraction of a pipeline zip.
 
 The web process never parses the zip, pipeline.yaml or the Python files itself:
-judging/pipeline_archive.py does that in a short-lived child (`python -I -S`,
+worker_wing/pipeline/archive.py does that in a short-lived child (`python -I -S`,
 with CPU, memory and file-size limits and a wall timeout) and answers in JSON.
-Only that small, plain answer is checked here, with judging/pipeline_spec.py.
+Only that small, plain answer is checked here, with worker_wing/pipeline/spec.py.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from judging.code_check import estimator_source_check
-from judging.pipeline_archive import (
+from worker_wing.pipeline.archive import (
     MAX_UNCOMPRESSED_BYTES,
     ArchiveRejected,
     archive_listing,
     open_archive,
     read_archive_files,
 )
-from judging.pipeline_spec import (
+from worker_wing.pipeline.code_check import estimator_source_check
+from worker_wing.pipeline.spec import (
     PipelineRejected,
     PipelineSpec,
     PythonModuleFacts,
@@ -35,7 +35,7 @@ from judging.pipeline_spec import (
     python_file_problems,
 )
 
-_ARCHIVE_SCRIPT = Path(__file__).with_name("pipeline_archive.py")
+_ARCHIVE_SCRIPT = Path(__file__).with_name("archive.py")
 # Wall time for the child; its CPU and memory limits are set inside it.
 _CHECK_SECONDS = 20
 
@@ -94,7 +94,7 @@ def _python_modules(answer: dict[str, Any]) -> dict[str, PythonModuleFacts]:
 def pipeline_upload_check(content: bytes) -> PipelineSpec:
     """The checked spec of an uploaded pipeline zip, or PipelineRejected listing every problem.
 
-    PipelineRejected is a judging.code_check.SubmissionRejected, so an upload
+    PipelineRejected is a worker_wing.pipeline.code_check.SubmissionRejected, so an upload
     form or API that handles estimator.py rejections handles these the same way.
     """
     if not content.strip():
@@ -124,7 +124,7 @@ def submission_pipeline_check(
 ) -> PipelineSpec:
     """Check either kind of upload: a .zip is a pipeline, anything else a plain estimator.py.
 
-    An estimator.py keeps its own check (judging.code_check) and becomes the
+    An estimator.py keeps its own check (worker_wing.pipeline.code_check) and becomes the
     one-step pipeline of `estimator_pipeline()`.
     """
     if filename.lower().endswith(".zip"):

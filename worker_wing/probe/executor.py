@@ -20,15 +20,15 @@ from urllib.parse import urljoin
 
 import httpx
 
-from ppipe_site.network_policy import AddressBlocked, parse_networks, resolve_target
-from ppipe_site.worker_identity import worker_name
-from probing.protocols import (
+from worker_wing.network_policy import AddressBlocked, parse_networks, resolve_target
+from worker_wing.probe.protocols import (
     ResponseError,
     data_version_from,
     predictions_from,
     probe_url,
     request_body,
 )
+from worker_wing.worker_identity import worker_name
 
 # The setting that opens a range to probes, named in a refusal.
 OPENED_BY = "the challenge's probe_allowed_networks"

@@ -1,7 +1,7 @@
 """A run's figures as the judge worker measured them, not as the sandbox said.
 
 CPU seconds and memory come from the sandbox's cgroup, sampled by the worker
-(judging/sandbox.py); each fold's window is the one its supervisor saw the fold
+(worker_wing/judge/sandbox.py); each fold's window is the one its supervisor saw the fold
 process live in, which the student's code cannot reach. What only the student's
 process can time (fitting, predicting, each step, each batch) is accepted up to
 what the outside measured, and every figure cut down is named, so the
@@ -14,7 +14,7 @@ import bisect
 from collections.abc import Sequence
 from typing import Any
 
-from judging.sandbox import Sample
+from worker_wing.judge.sandbox import Sample
 
 
 def cpu_between(samples: Sequence[Sample], started: float, ended: float) -> float:

@@ -1,7 +1,7 @@
 """Configurations of a pipeline (one alternative per step that has some) and the run plan.
 
 The plan is what the judge runs: plain JSON, no Django, built from a checked
-PipelineSpec. See judging/pipeline_spec.py for what a step does at run time.
+PipelineSpec. See worker_wing/pipeline/spec.py for what a step does at run time.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import math
 from collections.abc import Mapping
 from typing import TypedDict
 
-from judging.code_check import SubmissionRejected
-from judging.pipeline_graph import StepWiring, step_levels
-from judging.pipeline_spec import PipelineSpec
+from worker_wing.pipeline.code_check import SubmissionRejected
+from worker_wing.pipeline.graph import StepWiring, step_levels
+from worker_wing.pipeline.spec import PipelineSpec
 
 
 class PlannedStep(TypedDict):

@@ -20,10 +20,10 @@ from typing import Any
 
 import pandas as pd
 
-from dispatch.destination_addresses import DestinationUnreachable
-from dispatch.rclone import Rclone, RcloneError
-from dispatch.remotes import Remote, RemoteError, check_local_root, check_path
-from ppipe_site.content_store import ContentStore
+from worker_wing.content_store import ContentStore
+from worker_wing.release.destination_addresses import DestinationUnreachable
+from worker_wing.release.rclone import Rclone, RcloneError
+from worker_wing.release.remotes import Remote, RemoteError, check_local_root, check_path
 
 JOB_KIND = "ppipe.release"
 JOB_VERSION = 1

@@ -34,11 +34,11 @@ from typing import Any
 
 import httpx
 
-from dispatch.destination_addresses import checked_remote
-from dispatch.egress_proxy import EgressProxy
-from dispatch.rclone_errors import summarise
-from dispatch.remotes import Remote
-from ppipe_site.network_policy import Network
+from worker_wing.network_policy import Network
+from worker_wing.release.destination_addresses import checked_remote
+from worker_wing.release.egress_proxy import EgressProxy
+from worker_wing.release.rclone_errors import summarise
+from worker_wing.release.remotes import Remote
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The judge: a submission trained and scored on cross-validation folds in a sandbox."""

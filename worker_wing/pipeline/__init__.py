@@ -1,0 +1,1 @@
+"""Pipelines: a zip of steps described by pipeline.yaml, checked, planned and archived."""

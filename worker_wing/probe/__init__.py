@@ -1,0 +1,1 @@
+"""Probes: one request to a student's endpoint, measured, its answer parsed."""
