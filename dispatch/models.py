@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from foundation.leases import LeasedJob
 from ppipe_site.secrets_at_rest import EncryptedJSONField
 from worker_wing.release.remotes import BACKEND_TYPES
 
@@ -89,7 +90,7 @@ ACTIVE_STATES = (TransactionState.QUEUED, TransactionState.RUNNING)
 TERMINAL_STATES = (TransactionState.DONE, TransactionState.FAILED, TransactionState.CANCELLED)
 
 
-class Transaction(models.Model):
+class Transaction(LeasedJob):
     """Delivering one release to one destination: an atomic, re-runnable job."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="transactions")
@@ -107,12 +108,9 @@ class Transaction(models.Model):
     state = models.CharField(
         max_length=12, choices=TransactionState.choices, default=TransactionState.PLANNED
     )
-    attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=5)
     # When a planned transaction is next due: the release time, or a retry's time.
     next_attempt_at = models.DateTimeField()
-    # A queued or running attempt that has not answered by then is reaped.
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
     # The job without secret values (those are added when it is sent).
     job = models.JSONField()
     remote_path = models.CharField(max_length=1000)

@@ -8,7 +8,6 @@ or recorded twice; each change also writes a TransactionEvent for the timeline.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -20,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
+from dispatch import signals
 from dispatch.jobs import release_job, with_secrets
 from dispatch.models import (
     ACTIVE_STATES,
@@ -30,12 +30,23 @@ from dispatch.models import (
     TransactionState,
 )
 from dispatch.planning import parse_proportions, plan_releases
-from notifications import hooks as notify
+from foundation.leases import Backoff, Lifecycle
 from ppipe_site.outages import reaping_paused
 from ppipe_site.worker_clocks import worker_described
 
 logger = logging.getLogger(__name__)
 State = TransactionState
+
+LIFECYCLE = Lifecycle(
+    Transaction,
+    waiting=State.PLANNED,
+    claimed=State.QUEUED,
+    running=State.RUNNING,
+    failed=State.FAILED,
+    # Every message sent costs an attempt: an upload may have begun before a loss.
+    counts_at="claim",
+    backoff=Backoff("PPIPE_DISPATCH_BACKOFF_SECONDS", "PPIPE_DISPATCH_BACKOFF_MAX_SECONDS"),
+)
 
 # Set by dispatch.tasks: sends one job to the dispatch queue. A parameter, not an
 # import, so these services stay testable and free of Celery wiring.
@@ -176,10 +187,7 @@ def transactions_send_due(*, send: JobSender, now: datetime | None = None) -> in
     for row in due:
         attempt = row.attempts + 1
         with db_transaction.atomic():
-            claimed = Transaction.objects.filter(
-                id=row.id, state=State.PLANNED, attempts=row.attempts
-            ).update(state=State.QUEUED, attempts=attempt, queued_at=now, lease_expires_at=lease)
-            if not claimed:
+            if not LIFECYCLE.claim(row.id, attempts=row.attempts, lease=lease, queued_at=now):
                 continue
             _event(row.id, State.QUEUED, attempt, f"attempt {attempt} of {row.max_attempts}")
             job = with_secrets(row.job, row.destination, attempt=attempt)
@@ -211,42 +219,30 @@ def transaction_mark_started(
         seconds=settings.PPIPE_DISPATCH_TIME_LIMIT + settings.PPIPE_DISPATCH_LEASE_GRACE_SECONDS
     )
     with db_transaction.atomic():
-        started = Transaction.objects.filter(
-            id=transaction_id, state=State.QUEUED, attempts=attempt
-        ).update(state=State.RUNNING, started_at=now, lease_expires_at=lease, worker=worker[:200])
+        started = LIFECYCLE.start(
+            transaction_id, attempt=attempt, lease=lease, started_at=now, worker=worker[:200]
+        )
         if started:
             _event(transaction_id, State.RUNNING, attempt, where)
     return bool(started)
 
 
-def backoff_seconds(attempt: int) -> float:
-    base = settings.PPIPE_DISPATCH_BACKOFF_SECONDS * 2 ** max(0, attempt - 1)
-    capped = min(base, settings.PPIPE_DISPATCH_BACKOFF_MAX_SECONDS)
-    return capped * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not a secret
-
-
 def _retry_or_fail(row: Transaction, *, reason: str, transient: bool, now: datetime) -> str:
     """Send an attempt that did not succeed back to `planned` for a later retry, or end it."""
-    if transient and row.attempts < row.max_attempts:
-        retry_at = now + timedelta(seconds=backoff_seconds(row.attempts))
-        changed = Transaction.objects.filter(
-            id=row.id, state__in=ACTIVE_STATES, attempts=row.attempts
-        ).update(
-            state=State.PLANNED,
-            next_attempt_at=retry_at,
-            lease_expires_at=None,
-            error=reason[:4000],
-        )
-        if changed:
-            _event(row.id, State.PLANNED, row.attempts, f"retry at {retry_at:%H:%M:%S}: {reason}")
-        return State.PLANNED
     final = reason if not transient else f"{reason} (gave up after {row.attempts} attempts)"
-    changed = Transaction.objects.filter(
-        id=row.id, state__in=ACTIVE_STATES, attempts=row.attempts
-    ).update(state=State.FAILED, finished_at=now, lease_expires_at=None, error=final[:4000])
-    if changed:
+    outcome = LIFECYCLE.retry_or_fail(
+        row,
+        transient=transient,
+        now=now,
+        retry_fields={"error": reason[:4000]},
+        fail_fields={"finished_at": now, "error": final[:4000]},
+    )
+    if outcome.changed and outcome.state == State.PLANNED:
+        assert outcome.at is not None
+        _event(row.id, State.PLANNED, row.attempts, f"retry at {outcome.at:%H:%M:%S}: {reason}")
+    elif outcome.changed:
         _event(row.id, State.FAILED, row.attempts, final)
-    return State.FAILED
+    return outcome.state
 
 
 @db_transaction.atomic
@@ -284,7 +280,9 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
         _event(
             row.id, State.DONE, attempt, f"{result['bytes']} bytes, verified {result['verified']}"
         )
-        notify.release_delivered(transaction_id=row.id)
+        db_transaction.on_commit(
+            partial(signals.release_delivered.send, sender=Transaction, transaction_id=row.id)
+        )
         return State.DONE
     if attempt != row.attempts or row.state not in ACTIVE_STATES:
         _event(
@@ -310,7 +308,7 @@ def transactions_reap(*, discard: Revoker | None = None, now: datetime | None = 
     if reaping_paused(term_seconds=settings.PPIPE_DISPATCH_LEASE_GRACE_SECONDS, now=now):
         return 0
     reaped = 0
-    for row in Transaction.objects.filter(state__in=ACTIVE_STATES, lease_expires_at__lt=now):
+    for row in LIFECYCLE.expired(now):
         where = (
             "waited in the queue"
             if row.state == State.QUEUED

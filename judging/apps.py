@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class JudgingConfig(AppConfig):
     name = "judging"
     verbose_name = "Judging"
+
+    def ready(self) -> None:
+        # Connects the services' signals (judging/signals.py) to the tasks that send
+        # the work: the services never import their tasks.
+        from judging import tasks  # noqa: F401

@@ -30,6 +30,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from challenges.models import Challenge
+from judging import signals
 from judging.blending import Blend, blend
 from judging.models import ChallengeBlend, Submission, SubmissionState
 from ppipe_site.content_store import artifact_store
@@ -42,15 +43,12 @@ FRESH, BUSY, COMPUTED = "fresh", "busy", "computed"
 
 
 def _compute_soon(challenge_id: int, countdown: int) -> None:
-    # Lazy: the services stay importable (and testable) without the Celery wiring.
-    from judging.tasks import compute_contributivity
-
-    try:
-        compute_contributivity.apply_async(
-            (challenge_id,), countdown=countdown, time_limit=_lease_seconds(), retry=False
-        )
-    except Exception:  # the broker is down: beat's tick sends it once overdue
-        logger.warning("contributivity of challenge %s not scheduled", challenge_id)
+    signals.contributivity_due.send(
+        sender=ChallengeBlend,
+        challenge_id=challenge_id,
+        countdown=countdown,
+        time_limit=_lease_seconds(),
+    )
 
 
 def _schedule_after_commit(challenge_id: int) -> None:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from foundation.leases import LeasedJob
+
 
 class SubmissionState(models.TextChoices):
     NEW = "new"
@@ -25,7 +27,7 @@ class SubmissionKind(models.TextChoices):
     PIPELINE = "pipeline", "pipeline (zip)"
 
 
-class Submission(models.Model):
+class Submission(LeasedJob):
     """A student's `estimator.py` or pipeline zip, judged on the challenge's folds
     and hidden test set.
 
@@ -62,10 +64,8 @@ class Submission(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    # Delivery: each attempt is one judge job; a vanished worker costs an attempt.
-    attempts = models.PositiveIntegerField(default=0)
-    max_attempts = models.PositiveIntegerField(default=3)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Delivery (foundation/leases.py): each attempt is one judge run; a vanished
+    # worker costs an attempt.
     task_id = models.CharField(max_length=100, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     job = models.JSONField(default=dict, blank=True)
@@ -248,7 +248,7 @@ class ReproductionState(models.TextChoices):
     FAILED = "failed"
 
 
-class Reproduction(models.Model):
+class Reproduction(LeasedJob):
     """A finished run judged again from its recorded job, preferably on another
     worker, and whether its scores match the original's within the tolerance."""
 
@@ -264,7 +264,8 @@ class Reproduction(models.Model):
     original_worker = models.CharField(max_length=200, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     task_id = models.CharField(max_length=100, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # One run: a reproduction that fails is reported with its reason, not retried.
+    max_attempts = models.PositiveIntegerField(default=1)
     tolerance = models.FloatField()
     # Each compared score: {"name": {"original": x, "reproduced": y}}.
     scores = models.JSONField(default=dict, blank=True)

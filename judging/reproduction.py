@@ -29,6 +29,8 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from challenges.teams import participant_lock
+from foundation.leases import Lifecycle
+from judging import signals
 from judging.models import (
     Reproduction,
     ReproductionState,
@@ -44,7 +46,17 @@ logger = logging.getLogger(__name__)
 State = ReproductionState
 
 REPRODUCE = "reproduce"
-WAITING = (State.QUEUED, State.RUNNING)
+# Created queued (the request is the claim: sent at once, with a queue lease),
+# then one run, never retried.
+LIFECYCLE = Lifecycle(
+    Reproduction,
+    waiting=State.QUEUED,
+    claimed=State.QUEUED,
+    running=State.RUNNING,
+    failed=State.FAILED,
+    counts_at="start",
+)
+WAITING = LIFECYCLE.in_flight
 
 # Set by judging.tasks: the node names of the live workers of a judge queue that
 # can be sent a job directly; and a sender of one job to a node (None: the job's
@@ -97,16 +109,6 @@ def _wall_seconds(job: dict[str, Any]) -> int:
 
 def _run_lease(job: dict[str, Any], now: datetime) -> datetime:
     return now + timedelta(seconds=_wall_seconds(job) + settings.PPIPE_REPRODUCE_MARGIN_SECONDS)
-
-
-def _send_now(reproduction_id: int) -> None:
-    # Lazy: the services stay importable (and testable) without the Celery wiring.
-    from judging.tasks import send_reproduction
-
-    try:
-        send_reproduction.apply_async((reproduction_id,), retry=False)
-    except Exception:  # the broker is down: the reaper fails it with the reason
-        logger.warning("reproduction %s was not sent: the broker did not answer", reproduction_id)
 
 
 def _refusal(submission: Submission) -> str | None:
@@ -186,7 +188,13 @@ def reproduction_request(
             lease_expires_at=_run_lease(current.job, now) + waiting,
         )
         _note(current, f"reproduction {reproduction.pk} requested by {requested_by}")
-        db_transaction.on_commit(partial(_send_now, reproduction.pk))
+        db_transaction.on_commit(
+            partial(
+                signals.reproduction_requested.send,
+                sender=Reproduction,
+                reproduction_id=reproduction.pk,
+            )
+        )
     return reproduction
 
 
@@ -235,12 +243,12 @@ def reproduction_mark_started(*, reproduction_id: int, worker: str) -> bool:
     row = Reproduction.objects.select_related("submission").filter(id=reproduction_id).first()
     if row is None:
         return False
-    started = Reproduction.objects.filter(id=row.pk, state=State.QUEUED).update(
-        state=State.RUNNING,
+    return LIFECYCLE.start(
+        row.pk,
+        attempt=1,
+        lease=_run_lease(row.submission.job, timezone.now()),
         worker=worker[:200],
-        lease_expires_at=_run_lease(row.submission.job, timezone.now()),
     )
-    return bool(started)
 
 
 def _compared(
@@ -325,11 +333,7 @@ def _finish(
 def reproduction_record_result(*, result: dict[str, Any]) -> str:
     """Record a reproduced run's result, once: compare its scores with the original's
     (matched within the tolerance, or differed), or fail with the run's reason."""
-    row = (
-        Reproduction.objects.select_for_update(of=("self",))
-        .filter(id=int(result["reproduction_id"]))
-        .first()
-    )
+    row = LIFECYCLE.locked(int(result["reproduction_id"]))
     if row is None:
         return "unknown"
     if row.state not in WAITING:
@@ -383,9 +387,7 @@ def reproductions_reap(*, discard: Revoker | None = None, now: datetime | None =
         return 0
     reaped = 0
     margin = settings.PPIPE_REPRODUCE_MARGIN_SECONDS
-    for row in Reproduction.objects.select_related("submission").filter(
-        state__in=WAITING, lease_expires_at__lt=now
-    ):
+    for row in LIFECYCLE.expired(now).select_related("submission"):
         if row.state == State.QUEUED:
             reason = "No judge worker took the job before its lease ran out."
         else:

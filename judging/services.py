@@ -28,6 +28,8 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from challenges.teams import participant_lock
+from foundation.leases import Lifecycle
+from judging import signals
 from judging.contributivity import contributivity_mark_stale
 from judging.jobs import judge_job
 from judging.models import (
@@ -45,7 +47,6 @@ from judging.models import (
 from judging.owner_store import JudgeStoreError, judge_store_stage
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores
-from notifications import hooks as notify
 from ppipe_site.content_store import artifact_store
 from ppipe_site.outages import reaping_paused
 from ppipe_site.worker_clocks import worker_described
@@ -55,6 +56,16 @@ from worker_wing.pipeline.plan import configuration_from_text, spec_as_data, sub
 
 logger = logging.getLogger(__name__)
 State = SubmissionState
+
+LIFECYCLE = Lifecycle(
+    Submission,
+    waiting=State.NEW,
+    claimed=State.QUEUED,
+    running=State.RUNNING,
+    failed=State.FAILED,
+    # A message that waited unseen until its lease ran out costs the student nothing.
+    counts_at="start",
+)
 
 # Set by judging.tasks: sends one job to the judge queue, returns the task id.
 JobSender = Callable[[int, dict[str, Any], datetime], str]
@@ -70,18 +81,8 @@ def _event(submission_id: int, state: str, attempt: int, message: str = "") -> N
     )
 
 
-def _feed_now() -> None:
-    # Lazy: the services stay importable (and testable) without the Celery wiring.
-    from judging.tasks import feed_judge_queue
-
-    try:
-        feed_judge_queue.apply_async(retry=False)
-    except Exception:  # the broker is down: what is committed waits for beat's tick
-        logger.warning("the judge feeder was not woken; its next periodic tick will send the job")
-
-
 def _feed_after_commit() -> None:
-    db_transaction.on_commit(_feed_now)
+    db_transaction.on_commit(partial(signals.judge_queue_changed.send, sender=Submission))
 
 
 # --- upload -----------------------------------------------------------------
@@ -270,10 +271,7 @@ def _send_some(
             break
         attempt = row.attempts + 1
         with db_transaction.atomic():
-            claimed = Submission.objects.filter(
-                id=row.id, state=State.NEW, attempts=row.attempts
-            ).update(state=State.QUEUED, queued_at=now, lease_expires_at=lease)
-            if not claimed:
+            if not LIFECYCLE.claim(row.id, attempts=row.attempts, lease=lease, queued_at=now):
                 continue
             job = judge_job(submission=row, attempt=attempt)
             Submission.objects.filter(id=row.id).update(job=job)
@@ -315,13 +313,11 @@ def submission_mark_started(
     now = timezone.now()
     where = worker_described(worker=worker, reported_at=reported_at, now=now)
     with db_transaction.atomic():
-        started = Submission.objects.filter(
-            id=submission_id, state=State.QUEUED, attempts=attempt - 1
-        ).update(
-            state=State.RUNNING,
-            attempts=attempt,
+        started = LIFECYCLE.start(
+            submission_id,
+            attempt=attempt,
+            lease=_lease_from(now),
             started_at=now,
-            lease_expires_at=_lease_from(now),
             worker=worker[:200],
         )
         if started:
@@ -332,11 +328,7 @@ def submission_mark_started(
 
 def submission_heartbeat(*, submission_id: int, attempt: int) -> bool:
     """A running job's worker is alive: extend its lease."""
-    return bool(
-        Submission.objects.filter(id=submission_id, state=State.RUNNING, attempts=attempt).update(
-            lease_expires_at=_lease_from(timezone.now())
-        )
-    )
+    return LIFECYCLE.heartbeat(submission_id, attempt=attempt, lease=_lease_from(timezone.now()))
 
 
 def _tail(text: Any) -> str:
@@ -349,29 +341,27 @@ def _end(row: Submission, state: str, attempt: int, reason: str, **fields: Any) 
     )
     _event(row.id, state, attempt, reason or "scored")
     _feed_after_commit()
-    notify.submission_ended(submission_id=row.id, attempt=attempt)
+    db_transaction.on_commit(
+        partial(
+            signals.submission_ended.send, sender=Submission, submission_id=row.id, attempt=attempt
+        )
+    )
 
 
 def _retry_or_fail(row: Submission, *, attempt: int, reason: str) -> str:
     """A run that ended through no fault of the student: judge again, a bounded
     number of times, then fail saying so."""
-    if attempt < row.max_attempts:
-        Submission.objects.filter(id=row.id).update(
-            state=State.NEW, lease_expires_at=None, reason=""
-        )
-        _event(row.id, State.NEW, attempt, f"{reason}; it will be judged again")
-        _feed_after_commit()
+    outcome = LIFECYCLE.retry_or_fail(
+        row, transient=True, now=timezone.now(), attempt=attempt, retry_fields={"reason": ""}
+    )
+    if outcome.state == State.NEW:
+        if outcome.changed:
+            _event(row.id, State.NEW, attempt, f"{reason}; it will be judged again")
+            _feed_after_commit()
         return State.NEW
+    # Ended with its reason, timeline and notice, as every failure is.
     _end(row, State.FAILED, attempt, f"{reason} (gave up after {attempt} runs)")
     return State.FAILED
-
-
-def _is_current(row: Submission, attempt: int) -> bool:
-    # The result may overtake the "started" message: a queued row whose next run is
-    # this attempt is current too.
-    return (row.state == State.RUNNING and row.attempts == attempt) or (
-        row.state == State.QUEUED and row.attempts == attempt - 1
-    )
 
 
 def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str:
@@ -479,15 +469,10 @@ def submission_record_result(*, result: dict[str, Any]) -> str:
     """Record what a judge worker reported, once: a result for a run that is no
     longer current (reaped, cancelled, already recorded) is noted and ignored."""
     submission_id, attempt = int(result["submission_id"]), int(result.get("attempt") or 0)
-    row = (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("challenge__split")
-        .filter(id=submission_id)
-        .first()
-    )
+    row = LIFECYCLE.locked(submission_id, Submission.objects.select_related("challenge__split"))
     if row is None:
         return "unknown"
-    if not _is_current(row, attempt):
+    if not LIFECYCLE.is_current(row, attempt):
         _event(row.id, row.state, attempt, f"a late result of run {attempt} was ignored")
         return "stale"
     if not result.get("ok"):
@@ -514,21 +499,17 @@ def submissions_reap(*, discard: Revoker | None = None, now: datetime | None = N
     if reaping_paused(term_seconds=settings.PPIPE_JUDGE_LEASE_SECONDS, now=now):
         return 0
     reaped = 0
-    expired = Submission.objects.filter(state__in=IN_FLIGHT_STATES, lease_expires_at__lt=now)
-    for row in expired.select_related("challenge"):
+    for row in LIFECYCLE.expired(now).select_related("challenge"):
         with db_transaction.atomic():
             if row.state == State.QUEUED:
-                changed = Submission.objects.filter(
-                    id=row.id, state=State.QUEUED, attempts=row.attempts
-                ).update(state=State.NEW, lease_expires_at=None)
-                if changed:
+                if LIFECYCLE.unclaim(row.id, attempts=row.attempts):
                     _event(row.id, State.NEW, row.attempts, _not_taken(row))
                     if discard and row.task_id:
                         db_transaction.on_commit(partial(discard, row.task_id))
                     _feed_after_commit()
             else:
-                locked = Submission.objects.select_for_update().get(id=row.id)
-                if locked.state != State.RUNNING or locked.attempts != row.attempts:
+                locked = LIFECYCLE.locked(row.id)
+                if locked is None or not LIFECYCLE.is_current(locked, row.attempts):
                     continue
                 who = f"the judge worker ({row.worker})" if row.worker else "the judge worker"
                 _retry_or_fail(locked, attempt=row.attempts, reason=f"{who} stopped answering")

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 from celery import shared_task
 from celery.utils.nodenames import worker_direct
 from django.conf import settings
+from django.dispatch import receiver
 
+from judging import signals
 from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
 from ppipe_site.task_adapter import job_outcome
 from ppipe_site.worker_clocks import now_reported
@@ -53,11 +55,16 @@ def feed_judge_queue() -> int:
 
 @shared_task(name="judging.tasks.reap_stuck_submissions")
 def reap_stuck_submissions() -> int:
-    from judging.reproduction import reproductions_reap
     from judging.services import submissions_reap
 
-    reaped = submissions_reap(discard=discard_unstarted_task)
-    return reaped + reproductions_reap(discard=discard_unstarted_task)
+    return submissions_reap(discard=discard_unstarted_task)
+
+
+@shared_task(name="judging.tasks.reap_stuck_reproductions")
+def reap_stuck_reproductions() -> int:
+    from judging.reproduction import reproductions_reap
+
+    return reproductions_reap(discard=discard_unstarted_task)
 
 
 @contextmanager
@@ -245,3 +252,34 @@ def refresh_contributivity() -> int:
     from judging.contributivity import contributivity_refresh
 
     return contributivity_refresh()
+
+
+# --- what the services announce (judging/signals.py), connected in JudgingConfig.ready
+# The broker may be down: what was committed waits for beat's next tick (the
+# feeder, contributivity_refresh) or the reaper (a reproduction never sent).
+@receiver(signals.judge_queue_changed, dispatch_uid="judging.tasks.wake_feeder")
+def _wake_feeder(**_: Any) -> None:
+    try:
+        feed_judge_queue.apply_async(retry=False)
+    except Exception:
+        logger.warning("the judge feeder was not woken; its next periodic tick will send the job")
+
+
+@receiver(signals.reproduction_requested, dispatch_uid="judging.tasks.send_reproduction")
+def _send_reproduction_soon(*, reproduction_id: int, **_: Any) -> None:
+    try:
+        send_reproduction.apply_async((reproduction_id,), retry=False)
+    except Exception:
+        logger.warning("reproduction %s was not sent: the broker did not answer", reproduction_id)
+
+
+@receiver(signals.contributivity_due, dispatch_uid="judging.tasks.compute_contributivity")
+def _compute_contributivity_soon(
+    *, challenge_id: int, countdown: int, time_limit: int, **_: Any
+) -> None:
+    try:
+        compute_contributivity.apply_async(
+            (challenge_id,), countdown=countdown, time_limit=time_limit, retry=False
+        )
+    except Exception:
+        logger.warning("contributivity of challenge %s not scheduled", challenge_id)

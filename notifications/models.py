@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 
+from foundation.leases import LeasedJob
+
 
 class NotificationKind(models.TextChoices):
     SUBMISSION_SCORED = "submission_scored", "submission scored"
@@ -88,7 +90,7 @@ class ChallengeNotificationSettings(models.Model):
         return f"notification settings of {self.challenge}"
 
 
-class Notification(models.Model):
+class Notification(LeasedJob):
     key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=20, choices=NotificationKind.choices)
     user = models.ForeignKey(
@@ -108,11 +110,8 @@ class Notification(models.Model):
     state = models.CharField(
         max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
     )
-    attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=5)
     next_attempt_at = models.DateTimeField()
-    # A `sending` claim not released by then is taken back (its worker died).
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
     # Why it was skipped, or the last failure (never a credential).
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -11,7 +11,6 @@ stored error name the failure, never the recipient's address or a credential.
 from __future__ import annotations
 
 import logging
-import random
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,13 +23,24 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from notifications.hooks import enqueue
+from foundation.leases import Backoff, Lifecycle
+from notifications import signals
 from notifications.mail import Mail
 from notifications.models import Notification, NotificationPreferences, NotificationState
 from notifications.selectors import SWITCH_OF_KIND, preferences_of, wants
 
 logger = logging.getLogger(__name__)
 State = NotificationState
+# A mail's sender claims and sends it itself: no separate "running" report.
+LIFECYCLE = Lifecycle(
+    Notification,
+    waiting=State.PENDING,
+    claimed=State.SENDING,
+    running=None,
+    failed=State.FAILED,
+    counts_at="claim",
+    backoff=Backoff("PPIPE_NOTIFY_BACKOFF_SECONDS", "PPIPE_NOTIFY_BACKOFF_MAX_SECONDS"),
+)
 PREFERENCE_FIELDS = tuple(sorted(set(SWITCH_OF_KIND.values())))
 # A claimed send that has not ended by then is taken back: the SMTP exchange is
 # bounded by EMAIL_TIMEOUT per step.
@@ -91,8 +101,13 @@ def notification_record(
     except IntegrityError:  # the same event recorded concurrently: it sends, not us
         return None
     if not skip:
-        send = partial(enqueue, "deliver_notification", notification_id=notification.pk)
-        transaction.on_commit(send)
+        transaction.on_commit(
+            partial(
+                signals.notification_recorded.send,
+                sender=Notification,
+                notification_id=notification.pk,
+            )
+        )
     return notification
 
 
@@ -101,12 +116,6 @@ class Delivery:
     state: str
     # Seconds until the next attempt, when there is one.
     retry_in: float | None = None
-
-
-def backoff_seconds(attempt: int) -> float:
-    base = settings.PPIPE_NOTIFY_BACKOFF_SECONDS * 2 ** max(0, attempt - 1)
-    capped = min(base, settings.PPIPE_NOTIFY_BACKOFF_MAX_SECONDS)
-    return capped * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not a secret
 
 
 def is_transient(error: Exception) -> bool:
@@ -133,10 +142,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
     """Send one recorded mail, if no one else is or did."""
     now = now or timezone.now()
     lease = now + timedelta(seconds=2 * settings.EMAIL_TIMEOUT + _LEASE_MARGIN_SECONDS)
-    claimed = Notification.objects.filter(id=notification_id, state=State.PENDING).update(
-        state=State.SENDING, attempts=F("attempts") + 1, lease_expires_at=lease
-    )
-    if not claimed:
+    if not LIFECYCLE.claim(notification_id, attempts=None, lease=lease):
         return Delivery("not pending")
     row = Notification.objects.get(id=notification_id)
     message = EmailMessage(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.to_email])
@@ -144,9 +150,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
         message.send(fail_silently=False)
     except Exception as error:
         return _failed(row, error, now)
-    Notification.objects.filter(id=row.id, state=State.SENDING).update(
-        state=State.SENT, sent_at=timezone.now(), lease_expires_at=None, error=""
-    )
+    LIFECYCLE.end(row.id, State.SENT, only_from=(State.SENDING,), sent_at=timezone.now(), error="")
     return Delivery(State.SENT)
 
 
@@ -162,34 +166,37 @@ def _failed(row: Notification, error: Exception, now: datetime) -> Delivery:
         "; will retry" if retry else "; giving up",
         reason,
     )
-    if retry:
-        delay = backoff_seconds(row.attempts)
-        Notification.objects.filter(id=row.id, state=State.SENDING).update(
-            state=State.PENDING,
-            next_attempt_at=now + timedelta(seconds=delay),
-            lease_expires_at=None,
-            error=reason,
-        )
-        return Delivery(State.PENDING, retry_in=delay)
     final = reason if not is_transient(error) else f"{reason} (gave up after {row.attempts})"
-    Notification.objects.filter(id=row.id, state=State.SENDING).update(
-        state=State.FAILED, lease_expires_at=None, error=final
+    outcome = LIFECYCLE.retry_or_fail(
+        row,
+        transient=is_transient(error),
+        now=now,
+        retry_fields={"error": reason},
+        fail_fields={"error": final},
     )
+    if outcome.state == State.PENDING:
+        assert outcome.at is not None
+        return Delivery(State.PENDING, retry_in=(outcome.at - now).total_seconds())
     return Delivery(State.FAILED)
+
+
+def notifications_reap(*, now: datetime | None = None) -> int:
+    """Take back sends whose sender died (the mail may have gone: delivery is at
+    least once), due again at once, or end them when their attempts ran out."""
+    now = now or timezone.now()
+    stale = LIFECYCLE.expired(now)
+    failed = stale.filter(attempts__gte=F("max_attempts")).update(
+        state=State.FAILED, lease_expires_at=None, error="its sender stopped answering"
+    )
+    return failed + stale.update(state=State.PENDING, lease_expires_at=None, next_attempt_at=now)
 
 
 def notifications_resend_due(
     *, send: Callable[[int], None], now: datetime | None = None, grace_seconds: int = 60
 ) -> int:
     """Beat's safety net: send again the mails whose retry is overdue (its message
-    was lost), and take back sends whose sender died (the mail may have gone:
-    delivery is at least once), or end them when their attempts ran out."""
+    was lost, or notifications_reap took it back)."""
     now = now or timezone.now()
-    stale = Notification.objects.filter(state=State.SENDING, lease_expires_at__lt=now)
-    stale.filter(attempts__gte=F("max_attempts")).update(
-        state=State.FAILED, lease_expires_at=None, error="its sender stopped answering"
-    )
-    stale.update(state=State.PENDING, lease_expires_at=None, next_attempt_at=now)
     due = Notification.objects.filter(
         state=State.PENDING, next_attempt_at__lt=now - timedelta(seconds=grace_seconds)
     ).values_list("id", flat=True)[:500]

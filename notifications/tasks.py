@@ -7,9 +7,19 @@ acknowledged late and retried through a database outage like the record tasks.
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+from typing import Any
 
+from celery import shared_task
+from django.dispatch import receiver
+from kombu.exceptions import OperationalError as BrokerUnreachable
+
+from dispatch.signals import release_delivered
+from judging.signals import submission_ended
+from notifications.signals import notification_recorded
 from ppipe_site.celery import RECORD_TASK_OPTIONS
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -53,8 +63,40 @@ def watch_endpoints_and_resend() -> tuple[int, int, int]:
     return alerted, recovered, notifications_resend_due(send=_deliver_soon)
 
 
+@shared_task(name="notifications.tasks.reap_stuck_notifications", ignore_result=True)
+def reap_stuck_notifications() -> int:
+    from notifications.services import notifications_reap
+
+    return notifications_reap()
+
+
 @shared_task(name="notifications.tasks.send_teacher_digests", ignore_result=True)
 def send_teacher_digests() -> int:
     from notifications.digest import teacher_digests_send
 
     return teacher_digests_send()
+
+
+# --- the events other apps announce, connected in NotificationsConfig.ready ---------
+# Each only asks for a control task, so the mail is composed and sent outside the
+# transaction that recorded the event (signals are sent after it commits).
+def _enqueue(task: Any, **kwargs: Any) -> None:
+    try:
+        task.apply_async(kwargs=kwargs, retry=False)
+    except (BrokerUnreachable, OSError):  # the event is recorded, its mail is not sent
+        logger.warning("notification task %s was not sent for %s", task.name, kwargs)
+
+
+@receiver(submission_ended, dispatch_uid="notifications.tasks.submission_ended")
+def _on_submission_ended(*, submission_id: int, attempt: int, **_: Any) -> None:
+    _enqueue(notify_submission_ended, submission_id=submission_id, attempt=attempt)
+
+
+@receiver(release_delivered, dispatch_uid="notifications.tasks.release_delivered")
+def _on_release_delivered(*, transaction_id: int, **_: Any) -> None:
+    _enqueue(notify_release_delivered, transaction_id=transaction_id)
+
+
+@receiver(notification_recorded, dispatch_uid="notifications.tasks.notification_recorded")
+def _on_notification_recorded(*, notification_id: int, **_: Any) -> None:
+    _enqueue(deliver_notification, notification_id=notification_id)

@@ -74,6 +74,13 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             description="Judges again (a bounded number of times) what a vanished worker held.",
         ),
         PeriodicJob(
+            name="reap stuck reproductions",
+            task="judging.tasks.reap_stuck_reproductions",
+            every_seconds=settings.PPIPE_REAPER_SECONDS,
+            expires_seconds=settings.PPIPE_REAPER_SECONDS,
+            description="Fails, with the reason, reproductions no judge worker finished in time.",
+        ),
+        PeriodicJob(
             name="recompute stale contributivity",
             task="judging.tasks.refresh_contributivity",
             every_seconds=settings.PPIPE_CONTRIBUTIVITY_TICK_SECONDS,
@@ -89,6 +96,13 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             description="Sends the endpoint probes due before the next tick, each at its time.",
         ),
         PeriodicJob(
+            name="reap lost probes",
+            task="probing.tasks.reap_lost_probes",
+            every_seconds=settings.PPIPE_REAPER_SECONDS,
+            expires_seconds=settings.PPIPE_REAPER_SECONDS,
+            description="Ends as lost the probes no probe worker answered within their lease.",
+        ),
+        PeriodicJob(
             name="pose and close questions",
             task="receipts.tasks.pose_and_close_questions",
             every_seconds=settings.PPIPE_RECEIPT_TICK_SECONDS,
@@ -102,6 +116,13 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             expires_seconds=settings.PPIPE_NOTIFY_TICK_SECONDS,
             description="Tells students whose endpoint is down past the challenge's limit (and "
             "back); sends mails whose retry was lost.",
+        ),
+        PeriodicJob(
+            name="reap stuck mails",
+            task="notifications.tasks.reap_stuck_notifications",
+            every_seconds=settings.PPIPE_REAPER_SECONDS,
+            expires_seconds=settings.PPIPE_REAPER_SECONDS,
+            description="Takes back mails whose sender died, to send again or end.",
         ),
         PeriodicJob(
             name="send teacher digests",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from foundation.leases import LeasedJob
 from ppipe_site.secrets_at_rest import EncryptedTextField
 from worker_wing.probe.protocols import PROTOCOLS
 
@@ -54,13 +55,15 @@ class ProbeState(models.TextChoices):
     LOST = "lost"
 
 
-class Probe(models.Model):
+class Probe(LeasedJob):
     """One probe of an endpoint: planned with its rows, then recorded once."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="probes")
     kind = models.CharField(max_length=10, choices=ProbeKind.choices, default=ProbeKind.SCHEDULED)
     state = models.CharField(max_length=10, choices=ProbeState.choices, default=ProbeState.PENDING)
     scheduled_at = models.DateTimeField()
+    # A probe is one attempt: one that no worker answered within its lease is lost.
+    max_attempts = models.PositiveIntegerField(default=1)
     started_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(null=True, blank=True)
     # Positions in the hidden test set of the rows sent: scored on the control side.
@@ -85,6 +88,8 @@ class Probe(models.Model):
             models.Index(fields=["endpoint", "kind", "scheduled_at"]),
             # The admin's list and the metrics window, across all endpoints.
             models.Index(fields=["scheduled_at"]),
+            # The reaper's question: which pending probes are past their lease.
+            models.Index(fields=["state", "lease_expires_at"]),
         ]
 
     def __str__(self) -> str:

@@ -2,10 +2,12 @@
 
 Scheduling keeps each endpoint on its own phase: an endpoint's next probe is
 its previous slot plus the challenge's interval, so probes neither drift nor
-bunch up. Each tick plans the probes due within the next tick and sends them
-with their time (Celery's ETA), so a probe starts on time whatever the tick.
-A probe is a row before it is a message, recorded at most once; one that no
-worker answered ends as `lost`, which counts against uptime like any failure.
+bunch up. Each tick sends the probes whose slot has come, at once: a message
+carries no time for a probe host to compare with its own clock (a skewed host
+would hold it or drop it), so a probe starts within a tick of its slot. A probe
+is a row before it is a message, under a lease (foundation/leases.py), recorded
+at most once; one that no worker answered within its lease ends as `lost`,
+which counts against uptime like any failure.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from challenges.selectors import hidden_labels
+from foundation.leases import Lifecycle
 from ppipe_site.outages import reaping_paused
 from probing.answers import challenge_labels, target_deviation, valid_predictions
 from probing.jobs import drift_time, probe_job, probe_rows, with_auth
@@ -35,7 +38,16 @@ from probing.selectors import MeasuredScore, measured_scores
 from worker_wing.judge.metrics import REGRESSION, get_metric
 from worker_wing.probe.protocols import probe_url
 
-ProbeSender = Callable[[dict[str, Any], datetime, datetime], None]
+ProbeSender = Callable[[dict[str, Any]], None]
+Revoker = Callable[[str], None]
+# Probes are created claimed: planned and sent in one step, one attempt each.
+LIFECYCLE = Lifecycle(
+    Probe,
+    waiting=ProbeState.PENDING,
+    claimed=ProbeState.PENDING,
+    running=None,
+    failed=ProbeState.LOST,
+)
 ProbeRunner = Callable[[dict[str, Any]], dict[str, Any]]
 OK = "ok"
 # Predictions that are no answer: a value that is not a label, a non-finite number.
@@ -125,9 +137,9 @@ def _next_slot(slot: datetime, interval: timedelta, now: datetime) -> datetime:
 
 
 def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
-    """Plan and send the probes due before the next tick; returns how many."""
+    """Plan and send the probes whose slot has come; returns how many."""
     now = now or timezone.now()
-    horizon = now + timedelta(seconds=settings.PPIPE_PROBE_TICK_SECONDS)
+    horizon = now
     planned = 0
     times: dict[int, float | None] = {}  # per challenge, once per tick
     with transaction.atomic():
@@ -152,35 +164,55 @@ def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
             probe = Probe.objects.create(
                 endpoint=endpoint,
                 scheduled_at=slot,
+                lease_expires_at=probe_lease(slot, interval),
                 rows=probe_rows(challenge, challenge.probe_rows, at),
                 drift_time=at,
             )
             probe.endpoint = endpoint
             job = with_auth(probe_job(probe), endpoint)
-            transaction.on_commit(partial(send, job, slot, slot + interval))
+            transaction.on_commit(partial(send, job))
             endpoint.next_probe_at = _next_slot(slot, interval, now)
             endpoint.save(update_fields=["next_probe_at"])
             planned += 1
     return planned
 
 
-def probes_reap(*, now: datetime | None = None) -> int:
-    """Scheduled probes no worker answered in time end as lost."""
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60)
+
+
+def probe_lease(slot: datetime, interval: timedelta) -> datetime:
+    """Until the next slot and the probe's own time limit have passed: a probe
+    still unanswered then is lost (the next one has taken its place)."""
+    return slot + interval + _grace()
+
+
+def probe_task_id(probe_id: int) -> str:
+    """The probe's message id, known before sending, so the reaper can discard
+    a message no worker took."""
+    return f"probe-{probe_id}"
+
+
+def probes_reap(*, discard: Revoker | None = None, now: datetime | None = None) -> int:
+    """Probes no worker answered within their lease end as lost; their message,
+    should a worker find it later, is discarded."""
     now = now or timezone.now()
-    grace = timedelta(seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60)
-    if reaping_paused(term_seconds=grace.total_seconds(), now=now):
+    if reaping_paused(term_seconds=_grace().total_seconds(), now=now):
         return 0
     lost = 0
-    pending = Probe.objects.filter(state=ProbeState.PENDING, scheduled_at__lt=now - grace)
-    for probe in pending.select_related("endpoint__challenge"):
-        interval = timedelta(seconds=probe.endpoint.challenge.probe_interval_seconds)
-        if probe.scheduled_at + interval + grace < now:
-            lost += Probe.objects.filter(id=probe.id, state=ProbeState.PENDING).update(
-                state=ProbeState.LOST,
+    for probe_id in LIFECYCLE.expired(now).values_list("id", flat=True):
+        with transaction.atomic():
+            ended = LIFECYCLE.end(
+                probe_id,
+                ProbeState.LOST,
+                only_from=(ProbeState.PENDING,),
                 outcome="lost",
                 detail="no probe worker answered: is a worker serving the probe queue?",
                 recorded_at=now,
             )
+            if ended and discard:
+                transaction.on_commit(partial(discard, probe_task_id(probe_id)))
+        lost += ended
     return lost
 
 
@@ -211,11 +243,11 @@ def _score(probe: Probe, predictions: list[Any]) -> tuple[float | None, str]:
 def probe_record_result(*, result: dict[str, Any]) -> str:
     """Record a probe's result, once: a duplicate or a late one changes nothing."""
     with transaction.atomic():
-        probe = (
-            Probe.objects.select_for_update(of=("self",))
-            .select_related("endpoint__challenge__split")
-            .filter(id=int(result.get("probe_id") or 0), state=ProbeState.PENDING)
-            .first()
+        probe = LIFECYCLE.locked(
+            int(result.get("probe_id") or 0),
+            Probe.objects.select_related("endpoint__challenge__split").filter(
+                state=ProbeState.PENDING
+            ),
         )
         if probe is None:
             return "ignored"
@@ -227,7 +259,7 @@ def probe_record_result(*, result: dict[str, Any]) -> str:
                 outcome, detail = INVALID, problem
         total_ms = result.get("total_ms")
         sla = probe.endpoint.challenge.latency_sla_ms
-        probe.state = ProbeState.DONE
+        probe.state, probe.lease_expires_at = ProbeState.DONE, None
         probe.outcome, probe.detail, probe.score = outcome, detail[:2000], score
         probe.http_status = result.get("http_status")
         probe.connect_ms, probe.total_ms = result.get("connect_ms"), total_ms
@@ -381,6 +413,7 @@ def endpoint_check(*, endpoint: Endpoint, run: ProbeRunner) -> Probe:
             endpoint=endpoint,
             kind=ProbeKind.CHECK,
             scheduled_at=now,
+            lease_expires_at=now + _grace(),
             rows=probe_rows(challenge, challenge.probe_rows, at),
             drift_time=at,
         )

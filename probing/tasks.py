@@ -6,32 +6,40 @@ network, so one process keeps many endpoints on schedule.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from celery import shared_task
 
-from ppipe_site.celery import RECORD_TASK_OPTIONS
+from ppipe_site.celery import RECORD_TASK_OPTIONS, discard_unstarted_task
 
 
 def _apply(job: dict[str, Any], **options: Any) -> Any:
+    from probing.services import probe_task_id
+
     # Flower and the logs show the job without its auth header; the message
-    # itself carries the header.
+    # itself carries the header. No eta, no expires: a probe host's clock is
+    # never asked whether a probe is due or stale (the reaper decides).
     shown = {**job, "auth_header": "***" if job.get("auth_header") else ""}
     return execute_probe.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
-        args=(job,), argsrepr=repr((shown,)), **options
+        args=(job,), argsrepr=repr((shown,)), task_id=probe_task_id(job["probe_id"]), **options
     )
 
 
-def _send(job: dict[str, Any], at: datetime, expires: datetime) -> None:
-    _apply(job, eta=at, expires=expires)
+def _send(job: dict[str, Any]) -> None:
+    _apply(job)
+
+
+@shared_task(name="probing.tasks.reap_lost_probes")
+def reap_lost_probes() -> int:
+    from probing.services import probes_reap
+
+    return probes_reap(discard=discard_unstarted_task)
 
 
 @shared_task(name="probing.tasks.schedule_probes", ignore_result=True)
 def schedule_probes() -> int:
-    from probing.services import probes_reap, probes_schedule, scores_publish
+    from probing.services import probes_schedule, scores_publish
 
-    probes_reap()
     planned = probes_schedule(send=_send)
     # Publishing rides on this tick (it already runs on control every few seconds),
     # after the scheduling it must never hold up: a slot is published by the first
@@ -62,10 +70,12 @@ def run_probe_now(job: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
     """Send a probe and wait for its result (a "check now")."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
-    message = _apply(job, expires=wait_seconds, ignore_result=False)
+    message = _apply(job, ignore_result=False)
     try:
         return dict(message.get(timeout=wait_seconds))
     except CeleryTimeout:
+        # Not run later by a worker that finds it: the answer is given up.
+        discard_unstarted_task(message.id)
         return {
             "probe_id": job["probe_id"],
             "outcome": "lost",

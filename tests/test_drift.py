@@ -100,7 +100,7 @@ def test_added_noise_grows_release_after_release(tmp_path: Path) -> None:
 def _probe_rows_now(challenge: Challenge, when: datetime) -> list[Probe]:
     Probe.objects.all().delete()
     challenge.endpoints.update(next_probe_at=when)
-    probes_schedule(send=lambda job, at, expires: None, now=when)
+    probes_schedule(send=lambda job: None, now=when)
     return list(Probe.objects.filter(endpoint__challenge=challenge))
 
 

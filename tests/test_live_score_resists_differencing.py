@@ -73,7 +73,7 @@ def _attack_for_a_day(
     while at <= end:
         scores_publish(now=at)
         with capture(execute=True):
-            probes_schedule(send=lambda job, *_: jobs.append(job), now=at)
+            probes_schedule(send=jobs.append, now=at)
         rows = len(jobs[-1]["rows"])
         predictions = attacker(len(jobs), rows)
         probe_record_result(

@@ -17,6 +17,7 @@ from notifications.models import Notification, NotificationKind, NotificationSta
 from notifications.services import (
     notification_deliver,
     notification_record,
+    notifications_reap,
     notifications_resend_due,
 )
 from tests.factories import StudentFactory
@@ -93,7 +94,7 @@ def test_a_refused_recipient_fails_at_once(smtp: Any) -> None:
     )
 
 
-def test_beats_tick_resends_overdue_mails_and_takes_back_a_dead_senders() -> None:
+def test_beats_ticks_resend_overdue_mails_and_take_back_a_dead_senders() -> None:
     now = timezone.now()
     overdue, dead, fresh = (recorded(f"test-event:{n}") for n in range(3))
     Notification.objects.filter(pk=overdue.pk).update(next_attempt_at=now - timedelta(minutes=5))
@@ -102,6 +103,8 @@ def test_beats_tick_resends_overdue_mails_and_takes_back_a_dead_senders() -> Non
     )
     sent: list[int] = []
 
+    # The reaper's tick takes the dead sender's mail back; the resend tick sends.
+    assert notifications_reap(now=now) == 1
     assert notifications_resend_due(send=sent.append, now=now) == 1
     assert notifications_resend_due(send=sent.append, now=now + timedelta(minutes=2)) == 3
 

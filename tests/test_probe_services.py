@@ -19,6 +19,7 @@ from probing.models import Endpoint, Probe, ProbeState
 from probing.selectors import endpoint_metrics
 from probing.services import (
     endpoint_register,
+    probe_lease,
     probe_record_result,
     probes_reap,
     probes_schedule,
@@ -33,10 +34,10 @@ class RecordingSender:
     """Stands in for the broker where only the database rules are under test."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[dict[str, Any], datetime, datetime]] = []
+        self.sent: list[dict[str, Any]] = []
 
-    def __call__(self, job: dict[str, Any], at: datetime, expires: datetime) -> None:
-        self.sent.append((job, at, expires))
+    def __call__(self, job: dict[str, Any]) -> None:
+        self.sent.append(job)
 
 
 @pytest.fixture
@@ -105,22 +106,26 @@ def test_due_endpoints_get_one_probe_each_on_their_phase(
     first, second = participants(challenge, 2)
     now = timezone.now()
     due, later = _register(first), _register(second, auth_header="X-Key: s3cret")
-    Endpoint.objects.filter(id=due.id).update(next_probe_at=now + timedelta(seconds=2))
+    slot = now + timedelta(seconds=2)
+    Endpoint.objects.filter(id=due.id).update(next_probe_at=slot)
     Endpoint.objects.filter(id=later.id).update(next_probe_at=now + timedelta(seconds=40))
     send = RecordingSender()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert probes_schedule(send=send, now=now) == 1
-        assert probes_schedule(send=send, now=now + timedelta(seconds=1)) == 0
+        # Not before its slot: the message carries no time for a probe host to obey.
+        assert probes_schedule(send=send, now=now) == 0
+        assert probes_schedule(send=send, now=slot) == 1
+        assert probes_schedule(send=send, now=slot + timedelta(seconds=1)) == 0
 
-    ((job, at, expires),) = send.sent
+    (job,) = send.sent
     assert job["endpoint_id"] == due.id
-    assert at == now + timedelta(seconds=2)
-    assert expires == at + timedelta(seconds=60)
     due.refresh_from_db()
-    assert due.next_probe_at == at + timedelta(seconds=60)
+    assert due.next_probe_at == slot + timedelta(seconds=60)
     probe = Probe.objects.get()
     assert probe.state == ProbeState.PENDING
+    assert probe.scheduled_at == slot
+    # Lost once the next slot and the probe's own time limit have passed.
+    assert probe.lease_expires_at == probe_lease(slot, timedelta(seconds=60))
     assert len(probe.rows) == 8 == len(job["rows"])
     assert challenge.target_column not in job["columns"]
 
@@ -135,7 +140,7 @@ def test_the_auth_header_is_sent_but_never_stored_in_a_job(
     with django_capture_on_commit_callbacks(execute=True):
         probes_schedule(send=send)
 
-    assert send.sent[0][0]["auth_header"] == "X-Key: s3cret"
+    assert send.sent[0]["auth_header"] == "X-Key: s3cret"
     assert "s3cret" not in repr(list(Probe.objects.values()))
 
 
@@ -150,7 +155,7 @@ def test_an_endpoint_long_overdue_is_probed_now_then_back_on_its_phase(
     with django_capture_on_commit_callbacks(execute=True):
         probes_schedule(send=send, now=now)
 
-    assert send.sent[0][1] == now
+    assert Probe.objects.get().scheduled_at == now
     endpoint.refresh_from_db()
     assert now < endpoint.next_probe_at <= now + timedelta(seconds=60)
     # Still on the old phase: a whole number of intervals after it.
@@ -172,6 +177,8 @@ def test_a_closed_challenge_is_not_probed(
 
 def _scheduled_probe(challenge: Challenge, endpoint: Endpoint, **fields: Any) -> Probe:
     values = {"scheduled_at": timezone.now(), "rows": list(range(8)), **fields}
+    interval = timedelta(seconds=challenge.probe_interval_seconds)
+    values.setdefault("lease_expires_at", probe_lease(values["scheduled_at"], interval))
     return Probe.objects.create(endpoint=endpoint, **values)
 
 

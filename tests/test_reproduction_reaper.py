@@ -14,7 +14,7 @@ from judging.reproduction import (
     reproduction_request,
     reproductions_reap,
 )
-from judging.tasks import reap_stuck_submissions
+from judging.tasks import reap_stuck_reproductions
 from tests.factories import SubmissionFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_a_reproduction_no_worker_took_fails_once_its_lease_ran_out() -> None:
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
 
-    assert reap_stuck_submissions() == 1  # the beat-scheduled reaper
+    assert reap_stuck_reproductions() == 1  # the beat-scheduled reaper
 
     reproduction.refresh_from_db()
     assert reproduction.state == ReproductionState.FAILED

@@ -1,0 +1,1 @@
+"""The floor every app stands on: imports no app of the platform."""
