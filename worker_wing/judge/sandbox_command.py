@@ -1,12 +1,8 @@
 """The command that starts a sandbox: bubblewrap's namespaces, mounts and
-environment, the drop to the sandbox user, and the check that all of it works on
-this host. How the sandbox is run and watched is in worker_wing/judge/sandbox.py.
-
-As root, bubblewrap runs without a user namespace, so that it can bind what it
-needs whatever the host's permissions; before Python starts, `setpriv` drops to
-an unprivileged host user that owns nothing (`ppipe-sandbox`), with no
-capabilities and no way back. A worker that is not root runs bubblewrap in a
-user namespace of its own user instead.
+environment, the runner's files bound read-only, the drop to the sandbox user, and
+the check that all of it works on this host. Why it is built so (bubblewrap as
+root, then `setpriv` to a user that owns nothing) opens worker_wing/judge/sandbox.py,
+which starts, watches and reuses the sandboxes.
 """
 
 from __future__ import annotations
