@@ -175,7 +175,7 @@ def fold_process(
     """A fork of the supervisor: the fold's isolation, then its student; never returns.
     Writes the student's wait status to `status_fd`, which the student never holds."""
     try:
-        open_fold_files()
+        open_fold_files()  # before the private /tmp hides the folder they are in
         if spec.get("isolate", True):
             try:
                 private_view(int(spec.get("tmpfs_mb", 512)), fold)

@@ -1,10 +1,10 @@
-"""The zygote, supervisors and fold processes that run INSIDE the sandbox; they
-import nothing of ppipe.
+"""The sandbox's runner: the zygote, supervisors and fold processes that run
+INSIDE the sandbox; they import nothing of ppipe but the runner's own modules.
 
 Trust, from the outside in: the judge worker (worker_wing/judge/sandbox.py) starts
 bubblewrap as root and drops to an unprivileged host user before Python starts;
 the worker alone measures and limits CPU, memory and processes, through the
-sandbox's cgroup. Inside, this file plays three parts:
+sandbox's cgroup. Inside, the runner plays three parts:
 
 - the zygote imports the maths libraries once, then forks one job supervisor
   per JSON line on stdin (a run spec) and waits for it; it never reads a job's
@@ -23,8 +23,9 @@ signal or trace the supervisor and the zygote (they are outside its PID
 namespace, non-dumpable, and ptrace is denied by seccomp): nothing it does can
 forge a score or break the next job.
 
-This file is the zygote and the job supervisor; the rest of the runner is in
-its sibling modules, each as confined as this one (read-only in the sandbox):
+This file, the sandbox's script, is the zygote and the job supervisor; the rest
+of the runner is in its sibling modules, bound read-only into the sandbox as
+this file is (worker_wing/judge/sandbox_command.py's RUNNER_MODULES):
 runner_confinement.py (namespaces, mounts, rlimits, seccomp), runner_fold.py
 (the fold and student processes), runner_steps.py (a pipeline's steps on one
 fold), runner_figures.py (checking and summing what the folds wrote) and
