@@ -22,10 +22,11 @@ def get_estimator():
 # the runner's memory (its globals and every Series alive in the process), and
 # the runner and metric patched to report perfect scores.
 FORGER = """\
-import gc, glob, __main__
+import gc, glob
 import numpy as np
 import pandas as pd
 import sklearn.metrics
+import worker_wing.judge.runner_steps as runner_steps
 from sklearn.dummy import DummyClassifier
 
 KNOWN = {}
@@ -40,7 +41,7 @@ def steal():
         if isinstance(thing, pd.Series) and thing.name == 'target':
             KNOWN.update(thing.to_dict())
     sklearn.metrics.accuracy_score = lambda *args, **kwargs: 1.0
-    __main__._as_column = lambda predictions: np.asarray(predictions)
+    runner_steps.as_column = lambda predictions: np.asarray(predictions)
 
 
 class Forger(DummyClassifier):
@@ -120,7 +121,8 @@ def test_figures_the_students_code_wrote_itself_fail_the_run_with_a_reason(
     # Through the runner's own descriptor: a report of the fold's figures nested
     # too deep to parse, then an exit before the runner could write the true one.
     code = estimator_doing(
-        "import __main__\nos.write(__main__._result_fd, b'[' * 100000)\nos._exit(0)"
+        "from worker_wing.judge.runner_files import FOLD_FILES\n"
+        "os.write(FOLD_FILES.result, b'[' * 100000)\nos._exit(0)"
     )
 
     result = judge(tmp_path, code)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.judge_kits import GOOD, LIMITS, estimator_doing, judge
 from tests.test_sandbox_supervisor_is_out_of_the_students_reach import ATTACKS
+from worker_wing.judge.sandbox_command import RUNNER_MODULES
 
 SYSCTLS = sorted(
     str(path)
@@ -55,8 +56,10 @@ def _snapshot(files: list[Path]) -> dict[str, str]:
 
 def test_the_hostile_suite_changes_nothing_of_the_host(tmp_path: Path) -> None:
     repository = Path(__file__).resolve().parent.parent
+    runner = repository / "worker_wing" / "judge"
     files = [
-        repository / "worker_wing" / "judge" / "sandbox_runner.py",
+        runner / "sandbox_runner.py",
+        *(runner / name for name in RUNNER_MODULES),
         repository / "pyproject.toml",
     ]
     environment = dict(os.environ)

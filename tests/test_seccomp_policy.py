@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from worker_wing.judge.sandbox import read_only_system
-from worker_wing.judge.sandbox_runner import install_filter
+from worker_wing.judge.runner_confinement import install_filter
+from worker_wing.judge.sandbox_command import read_only_system
 from worker_wing.judge.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
 
 NOBODY = "65534"

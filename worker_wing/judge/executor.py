@@ -48,21 +48,15 @@ from worker_wing.judge.predictions import (
     read_fold_predictions,
 )
 from worker_wing.judge.run_artifacts import run_artifacts
-from worker_wing.judge.sandbox import (
-    JobRun,
-    SandboxConfig,
-    SandboxUnavailable,
-    check_bwrap,
-    sandbox_release,
-    sandbox_take,
-)
-from worker_wing.judge.sandbox_runner import (
+from worker_wing.judge.runner_fold import (
     ISOLATION_EXIT,
     ISOLATION_FAILED,
-    MAX_MODEL_BYTES,
     NO_GET_ESTIMATOR_EXIT,
     STEP_ERROR_EXIT,
 )
+from worker_wing.judge.runner_steps import MAX_MODEL_BYTES
+from worker_wing.judge.sandbox import JobRun, sandbox_release, sandbox_take
+from worker_wing.judge.sandbox_command import SandboxConfig, SandboxUnavailable, check_bwrap
 from worker_wing.pipeline.check import extract_pipeline_archive
 from worker_wing.pipeline.spec import PipelineRejected
 from worker_wing.worker_identity import worker_name

@@ -1,4 +1,5 @@
-"""Starting the sandbox that runs student code, and watching it from outside.
+"""Starting the sandbox that runs student code, and watching it from outside
+(the bubblewrap command it is started with: worker_wing/judge/sandbox_command.py).
 
 The judge worker (root) starts bubblewrap as root, without a user namespace, so
 that bubblewrap can bind what it needs whatever the host's permissions; before
@@ -34,7 +35,6 @@ import base64
 import contextlib
 import json
 import os
-import pwd
 import select
 import shutil
 import signal
@@ -47,7 +47,16 @@ from pathlib import Path
 from typing import Any
 
 from worker_wing.bounded_json import ReportRejected, loads_bounded
-from worker_wing.judge.job_cgroup import CgroupUnavailable, SandboxCgroup, cgroup_problem
+from worker_wing.judge.job_cgroup import CgroupUnavailable, SandboxCgroup
+from worker_wing.judge.sandbox_command import (
+    JOIN_CGROUP,
+    LAUNCHER_ENV,
+    SANDBOX_OUT,
+    THREAD_VARIABLES,
+    SandboxConfig,
+    SandboxUnavailable,
+    bwrap_command,
+)
 from worker_wing.judge.sandbox_runner import READY
 from worker_wing.judge.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
 
@@ -55,9 +64,6 @@ RUNNER = Path(__file__).with_name("sandbox_runner.py")
 _MAX_AGE_SECONDS = 3600.0
 # How long a new sandbox may take to import its libraries (about a second idle).
 _START_SECONDS = 120.0
-# Paths inside the sandbox: its own tmpfs, not the worker's /tmp.
-SANDBOX_TMP = "/tmp"  # noqa: S108
-SANDBOX_OUT = f"{SANDBOX_TMP}/ppipe-out"
 # How often the worker reads the cgroup while a job runs.
 SAMPLE_SECONDS = 0.02
 # The zygote and the supervisor's own tasks, beyond the student's processes.
@@ -70,209 +76,12 @@ _REPORT_BASE_BYTES = 16 * 2**20
 # Its structure: the runner's report nests 8 deep and holds a few thousand values.
 REPORT_MAX_DEPTH = 24
 REPORT_MAX_ITEMS = 200_000
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-class SandboxUnavailable(RuntimeError):
-    """This worker cannot sandbox student code; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    # "bwrap", or "none" to run without bubblewrap (trusted code only).
-    mode: str = "bwrap"
-    prewarm: bool = True
-    bwrap: str = "/usr/bin/bwrap"
-    # The writable tmpfs of a sandbox; it holds the student's outputs and logs.
-    tmpfs_mb: int = 512
-    # Jobs one sandbox runs (each isolated from the others) before it is replaced.
-    jobs_per_sandbox: int = 100
-    work_root: str = field(default_factory=tempfile.gettempdir)
-    # The host user student code runs as when the worker is root.
-    user: str = "ppipe-sandbox"
-    # The cgroup below which sandboxes get theirs; "" is the worker's own.
-    cgroup_root: str = ""
-
-
-def sandbox_ids(config: SandboxConfig) -> tuple[int, int]:
-    """The host uid and gid student code runs as; never 0."""
-    if os.geteuid() != 0:
-        return os.getuid(), os.getgid()
-    try:
-        entry = pwd.getpwnam(config.user) if not config.user.isdigit() else None
-    except KeyError:
-        raise SandboxUnavailable(
-            f"the sandbox user {config.user!r} does not exist: create it with "
-            "`useradd --system --user-group --no-create-home --home-dir /nonexistent "
-            f"--shell /usr/sbin/nologin {config.user}` "
-            "(make setup does), or name another in PPIPE_SANDBOX_USER"
-        ) from None
-    uid, gid = (entry.pw_uid, entry.pw_gid) if entry else (int(config.user), int(config.user))
-    if uid == 0 or gid == 0:
-        raise SandboxUnavailable(f"the sandbox user {config.user!r} must not be root")
-    return uid, gid
-
-
-def _prefixes() -> list[str]:
-    """The interpreter and the virtualenv, bound at the same paths so the venv resolves."""
-    return sorted({sys.base_prefix, sys.prefix})
-
-
-def _below_sandbox_tmp() -> list[str]:
-    """Bound paths below /tmp (a virtualenv in a clone there): each job's own /tmp
-    would hide them, so the runner binds them again on top of it."""
-    return [prefix for prefix in _prefixes() if prefix.startswith(f"{SANDBOX_TMP}/")]
-
-
-def _open_parents(path: str) -> list[str]:
-    """Folders above a bind, made traversable: bubblewrap makes them root's alone,
-    which the sandbox user could not pass through."""
-    made: list[str] = []
-    for parent in reversed(Path(path).parents[:-1]):
-        if str(parent) != SANDBOX_TMP:  # the sandbox's tmpfs, writable by its user
-            made += ["--perms", "0755", "--dir", str(parent)]
-    return made
-
-
-def read_only_system() -> list[str]:
-    binds = ["--ro-bind", "/usr", "/usr"]
-    for link in ("bin", "lib", "lib64", "sbin"):
-        path = Path("/") / link
-        if path.is_symlink():
-            binds += ["--symlink", os.readlink(path), f"/{link}"]
-        elif path.is_dir():
-            binds += ["--ro-bind", str(path), f"/{link}"]
-    for prefix in _prefixes():
-        if not prefix.startswith("/usr"):
-            binds += [*_open_parents(prefix), "--ro-bind", prefix, prefix]
-    return binds
-
-
-def _namespaces() -> list[str]:
-    shared = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
-    shared.append("--unshare-cgroup")
-    # As root, no user namespace: inside it root would be host root; setpriv drops
-    # to the sandbox user instead. Otherwise bubblewrap needs one to mount anything.
-    return shared if os.geteuid() == 0 else ["--unshare-user", *shared]
-
-
-def _drop_to(uid: int, gid: int) -> list[str]:
-    if os.geteuid() != 0:
-        return []
-    return [
-        "/usr/bin/setpriv",
-        f"--reuid={uid}",
-        f"--regid={gid}",
-        "--clear-groups",
-        "--bounding-set=-all",
-        "--inh-caps=-all",
-        "--no-new-privs",
-    ]
-
-
-def bwrap_command(
-    config: SandboxConfig, input_dir: Path, threads: int, seccomp_fd: int
-) -> list[str]:
-    uid, gid = sandbox_ids(config)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": SANDBOX_TMP,
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        **{name: str(threads) for name in THREAD_VARIABLES},
-    }
-    command = [
-        config.bwrap,
-        *_namespaces(),
-        "--hostname",
-        "sandbox",
-        # As root, setpriv needs CAP_SETUID to drop to the sandbox user, and then
-        # clears every capability set itself; otherwise none is kept.
-        *(["--cap-drop", "ALL"] if os.geteuid() != 0 else []),
-        "--die-with-parent",
-        "--new-session",
-        "--clearenv",
-        "--seccomp",
-        str(seccomp_fd),
-        # The tmpfs first: a virtualenv below /tmp (a fresh clone there) is then
-        # bound on top of it instead of being hidden by it.
-        "--size",
-        str(config.tmpfs_mb * 2**20),
-        # bubblewrap, as root, makes it root's: the sandbox user must write in it.
-        "--perms",
-        "1777",
-        "--tmpfs",
-        SANDBOX_TMP,
-        *read_only_system(),
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        *_open_parents("/job/input"),
-        "--ro-bind",
-        str(input_dir),
-        "/job/input",
-        "--ro-bind",
-        str(RUNNER),
-        "/job/runner.py",
-        "--dir",
-        "/job/hold",
-        "--dir",
-        "/job/fold",
-        # bubblewrap's root and /dev are tmpfs mounts without a size: read-only, or a
-        # student could fill the machine's memory with files there.
-        "--remount-ro",
-        "/dev",
-        "--remount-ro",
-        "/",
-        "--chdir",
-        SANDBOX_TMP,
-    ]
-    for name, value in env.items():
-        command += ["--setenv", name, value]
-    runner = [sys.executable, "-I", "-B", "/job/runner.py", "/job/input", SANDBOX_OUT]
-    runner += _below_sandbox_tmp()
-    return [*command, "--", *_drop_to(uid, gid), *runner]
 
 
 def _unsandboxed_command(input_dir: Path) -> list[str]:
     # PPIPE_SANDBOX=none, for trusted code only: the same supervisor and cgroup,
     # with a private folder next to the inputs as its scratch space.
     return [sys.executable, "-I", "-B", str(RUNNER), str(input_dir), str(input_dir) + "-out"]
-
-
-# Joins the cgroup named by each file up to "--", then becomes the command: every
-# process of the sandbox is then in its cgroup from its first instruction.
-_JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
-
-# bubblewrap itself starts with nothing of the worker's environment: no broker
-# URL with its password, no preloaded library (a host's clock tool, say) that
-# would follow it into the sandbox and break there.
-_LAUNCHER_ENV = {"PATH": "/usr/bin:/bin"}
-
-
-def check_bwrap(config: SandboxConfig) -> None:
-    """Raise SandboxUnavailable unless bubblewrap, the sandbox user and cgroups work here."""
-    if not Path(config.bwrap).is_file():
-        raise SandboxUnavailable(f"bubblewrap is not installed ({config.bwrap} is missing)")
-    uid, gid = sandbox_ids(config)
-    problem = cgroup_problem(config.cgroup_root)
-    if problem:
-        raise SandboxUnavailable(
-            f"the kernel cannot bound a sandbox's memory, processes and CPU here: {problem}"
-        )
-    probe = [config.bwrap, *_namespaces(), "--die-with-parent", *read_only_system()]
-    probe += ["--", *_drop_to(uid, gid), "/usr/bin/true"]
-    try:
-        done = subprocess.run(
-            probe, capture_output=True, timeout=30, check=False, env=_LAUNCHER_ENV
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise SandboxUnavailable(f"bubblewrap does not start: {error}") from None
-    if done.returncode != 0:
-        raise SandboxUnavailable(
-            f"bubblewrap does not work here: {done.stderr.decode(errors='replace').strip()}"
-        )
 
 
 @dataclass(frozen=True)
@@ -346,13 +155,13 @@ class Sandbox:
                 command = _unsandboxed_command(input_dir)
                 env = {**os.environ, **{name: str(threads) for name in THREAD_VARIABLES}}
             else:
-                command = bwrap_command(config, input_dir, threads, program.fileno())
-                env = _LAUNCHER_ENV
+                command = bwrap_command(config, input_dir, threads, program.fileno(), RUNNER)
+                env = LAUNCHER_ENV
             process = subprocess.Popen(
                 [
                     "/bin/sh",
                     "-c",
-                    _JOIN_CGROUP,
+                    JOIN_CGROUP,
                     "ppipe-join",
                     *cgroup.procs_files(),
                     "--",

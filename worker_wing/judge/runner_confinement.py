@@ -1,0 +1,140 @@
+"""How a fold confines the student's code, INSIDE the sandbox: new namespaces and a
+private view of the files (the fold process), then no power over those mounts,
+rlimits and the student-stage seccomp filter (the student's process). Part of the
+sandbox's runner (sandbox_runner.py): it imports nothing of ppipe.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+from typing import Any
+
+from worker_wing.judge.runner_files import FOLD_VIEW, HOLD, PLACES
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWNS, CLONE_NEWIPC = 0x00020000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID = 0x10000000, 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV = 0x1, 0x2, 0x4
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 1 << 18
+MNT_DETACH = 2
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def prctl(option: int, value: int) -> None:
+    _libc.prctl(option, value, 0, 0, 0)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        raise OSError(ctypes.get_errno(), f"{what}: {os.strerror(ctypes.get_errno())}")
+
+
+def _mount(source: str, target: str, flags: int, kind: str = "", options: str = "") -> None:
+    result = _libc.mount(
+        source.encode(), target.encode(), kind.encode() or None, flags, options.encode() or None
+    )
+    _check(result, f"mount {target}")
+
+
+def install_filter(bpf: bytes) -> None:
+    """Load a seccomp program the worker compiled with libseccomp
+    (worker_wing/judge/seccomp_policy.py) into the calling thread and its future children,
+    for good: this writes no BPF, it only hands the program to the kernel.
+
+    It imports only the standard library, inside itself, so the seccomp tests can
+    run its source alone in a sandbox. Call it right after fork(), before any
+    thread starts: prctl() filters the calling thread only, and threads started
+    later inherit the filter, so it refuses to run with other threads about.
+    """
+    import ctypes
+    import os
+
+    pr_set_seccomp, pr_set_no_new_privs, seccomp_mode_filter = 22, 38, 2
+    if not bpf or len(bpf) % 8 or len(bpf) // 8 > 4096:
+        raise ValueError("a BPF program is 1 to 4096 instructions of 8 bytes each")
+    if len(os.listdir("/proc/self/task")) != 1:
+        raise RuntimeError("other threads would run unfiltered: install before starting any")
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    program = ctypes.create_string_buffer(bpf, len(bpf))
+    fprog = SockFprog(len(bpf) // 8, ctypes.addressof(program))
+    libc = ctypes.CDLL(None, use_errno=True)
+    zero = ctypes.c_ulong(0)
+    # The kernel takes a filter from an unprivileged process only under no_new_privs, so that
+    # no setuid program can be started with syscalls it relies on failing.
+    if libc.prctl(pr_set_no_new_privs, ctypes.c_ulong(1), zero, zero, zero) != 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    mode = ctypes.c_ulong(seccomp_mode_filter)
+    if libc.prctl(pr_set_seccomp, mode, ctypes.byref(fprog), zero, zero) != 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+
+
+def private_view(tmpfs_mb: int, fold: int) -> None:
+    """Give this process a /tmp and /dev/shm of its own that die with the fold, and a
+    /job/input where only this fold's training labels are readable (at FOLD_VIEW).
+    Its next child is PID 1 of a new PID namespace."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
+    # A non-dumpable process's /proc/self files belong to root: dumpable only while
+    # it writes its own maps, never while student code runs (it could then write
+    # this process's memory through /proc and make it lift the mounts below).
+    prctl(PR_SET_DUMPABLE, 1)
+    try:
+        for name, value in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(value)
+        with open("/proc/self/gid_map", "w") as handle:
+            handle.write(f"{gid} {gid} 1")
+    finally:
+        prctl(PR_SET_DUMPABLE, 0)
+    _mount("none", "/", MS_REC | MS_PRIVATE)
+    if PLACES.kept:  # held aside, or the job's own /tmp would hide them
+        _mount("/tmp", HOLD, MS_BIND | MS_REC)  # noqa: S108
+    for path in ("/tmp", "/dev/shm"):  # noqa: S108
+        _mount("tmpfs", path, MS_NOSUID | MS_NODEV, "tmpfs", f"size={tmpfs_mb}m,mode=0700")
+    if PLACES.kept:
+        for path in PLACES.kept:
+            os.makedirs(path, exist_ok=True)
+            # A bind keeps the read-only flag bubblewrap locked on the original.
+            _mount(HOLD + path.removeprefix("/tmp"), path, MS_BIND | MS_REC)  # noqa: S108
+        # The sandbox's /tmp, shared by its jobs, must not stay reachable.
+        _check(_libc.umount2(HOLD.encode(), MNT_DETACH), "detach the held /tmp")
+    _mount(f"{PLACES.input}/folds/{fold}", FOLD_VIEW, MS_BIND)
+    # Every fold's labels under an empty read-only tmpfs: the other folds' labels
+    # (this fold's validation labels among them) are gone from this view.
+    _mount("tmpfs", f"{PLACES.input}/folds", MS_RDONLY | MS_NOSUID | MS_NODEV, "tmpfs", "size=4k")
+
+
+def drop_mount_power() -> None:
+    """In PID 1 of the fold's namespace: a user namespace inside the fold's, full of
+    nothing, owns no mount, so the student cannot reveal what is under them."""
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
+    os.chdir("/tmp")  # noqa: S108
+
+
+def limit_resources(spec: dict[str, Any]) -> None:
+    """Per-process limits, a first line: the cgroup the worker watches bounds the
+    whole job's CPU, memory and processes however many processes it starts."""
+    limits = spec["limits"]
+    cpu = int(limits["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    # This process already maps the libraries the zygote imported: the memory limit
+    # comes on top of that.
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * PAGE
+    address_space = mapped + int(limits["memory_mb"]) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    # No RLIMIT_NPROC: it counts every process of the sandbox user on the host, all
+    # sandboxes together; the cgroup's pids.max bounds this job's alone.
+    file_bytes = int(limits["file_mb"]) * 2**20
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
