@@ -14,14 +14,10 @@ from judging.models import (
     Submission,
     SubmissionEvent,
 )
+from judging.picks import submission_promote, submission_withdraw_promotion
 from judging.reproduction import ReproductionRefused, reproduction_request, worker_node
 from judging.selectors import submission_code, submissions_taught_by
-from judging.services import (
-    submission_cancel,
-    submission_promote,
-    submission_rejudge,
-    submission_withdraw_promotion,
-)
+from judging.services import submission_cancel, submission_rejudge
 from judging.step_chart import step_chart
 from judging.tasks import revoke_judge_task
 from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyInline

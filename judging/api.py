@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from challenges.api import caller_participant, visible_challenge
 from judging.leaderboard import SORTABLE, leaderboard_cached
 from judging.models import Reproduction, Submission
+from judging.picks import submission_select, submission_unselect
 from judging.reproduction import (
     ReproductionQuotaExceeded,
     ReproductionRefused,
@@ -40,8 +41,6 @@ from judging.selectors import (
 )
 from judging.services import (
     submission_cancel,
-    submission_select,
-    submission_unselect,
     submission_upload,
 )
 from judging.tasks import revoke_judge_task

@@ -27,6 +27,7 @@ from judging.leaderboard import (
 )
 from judging.leaderboard_chart import score_cost_chart, score_history_chart
 from judging.models import WAITING_STATES
+from judging.picks import submission_select, submission_unselect
 from judging.selectors import (
     private_scores_visible,
     submission_code,
@@ -35,8 +36,6 @@ from judging.selectors import (
 )
 from judging.services import (
     submission_cancel,
-    submission_select,
-    submission_unselect,
     submission_upload,
 )
 from judging.step_chart import step_chart

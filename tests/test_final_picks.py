@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from challenges.models import Participant
 from judging.models import Submission, SubmissionState
-from judging.services import submission_select, submission_unselect
+from judging.picks import submission_select, submission_unselect
 from tests.factories import SubmissionFactory
 from tests.submissions import participants, published_challenge
 from tests.test_api_challenges import token_client

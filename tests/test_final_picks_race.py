@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from judging.models import Submission, SubmissionState
-from judging.services import submission_select
+from judging.picks import submission_select
 from tests.factories import SubmissionFactory
 from tests.submissions import participants, published_challenge
 from worker_wing.pipeline.code_check import SubmissionRejected

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from judging.models import Submission, SubmissionState
-from judging.services import submission_select
+from judging.picks import submission_select
 from tests.factories import SubmissionFactory
 from tests.submissions import participants, published_challenge
 
