@@ -98,9 +98,9 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
     from challenges.demo import demo_challenge_ensure
     from challenges.models import Challenge
     from challenges.services import participant_enroll
+    from foundation.accounts import admin_account_ensure
     from judging.models import ENDED_STATES, Submission, SubmissionState
     from judging.services import submission_create
-    from ppipe_site.accounts import admin_account_ensure
 
     challenge, _ = demo_challenge_ensure(owner=admin_account_ensure().user)
     Challenge.objects.filter(pk=challenge.pk).update(submissions_per_day=args.each)

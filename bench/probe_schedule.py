@@ -150,7 +150,7 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
     from challenges.demo import demo_challenge_ensure
     from challenges.models import Challenge
     from challenges.services import participant_enroll
-    from ppipe_site.accounts import admin_account_ensure
+    from foundation.accounts import admin_account_ensure
     from probing.models import Probe, ProbeState
     from probing.services import endpoint_register
     from tests.servers import free_port

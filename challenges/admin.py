@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
+from challenges.judge_pools import judge_pool_of
 from challenges.models import Challenge, Participant
 from challenges.release_chart import timeline_chart
 from challenges.roster import RosterError, roster_import, roster_parse
@@ -23,8 +24,8 @@ from dispatch.models import TransactionState
 from dispatch.planning import PlanError
 from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
 from dispatch.services import releases_replan
+from foundation.live_workers import live_workers_by_queue
 from judging.services import challenge_rejudge
-from ppipe_site.worker_pools import judge_pool_of, live_workers_by_queue
 
 
 class PublishedFilter(admin.SimpleListFilter):

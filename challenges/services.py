@@ -17,12 +17,12 @@ from challenges.models import Challenge, ChallengeSplit, Participant, TaskType
 from challenges.splitting import split_rows
 from dispatch.planning import PlanError
 from dispatch.services import participant_releases_plan, releases_plan
-from ppipe_site.content_store import artifact_store, private_store
+from foundation.accounts import TEACHERS_GROUP
+from foundation.content_store import artifact_store, private_store
 
 if TYPE_CHECKING:
     from challenges.join_forms import SignupForm
 
-TEACHERS_GROUP = "Teachers"
 # (app, codename): what a teacher may do. Querysets in the admin narrow each to
 # the teacher's own rows.
 TEACHER_PERMISSIONS = [

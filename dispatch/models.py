@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from ppipe_site.secrets_at_rest import EncryptedJSONField
+from foundation.secrets_at_rest import EncryptedJSONField
 from worker_wing.release.remotes import BACKEND_TYPES
 
 NAME_VALIDATOR = RegexValidator(

@@ -29,6 +29,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from challenges.teams import participant_lock
+from foundation.database_outages import reaping_paused
 from judging.models import (
     Reproduction,
     ReproductionState,
@@ -38,7 +39,6 @@ from judging.models import (
 )
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores, submissions_of, submissions_taught_by
-from ppipe_site.outages import reaping_paused
 
 logger = logging.getLogger(__name__)
 State = ReproductionState

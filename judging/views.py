@@ -15,6 +15,7 @@ from challenges.models import Challenge, Participant
 from challenges.selectors import challenge_for
 from challenges.services import JoinRefused, participant_join
 from challenges.team_selectors import team_of
+from foundation.accounts import signed_in_user
 from judging.forms import SubmissionForm
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
@@ -41,7 +42,6 @@ from judging.services import (
 )
 from judging.step_chart import step_chart
 from judging.tasks import revoke_judge_task
-from ppipe_site.accounts import signed_in_user
 from probing.forms import EndpointForm
 from probing.models import Endpoint
 from receipts.models import Question

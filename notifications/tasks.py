@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from ppipe_site.celery import RECORD_TASK_OPTIONS
+from foundation.celery import RECORD_TASK_OPTIONS
 
 
 @shared_task(
@@ -46,7 +46,7 @@ def _deliver_soon(notification_id: int) -> None:
 
 @shared_task(name="notifications.tasks.watch_endpoints_and_resend", ignore_result=True)
 def watch_endpoints_and_resend() -> tuple[int, int, int]:
-    from notifications.outages import endpoint_outages_detect
+    from notifications.endpoint_outages import endpoint_outages_detect
     from notifications.services import notifications_resend_due
 
     alerted, recovered = endpoint_outages_detect()

@@ -8,10 +8,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from challenges import api as challenges
 from challenges import team_api as teams
 from dispatch import api as dispatch
+from foundation.login_lockout import TokenView
 from grades import api as grades
 from judging import api as judging
 from notifications import api as notifications
-from ppipe_site.login_lockout import TokenView
 from probing import api as probing
 from receipts import api as receipts
 

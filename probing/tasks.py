@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import shared_task
 
-from ppipe_site.celery import RECORD_TASK_OPTIONS
+from foundation.celery import RECORD_TASK_OPTIONS
 
 
 def _apply(job: dict[str, Any], **options: Any) -> Any:

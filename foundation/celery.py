@@ -15,15 +15,15 @@ app = Celery("ppipe")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Database errors seen by control tasks pause the reapers (see outages.py).
-import ppipe_site.outages  # noqa: E402, F401
+# Database errors seen by control tasks pause the reapers (see database_outages.py).
+import foundation.database_outages  # noqa: E402, F401
 
 
 @beat_init.connect
 def _register_periodic_tasks_on_beat_start(sender: Any = None, **_: Any) -> None:
     # Beat is the one process that runs the schedule: registering here means a
     # deployment can never run with a schedule older than its code.
-    from ppipe_site.periodic import register_periodic_tasks
+    from foundation.periodic import register_periodic_tasks
 
     register_periodic_tasks()
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from celery.signals import task_failure, task_retry
 
-from ppipe_site.heartbeat import result_store
+from foundation.heartbeat import result_store
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def database_outage_last() -> datetime | None:
 def reaping_paused(*, term_seconds: float, now: datetime | None = None) -> bool:
     """True soon after the control side's last failed contact with the database:
     leases that ran out then are not evidence of a dead worker."""
-    from ppipe_site.celery import RECORD_RETRY_MAX_SECONDS
+    from foundation.celery import RECORD_RETRY_MAX_SECONDS
 
     last = database_outage_last()
     if last is None:

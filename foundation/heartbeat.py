@@ -12,7 +12,7 @@ from typing import cast
 
 from celery.backends.base import KeyValueStoreBackend
 
-from ppipe_site.celery import app
+from foundation.celery import app
 
 HEARTBEAT_KEY = "ppipe:heartbeat"
 
