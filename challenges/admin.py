@@ -19,7 +19,6 @@ from challenges.roster import RosterError, roster_import, roster_parse
 from challenges.selectors import challenges_owned_by
 from challenges.services import PublishError, challenge_publish, participant_enroll
 from challenges.splitting import SplitError
-from challenges.team_admin import remove_from_team
 from dispatch.models import TransactionState
 from dispatch.planning import PlanError
 from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
@@ -417,7 +416,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     # this teacher see, never another teacher's challenge names.
     list_filter = (("challenge", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("user__username", "user__email", "team__name")
-    actions = [remove_from_team]
+    # Its team action comes from teams/admin.py.
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
         return Participant.objects.filter(

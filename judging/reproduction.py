@@ -28,7 +28,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from challenges.teams import participant_lock
 from foundation.database_outages import reaping_paused
 from judging.models import (
     Reproduction,
@@ -39,6 +38,7 @@ from judging.models import (
 )
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores, submissions_of, submissions_taught_by
+from teams.services import participant_lock
 
 logger = logging.getLogger(__name__)
 State = ReproductionState

@@ -27,7 +27,6 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
-from challenges.teams import participant_lock
 from foundation.content_store import artifact_store
 from foundation.database_outages import reaping_paused
 from foundation.worker_clocks import worker_described
@@ -49,6 +48,7 @@ from judging.owner_store import JudgeStoreError, judge_store_stage
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores
 from notifications import hooks as notify
+from teams.services import participant_lock
 from worker_wing.pipeline.check import submission_pipeline_check
 from worker_wing.pipeline.code_check import SubmissionRejected
 from worker_wing.pipeline.plan import configuration_from_text, spec_as_data, submission_plans

@@ -14,7 +14,6 @@ from challenges.join_forms import JoinForm
 from challenges.models import Challenge, Participant
 from challenges.selectors import challenge_for
 from challenges.services import JoinRefused, participant_join
-from challenges.team_selectors import team_of
 from foundation.accounts import signed_in_user
 from judging.forms import SubmissionForm
 from judging.leaderboard import (
@@ -47,6 +46,7 @@ from probing.models import Endpoint
 from receipts.models import Question
 from receipts.selectors import questions_of
 from receipts.services import questions_pose
+from teams.selectors import team_of
 from worker_wing.pipeline.code_check import SubmissionRejected
 
 

@@ -6,7 +6,6 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from challenges import api as challenges
-from challenges import team_api as teams
 from dispatch import api as dispatch
 from foundation.login_lockout import TokenView
 from grades import api as grades
@@ -14,6 +13,7 @@ from judging import api as judging
 from notifications import api as notifications
 from probing import api as probing
 from receipts import api as receipts
+from teams import api as teams
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from challenges import team_views
 from challenges import views as challenge_views
 from judging import views as judging_views
 from notifications import views as notifications_views
@@ -10,6 +9,7 @@ from ppipe_site.operations_view import operations_page
 from ppipe_site.prometheus import metrics_view
 from probing import views as probing_views
 from receipts import views as receipts_views
+from teams import views as team_views
 
 admin.site.site_header = "ppipe"
 admin.site.site_title = "ppipe admin"
