@@ -4,6 +4,7 @@ from django.urls import include, path
 from challenges import views as challenge_views
 from judging import views as judging_views
 from notifications import views as notifications_views
+from ppipe_site import student_pages
 from ppipe_site.health import healthz
 from ppipe_site.operations_view import operations_page
 from ppipe_site.prometheus import metrics_view
@@ -19,7 +20,7 @@ urlpatterns = [
     path("", challenge_views.home, name="home"),
     path("signup/", challenge_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("challenges/<slug:slug>/", judging_views.challenge_page, name="challenge"),
+    path("challenges/<slug:slug>/", student_pages.challenge_page, name="challenge"),
     path(
         "challenges/<slug:slug>/my-submissions/",
         judging_views.my_submissions_fragment,
