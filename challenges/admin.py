@@ -14,13 +14,13 @@ from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
 from challenges.judge_pools import judge_pool_of
 from challenges.models import Challenge, Participant
-from challenges.release_chart import timeline_chart
 from challenges.roster import RosterError, roster_import, roster_parse
 from challenges.selectors import challenges_owned_by
 from challenges.services import PublishError, challenge_publish, participant_enroll
 from challenges.splitting import SplitError
 from dispatch.models import TransactionState
 from dispatch.planning import PlanError
+from dispatch.release_chart import timeline_chart
 from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
 from dispatch.services import releases_replan
 from foundation.live_workers import live_workers_by_queue

@@ -175,7 +175,7 @@ def main() -> None:
     from django.conf import settings
 
     django.setup()
-    from challenges.demo import DEMO_SLUG, demo_model_command
+    from ppipe_site.demo import DEMO_SLUG, demo_model_command
 
     lock = hold_instance_lock(settings.VAR_DIR)  # held until this process exits
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")

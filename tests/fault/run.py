@@ -203,7 +203,7 @@ class Platform:
             self.common,
         )
         self.workers = [self.control, *self.judges.values(), dispatch, probe]
-        from challenges.demo import demo_model_command
+        from ppipe_site.demo import demo_model_command
 
         # The endpoint under probe, on the probe host's own loopback.
         self.run("probe", demo_model_command(port=MODEL_PORT), self.common)
@@ -513,9 +513,9 @@ def _run_scenario(lab: Lab, name: str) -> Outcome:
     django.setup()
     from django.core.management import call_command
 
-    from challenges.demo import demo_challenge_ensure, demo_endpoint_ensure
     from challenges.models import Challenge
     from foundation.accounts import admin_account_ensure
+    from ppipe_site.demo import demo_challenge_ensure, demo_endpoint_ensure
 
     call_command("migrate", verbosity=0)
     call_command("setup_platform", "--no-demo", stdout=io.StringIO())
