@@ -51,8 +51,8 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
     from challenges.forms import ChallengeForm
     from challenges.services import challenge_publish
     from dispatch.models import Destination, Transaction, TransactionState
-    from ppipe_site.accounts import admin_account_ensure
-    from ppipe_site.content_store import artifact_store
+    from foundation.accounts import admin_account_ensure
+    from foundation.content_store import artifact_store
     from worker_wing.release.executor import serialise
     from worker_wing.release.rclone import rclone_binary
 

@@ -140,7 +140,7 @@ def main() -> None:
         from django.test import Client
         from rest_framework.authtoken.models import Token
 
-        from ppipe_site.accounts import admin_account_ensure
+        from foundation.accounts import admin_account_ensure
 
         print("Seeding …", flush=True)
         small = seed("small", 3, 10)

@@ -147,10 +147,10 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from challenges.demo import demo_challenge_ensure
     from challenges.models import Challenge
     from challenges.services import participant_enroll
-    from ppipe_site.accounts import admin_account_ensure
+    from foundation.accounts import admin_account_ensure
+    from ppipe_site.demo import demo_challenge_ensure
     from probing.models import Probe, ProbeState
     from probing.services import endpoint_register
     from tests.servers import free_port

@@ -12,19 +12,19 @@ from django.utils.html import format_html
 
 from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
+from challenges.judge_pools import judge_pool_of
 from challenges.models import Challenge, Participant
-from challenges.release_chart import timeline_chart
 from challenges.roster import RosterError, roster_import, roster_parse
 from challenges.selectors import challenges_owned_by
 from challenges.services import PublishError, challenge_publish, participant_enroll
 from challenges.splitting import SplitError
-from challenges.team_admin import remove_from_team
 from dispatch.models import TransactionState
 from dispatch.planning import PlanError
+from dispatch.release_chart import timeline_chart
 from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
 from dispatch.services import releases_replan
+from foundation.live_workers import live_workers_by_queue
 from judging.services import challenge_rejudge
-from ppipe_site.worker_pools import judge_pool_of, live_workers_by_queue
 
 
 class PublishedFilter(admin.SimpleListFilter):
@@ -416,7 +416,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     # this teacher see, never another teacher's challenge names.
     list_filter = (("challenge", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("user__username", "user__email", "team__name")
-    actions = [remove_from_team]
+    # Its team action comes from teams/admin.py.
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
         return Participant.objects.filter(

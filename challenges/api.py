@@ -31,8 +31,8 @@ from challenges.services import JoinRefused, PublishError, challenge_publish, pa
 from challenges.splitting import SplitError
 from dispatch.models import Release, TransactionState
 from dispatch.selectors import destinations_owned_by, release_timeline
-from ppipe_site.api import IsTeacher, caller, form_errors
-from ppipe_site.throttles import check_join_code_api
+from foundation.api import IsTeacher, caller, form_errors
+from foundation.throttles import check_join_code_api
 
 TOO_MANY_JOIN_TRIES = OpenApiResponse(
     description="Too many join codes tried (right or wrong): `Retry-After` says when to try again."

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from challenges.models import Challenge
 from challenges.selectors import challenge_joinable
-from ppipe_site.throttles import JOIN_TRIES, join_code_wait, retry_message
+from foundation.throttles import JOIN_TRIES, join_code_wait, retry_message
 
 
 def _check_join_tries(request: HttpRequest | None, *, count: bool) -> None:

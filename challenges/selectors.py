@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
 from challenges.models import Challenge
-from ppipe_site.content_store import artifact_store, private_store
+from foundation.content_store import artifact_store, private_store
 
 M = TypeVar("M", bound=Model)
 

@@ -17,12 +17,12 @@ from challenges.models import Challenge, ChallengeSplit, Participant, TaskType
 from challenges.splitting import split_rows
 from dispatch.planning import PlanError
 from dispatch.services import participant_releases_plan, releases_plan
-from ppipe_site.content_store import artifact_store, private_store
+from foundation.accounts import TEACHERS_GROUP
+from foundation.content_store import artifact_store, private_store
 
 if TYPE_CHECKING:
     from challenges.join_forms import SignupForm
 
-TEACHERS_GROUP = "Teachers"
 # (app, codename): what a teacher may do. Querysets in the admin narrow each to
 # the teacher's own rows.
 TEACHER_PERMISSIONS = [
@@ -34,11 +34,11 @@ TEACHER_PERMISSIONS = [
     ("challenges", "add_participant"),
     ("challenges", "view_participant"),
     ("challenges", "delete_participant"),
-    ("challenges", "add_team"),
-    ("challenges", "change_team"),
-    ("challenges", "delete_team"),
-    ("challenges", "view_team"),
-    ("challenges", "view_teamevent"),
+    ("teams", "add_team"),
+    ("teams", "change_team"),
+    ("teams", "delete_team"),
+    ("teams", "view_team"),
+    ("teams", "view_teamevent"),
     ("dispatch", "add_destination"),
     ("dispatch", "change_destination"),
     ("dispatch", "delete_destination"),

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from challenges.join_forms import SignupForm
 from challenges.selectors import challenges_visible_to
 from challenges.services import JoinRefused, student_signup
-from ppipe_site.throttles import join_code_refused
+from foundation.throttles import join_code_refused
 
 
 def home(request: HttpRequest) -> HttpResponse:

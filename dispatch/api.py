@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from dispatch.forms import DestinationForm
 from dispatch.models import Destination
 from dispatch.selectors import destinations_owned_by
-from ppipe_site.api import IsTeacher, caller
+from foundation.api import IsTeacher, caller
 from worker_wing.release.remotes import SECRET_OPTIONS
 
 

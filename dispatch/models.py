@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from foundation.leases import LeasedJob
-from ppipe_site.secrets_at_rest import EncryptedJSONField
+from foundation.secrets_at_rest import EncryptedJSONField
 from worker_wing.release.remotes import BACKEND_TYPES
 
 NAME_VALIDATOR = RegexValidator(

@@ -30,9 +30,9 @@ from dispatch.models import (
     TransactionState,
 )
 from dispatch.planning import parse_proportions, plan_releases
+from foundation.database_outages import reaping_paused
 from foundation.leases import Backoff, Lifecycle
-from ppipe_site.outages import reaping_paused
-from ppipe_site.worker_clocks import worker_described
+from foundation.worker_clocks import worker_described
 
 logger = logging.getLogger(__name__)
 State = TransactionState

@@ -10,9 +10,9 @@ from celery import shared_task
 from django.conf import settings
 
 from dispatch.jobs import shown
-from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
+from foundation.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
+from foundation.worker_clocks import now_reported
 from ppipe_site.task_adapter import job_outcome
-from ppipe_site.worker_clocks import now_reported
 from worker_wing.worker_identity import worker_name
 
 logger = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def _send(transaction_id: int, job: dict[str, Any], lease: datetime) -> str:
     # No `expires`: the worker would compare it with its own clock (see
-    # ppipe_site/worker_clocks.py). A copy that surfaces after the reaper took the
+    # foundation/worker_clocks.py). A copy that surfaces after the reaper took the
     # attempt back is revoked by the reaper instead.
     # Flower and the logs show the job with the remote's secrets redacted; the
     # message itself carries them.
@@ -59,7 +59,7 @@ def reap_stuck_transactions() -> int:
 )
 def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
     from dispatch.worker_rclone import worker_rclone
-    from ppipe_site.content_store import artifact_store
+    from foundation.content_store import artifact_store
     from worker_wing.release.executor import execute_release_job
 
     worker = worker_name()

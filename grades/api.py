@@ -20,10 +20,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from foundation.api import IsTeacher
 from grades.export import COLUMNS, grades_csv, grades_filename, grades_json
 from grades.marks import FORMULA
 from grades.selectors import challenge_grades, grades_challenge_for
-from ppipe_site.api import IsTeacher
 
 
 class CSVRenderer(BaseRenderer):
@@ -121,7 +121,7 @@ class GradesSerializer(serializers.Serializer[Any]):
     rows = GradeRowSerializer(many=True)
 
 
-# The house's error shape (ppipe_site.api); a field named `errors` cannot be a
+# The house's error shape (foundation.api); a field named `errors` cannot be a
 # Serializer class attribute (it is the serializer's own `errors`).
 ERROR_SHAPE = inline_serializer(
     "GradesError",

@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from challenges.admin_filters import OwnChallengeFilter
+from foundation.admin_helpers import ReadOnlyInline
 from judging.models import (
     ConfigurationResult,
     FoldResult,
@@ -20,7 +22,6 @@ from judging.selectors import submission_code, submissions_taught_by
 from judging.services import submission_cancel, submission_rejudge
 from judging.step_chart import step_chart
 from judging.tasks import revoke_judge_task
-from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyInline
 
 
 class FoldResultInline(ReadOnlyInline):

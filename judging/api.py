@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges.api import caller_participant, visible_challenge
+from foundation.throttles import too_many
 from judging.leaderboard import SORTABLE, leaderboard_cached
 from judging.models import Reproduction, Submission
 from judging.picks import submission_select, submission_unselect
@@ -44,7 +45,6 @@ from judging.services import (
     submission_upload,
 )
 from judging.tasks import revoke_judge_task
-from ppipe_site.throttles import too_many
 from worker_wing.pipeline.code_check import SubmissionRejected
 
 

@@ -30,10 +30,10 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from challenges.models import Challenge
+from foundation.content_store import artifact_store
 from judging import signals
 from judging.blending import Blend, blend
 from judging.models import ChallengeBlend, Submission, SubmissionState
-from ppipe_site.content_store import artifact_store
 from worker_wing.judge.metrics import get_metric
 from worker_wing.judge.predictions import read_out_of_fold
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from foundation.svg_chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, axes, scale, svg
 from judging.leaderboard import LeaderboardRow, ScoredPoint
-from ppipe_site.svg_chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, axes, scale, svg
 
 FRONT, OTHER, LINE = "#2186eb", "#9aa5b1", "#3ebd93"
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from dispatch.jobs import remote_for
 from dispatch.models import Destination
 from dispatch.worker_rclone import worker_rclone
-from ppipe_site.content_store import artifact_store
+from foundation.content_store import artifact_store
 from worker_wing.release.rclone import Rclone, RcloneError
 from worker_wing.release.remotes import RemoteError, check_local_root, join_path
 

@@ -14,8 +14,8 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from challenges.models import Challenge
-from challenges.teams import participant_lock
 from judging.models import Submission, SubmissionEvent, SubmissionState
+from teams.services import participant_lock
 from worker_wing.pipeline.code_check import SubmissionRejected
 
 State = SubmissionState

@@ -28,7 +28,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from challenges.teams import participant_lock
+from foundation.database_outages import reaping_paused
 from foundation.leases import Lifecycle
 from judging import signals
 from judging.models import (
@@ -40,7 +40,7 @@ from judging.models import (
 )
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores, submissions_of, submissions_taught_by
-from ppipe_site.outages import reaping_paused
+from teams.services import participant_lock
 
 logger = logging.getLogger(__name__)
 State = ReproductionState

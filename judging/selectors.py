@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from challenges.models import Challenge
 from challenges.selectors import hidden_labels, owned_by
+from foundation.content_store import artifact_store
 from judging.models import Submission, SubmissionKind
 from judging.scoring import HiddenTestScores, hidden_test_scores
-from ppipe_site.content_store import artifact_store
 from worker_wing.pipeline.archive import (
     ArchiveRejected,
     archive_listing,

@@ -27,8 +27,10 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
-from challenges.teams import participant_lock
+from foundation.content_store import artifact_store
+from foundation.database_outages import reaping_paused
 from foundation.leases import Lifecycle
+from foundation.worker_clocks import worker_described
 from judging import signals
 from judging.contributivity import contributivity_mark_stale
 from judging.jobs import judge_job
@@ -47,9 +49,7 @@ from judging.models import (
 from judging.owner_store import JudgeStoreError, judge_store_stage
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores
-from ppipe_site.content_store import artifact_store
-from ppipe_site.outages import reaping_paused
-from ppipe_site.worker_clocks import worker_described
+from teams.services import participant_lock
 from worker_wing.pipeline.check import submission_pipeline_check
 from worker_wing.pipeline.code_check import SubmissionRejected
 from worker_wing.pipeline.plan import configuration_from_text, spec_as_data, submission_plans

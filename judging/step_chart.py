@@ -3,7 +3,7 @@
 For each step, a bar of its fitting time (summed over folds) and a bar of its
 95th-percentile inference latency per batch, against the per-step SLA when the
 challenge sets one (the bar is red past it). Plain SVG, as the leaderboard's
-charts (ppipe_site/svg_chart.py): no JavaScript, every name escaped.
+charts (foundation/svg_chart.py): no JavaScript, every name escaped.
 """
 
 from __future__ import annotations

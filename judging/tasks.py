@@ -14,10 +14,10 @@ from celery.utils.nodenames import worker_direct
 from django.conf import settings
 from django.dispatch import receiver
 
+from foundation.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
+from foundation.worker_clocks import now_reported
 from judging import signals
-from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
 from ppipe_site.task_adapter import job_outcome
-from ppipe_site.worker_clocks import now_reported
 
 if TYPE_CHECKING:
     from worker_wing.judge.sandbox import SandboxConfig
@@ -113,7 +113,7 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
     # Acknowledged on receipt: if this worker dies, the heartbeats stop and the
     # reaper judges the submission again (a bounded number of times). Redelivering
     # the message instead could loop forever on a job that kills its worker.
-    from ppipe_site.content_store import artifact_store
+    from foundation.content_store import artifact_store
     from worker_wing.judge.executor import execute_judge_job as execute
     from worker_wing.judge.executor import failed_result
     from worker_wing.worker_identity import worker_name
@@ -169,7 +169,7 @@ def record_judge_result(result: dict[str, Any]) -> str:
 def live_judge_workers(queue: str) -> list[str]:
     """Workers of this judge queue that answer now and consume a queue of their own
     (a worker without one, e.g. of an older version, could not be sent a job directly)."""
-    from ppipe_site.worker_pools import live_workers_by_queue
+    from foundation.live_workers import live_workers_by_queue
 
     live = live_workers_by_queue(fresh=True) or {}
     return [node for node in live.get(queue, []) if node in live.get(worker_direct(node).name, [])]
@@ -204,7 +204,7 @@ def send_reproduction(reproduction_id: int) -> str:
 def execute_reproduction_job(job: dict[str, Any]) -> dict[str, Any]:
     # The same executor as the original run; none of the submission's own record
     # tasks: a reproduction reports to its own, and leaves the submission as judged.
-    from ppipe_site.content_store import artifact_store
+    from foundation.content_store import artifact_store
     from worker_wing.judge.executor import execute_judge_job as execute
     from worker_wing.judge.executor import failed_result
     from worker_wing.worker_identity import worker_name

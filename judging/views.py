@@ -10,12 +10,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from challenges.join_forms import JoinForm
-from challenges.models import Challenge, Participant
+from challenges.models import Challenge
 from challenges.selectors import challenge_for
-from challenges.services import JoinRefused, participant_join
-from challenges.team_selectors import team_of
-from judging.forms import SubmissionForm
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
     SORTABLE,
@@ -34,18 +30,9 @@ from judging.selectors import (
     submission_readable_by,
     submissions_of,
 )
-from judging.services import (
-    submission_cancel,
-    submission_upload,
-)
+from judging.services import submission_cancel
 from judging.step_chart import step_chart
 from judging.tasks import revoke_judge_task
-from ppipe_site.accounts import signed_in_user
-from probing.forms import EndpointForm
-from probing.models import Endpoint
-from receipts.models import Question
-from receipts.selectors import questions_of
-from receipts.services import questions_pose
 from worker_wing.pipeline.code_check import SubmissionRejected
 
 
@@ -56,7 +43,7 @@ def _challenge(request: HttpRequest, slug: str, *, or_joinable: bool = False) ->
     return challenge
 
 
-def _my_submissions_context(request: HttpRequest, challenge: Challenge) -> dict[str, object]:
+def my_submissions_context(request: HttpRequest, challenge: Challenge) -> dict[str, object]:
     own = submissions_of(request.user).filter(challenge=challenge)
     mine = list(own[:100])
     return {
@@ -69,84 +56,11 @@ def _my_submissions_context(request: HttpRequest, challenge: Challenge) -> dict[
 
 
 @login_required
-def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
-    challenge = _challenge(request, slug, or_joinable=True)
-    participant = Participant.objects.filter(
-        challenge=challenge, user=signed_in_user(request)
-    ).first()
-    join_form, submit_form = JoinForm(), SubmissionForm()
-    if request.method == "POST" and participant is None:
-        join_form = JoinForm(request.POST, request=request)
-        if join_form.is_valid():
-            try:
-                participant_join(
-                    challenge=challenge,
-                    user=signed_in_user(request),
-                    code=join_form.cleaned_data["code"],
-                )
-            except JoinRefused as error:
-                join_form.add_error("code", str(error))
-            else:
-                return redirect("challenge", slug=slug)
-    elif request.method == "POST" and participant is not None:
-        submit_form = SubmissionForm(request.POST, request.FILES)
-        if submit_form.is_valid():
-            try:
-                submission = submission_upload(
-                    participant=participant,
-                    upload=submit_form.cleaned_data["file"],
-                    configuration=submit_form.cleaned_data["configuration"],
-                    sweep=submit_form.cleaned_data["sweep"],
-                )
-            except SubmissionRejected as error:
-                submit_form.add_error(
-                    error.field if error.field in submit_form.fields else "file", str(error)
-                )
-            else:
-                messages.success(request, f"Submission #{submission.pk} received: judging soon.")
-                return redirect("challenge", slug=slug)
-    context = {
-        **_my_submissions_context(request, challenge),
-        **(_live_context(participant) if participant is not None else {}),
-        "participant": participant,
-        "join_form": join_form,
-        "submit_form": submit_form,
-    }
-    return render(request, "judging/challenge.html", context)
-
-
-def _live_context(participant: Participant) -> dict[str, object]:
-    """The challenge page's other sections: the student's endpoint and their
-    proof-of-receipt questions (posed now if due, rather than at beat's next tick)."""
-    endpoint = Endpoint.objects.filter(participant=participant).first()
-    initial = {"protocol": "json"}
-    if endpoint is not None:
-        initial = {
-            "url": endpoint.url,
-            "protocol": endpoint.protocol,
-            "model_name": endpoint.model_name,
-        }
-    questions: list[Question] = []
-    if participant.challenge.receipt_questions:
-        questions_pose(challenge=participant.challenge)
-        questions = sorted(questions_of(participant), key=lambda q: (q.verdict != "open", -q.id))
-    endpoint_form = EndpointForm(initial=initial)
-    if endpoint is None or not endpoint.auth_header:
-        del endpoint_form.fields["remove_auth_header"]  # nothing to remove
-    return {
-        "endpoint": endpoint,
-        "endpoint_form": endpoint_form,
-        "questions": questions,
-        "team": team_of(participant),
-    }
-
-
-@login_required
 def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The "my submissions" table alone: the challenge page refreshes it while work is pending."""
     challenge = _challenge(request, slug)
     return render(
-        request, "judging/my_submissions.html", _my_submissions_context(request, challenge)
+        request, "judging/my_submissions.html", my_submissions_context(request, challenge)
     )
 
 

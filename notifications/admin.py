@@ -11,10 +11,11 @@ from django.db.models import ForeignKey, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
+from challenges.admin_filters import OwnChallengeFilter
 from challenges.selectors import challenges_owned_by, owned_by
+from foundation.admin_helpers import ReadOnlyAdmin
 from notifications.models import ChallengeNotificationSettings, Notification
 from notifications.selectors import notifications_visible_to
-from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyAdmin
 
 
 def _views_challenges(request: HttpRequest) -> bool:

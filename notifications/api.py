@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from foundation.api import caller
 from notifications.models import NotificationPreferences
 from notifications.selectors import preferences_of
 from notifications.services import PREFERENCE_FIELDS, preferences_update
-from ppipe_site.api import caller
 
 
 class PreferencesSerializer(serializers.ModelSerializer[NotificationPreferences]):

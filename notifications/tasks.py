@@ -15,9 +15,9 @@ from django.dispatch import receiver
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from dispatch.signals import release_delivered
+from foundation.celery import RECORD_TASK_OPTIONS
 from judging.signals import submission_ended
 from notifications.signals import notification_recorded
-from ppipe_site.celery import RECORD_TASK_OPTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _deliver_soon(notification_id: int) -> None:
 
 @shared_task(name="notifications.tasks.watch_endpoints_and_resend", ignore_result=True)
 def watch_endpoints_and_resend() -> tuple[int, int, int]:
-    from notifications.outages import endpoint_outages_detect
+    from notifications.endpoint_outages import endpoint_outages_detect
     from notifications.services import notifications_resend_due
 
     alerted, recovered = endpoint_outages_detect()

@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from challenges.models import Challenge
+from foundation.accounts import signed_in_user
 from notifications.forms import PreferencesForm
 from notifications.selectors import preferences_of
 from notifications.services import preferences_update
-from ppipe_site.accounts import signed_in_user
 
 
 @login_required

@@ -1,3 +1,3 @@
-from ppipe_site.celery import app as celery_app
+from foundation.celery import app as celery_app
 
 __all__ = ["celery_app"]

@@ -6,14 +6,14 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from challenges import api as challenges
-from challenges import team_api as teams
 from dispatch import api as dispatch
+from foundation.login_lockout import TokenView
 from grades import api as grades
 from judging import api as judging
 from notifications import api as notifications
-from ppipe_site.login_lockout import TokenView
 from probing import api as probing
 from receipts import api as receipts
+from teams import api as teams
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from ppipe_site.celery import app
-from ppipe_site.heartbeat import heartbeat_last
+from foundation.celery import app
+from foundation.heartbeat import heartbeat_last
 
 
 @dataclass(frozen=True)

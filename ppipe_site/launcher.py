@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ppipe_site.env import env_str
+from foundation.env import env_str
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def processes(
                 "4",
                 # Request line and headers bounded before Django sees them: the
                 # longest URL here is short, and a client needs a dozen headers.
-                # Bodies are bounded per route by ppipe_site.body_limits.
+                # Bodies are bounded per route by foundation.body_limits.
                 "--limit-request-line",
                 "4094",
                 "--limit-request-fields",
@@ -175,7 +175,7 @@ def main() -> None:
     from django.conf import settings
 
     django.setup()
-    from challenges.demo import DEMO_SLUG, demo_model_command
+    from ppipe_site.demo import DEMO_SLUG, demo_model_command
 
     lock = hold_instance_lock(settings.VAR_DIR)  # held until this process exits
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")

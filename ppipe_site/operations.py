@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from dispatch.models import ACTIVE_STATES as RELEASE_ACTIVE
 from dispatch.models import Transaction, TransactionState
+from foundation.celery import app
 from judging.models import Submission, SubmissionState
-from ppipe_site.celery import app
 from probing.models import Probe, ProbeState
 
 QUEUES = ("control", "dispatch", "judge", "probe")

@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from foundation.live_workers import live_workers_by_queue
+from foundation.worker_clocks import worker_clocks_off
 from ppipe_site.operations import QUEUES, jobs_by_state, problem_jobs, queue_lengths
-from ppipe_site.worker_clocks import worker_clocks_off
-from ppipe_site.worker_pools import judge_pools, live_workers_by_queue
+from ppipe_site.worker_pools import judge_pools
 
 
 def operations_page(request: HttpRequest) -> HttpResponse:

@@ -1,6 +1,6 @@
 """The one settings module. Every value comes from the environment (see README,
 "Configuration"); with nothing set, the platform runs on one machine on embedded
-defaults (ppipe_site.embedded)."""
+defaults (foundation.embedded)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import dj_database_url
 from kombu import Queue
 
-from ppipe_site.embedded import embedded_broker_url, persistent_secret, redis_cache_location
-from ppipe_site.env import (
+from foundation.embedded import embedded_broker_url, persistent_secret, redis_cache_location
+from foundation.env import (
     EnvError,
     env_bool,
     env_choice,
@@ -27,7 +27,7 @@ from ppipe_site.env import (
     env_str,
     fernet_key,
 )
-from ppipe_site.logs import logging_config
+from foundation.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("PPIPE_VAR_DIR", BASE_DIR / "var")
@@ -35,7 +35,7 @@ VAR_DIR = env_path("PPIPE_VAR_DIR", BASE_DIR / "var")
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_optional_str("SECRET_KEY") or persistent_secret(VAR_DIR, "secret_key", nbytes=50)
 # Fernet keys for the secrets stored in the database (destination secret options,
-# endpoint auth headers; ppipe_site/secrets_at_rest.py), kept outside it so a dump
+# endpoint auth headers; foundation/secrets_at_rest.py), kept outside it so a dump
 # or a backup alone reveals none. The first encrypts, every one decrypts: rotate by
 # putting a new key first and running `manage.py rotate_secrets`. Without one, a
 # key file in the var folder (32 random bytes: a Fernet key without its padding).
@@ -64,20 +64,21 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "challenges",
+    "teams",
     "dispatch",
     "judging",
     "probing",
     "receipts",
     "grades",
     "notifications",
-    # Sign-in failures per account and per address (ppipe_site/login_lockout.py).
+    # Sign-in failures per account and per address (foundation/login_lockout.py).
     "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before anything reads a body (the CSRF check reads a form's): refuses by size.
-    "ppipe_site.body_limits.BodySizeLimitMiddleware",
+    "foundation.body_limits.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -103,23 +104,23 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "ppipe_site.api.error_shape_handler",
+    "EXCEPTION_HANDLER": "foundation.api.error_shape_handler",
     # JSON is checked for depth and size of structure before it is built.
     "DEFAULT_PARSER_CLASSES": [
-        "ppipe_site.parsers.BoundedJSONParser",
+        "foundation.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     # Counted in the cache every web process shares (CACHES["throttles"]).
     "DEFAULT_THROTTLE_CLASSES": [
-        "ppipe_site.throttles.SharedAnonRateThrottle",
-        "ppipe_site.throttles.SharedUserRateThrottle",
+        "foundation.throttles.SharedAnonRateThrottle",
+        "foundation.throttles.SharedUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": f"{env_int('PPIPE_THROTTLE_ANON_PER_MINUTE', 60, minimum=1)}/minute",
         "user": f"{env_int('PPIPE_THROTTLE_USER_PER_MINUTE', 1200, minimum=1)}/minute",
         # Challenge and team join codes tried by a student, or wrong codes given at
-        # sign-up from one address (ppipe_site/throttles.py).
+        # sign-up from one address (foundation/throttles.py).
         "join_code": f"{env_int('PPIPE_THROTTLE_JOIN_CODES_PER_HOUR', 10, minimum=1)}/hour",
     },
     # Addresses come from REMOTE_ADDR unless proxies in front are declared, so a
@@ -195,7 +196,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # axes first: it refuses a locked-out account or address before a password is
 # checked (its AxesStandaloneBackend, which lets a check without a request pass).
 AUTHENTICATION_BACKENDS = [
-    "ppipe_site.login_lockout.AxesBackendForRequests",
+    "foundation.login_lockout.AxesBackendForRequests",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Failed sign-ins (login page, admin, API token) before a lockout, counted per
@@ -203,14 +204,14 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("PPIPE_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PPIPE_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_LOCKOUT_CALLABLE = "ppipe_site.login_lockout.lockout_response"
+AXES_LOCKOUT_CALLABLE = "foundation.login_lockout.lockout_response"
 # The address as the API's throttles see it (REST_FRAMEWORK["NUM_PROXIES"]).
-AXES_CLIENT_IP_CALLABLE = "ppipe_site.login_lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "foundation.login_lockout.client_address"
 # Not reset by a success: a success from a shared address would wipe the
 # address's failures against other accounts.
 AXES_RESET_ON_SUCCESS = False
 # Bodies: a route's limit is checked on Content-Length before reading
-# (ppipe_site/body_limits.py); datasets and submissions have their own below.
+# (foundation/body_limits.py); datasets and submissions have their own below.
 PPIPE_MAX_REQUEST_KB = env_int("PPIPE_MAX_REQUEST_KB", 2560, minimum=64)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PPIPE_MAX_REQUEST_KB * 1024
 # Uploads larger than this (Django's default) are streamed to a temporary file as
@@ -243,17 +244,17 @@ PPIPE_MIN_DATASET_ROWS = env_int("PPIPE_MIN_DATASET_ROWS", 30, minimum=2)
 # Seconds between heartbeats that beat sends through the broker to the control worker.
 PPIPE_HEARTBEAT_SECONDS = env_int("PPIPE_HEARTBEAT_SECONDS", 30, minimum=1)
 
-# --- Celery (namespace CELERY_, read by ppipe_site.celery) -------------------
+# --- Celery (namespace CELERY_, read by foundation.celery) -------------------
 CELERY_BROKER_URL = env_optional_str("CELERY_BROKER_URL") or embedded_broker_url(VAR_DIR)
 CELERY_RESULT_BACKEND = env_optional_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
 # Each process its own memory cache (leaderboards, for seconds); the API's throttle
-# counts in the broker's Redis, shared by every web process (ppipe_site/shared_cache.py).
+# counts in the broker's Redis, shared by every web process (foundation/shared_cache.py).
 _THROTTLE_REDIS = redis_cache_location(CELERY_BROKER_URL)
 CACHES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "throttles": (
         {
-            "BACKEND": "ppipe_site.shared_cache.ForgivingRedisCache",
+            "BACKEND": "foundation.shared_cache.ForgivingRedisCache",
             "LOCATION": _THROTTLE_REDIS,
             "KEY_PREFIX": env_str("PPIPE_THROTTLE_KEY_PREFIX", "ppipe-throttle"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -318,7 +319,7 @@ FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1, maximum=65535)
 FLOWER_URL = env_str("FLOWER_URL", f"http://127.0.0.1:{FLOWER_PORT}/")
 
 # Plain text, or one JSON object a line (LOG_FORMAT=json) for a log store; either
-# way each record logged in a task carries its job's ids (ppipe_site/logs.py).
+# way each record logged in a task carries its job's ids (foundation/logs.py).
 LOGGING = logging_config(
     env_str("LOG_LEVEL", "INFO"), env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from ppipe_site.heartbeat import heartbeat_record
+from foundation.heartbeat import heartbeat_record
 
 
 @shared_task(name="ppipe_site.tasks.record_heartbeat")

@@ -1,15 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from challenges import team_views
 from challenges import views as challenge_views
 from judging import views as judging_views
 from notifications import views as notifications_views
+from ppipe_site import student_pages
 from ppipe_site.health import healthz
 from ppipe_site.operations_view import operations_page
 from ppipe_site.prometheus import metrics_view
 from probing import views as probing_views
 from receipts import views as receipts_views
+from teams import views as team_views
 
 admin.site.site_header = "ppipe"
 admin.site.site_title = "ppipe admin"
@@ -19,7 +20,7 @@ urlpatterns = [
     path("", challenge_views.home, name="home"),
     path("signup/", challenge_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("challenges/<slug:slug>/", judging_views.challenge_page, name="challenge"),
+    path("challenges/<slug:slug>/", student_pages.challenge_page, name="challenge"),
     path(
         "challenges/<slug:slug>/my-submissions/",
         judging_views.my_submissions_fragment,

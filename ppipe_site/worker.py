@@ -92,7 +92,7 @@ def main(args: Sequence[str] | None = None) -> None:
     except WorkerConfigError as error:
         raise SystemExit(f"ppipe-worker: {error}") from None
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
-    from ppipe_site.celery import app
+    from foundation.celery import app
 
     print(f"ppipe-worker: celery {' '.join(argv)}", file=sys.stderr, flush=True)
     app.worker_main(argv)

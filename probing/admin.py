@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from challenges.admin_filters import OwnChallengeFilter
 from challenges.selectors import owned_by
-from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyAdmin
+from foundation.admin_helpers import ReadOnlyAdmin
 from probing.charts import latency_chart, uptime_chart
 from probing.metrics_table import metrics_rows
 from probing.models import Endpoint, Probe

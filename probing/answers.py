@@ -22,7 +22,7 @@ import pandas as pd
 
 from challenges.models import Challenge
 from challenges.selectors import hidden_labels
-from ppipe_site.content_store import artifact_store
+from foundation.content_store import artifact_store
 from worker_wing.judge.metrics import CLASSIFICATION
 
 SHOWN_LABELS = 20

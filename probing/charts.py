@@ -13,7 +13,7 @@ from datetime import datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from ppipe_site.svg_chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, axes, scale, svg
+from foundation.svg_chart import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, axes, scale, svg
 from probing.models import Probe
 
 OK_COLOUR, FAILED_COLOUR, SLA_COLOUR, BAR_COLOUR = "#3ebd93", "#e12d39", "#f0b429", "#2186eb"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 
 from foundation.leases import LeasedJob
-from ppipe_site.secrets_at_rest import EncryptedTextField
+from foundation.secrets_at_rest import EncryptedTextField
 from worker_wing.probe.protocols import PROTOCOLS
 
 

@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from challenges.selectors import hidden_labels
+from foundation.database_outages import reaping_paused
 from foundation.leases import Lifecycle
-from ppipe_site.outages import reaping_paused
 from probing.answers import challenge_labels, target_deviation, valid_predictions
 from probing.jobs import drift_time, probe_job, probe_rows, with_auth
 from probing.models import Endpoint, Probe, ProbeKind, ProbeState, Protocol, ScorePublication

@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import shared_task
 
-from ppipe_site.celery import RECORD_TASK_OPTIONS, discard_unstarted_task
+from foundation.celery import RECORD_TASK_OPTIONS, discard_unstarted_task
 
 
 def _apply(job: dict[str, Any], **options: Any) -> Any:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from challenges.models import Participant
-from ppipe_site.accounts import signed_in_user
+from foundation.accounts import signed_in_user
 from probing.charts import latency_chart, uptime_chart
 from probing.forms import EndpointForm
 from probing.metrics_table import metrics_rows

@@ -8,8 +8,9 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from challenges.admin_filters import OwnChallengeFilter
 from challenges.selectors import owned_by
-from ppipe_site.admin_helpers import OwnChallengeFilter, ReadOnlyAdmin
+from foundation.admin_helpers import ReadOnlyAdmin
 from receipts.models import Question
 
 

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from challenges.api import caller_participant, visible_challenge
 from challenges.models import Participant
-from ppipe_site.api import caller
+from foundation.api import caller
 from receipts.models import Question
 from receipts.selectors import questions_of
 from receipts.services import AnswerRefused, question_answer, questions_pose

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 
 from challenges.models import Challenge, Participant
 from dispatch.models import Release
-from ppipe_site.content_store import artifact_store
+from foundation.content_store import artifact_store
 from receipts.models import Question, Verdict
 
 

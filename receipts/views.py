@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from ppipe_site.accounts import signed_in_user
+from foundation.accounts import signed_in_user
 from receipts.forms import AnswerForm
 from receipts.models import Question
 from receipts.services import AnswerRefused, question_answer

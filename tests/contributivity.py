@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from challenges.models import Challenge, Participant
+from foundation.content_store import artifact_store
 from judging.models import Submission, SubmissionState
-from ppipe_site.content_store import artifact_store
 from tests.factories import SubmissionFactory
 from worker_wing.judge.job_inputs import cv_folds, fold_of_each_row
 

@@ -18,9 +18,9 @@ from typing import Any
 from django.core import mail
 from django.core.mail import EmailMessage
 
+from foundation.celery import app
 from judging.models import Submission
 from judging.services import submission_mark_started, submissions_feed
-from ppipe_site.celery import app
 from tests.submissions import RecordingSender, participants, published_challenge, upload
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from challenges.models import Challenge
 from dispatch.jobs import with_secrets
 from dispatch.models import Transaction, TransactionState
-from ppipe_site.content_store import artifact_store
+from foundation.content_store import artifact_store
 from receipts.models import QuestionKind
 from worker_wing.release.executor import execute_release_job
 from worker_wing.release.rclone import Rclone

@@ -20,7 +20,7 @@ from django.utils import timezone
 from challenges.models import Challenge
 from challenges.services import challenge_publish
 from dispatch.models import Destination, Transaction, TransactionState
-from ppipe_site.content_store import artifact_store
+from foundation.content_store import artifact_store
 from tests.factories import ChallengeFactory
 from tests.processes import BeatProcess, WorkerProcess
 from tests.servers import wait_until

@@ -3,8 +3,9 @@ real services (the first creates it, the others join with its code)."""
 
 from __future__ import annotations
 
-from challenges.models import Challenge, Participant, Team
-from challenges.teams import team_create, team_join
+from challenges.models import Challenge, Participant
+from teams.models import Team
+from teams.services import team_create, team_join
 from tests.factories import ParticipantFactory, StudentFactory
 
 

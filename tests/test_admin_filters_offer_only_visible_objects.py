@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from challenges.models import Team
 from challenges.services import challenge_publish
+from teams.models import Team
 from tests.factories import ChallengeFactory, DestinationFactory, TeacherFactory, UserFactory
 from tests.submissions import participants
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 CHANGELISTS = (
     "/admin/dispatch/transaction/",
     "/admin/challenges/participant/",
-    "/admin/challenges/team/",
+    "/admin/teams/team/",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from ppipe_site.heartbeat import heartbeat_last
+from foundation.heartbeat import heartbeat_last
 from ppipe_site.tasks import record_heartbeat
 from tests.processes import WorkerProcess
 
@@ -24,7 +24,7 @@ def test_worker_process_runs_a_task_sent_through_redis(control_worker: WorkerPro
 
 
 def test_remote_jobs_are_routed_to_their_queues() -> None:
-    from ppipe_site.celery import app
+    from foundation.celery import app
 
     router = app.amqp.router
     assert router.route({}, "dispatch.tasks.execute_transaction")["queue"].name == "dispatch"

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from challenges.judge_pools import judge_pool_of
+from foundation.live_workers import live_workers_by_queue
 from judging.models import SubmissionState
 from ppipe_site.worker import WorkerConfigError, worker_argv
-from ppipe_site.worker_pools import judge_pool_of, live_workers_by_queue
 from tests.factories import DestinationFactory
 from tests.judge_platform import judge_platform
 from tests.processes import WorkerProcess, process_env, running

@@ -12,7 +12,7 @@ from django.test import Client
 
 from challenges.models import Challenge
 from challenges.services import PublishError, challenge_publish
-from ppipe_site.content_store import artifact_store, private_store
+from foundation.content_store import artifact_store, private_store
 from tests.factories import ChallengeFactory
 
 

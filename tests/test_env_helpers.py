@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ppipe_site.env import EnvError, env_bool, env_credentials, env_int, env_list, env_path
+from foundation.env import EnvError, env_bool, env_credentials, env_int, env_list, env_path
 
 
 def test_booleans_accept_the_usual_spellings(monkeypatch: pytest.MonkeyPatch) -> None:

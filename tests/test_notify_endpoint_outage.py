@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from notifications.endpoint_outages import endpoint_outages_detect
 from notifications.models import ChallengeNotificationSettings
-from notifications.outages import endpoint_outages_detect
 from probing.models import Endpoint, Probe, ProbeKind, ProbeState
 from probing.services import endpoint_register
 from tests.notifications import eager_tasks

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from ppipe_site.heartbeat import heartbeat_last
-from ppipe_site.periodic import NAME_PREFIX, declared_periodic_jobs, register_periodic_tasks
+from foundation.heartbeat import heartbeat_last
+from foundation.periodic import NAME_PREFIX, declared_periodic_jobs, register_periodic_tasks
 from tests.processes import BeatProcess, WorkerProcess, running
 from tests.servers import wait_until
 

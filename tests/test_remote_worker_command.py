@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ppipe_site.celery import app
+from foundation.celery import app
 from ppipe_site.worker import WorkerConfigError, worker_argv
 from tests.processes import process_env
 from tests.servers import stop_process, wait_until

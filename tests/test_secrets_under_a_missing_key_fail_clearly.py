@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from dispatch.models import Destination
-from ppipe_site.secrets_at_rest import SecretDecryptionError
+from foundation.secrets_at_rest import SecretDecryptionError
 from tests.factories import DestinationFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from challenges.demo import DEMO_SLUG
 from challenges.models import Challenge
+from ppipe_site.demo import DEMO_SLUG
 
 
 def setup_platform(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from celery.signals import task_postrun, task_prerun
 
-from ppipe_site.logs import JobContextFilter, json_formatter
+from foundation.logs import JobContextFilter, json_formatter
 from probing.tasks import execute_probe
 from tests.judge_platform import NO_DATABASE
 from tests.processes import WorkerProcess

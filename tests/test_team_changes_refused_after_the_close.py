@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from challenges.models import Challenge
-from challenges.teams import TeamRefused, team_create, team_join, team_leave, team_member_remove
+from teams.services import TeamRefused, team_create, team_join, team_leave, team_member_remove
 from tests.factories import ChallengeFactory
 from tests.teams import student, team
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from challenges.models import Participant, TeamEvent
-from challenges.teams import team_leave
+from challenges.models import Participant
+from teams.models import TeamEvent
+from teams.services import team_leave
 from tests.factories import ChallengeFactory
 from tests.teams import student, team
 
@@ -51,7 +52,7 @@ def test_the_teachers_moves_in_the_admin_are_logged(teacher: Any, teacher_client
     owls, larks = team("owls", ada, grace), team("larks", linus)
     TeamEvent.objects.all().delete()
 
-    url = f"/admin/challenges/team/{larks.pk}/change/"
+    url = f"/admin/teams/team/{larks.pk}/change/"
     response = teacher_client.post(url, _change_form("larks", move_in=grace.pk))
     assert response.status_code == 302, response.content.decode()[:3000]
     response = teacher_client.post(

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from challenges.models import Participant
-from challenges.teams import TeamRefused, team_join
 from judging.models import Submission, SubmissionState
 from judging.picks import submission_promote, submission_select, submission_unselect
+from teams.services import TeamRefused, team_join
 from tests.factories import ChallengeFactory, SubmissionFactory
 from tests.teams import student, team
 from worker_wing.pipeline.code_check import SubmissionRejected

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from challenges.models import Team
+from teams.models import Team
 from tests.submissions import published_challenge
 from tests.teams import student
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from challenges.models import Participant
-from challenges.teams import TeamRefused, team_create, team_join
+from teams.services import TeamRefused, team_create, team_join
 from tests.factories import ChallengeFactory
 from tests.teams import student, team
 

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 from django.conf import settings as django_settings
 
-from ppipe_site.shared_cache import ForgivingRedisCache
+from foundation.shared_cache import ForgivingRedisCache
 from tests.factories import StudentFactory
 from tests.processes import process_env
 from tests.submissions import published_challenge
@@ -22,7 +22,7 @@ from tests.test_api_challenges import token_client
 SECOND_PROCESS = textwrap.dedent("""
     import json, sys, types, django
     django.setup()
-    from ppipe_site.throttles import join_code_wait
+    from foundation.throttles import join_code_wait
     user = types.SimpleNamespace(pk=int(sys.argv[1]), is_authenticated=True)
     request = types.SimpleNamespace(user=user, META={"REMOTE_ADDR": "127.0.0.1"})
     print(json.dumps(join_code_wait(request, count=False)))

@@ -16,11 +16,11 @@ from django.test import Client
 from django.utils import timezone
 
 from dispatch.tasks import _send as send_release_job
+from foundation.heartbeat import result_store
+from foundation.worker_clocks import SKEW_KEY, worker_clock_check, worker_clocks_off
 from judging.models import Submission
 from judging.services import submission_mark_started, submissions_feed, submissions_reap
 from judging.tasks import _send as send_judge_job
-from ppipe_site.heartbeat import result_store
-from ppipe_site.worker_clocks import SKEW_KEY, worker_clock_check, worker_clocks_off
 from tests.submissions import RecordingSender, participants, published_challenge, upload
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 Two stores share this code: the artifact store, which job executors on any
 machine may read, and the private store (hidden labels), which only the control
-side reads (ppipe_site/content_store.py says where each is). Writes are atomic
+side reads (foundation/content_store.py says where each is). Writes are atomic
 (temporary file, then rename), so a reader never sees half a file, and writing
 the same content twice is harmless.
 """

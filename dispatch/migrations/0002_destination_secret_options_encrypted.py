@@ -1,4 +1,4 @@
-"""Destination.secret_options is stored encrypted (ppipe_site/secrets_at_rest.py).
+"""Destination.secret_options is stored encrypted (foundation/secrets_at_rest.py).
 
 The column becomes text and every existing value is encrypted in place, in raw
 SQL: the historical model's field would try to decrypt the plaintext. Backwards,
@@ -9,8 +9,8 @@ import json
 
 from django.db import migrations
 
-import ppipe_site.secrets_at_rest
-from ppipe_site.secrets_at_rest import decrypt_secret, encrypt_secret, rewrite_column
+import foundation.secrets_at_rest
+from foundation.secrets_at_rest import decrypt_secret, encrypt_secret, rewrite_column
 
 COLUMN = "secret_options"
 
@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="destination",
             name="secret_options",
-            field=ppipe_site.secrets_at_rest.EncryptedJSONField(blank=True, default=dict, editable=False),
+            field=foundation.secrets_at_rest.EncryptedJSONField(blank=True, default=dict, editable=False),
         ),
         migrations.RunPython(encrypt_rows, decrypt_rows),
     ]

@@ -1,4 +1,4 @@
-"""Endpoint.auth_header is stored encrypted (ppipe_site/secrets_at_rest.py).
+"""Endpoint.auth_header is stored encrypted (foundation/secrets_at_rest.py).
 
 The column becomes text (a ciphertext is longer than the header it holds) and
 every existing value is encrypted in place, in raw SQL: the historical model's
@@ -7,8 +7,8 @@ with the keys in PPIPE_SECRETS_KEYS and the column is varchar(2000) again."""
 
 from django.db import migrations
 
-import ppipe_site.secrets_at_rest
-from ppipe_site.secrets_at_rest import decrypt_secret, encrypt_secret, rewrite_column
+import foundation.secrets_at_rest
+from foundation.secrets_at_rest import decrypt_secret, encrypt_secret, rewrite_column
 
 COLUMN = "auth_header"
 
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="endpoint",
             name="auth_header",
-            field=ppipe_site.secrets_at_rest.EncryptedTextField(blank=True, editable=False, max_length=2000),
+            field=foundation.secrets_at_rest.EncryptedTextField(blank=True, editable=False, max_length=2000),
         ),
         migrations.RunPython(encrypt_rows, decrypt_rows),
     ]

@@ -45,7 +45,7 @@ from tests.fault.lab import Lab
 HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
 LATE_RESULT = "a late result"  # how judging/services.py notes an ignored result
 WORKER_READY = " ready."  # what a Celery worker logs once it consumes its queues
-# A job's ids in the prefix of a log line its task wrote (ppipe_site/logs.py).
+# A job's ids in the prefix of a log line its task wrote (foundation/logs.py).
 JOB_IDS = re.compile(r"submission_id=\d+ attempt=\d+")
 FAST = {
     "PPIPE_JUDGE_TICK_SECONDS": "1",
@@ -203,7 +203,7 @@ class Platform:
             self.common,
         )
         self.workers = [self.control, *self.judges.values(), dispatch, probe]
-        from challenges.demo import demo_model_command
+        from ppipe_site.demo import demo_model_command
 
         # The endpoint under probe, on the probe host's own loopback.
         self.run("probe", demo_model_command(port=MODEL_PORT), self.common)
@@ -513,9 +513,9 @@ def _run_scenario(lab: Lab, name: str) -> Outcome:
     django.setup()
     from django.core.management import call_command
 
-    from challenges.demo import demo_challenge_ensure, demo_endpoint_ensure
     from challenges.models import Challenge
-    from ppipe_site.accounts import admin_account_ensure
+    from foundation.accounts import admin_account_ensure
+    from ppipe_site.demo import demo_challenge_ensure, demo_endpoint_ensure
 
     call_command("migrate", verbosity=0)
     call_command("setup_platform", "--no-demo", stdout=io.StringIO())

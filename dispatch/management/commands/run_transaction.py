@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dispatch.worker_rclone import worker_rclone
-from ppipe_site.content_store import artifact_store
+from foundation.content_store import artifact_store
 from worker_wing.release.executor import execute_release_job
 
 

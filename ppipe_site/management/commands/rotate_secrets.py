@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ppipe_site.secrets_at_rest import (
+from foundation.secrets_at_rest import (
     ColumnRewrite,
     SecretDecryptionError,
     encrypted_columns,

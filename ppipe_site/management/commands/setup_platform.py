@@ -4,10 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from challenges.demo import demo_challenge_ensure, demo_endpoint_ensure, demo_submissions_ensure
 from challenges.services import teacher_group_ensure
-from ppipe_site.accounts import admin_account_ensure
-from ppipe_site.periodic import register_periodic_tasks
+from foundation.accounts import admin_account_ensure
+from foundation.periodic import register_periodic_tasks
+from ppipe_site.demo import demo_challenge_ensure, demo_endpoint_ensure, demo_submissions_ensure
 
 
 class Command(BaseCommand):

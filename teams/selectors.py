@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from challenges.models import Participant, Team
+from challenges.models import Participant
+from teams.models import Team
 
 
 @dataclass(frozen=True)

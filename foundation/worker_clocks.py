@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ppipe_site.heartbeat import result_store
+from foundation.heartbeat import result_store
 
 logger = logging.getLogger(__name__)
 

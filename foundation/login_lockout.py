@@ -27,8 +27,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from ppipe_site.parsers import BoundedJSONParser
-from ppipe_site.throttles import retry_message, too_many
+from foundation.parsers import BoundedJSONParser
+from foundation.throttles import retry_message, too_many
 
 LOCKED_OUT = "failed sign-ins for this account or from this address"
 

@@ -20,8 +20,9 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from challenges.models import Participant, Team, TeamAction, TeamEvent
+from challenges.models import Participant
 from judging.models import Submission
+from teams.models import Team, TeamAction, TeamEvent
 
 
 class TeamRefused(ValueError):

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from challenges.services import TEACHERS_GROUP
+from foundation.accounts import TEACHERS_GROUP
 
 NON_FIELD = "non_field_errors"
 

@@ -28,7 +28,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.lookups import Lookup
 from django.views.decorators.debug import sensitive_variables
 
-from ppipe_site.env import fernet_key
+from foundation.env import fernet_key
 
 SETTING = "PPIPE_SECRETS_KEYS"
 BATCH_SIZE = 500

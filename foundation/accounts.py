@@ -1,4 +1,5 @@
-"""The first administrator account, from the environment or generated."""
+"""The first administrator account, from the environment or generated; the
+teachers' group by name."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from django.contrib.auth.models import AbstractUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from ppipe_site.embedded import persistent_secret
-from ppipe_site.env import env_optional_str, env_str
+from foundation.embedded import persistent_secret
+from foundation.env import env_optional_str, env_str
+
+# The group whose members may create challenges (its permissions: challenges.services).
+TEACHERS_GROUP = "Teachers"
 
 
 @dataclass(frozen=True)

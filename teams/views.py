@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from challenges.models import Participant
 from challenges.selectors import challenge_for
-from challenges.teams import TeamRefused, team_create, team_join, team_leave
-from ppipe_site.accounts import signed_in_user
-from ppipe_site.throttles import JOIN_TRIES, join_code_wait, retry_message
+from foundation.accounts import signed_in_user
+from foundation.throttles import JOIN_TRIES, join_code_wait, retry_message
+from teams.services import TeamRefused, team_create, team_join, team_leave
 
 
 def _participant(request: HttpRequest, slug: str) -> Participant:

@@ -12,9 +12,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from challenges.models import Participant, Team, TeamEvent
+from challenges.admin import ParticipantAdmin
+from challenges.models import Participant
 from challenges.selectors import challenges_owned_by
-from challenges.teams import TeamRefused, team_member_move, team_member_remove
+from teams.models import Team, TeamEvent
+from teams.services import TeamRefused, team_member_move, team_member_remove
 
 
 class MemberInline(admin.TabularInline):
@@ -128,7 +130,7 @@ class TeamAdmin(admin.ModelAdmin):
 def remove_from_team(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Participant]
 ) -> None:
-    if not request.user.has_perm("challenges.change_team"):
+    if not request.user.has_perm("teams.change_team"):
         messages.error(request, "You may not change teams.")
         return
     by = request.user.get_username()
@@ -139,3 +141,13 @@ def remove_from_team(
             messages.error(request, f"{participant.user}: {error}")
         else:
             messages.success(request, f"{participant.user} taken out of '{participant.team}'.")
+
+
+# The participants' list is challenges/' own; it gets its team action here, so
+# challenges/ needs to know nothing of teams.
+admin.site.unregister(Participant)
+
+
+@admin.register(Participant)
+class ParticipantWithTeamAdmin(ParticipantAdmin):
+    actions = [remove_from_team]

@@ -19,7 +19,7 @@ MAX_SOCKET_PATH = 107
 def redis_socket_path(var_dir: Path) -> Path:
     path = var_dir / "redis.sock"
     if len(str(path)) > MAX_SOCKET_PATH:
-        from ppipe_site.env import EnvError
+        from foundation.env import EnvError
 
         raise EnvError(
             f"The embedded Redis socket path {path} is longer than {MAX_SOCKET_PATH} bytes: "

@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from challenges.api import TOO_MANY_JOIN_TRIES, caller_participant, visible_challenge
 from challenges.models import Participant
-from challenges.team_selectors import team_of
-from challenges.teams import TeamRefused, team_create, team_join, team_leave
-from ppipe_site.throttles import check_join_code_api
+from foundation.throttles import check_join_code_api
+from teams.selectors import team_of
+from teams.services import TeamRefused, team_create, team_join, team_leave
 
 
 class TeamSerializer(serializers.Serializer[Any]):

@@ -1,5 +1,5 @@
-"""Pieces the apps' admin modules share: read-only inlines and a challenge
-filter that offers a teacher only their own challenges."""
+"""The challenge filter the apps' admin lists share: it offers a teacher only
+their own challenges."""
 
 from __future__ import annotations
 
@@ -12,27 +12,6 @@ from django.http import HttpRequest
 from challenges.selectors import challenges_owned_by
 
 M = TypeVar("M", bound=Model)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the platform writes (probes, questions): teachers read them, never edit."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class OwnChallengeFilter(admin.SimpleListFilter):

@@ -3,7 +3,7 @@ and the join-code limit shared by the API and the pages.
 
 A limit answers 429 with `Retry-After` (../shared/API.md) and a sentence saying
 when the next try is possible. The throttles count in the cache every web
-process shares (ppipe_site/shared_cache.py), not in DRF's default per-process one.
+process shares (foundation/shared_cache.py), not in DRF's default per-process one.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
-from ppipe_site.shared_cache import throttle_cache
+from foundation.shared_cache import throttle_cache
 
 
 def _duration(seconds: int) -> str:

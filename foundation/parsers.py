@@ -4,7 +4,7 @@
 raises RecursionError (a 500), and a few megabytes of `[[],[],...]` become far
 more memory in Python objects. So the raw bytes are scanned first (strings
 skipped whole) and a body past the bounds is a 400 that says so. The body's
-size itself is bounded earlier, by ppipe_site.body_limits.
+size itself is bounded earlier, by foundation.body_limits.
 """
 
 from __future__ import annotations

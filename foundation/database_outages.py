@@ -18,11 +18,15 @@ from typing import Any
 
 from celery.signals import task_failure, task_retry
 
-from ppipe_site.heartbeat import result_store
+from foundation.heartbeat import result_store
 
 logger = logging.getLogger(__name__)
 
 OUTAGE_KEY = "ppipe:database-unreachable-at"
+# Record tasks retry a database error at most this many seconds apart
+# (foundation.celery.RECORD_TASK_OPTIONS): within a term and this, every waiting
+# result has been recorded.
+RECORD_RETRY_MAX_SECONDS = 10
 
 
 def database_outage_note(*, at: datetime | None = None) -> None:
@@ -43,8 +47,6 @@ def database_outage_last() -> datetime | None:
 def reaping_paused(*, term_seconds: float, now: datetime | None = None) -> bool:
     """True soon after the control side's last failed contact with the database:
     leases that ran out then are not evidence of a dead worker."""
-    from ppipe_site.celery import RECORD_RETRY_MAX_SECONDS
-
     last = database_outage_last()
     if last is None:
         return False

@@ -1,0 +1,101 @@
+"""The student's challenge page: the site composes it from the apps' sections
+(joining, submissions and the picks, the endpoint, proof-of-receipt questions, the
+team), each app keeping its own forms, services and fragments."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from challenges.join_forms import JoinForm
+from challenges.models import Participant
+from challenges.selectors import challenge_for
+from challenges.services import JoinRefused, participant_join
+from foundation.accounts import signed_in_user
+from judging.forms import SubmissionForm
+from judging.services import submission_upload
+from judging.views import my_submissions_context
+from probing.forms import EndpointForm
+from probing.models import Endpoint
+from receipts.models import Question
+from receipts.selectors import questions_of
+from receipts.services import questions_pose
+from teams.selectors import team_of
+from worker_wing.pipeline.code_check import SubmissionRejected
+
+
+@login_required
+def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
+    challenge = challenge_for(request.user, slug, or_joinable=True)
+    if challenge is None:
+        raise Http404(f"No challenge '{slug}' that you can see.")
+    participant = Participant.objects.filter(
+        challenge=challenge, user=signed_in_user(request)
+    ).first()
+    join_form, submit_form = JoinForm(), SubmissionForm()
+    if request.method == "POST" and participant is None:
+        join_form = JoinForm(request.POST, request=request)
+        if join_form.is_valid():
+            try:
+                participant_join(
+                    challenge=challenge,
+                    user=signed_in_user(request),
+                    code=join_form.cleaned_data["code"],
+                )
+            except JoinRefused as error:
+                join_form.add_error("code", str(error))
+            else:
+                return redirect("challenge", slug=slug)
+    elif request.method == "POST" and participant is not None:
+        submit_form = SubmissionForm(request.POST, request.FILES)
+        if submit_form.is_valid():
+            try:
+                submission = submission_upload(
+                    participant=participant,
+                    upload=submit_form.cleaned_data["file"],
+                    configuration=submit_form.cleaned_data["configuration"],
+                    sweep=submit_form.cleaned_data["sweep"],
+                )
+            except SubmissionRejected as error:
+                submit_form.add_error(
+                    error.field if error.field in submit_form.fields else "file", str(error)
+                )
+            else:
+                messages.success(request, f"Submission #{submission.pk} received: judging soon.")
+                return redirect("challenge", slug=slug)
+    context = {
+        **my_submissions_context(request, challenge),
+        **(_live_context(participant) if participant is not None else {}),
+        "participant": participant,
+        "join_form": join_form,
+        "submit_form": submit_form,
+    }
+    return render(request, "challenge.html", context)
+
+
+def _live_context(participant: Participant) -> dict[str, object]:
+    """The challenge page's other sections: the student's endpoint and their
+    proof-of-receipt questions (posed now if due, rather than at beat's next tick)."""
+    endpoint = Endpoint.objects.filter(participant=participant).first()
+    initial = {"protocol": "json"}
+    if endpoint is not None:
+        initial = {
+            "url": endpoint.url,
+            "protocol": endpoint.protocol,
+            "model_name": endpoint.model_name,
+        }
+    questions: list[Question] = []
+    if participant.challenge.receipt_questions:
+        questions_pose(challenge=participant.challenge)
+        questions = sorted(questions_of(participant), key=lambda q: (q.verdict != "open", -q.id))
+    endpoint_form = EndpointForm(initial=initial)
+    if endpoint is None or not endpoint.auth_header:
+        del endpoint_form.fields["remove_auth_header"]  # nothing to remove
+    return {
+        "endpoint": endpoint,
+        "endpoint_form": endpoint_form,
+        "questions": questions,
+        "team": team_of(participant),
+    }
