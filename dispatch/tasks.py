@@ -13,12 +13,13 @@ from dispatch.jobs import shown
 from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
 from ppipe_site.task_adapter import job_outcome
 from ppipe_site.worker_clocks import now_reported
+from worker_wing.jobs import ReleaseJobMessage, release_failure
 from worker_wing.worker_identity import worker_name
 
 logger = logging.getLogger(__name__)
 
 
-def _send(transaction_id: int, job: dict[str, Any], lease: datetime) -> str:
+def _send(transaction_id: int, job: ReleaseJobMessage, lease: datetime) -> str:
     # No `expires`: the worker would compare it with its own clock (see
     # ppipe_site/worker_clocks.py). A copy that surfaces after the reaper took the
     # attempt back is revoked by the reaper instead.
@@ -57,7 +58,7 @@ def reap_stuck_transactions() -> int:
     soft_time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT,
     time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT + 10,
 )
-def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
+def execute_transaction(job: ReleaseJobMessage) -> dict[str, object]:
     from dispatch.worker_rclone import worker_rclone
     from ppipe_site.content_store import artifact_store
     from worker_wing.release.executor import execute_release_job
@@ -73,24 +74,13 @@ def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
             rclone=worker_rclone(timeout=settings.PPIPE_DISPATCH_TIME_LIMIT),
             local_roots=settings.PPIPE_LOCAL_DESTINATION_ROOTS,
         ),
-        failed=lambda reason: _failed(job, reason, worker),
+        failed=lambda failure: release_failure(job, failure, worker=worker),
         worker=worker,
         time_limit_reason=f"the upload took longer than {settings.PPIPE_DISPATCH_TIME_LIMIT} s",
         what=f"release job {job.get('transaction_id')}",
     )
     record_transaction_result.delay(result)
     return {key: result.get(key) for key in ("transaction_id", "attempt", "ok", "error")}
-
-
-def _failed(job: dict[str, Any], error: str, worker: str) -> dict[str, Any]:
-    return {
-        "transaction_id": job.get("transaction_id"),
-        "attempt": job.get("attempt"),
-        "ok": False,
-        "transient": True,
-        "error": error,
-        "worker": worker,
-    }
 
 
 @shared_task(name="dispatch.tasks.record_transaction_started", **RECORD_TASK_OPTIONS)

@@ -49,6 +49,7 @@ from notifications import hooks as notify
 from ppipe_site.content_store import artifact_store
 from ppipe_site.outages import reaping_paused
 from ppipe_site.worker_clocks import worker_described
+from worker_wing.jobs import JudgeJobMessage
 from worker_wing.pipeline.check import submission_pipeline_check
 from worker_wing.pipeline.code_check import SubmissionRejected
 from worker_wing.pipeline.plan import configuration_from_text, spec_as_data, submission_plans
@@ -57,7 +58,7 @@ logger = logging.getLogger(__name__)
 State = SubmissionState
 
 # Set by judging.tasks: sends one job to the judge queue, returns the task id.
-JobSender = Callable[[int, dict[str, Any], datetime], str]
+JobSender = Callable[[int, JudgeJobMessage, datetime], str]
 Revoker = Callable[[str], None]
 
 _RESULT_FIELDS = ("cv_mean", "cv_std", "cpu_seconds", "peak_memory_mb", "fit_seconds")
@@ -284,7 +285,7 @@ def _send_some(
 
 
 def _sender(
-    send: JobSender, row: Submission, job: dict[str, Any], lease: datetime
+    send: JobSender, row: Submission, job: JudgeJobMessage, lease: datetime
 ) -> Callable[[], None]:
     store = row.challenge.judge_store
 

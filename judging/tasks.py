@@ -16,6 +16,7 @@ from django.conf import settings
 from ppipe_site.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
 from ppipe_site.task_adapter import job_outcome
 from ppipe_site.worker_clocks import now_reported
+from worker_wing.jobs import JudgeJobMessage, JudgeResult, judge_failure
 
 if TYPE_CHECKING:
     from worker_wing.judge.sandbox import SandboxConfig
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _send(submission_id: int, job: dict[str, Any], lease: datetime) -> str:
+def _send(submission_id: int, job: JudgeJobMessage, lease: datetime) -> str:
     # No `expires`: a worker would compare it with its own clock, and a judge host
     # whose clock is ahead would drop every job. A copy that surfaces after the
     # reaper took the job back is revoked by the reaper instead (discard_unstarted_task).
@@ -102,13 +103,12 @@ def _sandbox_config() -> SandboxConfig:
 
 
 @shared_task(name="judging.tasks.execute_judge_job")
-def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
+def execute_judge_job(job: JudgeJobMessage) -> dict[str, object]:
     # Acknowledged on receipt: if this worker dies, the heartbeats stop and the
     # reaper judges the submission again (a bounded number of times). Redelivering
     # the message instead could loop forever on a job that kills its worker.
     from ppipe_site.content_store import artifact_store
     from worker_wing.judge.executor import execute_judge_job as execute
-    from worker_wing.judge.executor import failed_result
     from worker_wing.worker_identity import worker_name
 
     sandbox = _sandbox_config()
@@ -116,13 +116,13 @@ def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
     worker = worker_name()
     record_submission_started.delay(submission_id, attempt, worker, now_reported())
 
-    def run() -> dict[str, Any]:
+    def run() -> JudgeResult:
         with _heartbeats(submission_id, attempt):
             return execute(job, artifacts=artifact_store(), sandbox=sandbox)
 
     result = job_outcome(
         run,
-        failed=lambda reason: failed_result(job, reason, transient=True),
+        failed=lambda failure: judge_failure(job, failure),
         worker=worker,
         time_limit_reason="the judge worker's own time limit ran out",
         what=f"judge job of submission {submission_id}",
@@ -194,12 +194,11 @@ def send_reproduction(reproduction_id: int) -> str:
 
 
 @shared_task(name="judging.tasks.execute_reproduction_job")
-def execute_reproduction_job(job: dict[str, Any]) -> dict[str, Any]:
+def execute_reproduction_job(job: JudgeJobMessage) -> dict[str, object]:
     # The same executor as the original run; none of the submission's own record
     # tasks: a reproduction reports to its own, and leaves the submission as judged.
     from ppipe_site.content_store import artifact_store
     from worker_wing.judge.executor import execute_judge_job as execute
-    from worker_wing.judge.executor import failed_result
     from worker_wing.worker_identity import worker_name
 
     reproduction_id = int(job["reproduction_id"])
@@ -207,7 +206,7 @@ def execute_reproduction_job(job: dict[str, Any]) -> dict[str, Any]:
     record_reproduction_started.delay(reproduction_id, worker)
     result = job_outcome(
         lambda: execute(job, artifacts=artifact_store(), sandbox=_sandbox_config()),
-        failed=lambda reason: failed_result(job, reason),
+        failed=lambda failure: judge_failure(job, failure),
         worker=worker,
         time_limit_reason="the judge worker's own time limit ran out",
         what=f"reproduction {reproduction_id}",

@@ -12,9 +12,10 @@ from typing import Any
 from celery import shared_task
 
 from ppipe_site.celery import RECORD_TASK_OPTIONS
+from worker_wing.jobs import ProbeJobMessage, ProbeResult
 
 
-def _apply(job: dict[str, Any], **options: Any) -> Any:
+def _apply(job: ProbeJobMessage, **options: Any) -> Any:
     # Flower and the logs show the job without its auth header; the message
     # itself carries the header.
     shown = {**job, "auth_header": "***" if job.get("auth_header") else ""}
@@ -23,7 +24,7 @@ def _apply(job: dict[str, Any], **options: Any) -> Any:
     )
 
 
-def _send(job: dict[str, Any], at: datetime, expires: datetime) -> None:
+def _send(job: ProbeJobMessage, at: datetime, expires: datetime) -> None:
     _apply(job, eta=at, expires=expires)
 
 
@@ -43,7 +44,7 @@ def schedule_probes() -> int:
 # Results are kept only for a "check now", which waits for one: scheduled probes
 # report through record_probe_result, and keeping their results would fill Redis.
 @shared_task(name="probing.tasks.execute_probe", ignore_result=True)
-def execute_probe(job: dict[str, Any]) -> dict[str, Any]:
+def execute_probe(job: ProbeJobMessage) -> ProbeResult:
     from worker_wing.probe.executor import execute_probe_job
 
     result = execute_probe_job(job)
@@ -58,7 +59,7 @@ def record_probe_result(result: dict[str, Any]) -> str:
     return probe_record_result(result=result)
 
 
-def run_probe_now(job: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
+def run_probe_now(job: ProbeJobMessage, wait_seconds: float) -> dict[str, Any]:
     """Send a probe and wait for its result (a "check now")."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
