@@ -1,8 +1,5 @@
-"""Thin tasks: scheduling and recording on `control`; probing on `probe`.
-
-Probe workers run a thread pool (`--pool threads`): a probe mostly waits on the
-network, so one process keeps many endpoints on schedule.
-"""
+"""Thin tasks: scheduling and recording on `control`. Probes run on `probe`
+(worker_node/tasks.py, a thread pool), sent there by name."""
 
 from __future__ import annotations
 
@@ -11,17 +8,18 @@ from typing import Any
 
 from celery import shared_task
 
-from ppipe_site.celery import RECORD_TASK_OPTIONS
-from worker_wing.jobs import ProbeJobMessage, ProbeResult
+from ppipe_site.celery import RECORD_TASK_OPTIONS, app
+from worker_node import names
+from worker_wing.jobs import ProbeJobMessage
 
 
 def _apply(job: ProbeJobMessage, **options: Any) -> Any:
     # Flower and the logs show the job without its auth header; the message
     # itself carries the header.
     shown = {**job, "auth_header": "***" if job.get("auth_header") else ""}
-    return execute_probe.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
-        args=(job,), argsrepr=repr((shown,)), **options
-    )
+    # By name: the task lives on the probe workers (worker_node/tasks.py).
+    options.setdefault("ignore_result", names.EXECUTE_PROBE_IGNORES_RESULT)
+    return app.send_task(names.EXECUTE_PROBE, args=(job,), argsrepr=repr((shown,)), **options)
 
 
 def _send(job: ProbeJobMessage, at: datetime, expires: datetime) -> None:
@@ -39,17 +37,6 @@ def schedule_probes() -> int:
     # tick after it, and a tick with no slot due costs one query.
     scores_publish()
     return planned
-
-
-# Results are kept only for a "check now", which waits for one: scheduled probes
-# report through record_probe_result, and keeping their results would fill Redis.
-@shared_task(name="probing.tasks.execute_probe", ignore_result=True)
-def execute_probe(job: ProbeJobMessage) -> ProbeResult:
-    from worker_wing.probe.executor import execute_probe_job
-
-    result = execute_probe_job(job)
-    record_probe_result.delay(result)
-    return result
 
 
 @shared_task(name="probing.tasks.record_probe_result", ignore_result=True, **RECORD_TASK_OPTIONS)

@@ -7,7 +7,7 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from ppipe_site.task_adapter import job_outcome
+from worker_node.task_adapter import job_outcome
 from worker_wing.jobs import JobFailure
 
 

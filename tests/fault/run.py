@@ -182,7 +182,7 @@ class Platform:
                 [
                     self.python,
                     "-m",
-                    "ppipe_site.worker",
+                    "worker_node.command",
                     "--queues",
                     "judge",
                     "--host",
@@ -194,12 +194,20 @@ class Platform:
             )
         dispatch = self.run_service(
             "dispatch",
-            [self.python, "-m", "ppipe_site.worker", "--queues", "dispatch", "--host", "dispatch"],
+            [
+                self.python,
+                "-m",
+                "worker_node.command",
+                "--queues",
+                "dispatch",
+                "--host",
+                "dispatch",
+            ],
             self.common,
         )
         probe = self.run_service(
             "probe",
-            [self.python, "-m", "ppipe_site.worker", "--queues", "probe", "--host", "probe"],
+            [self.python, "-m", "worker_node.command", "--queues", "probe", "--host", "probe"],
             self.common,
         )
         self.workers = [self.control, *self.judges.values(), dispatch, probe]
