@@ -41,8 +41,11 @@ def _report(name: str, *args: Any, **options: Any) -> None:
 
 
 # --- releases -----------------------------------------------------------------
+# shared=False: the tasks belong to this app only, not to every app of the
+# process (the control side's, in a test that imports both).
 @app.task(
     name=names.EXECUTE_TRANSACTION,
+    shared=False,
     # Re-running a release is harmless (same bytes to the same path, recorded once),
     # so a job whose worker died is handed out again rather than lost.
     acks_late=True,
@@ -112,7 +115,7 @@ def _heartbeats(submission_id: int, attempt: int) -> Iterator[None]:
         thread.join(timeout=5)
 
 
-@app.task(name=names.EXECUTE_JUDGE_JOB)
+@app.task(name=names.EXECUTE_JUDGE_JOB, shared=False)
 def execute_judge_job(job: JudgeJobMessage) -> dict[str, object]:
     # Acknowledged on receipt: if this worker dies, the heartbeats stop and the
     # reaper judges the submission again (a bounded number of times). Redelivering
@@ -143,7 +146,7 @@ def execute_judge_job(job: JudgeJobMessage) -> dict[str, object]:
     }
 
 
-@app.task(name=names.EXECUTE_REPRODUCTION_JOB)
+@app.task(name=names.EXECUTE_REPRODUCTION_JOB, shared=False)
 def execute_reproduction_job(job: JudgeJobMessage) -> dict[str, object]:
     # The same executor as the original run; none of the submission's own record
     # tasks: a reproduction reports to its own, and leaves the submission as judged.
@@ -167,7 +170,7 @@ def execute_reproduction_job(job: JudgeJobMessage) -> dict[str, object]:
 # --- probes -------------------------------------------------------------------
 # Probe workers run a thread pool (`--pool threads`): a probe mostly waits on the
 # network, so one process keeps many endpoints on schedule.
-@app.task(name=names.EXECUTE_PROBE, ignore_result=names.EXECUTE_PROBE_IGNORES_RESULT)
+@app.task(name=names.EXECUTE_PROBE, ignore_result=names.EXECUTE_PROBE_IGNORES_RESULT, shared=False)
 def execute_probe(job: ProbeJobMessage) -> ProbeResult:
     from worker_wing.probe.executor import execute_probe_job
 
