@@ -45,10 +45,16 @@ class ReleaseRows(TypedDict):
     stop: int
 
 
+class RemoteMessage(TypedDict):
+    """An rclone remote as a job carries it (worker_wing/release/remotes.py)."""
+
+    type: str
+    options: dict[str, str]
+
+
 class ReleaseDestination(TypedDict):
     name: str
-    # An rclone remote as Remote.as_job writes it: {"type": …, "options": {…}}.
-    remote: dict[str, Any]
+    remote: RemoteMessage
     path: str
 
 

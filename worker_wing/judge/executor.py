@@ -104,10 +104,6 @@ def _sandbox_version(config: SandboxConfig) -> str:
     return done.stdout.decode().strip() or "bwrap"
 
 
-# Per fold, as the sandbox measured them.
-FOLD_FIGURES = ("fit_seconds", "predict_seconds", "cpu_seconds", "peak_memory_mb")
-
-
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
