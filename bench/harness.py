@@ -31,9 +31,17 @@ class BenchPlatform:
         return self.work / "processes.log"
 
     def start_celery(self, *args: str) -> subprocess.Popen[bytes]:
+        # Workers of the remote queues run the remote workers' app (worker_node),
+        # which alone has the execute_* tasks; beat and control, the Django one.
+        queues = args[args.index("-Q") + 1].split(",") if "-Q" in args else ["control"]
+        app = (
+            ["-m", "worker_node"]
+            if "control" not in queues
+            else ["-m", "celery", "-A", "ppipe_site"]
+        )
         with self.log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "ppipe_site", *args],
+                [sys.executable, *app, *args],
                 stdout=log,
                 stderr=log,
             )

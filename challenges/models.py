@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from challenges.datasets import CLASSIFICATION, REGRESSION
 from challenges.drift import CLASS_PRIOR, NOISE, NONE, ORDERED, Drift
-from ppipe_site.worker import OWN_JUDGE_QUEUE
+from worker_node.command import OWN_JUDGE_QUEUE
 from worker_wing.network_policy import parse_networks
 
 # A challenge's own judge queue is named as `ppipe-worker` knows a judge queue.

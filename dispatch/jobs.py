@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from challenges.models import Participant
 from dispatch.models import Destination, Release
+from worker_wing.jobs import ReleaseJobMessage
 from worker_wing.release.executor import JOB_KIND, JOB_VERSION
 from worker_wing.release.remotes import Remote, join_path
 
@@ -34,7 +33,7 @@ def release_job(
     release: Release,
     destination: Destination,
     participant: Participant | None = None,
-) -> dict[str, Any]:
+) -> ReleaseJobMessage:
     """The job as stored and shown: secret values are redacted (see with_secrets)."""
     challenge = release.challenge
     return {
@@ -57,17 +56,19 @@ def release_job(
     }
 
 
-def with_secrets(job: dict[str, Any], destination: Destination, *, attempt: int) -> dict[str, Any]:
+def with_secrets(
+    job: ReleaseJobMessage, destination: Destination, *, attempt: int
+) -> ReleaseJobMessage:
     """The stored (redacted) job, with the destination's secrets and this attempt's number."""
     remote = remote_for(destination, reveal_secrets=True).as_job(reveal_secrets=True)
     return {**job, "attempt": attempt, "destination": {**job["destination"], "remote": remote}}
 
 
-def shown(job: dict[str, Any]) -> dict[str, Any]:
+def shown(job: ReleaseJobMessage) -> ReleaseJobMessage:
     """The job as Flower and the logs may show it: the remote's secrets redacted."""
-    destination = job.get("destination") or {}
-    remote = destination.get("remote")
-    if not isinstance(remote, dict):
+    destination = job.get("destination")
+    remote = destination.get("remote") if isinstance(destination, dict) else None
+    if destination is None or not isinstance(remote, dict):
         return job
     redacted = Remote.from_job(remote).as_job(reveal_secrets=False)
     return {**job, "destination": {**destination, "remote": redacted}}

@@ -33,6 +33,7 @@ from dispatch.planning import parse_proportions, plan_releases
 from foundation.database_outages import reaping_paused
 from foundation.leases import Backoff, Lifecycle
 from foundation.worker_clocks import worker_described
+from worker_wing.jobs import ReleaseJobMessage
 
 logger = logging.getLogger(__name__)
 State = TransactionState
@@ -50,7 +51,7 @@ LIFECYCLE = Lifecycle(
 
 # Set by dispatch.tasks: sends one job to the dispatch queue. A parameter, not an
 # import, so these services stay testable and free of Celery wiring.
-JobSender = Callable[[int, dict[str, Any], datetime], str]
+JobSender = Callable[[int, ReleaseJobMessage, datetime], str]
 Revoker = Callable[[str], None]
 
 
@@ -197,7 +198,7 @@ def transactions_send_due(*, send: JobSender, now: datetime | None = None) -> in
 
 
 def _sender(
-    send: JobSender, transaction_id: int, job: dict[str, Any], lease: datetime
+    send: JobSender, transaction_id: int, job: ReleaseJobMessage, lease: datetime
 ) -> Callable[[], None]:
     def send_and_remember() -> None:
         _record_task_id(transaction_id, send(transaction_id, job, lease))

@@ -1,4 +1,5 @@
-"""Thin tasks: beat ticks and result recording on `control`, execution on `dispatch`."""
+"""Thin tasks: beat ticks and result recording on `control`. Jobs are executed on
+`dispatch` by worker_node/tasks.py, sent there by name."""
 
 from __future__ import annotations
 
@@ -11,21 +12,26 @@ from django.conf import settings
 
 from dispatch.jobs import shown
 from foundation.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
-from foundation.worker_clocks import now_reported
-from ppipe_site.task_adapter import job_outcome
-from worker_wing.worker_identity import worker_name
+from worker_node import names
+from worker_wing.jobs import ReleaseJobMessage
 
 logger = logging.getLogger(__name__)
 
 
-def _send(transaction_id: int, job: dict[str, Any], lease: datetime) -> str:
+def _send(transaction_id: int, job: ReleaseJobMessage, lease: datetime) -> str:
     # No `expires`: the worker would compare it with its own clock (see
     # foundation/worker_clocks.py). A copy that surfaces after the reaper took the
     # attempt back is revoked by the reaper instead.
     # Flower and the logs show the job with the remote's secrets redacted; the
     # message itself carries them.
-    result = execute_transaction.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
-        args=(job,), argsrepr=repr((shown(job),))
+    # By name: the task lives on the remote workers (worker_node/tasks.py), with the
+    # same time limits as the message carries.
+    result = app.send_task(
+        names.EXECUTE_TRANSACTION,
+        args=(job,),
+        argsrepr=repr((shown(job),)),
+        ignore_result=False,
+        **names.dispatch_time_limits(settings.PPIPE_DISPATCH_TIME_LIMIT),
     )
     return str(result.id)
 
@@ -46,51 +52,6 @@ def reap_stuck_transactions() -> int:
     from dispatch.services import transactions_reap
 
     return transactions_reap(discard=discard_unstarted_task)
-
-
-@shared_task(
-    name="dispatch.tasks.execute_transaction",
-    # Re-running a release is harmless (same bytes to the same path, recorded once),
-    # so a job whose worker died is handed out again rather than lost.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT,
-    time_limit=settings.PPIPE_DISPATCH_TIME_LIMIT + 10,
-)
-def execute_transaction(job: dict[str, Any]) -> dict[str, Any]:
-    from dispatch.worker_rclone import worker_rclone
-    from foundation.content_store import artifact_store
-    from worker_wing.release.executor import execute_release_job
-
-    worker = worker_name()
-    record_transaction_started.delay(
-        int(job.get("transaction_id") or 0), int(job.get("attempt") or 0), worker, now_reported()
-    )
-    result = job_outcome(
-        lambda: execute_release_job(
-            job,
-            artifacts=artifact_store(),
-            rclone=worker_rclone(timeout=settings.PPIPE_DISPATCH_TIME_LIMIT),
-            local_roots=settings.PPIPE_LOCAL_DESTINATION_ROOTS,
-        ),
-        failed=lambda reason: _failed(job, reason, worker),
-        worker=worker,
-        time_limit_reason=f"the upload took longer than {settings.PPIPE_DISPATCH_TIME_LIMIT} s",
-        what=f"release job {job.get('transaction_id')}",
-    )
-    record_transaction_result.delay(result)
-    return {key: result.get(key) for key in ("transaction_id", "attempt", "ok", "error")}
-
-
-def _failed(job: dict[str, Any], error: str, worker: str) -> dict[str, Any]:
-    return {
-        "transaction_id": job.get("transaction_id"),
-        "attempt": job.get("attempt"),
-        "ok": False,
-        "transient": True,
-        "error": error,
-        "worker": worker,
-    }
 
 
 @shared_task(name="dispatch.tasks.record_transaction_started", **RECORD_TASK_OPTIONS)

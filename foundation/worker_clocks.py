@@ -42,11 +42,6 @@ class WorkerClock:
         return describe_skew(self.skew_seconds)
 
 
-def now_reported() -> str:
-    """The time a worker puts in a report, in its own clock."""
-    return datetime.now(UTC).isoformat()
-
-
 def describe_skew(seconds: float) -> str:
     minutes, rest = divmod(round(abs(seconds)), 60)
     amount = f"{minutes} min {rest} s" if minutes else f"{rest} s"

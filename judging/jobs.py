@@ -7,17 +7,16 @@ read only by the control side when it scores the returned predictions.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 
 from challenges.models import SHARED_JUDGE_QUEUE
 from challenges.selectors import judging_configuration_digest
 from judging.models import Submission
+from worker_wing.jobs import JudgeJobMessage
 from worker_wing.judge.job_format import ESTIMATOR_PLAN, job_payload
 
 
-def judge_job(*, submission: Submission, attempt: int) -> dict[str, Any]:
+def judge_job(*, submission: Submission, attempt: int) -> JudgeJobMessage:
     challenge = submission.challenge
     split = challenge.split
     plans = submission.plans or [ESTIMATOR_PLAN]

@@ -18,6 +18,7 @@ from dispatch.jobs import remote_for
 from dispatch.models import Destination
 from dispatch.worker_rclone import worker_rclone
 from foundation.content_store import artifact_store
+from worker_wing.jobs import JudgeJobMessage
 from worker_wing.release.rclone import Rclone, RcloneError
 from worker_wing.release.remotes import RemoteError, check_local_root, join_path
 
@@ -26,12 +27,12 @@ class JudgeStoreError(Exception):
     """The inputs could not be copied; the message names the store and the cause."""
 
 
-def job_inputs(job: dict[str, Any]) -> list[str]:
+def job_inputs(job: JudgeJobMessage) -> list[str]:
     """The digests a judge worker reads from its artifact store."""
     return [job["code"]["sha256"], job["data"]["train_sha256"], job["data"]["test_features_sha256"]]
 
 
-def judge_store_stage(*, store: Destination, job: dict[str, Any]) -> int:
+def judge_store_stage(*, store: Destination, job: JudgeJobMessage) -> int:
     """Copy the job's inputs into the owner's store, laid out as a ContentStore
     (`<path>/<first two hex digits>/<sha256>`); returns how many were copied."""
     try:

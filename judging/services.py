@@ -50,6 +50,7 @@ from judging.owner_store import JudgeStoreError, judge_store_stage
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores
 from teams.services import participant_lock
+from worker_wing.jobs import JudgeJobMessage
 from worker_wing.pipeline.check import submission_pipeline_check
 from worker_wing.pipeline.code_check import SubmissionRejected
 from worker_wing.pipeline.plan import configuration_from_text, spec_as_data, submission_plans
@@ -68,7 +69,7 @@ LIFECYCLE = Lifecycle(
 )
 
 # Set by judging.tasks: sends one job to the judge queue, returns the task id.
-JobSender = Callable[[int, dict[str, Any], datetime], str]
+JobSender = Callable[[int, JudgeJobMessage, datetime], str]
 Revoker = Callable[[str], None]
 
 _RESULT_FIELDS = ("cv_mean", "cv_std", "cpu_seconds", "peak_memory_mb", "fit_seconds")
@@ -282,7 +283,7 @@ def _send_some(
 
 
 def _sender(
-    send: JobSender, row: Submission, job: dict[str, Any], lease: datetime
+    send: JobSender, row: Submission, job: JudgeJobMessage, lease: datetime
 ) -> Callable[[], None]:
     store = row.challenge.judge_store
 

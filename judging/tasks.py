@@ -1,41 +1,36 @@
-"""Thin tasks: feeding, reaping and recording on `control`; judging on `judge`."""
+"""Thin tasks: feeding, reaping and recording on `control`. Jobs are judged on
+`judge` (or a challenge's own queue) by worker_node/tasks.py, sent there by name."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celery import shared_task
 from celery.utils.nodenames import worker_direct
-from django.conf import settings
 from django.dispatch import receiver
 
 from foundation.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
-from foundation.worker_clocks import now_reported
 from judging import signals
-from ppipe_site.task_adapter import job_outcome
-
-if TYPE_CHECKING:
-    from worker_wing.judge.sandbox import SandboxConfig
+from worker_node import names
+from worker_wing.jobs import JudgeJobMessage
 
 logger = logging.getLogger(__name__)
 
 
-def _send(submission_id: int, job: dict[str, Any], lease: datetime) -> str:
+def _send(submission_id: int, job: JudgeJobMessage, lease: datetime) -> str:
     # No `expires`: a worker would compare it with its own clock, and a judge host
     # whose clock is ahead would drop every job. A copy that surfaces after the
     # reaper took the job back is revoked by the reaper instead (discard_unstarted_task).
-    limit = int(job["limits"]["wall_seconds"])
-    result = execute_judge_job.apply_async(
+    # By name: the task lives on the judge workers (worker_node/tasks.py).
+    result = app.send_task(
+        names.EXECUTE_JUDGE_JOB,
         args=(job,),
         # A challenge with a queue of its own is judged only by that queue's workers.
         queue=job.get("queue") or "judge",
-        soft_time_limit=limit + 60,
-        time_limit=limit + 90,
+        ignore_result=False,
+        **names.judge_time_limits(int(job["limits"]["wall_seconds"])),
     )
     return str(result.id)
 
@@ -65,77 +60,6 @@ def reap_stuck_reproductions() -> int:
     from judging.reproduction import reproductions_reap
 
     return reproductions_reap(discard=discard_unstarted_task)
-
-
-@contextmanager
-def _heartbeats(submission_id: int, attempt: int) -> Iterator[None]:
-    """Tell the control side every few seconds that this run is alive."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        # A connection of its own: the task's thread owns the default producer.
-        with app.connection_for_write() as connection:
-            producer = app.amqp.Producer(connection)
-            while not stop.wait(settings.PPIPE_JUDGE_HEARTBEAT_SECONDS):
-                try:
-                    record_submission_heartbeat.apply_async(
-                        (submission_id, attempt), producer=producer
-                    )
-                except Exception:  # a lost beat only shortens the lease
-                    logger.warning("heartbeat of submission %s not sent", submission_id)
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{submission_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-
-
-def _sandbox_config() -> SandboxConfig:
-    from worker_wing.judge.sandbox import SandboxConfig
-
-    return SandboxConfig(
-        mode=settings.PPIPE_SANDBOX,
-        prewarm=settings.PPIPE_SANDBOX_PREWARM,
-        bwrap=settings.PPIPE_BWRAP,
-        tmpfs_mb=settings.PPIPE_SANDBOX_TMPFS_MB,
-        jobs_per_sandbox=settings.PPIPE_SANDBOX_JOBS,
-        work_root=str(settings.PPIPE_JUDGE_WORK_DIR),
-        user=settings.PPIPE_SANDBOX_USER,
-        cgroup_root=settings.PPIPE_CGROUP_ROOT,
-    )
-
-
-@shared_task(name="judging.tasks.execute_judge_job")
-def execute_judge_job(job: dict[str, Any]) -> dict[str, Any]:
-    # Acknowledged on receipt: if this worker dies, the heartbeats stop and the
-    # reaper judges the submission again (a bounded number of times). Redelivering
-    # the message instead could loop forever on a job that kills its worker.
-    from foundation.content_store import artifact_store
-    from worker_wing.judge.executor import execute_judge_job as execute
-    from worker_wing.judge.executor import failed_result
-    from worker_wing.worker_identity import worker_name
-
-    sandbox = _sandbox_config()
-    submission_id, attempt = int(job.get("submission_id") or 0), int(job.get("attempt") or 0)
-    worker = worker_name()
-    record_submission_started.delay(submission_id, attempt, worker, now_reported())
-
-    def run() -> dict[str, Any]:
-        with _heartbeats(submission_id, attempt):
-            return execute(job, artifacts=artifact_store(), sandbox=sandbox)
-
-    result = job_outcome(
-        run,
-        failed=lambda reason: failed_result(job, reason, transient=True),
-        worker=worker,
-        time_limit_reason="the judge worker's own time limit ran out",
-        what=f"judge job of submission {submission_id}",
-    )
-    record_judge_result.delay(result)
-    return {key: result.get(key) for key in ("submission_id", "attempt", "ok", "reason")}
 
 
 @shared_task(name="judging.tasks.record_submission_started", **RECORD_TASK_OPTIONS)
@@ -178,13 +102,14 @@ def live_judge_workers(queue: str) -> list[str]:
 def _send_reproduction_job(job: dict[str, Any], node: str | None) -> str:
     from judging.reproduction import job_queue
 
-    # To the chosen worker's own queue, or with none the job's judge queue.
-    limit = int(job["limits"]["wall_seconds"])
-    result = execute_reproduction_job.apply_async(
+    # To the chosen worker's own queue (a Queue with its own exchange, as Celery's
+    # router takes it), or with none the job's judge queue.
+    result = app.send_task(
+        names.EXECUTE_REPRODUCTION_JOB,
         args=(job,),
-        queue=worker_direct(node) if node else job_queue(job),
-        soft_time_limit=limit + 60,
-        time_limit=limit + 90,
+        queue=worker_direct(node) if node else job_queue(job),  # type: ignore[arg-type]
+        ignore_result=False,
+        **names.judge_time_limits(int(job["limits"]["wall_seconds"])),
     )
     return str(result.id)
 
@@ -198,29 +123,6 @@ def send_reproduction(reproduction_id: int) -> str:
         live_judges=live_judge_workers,
         send=_send_reproduction_job,
     )
-
-
-@shared_task(name="judging.tasks.execute_reproduction_job")
-def execute_reproduction_job(job: dict[str, Any]) -> dict[str, Any]:
-    # The same executor as the original run; none of the submission's own record
-    # tasks: a reproduction reports to its own, and leaves the submission as judged.
-    from foundation.content_store import artifact_store
-    from worker_wing.judge.executor import execute_judge_job as execute
-    from worker_wing.judge.executor import failed_result
-    from worker_wing.worker_identity import worker_name
-
-    reproduction_id = int(job["reproduction_id"])
-    worker = worker_name()
-    record_reproduction_started.delay(reproduction_id, worker)
-    result = job_outcome(
-        lambda: execute(job, artifacts=artifact_store(), sandbox=_sandbox_config()),
-        failed=lambda reason: failed_result(job, reason),
-        worker=worker,
-        time_limit_reason="the judge worker's own time limit ran out",
-        what=f"reproduction {reproduction_id}",
-    )
-    record_reproduction_result.delay({**result, "reproduction_id": reproduction_id})
-    return {"reproduction_id": reproduction_id, "ok": result.get("ok"), "worker": worker}
 
 
 @shared_task(name="judging.tasks.record_reproduction_started", **RECORD_TASK_OPTIONS)

@@ -45,6 +45,8 @@ def processes(
     *, var_dir: Path, web_bind: str, flower_port: int, embedded_redis: bool, demo_model: list[str]
 ) -> list[Process]:
     celery = [_bin("celery"), "-A", "ppipe_site"]
+    # The remote queues' workers run the Django-free app, as on a worker host.
+    remote = [sys.executable, "-m", "worker_node"]
     result = []
     if embedded_redis:
         redis_dir = var_dir / "redis"
@@ -102,7 +104,7 @@ def processes(
         Process(
             "jobs",
             [
-                *celery,
+                *remote,
                 "worker",
                 "-Q",
                 "dispatch",
@@ -118,7 +120,7 @@ def processes(
         Process(
             "probe",
             [
-                *celery,
+                *remote,
                 "worker",
                 "-Q",
                 "probe",
@@ -135,7 +137,7 @@ def processes(
         # Judging has its own worker, so a long training run never holds back a release.
         Process(
             "judge",
-            [*celery, "worker", "-Q", "judge", "-n", "judge@%h", "-c", "2", "-l", "INFO"],
+            [*remote, "worker", "-Q", "judge", "-n", "judge@%h", "-c", "2", "-l", "INFO"],
         ),
         Process("beat", [*celery, "beat", "-l", "INFO"]),
         Process("demo-model", demo_model),

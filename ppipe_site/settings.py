@@ -27,7 +27,7 @@ from foundation.env import (
     env_str,
     fernet_key,
 )
-from foundation.logs import logging_config
+from worker_node.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("PPIPE_VAR_DIR", BASE_DIR / "var")
@@ -319,7 +319,7 @@ FLOWER_PORT = env_int("FLOWER_PORT", 5555, minimum=1, maximum=65535)
 FLOWER_URL = env_str("FLOWER_URL", f"http://127.0.0.1:{FLOWER_PORT}/")
 
 # Plain text, or one JSON object a line (LOG_FORMAT=json) for a log store; either
-# way each record logged in a task carries its job's ids (foundation/logs.py).
+# way each record logged in a task carries its job's ids (worker_node/logs.py).
 LOGGING = logging_config(
     env_str("LOG_LEVEL", "INFO"), env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -21,6 +20,7 @@ from challenges.models import Challenge
 from challenges.selectors import hidden_labels, test_features
 from dispatch.models import Release, TransactionState
 from probing.models import Endpoint, Probe
+from worker_wing.jobs import ProbeJobMessage
 
 JOB_KIND = "probe"
 JOB_VERSION = 1
@@ -57,7 +57,7 @@ def probe_rows(challenge: Challenge, count: int, at: float | None = None) -> lis
     return sorted(random.sample(range(total), min(count, total)))
 
 
-def probe_job(probe: Probe, *, keep_exchange: bool = False) -> dict[str, Any]:
+def probe_job(probe: Probe, *, keep_exchange: bool = False) -> ProbeJobMessage:
     endpoint, challenge = probe.endpoint, probe.endpoint.challenge
     features = test_features(challenge.split.test_features_sha256)
     if challenge.id_column and challenge.id_column in features.columns:
@@ -87,6 +87,6 @@ def probe_job(probe: Probe, *, keep_exchange: bool = False) -> dict[str, Any]:
     }
 
 
-def with_auth(job: dict[str, Any], endpoint: Endpoint) -> dict[str, Any]:
+def with_auth(job: ProbeJobMessage, endpoint: Endpoint) -> ProbeJobMessage:
     """The job as sent: with the endpoint's auth header, if it has one."""
     return {**job, "auth_header": endpoint.auth_header}

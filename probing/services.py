@@ -35,10 +35,12 @@ from probing.jobs import drift_time, probe_job, probe_rows, with_auth
 from probing.models import Endpoint, Probe, ProbeKind, ProbeState, Protocol, ScorePublication
 from probing.publication import ladder, metric_scale, publication_slot
 from probing.selectors import MeasuredScore, measured_scores
+from worker_wing.jobs import ProbeJobMessage
 from worker_wing.judge.metrics import REGRESSION, get_metric
 from worker_wing.probe.protocols import probe_url
 
-ProbeSender = Callable[[dict[str, Any]], None]
+ProbeSender = Callable[[ProbeJobMessage], None]
+ProbeRunner = Callable[[ProbeJobMessage], dict[str, Any]]
 Revoker = Callable[[str], None]
 # Probes are created claimed: planned and sent in one step, one attempt each.
 LIFECYCLE = Lifecycle(
@@ -48,7 +50,6 @@ LIFECYCLE = Lifecycle(
     running=None,
     failed=ProbeState.LOST,
 )
-ProbeRunner = Callable[[dict[str, Any]], dict[str, Any]]
 OK = "ok"
 # Predictions that are no answer: a value that is not a label, a non-finite number.
 INVALID = "invalid"

@@ -1,8 +1,5 @@
-"""Thin tasks: scheduling and recording on `control`; probing on `probe`.
-
-Probe workers run a thread pool (`--pool threads`): a probe mostly waits on the
-network, so one process keeps many endpoints on schedule.
-"""
+"""Thin tasks: scheduling and recording on `control`. Probes run on `probe`
+(worker_node/tasks.py, a thread pool), sent there by name."""
 
 from __future__ import annotations
 
@@ -10,22 +7,30 @@ from typing import Any
 
 from celery import shared_task
 
-from foundation.celery import RECORD_TASK_OPTIONS, discard_unstarted_task
+from foundation.celery import RECORD_TASK_OPTIONS, app, discard_unstarted_task
+from worker_node import names
+from worker_wing.jobs import ProbeJobMessage
 
 
-def _apply(job: dict[str, Any], **options: Any) -> Any:
+def _apply(job: ProbeJobMessage, **options: Any) -> Any:
     from probing.services import probe_task_id
 
     # Flower and the logs show the job without its auth header; the message
     # itself carries the header. No eta, no expires: a probe host's clock is
     # never asked whether a probe is due or stale (the reaper decides).
     shown = {**job, "auth_header": "***" if job.get("auth_header") else ""}
-    return execute_probe.apply_async(  # type: ignore[call-arg]  # stubs lack argsrepr
-        args=(job,), argsrepr=repr((shown,)), task_id=probe_task_id(job["probe_id"]), **options
+    # By name: the task lives on the probe workers (worker_node/tasks.py).
+    options.setdefault("ignore_result", names.EXECUTE_PROBE_IGNORES_RESULT)
+    return app.send_task(
+        names.EXECUTE_PROBE,
+        args=(job,),
+        argsrepr=repr((shown,)),
+        task_id=probe_task_id(job["probe_id"]),
+        **options,
     )
 
 
-def _send(job: dict[str, Any]) -> None:
+def _send(job: ProbeJobMessage) -> None:
     _apply(job)
 
 
@@ -48,17 +53,6 @@ def schedule_probes() -> int:
     return planned
 
 
-# Results are kept only for a "check now", which waits for one: scheduled probes
-# report through record_probe_result, and keeping their results would fill Redis.
-@shared_task(name="probing.tasks.execute_probe", ignore_result=True)
-def execute_probe(job: dict[str, Any]) -> dict[str, Any]:
-    from worker_wing.probe.executor import execute_probe_job
-
-    result = execute_probe_job(job)
-    record_probe_result.delay(result)
-    return result
-
-
 @shared_task(name="probing.tasks.record_probe_result", ignore_result=True, **RECORD_TASK_OPTIONS)
 def record_probe_result(result: dict[str, Any]) -> str:
     from probing.services import probe_record_result
@@ -66,7 +60,7 @@ def record_probe_result(result: dict[str, Any]) -> str:
     return probe_record_result(result=result)
 
 
-def run_probe_now(job: dict[str, Any], wait_seconds: float) -> dict[str, Any]:
+def run_probe_now(job: ProbeJobMessage, wait_seconds: float) -> dict[str, Any]:
     """Send a probe and wait for its result (a "check now")."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 

@@ -41,12 +41,23 @@ def process_env(**extra: str) -> dict[str, str]:
     }
 
 
+# The control side's app (Django), and the remote workers' (worker_node, no Django).
+CONTROL_APP = [sys.executable, "-m", "celery", "-A", "ppipe_site"]
+REMOTE_APP = [sys.executable, "-m", "worker_node"]
+
+
+def serves_remote_queues_only(queues: list[str]) -> bool:
+    return "control" not in queues
+
+
 class CeleryProcess:
-    def __init__(self, args: list[str], *, env: dict[str, str], label: str) -> None:
+    def __init__(
+        self, args: list[str], *, env: dict[str, str], label: str, app: list[str] = CONTROL_APP
+    ) -> None:
         self.log_path = Path(tempfile.mkstemp(prefix=f"ppipe-{label}-", suffix=".log")[1])
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ppipe_site", *args],
+            [*app, *args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -83,6 +94,11 @@ class WorkerProcess(CeleryProcess):
         # Kept, to start the same worker again (tests/release_platform.py).
         self.queues, self.concurrency, self.pool, self.env_extra = queues, concurrency, pool, env
         self.name = f"test-{uuid.uuid4().hex[:8]}@{os.uname().nodename}"
+        remote = serves_remote_queues_only(queues)
+        environment = process_env(**env)
+        if remote:
+            # As on a worker host: no Django settings to find.
+            environment.pop("DJANGO_SETTINGS_MODULE", None)
         super().__init__(
             [
                 "worker",
@@ -99,8 +115,9 @@ class WorkerProcess(CeleryProcess):
                 "-l",
                 "INFO",
             ],
-            env=process_env(**env),
+            env=environment,
             label="worker",
+            app=REMOTE_APP if remote else CONTROL_APP,
         )
 
     def wait_ready(self, timeout: float = 60) -> WorkerProcess:

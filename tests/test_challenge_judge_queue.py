@@ -13,12 +13,12 @@ from django.test import Client
 from challenges.judge_pools import judge_pool_of
 from foundation.live_workers import live_workers_by_queue
 from judging.models import SubmissionState
-from ppipe_site.worker import WorkerConfigError, worker_argv
 from tests.factories import DestinationFactory
 from tests.judge_platform import judge_platform
 from tests.processes import WorkerProcess, process_env, running
 from tests.servers import wait_until
 from tests.submissions import participants, published_challenge, upload
+from worker_node.command import WorkerConfigError, worker_argv
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from ppipe_site.worker import REMOTE_QUEUES
+from worker_node.command import REMOTE_QUEUES
 
 SYSTEMD_ANALYZE = "/usr/bin/systemd-analyze"
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

@@ -18,6 +18,7 @@ import grimp
 
 PACKAGES = (
     "worker_wing",
+    "worker_node",
     "foundation",
     "ppipe_site",
     "challenges",

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from foundation.celery import app
-from ppipe_site.worker import WorkerConfigError, worker_argv
 from tests.processes import process_env
 from tests.servers import stop_process, wait_until
+from worker_node.command import WorkerConfigError, worker_argv
 
 
 def test_a_probe_worker_runs_threads_and_is_named_by_queue_and_host() -> None:
@@ -46,7 +46,7 @@ def test_a_worker_that_should_not_start_says_why(
 
 def test_the_command_refuses_database_credentials_on_a_judge_machine() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "ppipe_site.worker", "--queues", "judge"],
+        [sys.executable, "-m", "worker_node.command", "--queues", "judge"],
         env=process_env(),  # carries the test database's URL
         capture_output=True,
         text=True,
@@ -68,7 +68,7 @@ def test_a_worker_started_by_the_command_serves_its_queues_without_a_database() 
             [
                 sys.executable,
                 "-m",
-                "ppipe_site.worker",
+                "worker_node.command",
                 "--queues",
                 "dispatch,probe",
                 "--host",

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from celery.signals import task_postrun, task_prerun
 
-from foundation.logs import JobContextFilter, json_formatter
-from probing.tasks import execute_probe
+from foundation.celery import app
 from tests.judge_platform import NO_DATABASE
 from tests.processes import WorkerProcess
 from tests.servers import free_port, wait_until
+from worker_node import names
+from worker_node.logs import JobContextFilter, json_formatter
 
 
 class _Task:
@@ -83,7 +84,7 @@ def test_a_probe_workers_json_log_names_the_probe_it_ran() -> None:
         "keep_exchange": False,
     }
     try:
-        sent = execute_probe.delay(job)
+        sent = app.send_task(names.EXECUTE_PROBE, args=(job,))
 
         def logged() -> list[dict[str, Any]]:
             lines = worker.log_path.read_text(errors="replace").splitlines()

@@ -7,11 +7,12 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from ppipe_site.task_adapter import job_outcome
+from worker_node.task_adapter import job_outcome
+from worker_wing.jobs import JobFailure
 
 
-def _failed(reason: str) -> dict[str, Any]:
-    return {"ok": False, "reason": reason}
+def _failed(failure: JobFailure) -> dict[str, Any]:
+    return {"ok": False, "reason": failure.reason}
 
 
 def test_the_executor_result_passes_through() -> None:

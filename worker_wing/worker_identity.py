@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from datetime import UTC, datetime
 
 
 def worker_name() -> str:
@@ -20,3 +21,9 @@ def worker_name() -> str:
     request = getattr(task, "request", None) if task is not None else None
     node = getattr(request, "hostname", None) if request is not None else None
     return f"{node or socket.gethostname()} pid {os.getpid()}"
+
+
+def now_reported() -> str:
+    """The time a worker puts in a report, in its own clock (the control side
+    compares it with its own: foundation/worker_clocks.py)."""
+    return datetime.now(UTC).isoformat()

@@ -5,7 +5,7 @@ machine's). Needs root (CI runs as root).
 
     with Lab(["broker", "judge1", "judge2", "dispatch", "probe"]) as lab:
         lab.start_postgres(); lab.start_redis()
-        lab.run("judge1", ["python", "-m", "ppipe_site.worker", "--queues", "judge"], env)
+        lab.run("judge1", ["python", "-m", "worker_node.command", "--queues", "judge"], env)
         lab.cut("judge1"); lab.heal("judge1")
 
 Every process is stopped by its PID; namespaces, links and data are removed

@@ -45,7 +45,7 @@ from tests.fault.lab import Lab
 HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
 LATE_RESULT = "a late result"  # how judging/services.py notes an ignored result
 WORKER_READY = " ready."  # what a Celery worker logs once it consumes its queues
-# A job's ids in the prefix of a log line its task wrote (foundation/logs.py).
+# A job's ids in the prefix of a log line its task wrote (worker_node/logs.py).
 JOB_IDS = re.compile(r"submission_id=\d+ attempt=\d+")
 FAST = {
     "PPIPE_JUDGE_TICK_SECONDS": "1",
@@ -182,7 +182,7 @@ class Platform:
                 [
                     self.python,
                     "-m",
-                    "ppipe_site.worker",
+                    "worker_node.command",
                     "--queues",
                     "judge",
                     "--host",
@@ -194,12 +194,20 @@ class Platform:
             )
         dispatch = self.run_service(
             "dispatch",
-            [self.python, "-m", "ppipe_site.worker", "--queues", "dispatch", "--host", "dispatch"],
+            [
+                self.python,
+                "-m",
+                "worker_node.command",
+                "--queues",
+                "dispatch",
+                "--host",
+                "dispatch",
+            ],
             self.common,
         )
         probe = self.run_service(
             "probe",
-            [self.python, "-m", "ppipe_site.worker", "--queues", "probe", "--host", "probe"],
+            [self.python, "-m", "worker_node.command", "--queues", "probe", "--host", "probe"],
             self.common,
         )
         self.workers = [self.control, *self.judges.values(), dispatch, probe]

@@ -29,6 +29,15 @@ import pandas as pd
 import sklearn
 
 from worker_wing.content_store import ContentStore
+from worker_wing.jobs import (
+    JobFailure,
+    JudgeFold,
+    JudgeJobMessage,
+    JudgeLimits,
+    JudgeMeasured,
+    JudgeResult,
+    judge_failure,
+)
 from worker_wing.judge.job_format import job_plans
 from worker_wing.judge.job_inputs import (
     DataShape,
@@ -89,26 +98,6 @@ def _sandbox_version(config: SandboxConfig) -> str:
     return done.stdout.decode().strip() or "bwrap"
 
 
-# Per fold, as the sandbox measured them.
-FOLD_FIGURES = ("fit_seconds", "predict_seconds", "cpu_seconds", "peak_memory_mb")
-
-
-def failed_result(
-    job: dict[str, Any], reason: str, *, transient: bool = False, **extra: Any
-) -> dict[str, Any]:
-    """The result a run reports when it could not score: why, and whether trying
-    again elsewhere could help (`transient`)."""
-    return {
-        "submission_id": job.get("submission_id"),
-        "attempt": job.get("attempt"),
-        "ok": False,
-        "transient": transient,
-        "reason": reason,
-        "worker": worker_name(),
-        **extra,
-    }
-
-
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
@@ -120,7 +109,7 @@ def _isolation_failed(report: dict[str, Any]) -> bool:
     )
 
 
-def _crash_reason(report: dict[str, Any], run: JobRun, limits: dict[str, Any]) -> str:
+def _crash_reason(report: dict[str, Any], run: JobRun, limits: JudgeLimits) -> str:
     """Why the student's process ended without its predictions."""
     code, signal_number = int(report["exit_code"]), int(report["signal"])
     phase = report["phase"] or "start-up"
@@ -164,7 +153,7 @@ def installed_packages() -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _provenance(job: dict[str, Any], sandbox: SandboxConfig, started_at: str) -> dict[str, Any]:
+def _provenance(job: JudgeJobMessage, sandbox: SandboxConfig, started_at: str) -> dict[str, Any]:
     packages = installed_packages()
     return {
         "python": platform.python_version(),
@@ -190,7 +179,7 @@ def _provenance(job: dict[str, Any], sandbox: SandboxConfig, started_at: str) ->
     }
 
 
-def _submission_files(job: dict[str, Any], code: bytes, target: Path) -> None:
+def _submission_files(job: JudgeJobMessage, code: bytes, target: Path) -> None:
     """The student's files, as the sandbox reads them: estimator.py, or the zip's files.
 
     Raises PipelineRejected for a zip that breaks the upload rules (it passed them
@@ -203,12 +192,20 @@ def _submission_files(job: dict[str, Any], code: bytes, target: Path) -> None:
 
 
 def execute_judge_job(
-    job: dict[str, Any], *, artifacts: ContentStore, sandbox: SandboxConfig
-) -> dict[str, Any]:
+    job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxConfig
+) -> JudgeResult:
+    """Judge one job; a run that could not score ends as a result saying why
+    (worker_wing.jobs.judge_failure), never as an exception."""
+    try:
+        return _judge(job, artifacts=artifacts, sandbox=sandbox)
+    except JobFailure as failure:
+        return judge_failure(job, failure)
+
+
+def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxConfig) -> JudgeResult:
     problem = _sandbox_problem(sandbox)
     if problem:
-        return failed_result(
-            job,
+        raise JobFailure(
             f"this judge worker cannot sandbox student code: {problem}; install bubblewrap, or "
             "set PPIPE_SANDBOX=none to run it unsandboxed (trusted code only)",
             transient=True,
@@ -229,9 +226,9 @@ def execute_judge_job(
             int(job["cv"]["seed"]),
         )
     except (OSError, ValueError, KeyError) as error:
-        return failed_result(
-            job, f"the job's inputs are not readable here: {error}", transient=True
-        )
+        raise JobFailure(
+            f"the job's inputs are not readable here: {error}", transient=True
+        ) from None
     # A sandbox runs one participant's jobs only: nothing another student did in it
     # can touch theirs.
     participant = str(job.get("participant") or f"submission-{job.get('submission_id')}")
@@ -240,7 +237,7 @@ def execute_judge_job(
         labels = fold_labels(train_path, shape, json.dumps([data, job["task_type"], job["cv"]]))
         box = sandbox_take(sandbox, threads, participant)
     except (OSError, ValueError, KeyError, SandboxUnavailable) as error:
-        return failed_result(job, f"the sandbox could not start: {error}", transient=True)
+        raise JobFailure(f"the sandbox could not start: {error}", transient=True) from None
     run: JobRun | None = None
     rejected = ""
     try:
@@ -261,16 +258,16 @@ def execute_judge_job(
         # Nothing ran when the zip was rejected: the sandbox is as clean as it was.
         sandbox_release(box, healthy=bool(rejected) or (run is not None and run.report is not None))
     if rejected or run is None:
-        return failed_result(job, rejected)
+        raise JobFailure(rejected, transient=False)
     if run.killed_for:
         during = f" (during {run.phase})" if run.phase else ""
         measured = _measured(job, run, sandbox, started_at, {})
-        return failed_result(job, run.killed_for + during, **measured)
+        raise JobFailure(run.killed_for + during, transient=False, measured=measured)
     if run.refused:
-        return failed_result(job, run.refused)
+        raise JobFailure(run.refused, transient=False)
     if run.report is None:
         reason = f"the sandbox ended without a report: {run.trouble}"
-        return failed_result(job, reason, transient=True)
+        raise JobFailure(reason, transient=True)
     return _result(job, run, shape, sandbox, artifacts, started_at)
 
 
@@ -282,11 +279,14 @@ def _number(value: Any) -> float:
     return number
 
 
-def _fold_rows(fold: dict[str, Any], index: int, score: float) -> dict[str, Any]:
+def _fold_rows(fold: dict[str, Any], index: int, score: float) -> JudgeFold:
     return {
         "index": index,
         "score": score,
-        **{name: _number(fold[name]) for name in FOLD_FIGURES},
+        "fit_seconds": _number(fold["fit_seconds"]),
+        "predict_seconds": _number(fold["predict_seconds"]),
+        "cpu_seconds": _number(fold["cpu_seconds"]),
+        "peak_memory_mb": _number(fold["peak_memory_mb"]),
     }
 
 
@@ -367,13 +367,13 @@ def _fitted_models(report: dict[str, Any], count: int) -> list[bytes]:
 
 
 def _measured(
-    job: dict[str, Any],
+    job: JudgeJobMessage,
     run: JobRun,
     sandbox: SandboxConfig,
     started_at: str,
     report: dict[str, Any],
     clamped: list[str] | None = None,
-) -> dict[str, Any]:
+) -> JudgeMeasured:
     """The run's totals, measured from outside (the cgroup, the worker's clock)."""
     provenance = _provenance(job, sandbox, started_at)
     if clamped:
@@ -389,13 +389,13 @@ def _measured(
 
 
 def _result(
-    job: dict[str, Any],
+    job: JudgeJobMessage,
     run: JobRun,
     shape: DataShape,
     sandbox: SandboxConfig,
     artifacts: ContentStore,
     started_at: str,
-) -> dict[str, Any]:
+) -> JudgeResult:
     report = run.report or {}
     measured = _measured(job, run, sandbox, started_at, report)
     ran, plans = report.get("configurations"), job_plans(job)
@@ -403,15 +403,17 @@ def _result(
         if _isolation_failed(report):
             # The worker's fault, not the student's: another worker may do better.
             reason = f"this judge worker could not sandbox the job: {report['phase']}"
-            return failed_result(job, reason, transient=True, **measured)
+            raise JobFailure(reason, transient=True, measured=measured)
         if report.get("figures_error"):
             reason = (
                 f"the run's figures for {report['figures_error']} are not as the judge's "
                 "runner writes them: did your code write to its files or patch it?"
             )
-            return failed_result(job, reason, **measured)
+            raise JobFailure(reason, transient=False, measured=measured)
         if not isinstance(ran, list) or len(ran) != len(plans):
-            return failed_result(job, _crash_reason(report, run, job["limits"]), **measured)
+            raise JobFailure(
+                _crash_reason(report, run, job["limits"]), transient=False, measured=measured
+            )
         clamped: list[str] = []
         ran = [
             measured_configuration(
@@ -425,7 +427,7 @@ def _result(
         ]
     except (KeyError, TypeError, ValueError, IndexError) as error:
         reason = f"the sandbox's report is not as the judge writes it ({error!r})"
-        return failed_result(job, reason, **measured)
+        raise JobFailure(reason, transient=False, measured=measured) from None
     measured = _measured(job, run, sandbox, started_at, report, clamped)
     task_type = job["task_type"]
     try:
@@ -438,9 +440,9 @@ def _result(
         )
     except binascii.Error:
         reason = "the sandbox's report carries no readable predictions"
-        return failed_result(job, reason, transient=True, **measured)
+        raise JobFailure(reason, transient=True, measured=measured) from None
     except PredictionsError as error:
-        return failed_result(job, str(error), **measured)
+        raise JobFailure(str(error), transient=False, measured=measured) from None
     per_configuration = len(shape.folds)
     try:
         scored = [
@@ -454,10 +456,10 @@ def _result(
             for k, (configuration, plan) in enumerate(zip(ran, plans, strict=True))
         ]
     except PredictionsError as error:
-        return failed_result(job, str(error), **measured)
+        raise JobFailure(str(error), transient=False, measured=measured) from None
     except (KeyError, TypeError, ValueError, IndexError) as error:
         reason = f"the sandbox's report is not as the judge writes it ({error!r}): was it forged?"
-        return failed_result(job, reason, **measured)
+        raise JobFailure(reason, transient=False, measured=measured) from None
     # A sweep's result is its best configuration by cross-validation, never by the
     # hidden test set: the student learns nothing of the test labels from the choice.
     chosen = max(range(len(scored)), key=lambda k: (scored[k]["cv_mean"], -k))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from worker_wing.jobs import JudgeJobMessage, JudgeLimits
 from worker_wing.pipeline.plan import run_plan
 from worker_wing.pipeline.spec import estimator_pipeline
 
@@ -15,7 +16,7 @@ JOB_VERSION = 2
 ESTIMATOR_PLAN: dict[str, Any] = dict(run_plan(estimator_pipeline(), {}))
 
 
-def job_plans(job: dict[str, Any]) -> list[dict[str, Any]]:
+def job_plans(job: JudgeJobMessage) -> list[dict[str, Any]]:
     """The run plans of a job: one per configuration (jobs of version 1 had none)."""
     return list(job.get("plans") or [ESTIMATOR_PLAN])
 
@@ -32,7 +33,7 @@ def job_payload(
     metric: str,
     folds: int,
     seed: int,
-    limits: dict[str, int],
+    limits: JudgeLimits,
     filename: str = "estimator.py",
     id_column: str = "",
     threads: int = 1,
@@ -42,7 +43,7 @@ def job_payload(
     config_sha256: str = "",
     queue: str = "judge",
     participant: str = "",
-) -> dict[str, Any]:
+) -> JudgeJobMessage:
     """The job's wire format, in one place (the control side, tests and benchmarks)."""
     return {
         "kind": "judge",
@@ -68,6 +69,6 @@ def job_payload(
         "task_type": task_type,
         "metric": metric,
         "cv": {"folds": folds, "seed": seed},
-        "limits": dict(limits),
+        "limits": JudgeLimits(**limits),
         "threads": threads,
     }

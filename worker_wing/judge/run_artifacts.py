@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from worker_wing.content_store import ContentStore
+from worker_wing.jobs import JudgeJobMessage
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _npy(values: np.ndarray) -> bytes:
 def run_artifacts(
     store: ContentStore,
     *,
-    job: dict[str, Any],
+    job: JudgeJobMessage,
     test_predictions: np.ndarray,
     report: dict[str, Any],
     model: bytes,

@@ -15,11 +15,12 @@ import ssl
 import time
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urljoin
 
 import httpx
 
+from worker_wing.jobs import ProbeJobMessage, ProbeOutcome, ProbeResult
 from worker_wing.network_policy import AddressBlocked, parse_networks, resolve_target
 from worker_wing.probe.protocols import (
     ResponseError,
@@ -36,14 +37,14 @@ EXCERPT_BYTES = 4000
 
 
 class Outcome:
-    OK = "ok"
-    BLOCKED = "blocked"
-    UNREACHABLE = "unreachable"
-    TIMEOUT = "timeout"
-    HTTP_ERROR = "http_error"
-    REDIRECT = "redirect"
-    BAD_RESPONSE = "bad_response"
-    INVALID = "invalid"
+    OK: Final = "ok"
+    BLOCKED: Final = "blocked"
+    UNREACHABLE: Final = "unreachable"
+    TIMEOUT: Final = "timeout"
+    HTTP_ERROR: Final = "http_error"
+    REDIRECT: Final = "redirect"
+    BAD_RESPONSE: Final = "bad_response"
+    INVALID: Final = "invalid"
 
 
 class _TooLarge(Exception):
@@ -100,9 +101,9 @@ def _address_url(url: httpx.URL, address: str) -> httpx.URL:
     return url.copy_with(host=host)
 
 
-def execute_probe_job(job: dict[str, Any]) -> dict[str, Any]:
+def execute_probe_job(job: ProbeJobMessage) -> ProbeResult:
     started_at = datetime.now(UTC)
-    result: dict[str, Any] = {
+    result: ProbeResult = {
         "probe_id": job.get("probe_id"),
         "endpoint_id": job.get("endpoint_id"),
         "started_at": started_at.isoformat(),
@@ -127,8 +128,8 @@ def execute_probe_job(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _probe(
-    job: dict[str, Any], result: dict[str, Any], exchange: dict[str, Any]
-) -> tuple[str, str]:
+    job: ProbeJobMessage, result: ProbeResult, exchange: dict[str, Any]
+) -> tuple[ProbeOutcome, str]:
     timeout, cap = float(job["timeout_seconds"]), int(job["max_response_bytes"])
     try:
         url = httpx.URL(probe_url(job["protocol"], job["url"], job.get("model_name", "")))
@@ -195,12 +196,12 @@ def _probe(
 
 
 def _judge_answer(
-    job: dict[str, Any],
+    job: ProbeJobMessage,
     response: httpx.Response,
     data: bytes,
     allowed: list[Any],
-    result: dict[str, Any],
-) -> tuple[str, str]:
+    result: ProbeResult,
+) -> tuple[ProbeOutcome, str]:
     status = response.status_code
     if 300 <= status < 400:
         location = urljoin(str(job["url"]), response.headers.get("location", ""))

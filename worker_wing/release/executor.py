@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from worker_wing.content_store import ContentStore
+from worker_wing.jobs import JobFailure, ReleaseJobMessage, ReleaseResult, release_failure
 from worker_wing.release.destination_addresses import DestinationUnreachable
 from worker_wing.release.rclone import Rclone, RcloneError
 from worker_wing.release.remotes import Remote, RemoteError, check_local_root, check_path
@@ -46,7 +46,7 @@ class ReleaseJob:
     path: str
 
     @classmethod
-    def parse(cls, job: dict[str, Any]) -> ReleaseJob:
+    def parse(cls, job: ReleaseJobMessage) -> ReleaseJob:
         if job.get("kind") != JOB_KIND or job.get("version") != JOB_VERSION:
             raise JobError(f"not a release job of version {JOB_VERSION}: kind={job.get('kind')!r}")
         try:
@@ -96,25 +96,13 @@ def _payload(root: Path, digest: str, start: int, stop: int, fmt: str) -> bytes:
     return serialise(_source_frame(root, digest).iloc[start:stop], fmt)
 
 
-def _failure(job: dict[str, Any], error: str, *, transient: bool, started: float) -> dict[str, Any]:
-    return {
-        "transaction_id": job.get("transaction_id"),
-        "attempt": job.get("attempt"),
-        "ok": False,
-        "transient": transient,
-        "error": error,
-        "duration_seconds": round(time.monotonic() - started, 3),
-        "worker": socket.gethostname(),
-    }
-
-
 def execute_release_job(
-    job: dict[str, Any],
+    job: ReleaseJobMessage,
     *,
     artifacts: ContentStore,
     rclone: Rclone,
     local_roots: list[Path] | None,
-) -> dict[str, Any]:
+) -> ReleaseResult:
     """Run one release job and return its result; never raises for a failed upload.
 
     `local_roots` limits where a local destination may write (None: anywhere,
@@ -122,28 +110,43 @@ def execute_release_job(
     """
     started = time.monotonic()
     try:
+        return _upload(job, artifacts=artifacts, rclone=rclone, local_roots=local_roots)
+    except JobFailure as failure:
+        return release_failure(
+            job,
+            failure,
+            worker=socket.gethostname(),
+            duration_seconds=time.monotonic() - started,
+        )
+
+
+def _upload(
+    job: ReleaseJobMessage,
+    *,
+    artifacts: ContentStore,
+    rclone: Rclone,
+    local_roots: list[Path] | None,
+) -> ReleaseResult:
+    started = time.monotonic()
+    try:
         spec = ReleaseJob.parse(job)
         if spec.remote.type == "local" and local_roots is not None:
             check_local_root(spec.path, local_roots)
         source = _source_frame(artifacts.root, spec.source_sha256)
     except (JobError, RemoteError) as error:
-        return _failure(job, str(error), transient=False, started=started)
+        raise JobFailure(str(error), transient=False) from None
     except FileNotFoundError:
-        return _failure(
-            job,
+        raise JobFailure(
             f"the training data {job['source']['sha256'][:12]}… is not in this worker's "
             "artifact store",
             transient=True,
-            started=started,
-        )
+        ) from None
     except ValueError as error:  # corrupt artifact
-        return _failure(job, str(error), transient=False, started=started)
+        raise JobFailure(str(error), transient=False) from None
     if spec.stop > len(source):
-        return _failure(
-            job,
+        raise JobFailure(
             f"rows {spec.start}..{spec.stop} exceed the {len(source)} training rows",
             transient=False,
-            started=started,
         )
     payload = _payload(artifacts.root, spec.source_sha256, spec.start, spec.stop, spec.format)
     with tempfile.TemporaryDirectory(prefix="ppipe-release-") as folder:
@@ -153,19 +156,17 @@ def execute_release_job(
             rclone.copy_file(local, spec.remote, spec.path)
             seen = rclone.stat(spec.remote, spec.path)
         except RcloneError as error:
-            return _failure(job, str(error), transient=error.transient, started=started)
+            raise JobFailure(str(error), transient=error.transient) from None
         except DestinationUnreachable as error:
-            return _failure(job, str(error), transient=True, started=started)
+            raise JobFailure(str(error), transient=True) from None
         except RemoteError as error:
-            return _failure(job, str(error), transient=False, started=started)
+            raise JobFailure(str(error), transient=False) from None
     md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
     if seen.size != len(payload) or (seen.md5 is not None and seen.md5 != md5):
-        return _failure(
-            job,
+        raise JobFailure(
             f"the destination holds {seen.size} bytes (md5 {seen.md5}) instead of "
             f"{len(payload)} bytes (md5 {md5})",
             transient=True,
-            started=started,
         )
     return {
         "transaction_id": spec.transaction_id,

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from worker_wing.jobs import RemoteMessage
 
 # Backends a teacher may release to. Each is a real rclone backend type.
 BACKEND_TYPES = ("local", "s3", "sftp", "webdav", "ftp", "azureblob", "b2", "swift")
@@ -272,14 +275,14 @@ class Remote:
     options: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_job(cls, data: dict[str, object]) -> Remote:
+    def from_job(cls, data: Mapping[str, object]) -> Remote:
         backend = check_backend_type(str(data.get("type", "")))
         raw = data.get("options") or {}
         if not isinstance(raw, dict):
             raise RemoteError("the remote's options must be an object")
         return cls(type=backend, options=check_options(backend, raw))
 
-    def as_job(self, *, reveal_secrets: bool) -> dict[str, object]:
+    def as_job(self, *, reveal_secrets: bool) -> RemoteMessage:
         options = {
             name: (value if reveal_secrets or name not in SECRET_OPTIONS else REDACTED)
             for name, value in sorted(self.options.items())

@@ -13,6 +13,11 @@ worker runs a thread pool; the others run one process per CPU.
 A challenge may have a judge queue of its own (`judge-hospital`): a worker on
 the data owner's servers serves it with `--queues judge-hospital`, and that
 challenge's submissions are judged there and nowhere else.
+
+The remote queues run the remote worker's app (worker_node/celery.py), which
+loads no Django: a worker host needs only `pip install ppipe` (no `[control]`).
+`--queues control` runs the control side's app (`celery -A ppipe_site`), which
+needs the whole project and the database.
 """
 
 from __future__ import annotations
@@ -91,10 +96,18 @@ def main(args: Sequence[str] | None = None) -> None:
         )
     except WorkerConfigError as error:
         raise SystemExit(f"ppipe-worker: {error}") from None
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
-    from foundation.celery import app
+    if "control" in queues:
+        print(f"ppipe-worker: celery -A ppipe_site {' '.join(argv)}", file=sys.stderr, flush=True)
+        # The control side's app, in a process of its own: this module stays free
+        # of Django for the remote queues.
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
+        celery = [sys.executable, "-m", "celery", "-A", "ppipe_site", *argv]
+        os.execv(sys.executable, celery)  # noqa: S606  (no shell: argv as given)
+    # Imported first thing in this process, before anything imports Celery (see
+    # worker_node/celery.py on Django and kombu).
+    from worker_node.celery import app
 
-    print(f"ppipe-worker: celery {' '.join(argv)}", file=sys.stderr, flush=True)
+    print(f"ppipe-worker: celery -A worker_node {' '.join(argv)}", file=sys.stderr, flush=True)
     app.worker_main(argv)
 
 
