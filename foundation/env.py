@@ -1,45 +1,48 @@
-"""Typed readers for environment variables.
-
-Each helper fails loudly, naming the variable and what a valid value looks like,
-so a typo in a deployment's environment stops the process at start-up instead of
-running with a silently different configuration.
-"""
+"""Typed readers for environment variables, for the control side's settings: the
+remote workers' readers (worker_node/environ.py), failing as Django's
+ImproperlyConfigured, plus what only the control side reads (credentials, keys)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from worker_wing.network_policy import Network, parse_networks
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
+from worker_node.environ import Environ, EnvironError
+from worker_wing.network_policy import Network
 
 
 class EnvError(ImproperlyConfigured):
     """An environment variable holds a value the platform cannot use."""
 
 
+T = TypeVar("T")
+
+
+def _read(reading: Callable[[Environ], T]) -> T:
+    # The readers are the remote workers' (worker_node/environ.py): one parser for
+    # both sides. Here their error is Django's ImproperlyConfigured, which stops
+    # the process at start-up with the message.
+    try:
+        return reading(Environ(os.environ))
+    except EnvironError as error:
+        raise EnvError(str(error)) from None
+
+
 def _raw(name: str) -> str | None:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return None
-    return value.strip()
+    return Environ(os.environ).raw(name)
 
 
 def env_str(name: str, default: str) -> str:
-    value = _raw(name)
-    return default if value is None else value
+    return _read(lambda env: env.text(name, default))
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env_str(name, default)
-    if value not in choices:
-        raise EnvError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
-    return value
+    return _read(lambda env: env.choice(name, default, choices))
 
 
 def env_optional_str(name: str) -> str | None:
@@ -47,70 +50,32 @@ def env_optional_str(name: str) -> str | None:
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = _raw(name)
-    if value is None:
-        return default
-    lowered = value.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise EnvError(
-        f"{name}={value!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off."
-    )
+    return _read(lambda env: env.flag(name, default))
 
 
 def env_int(
     name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
-    value = _raw(name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise EnvError(f"{name}={value!r} is not a whole number.") from None
-    if minimum is not None and number < minimum:
-        raise EnvError(f"{name}={number} is below the minimum of {minimum}.")
-    if maximum is not None and number > maximum:
-        raise EnvError(f"{name}={number} is above the maximum of {maximum}.")
-    return number
+    return _read(lambda env: env.number(name, default, minimum=minimum, maximum=maximum))
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
     """A comma-separated list; empty items are dropped."""
-    value = _raw(name)
-    if value is None:
-        return list(default)
-    return [item.strip() for item in value.split(",") if item.strip()]
+    return _read(lambda env: env.items(name, default))
 
 
 def env_path(name: str, default: Path) -> Path:
-    value = _raw(name)
-    path = default if value is None else Path(value).expanduser()
-    if not path.is_absolute():
-        raise EnvError(f"{name}={str(path)!r} must be an absolute path.")
-    return path
+    return _read(lambda env: env.path(name, default))
 
 
 def env_path_list(name: str, default: list[Path]) -> list[Path]:
     """Comma-separated absolute paths."""
-    value = _raw(name)
-    if value is None:
-        return list(default)
-    paths = [Path(item.strip()).expanduser() for item in value.split(",") if item.strip()]
-    relative = [str(path) for path in paths if not path.is_absolute()]
-    if relative:
-        raise EnvError(f"{name} must list absolute paths; these are not: {', '.join(relative)}.")
-    return paths
+    return _read(lambda env: env.paths(name, default))
 
 
 def env_networks(name: str) -> list[Network]:
     """Comma- or space-separated CIDR ranges (none by default)."""
-    try:
-        return parse_networks(_raw(name) or "")
-    except ValueError as error:
-        raise EnvError(f"{name}: {error}.") from None
+    return _read(lambda env: env.networks(name))
 
 
 def env_credentials(name: str) -> tuple[str, str] | None:

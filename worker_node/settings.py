@@ -15,84 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from worker_node.environ import Environ, EnvironError
 from worker_wing.judge.sandbox import SandboxConfig
-from worker_wing.network_policy import Network, parse_networks
+from worker_wing.network_policy import Network
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # A unix socket path must fit in sockaddr_un.sun_path (108 bytes with the NUL).
 MAX_SOCKET_PATH = 107
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
 
 
-class WorkerSettingsError(ValueError):
+class WorkerSettingsError(EnvironError):
     """An environment variable holds a value a worker cannot use."""
-
-
-@dataclass(frozen=True)
-class _Environ:
-    values: Mapping[str, str]
-
-    def raw(self, name: str) -> str | None:
-        value = self.values.get(name)
-        return None if value is None or not value.strip() else value.strip()
-
-    def text(self, name: str, default: str) -> str:
-        value = self.raw(name)
-        return default if value is None else value
-
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.text(name, default)
-        if value not in choices:
-            raise WorkerSettingsError(f"{name}={value!r} is not one of: {', '.join(choices)}.")
-        return value
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.raw(name)
-        if value is None:
-            return default
-        if value.lower() in _TRUE | _FALSE:
-            return value.lower() in _TRUE
-        raise WorkerSettingsError(
-            f"{name}={value!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off."
-        )
-
-    def number(self, name: str, default: int, *, minimum: int) -> int:
-        value = self.raw(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise WorkerSettingsError(f"{name}={value!r} is not a whole number.") from None
-        if number < minimum:
-            raise WorkerSettingsError(f"{name}={number} is below the minimum of {minimum}.")
-        return number
-
-    def path(self, name: str, default: Path) -> Path:
-        value = self.raw(name)
-        path = default if value is None else Path(value).expanduser()
-        if not path.is_absolute():
-            raise WorkerSettingsError(f"{name}={str(path)!r} must be an absolute path.")
-        return path
-
-    def paths(self, name: str, default: list[Path]) -> list[Path]:
-        value = self.raw(name)
-        if value is None:
-            return list(default)
-        paths = [Path(item.strip()).expanduser() for item in value.split(",") if item.strip()]
-        relative = [str(path) for path in paths if not path.is_absolute()]
-        if relative:
-            raise WorkerSettingsError(
-                f"{name} must list absolute paths; these are not: {', '.join(relative)}."
-            )
-        return paths
-
-    def networks(self, name: str) -> list[Network]:
-        try:
-            return parse_networks(self.raw(name) or "")
-        except ValueError as error:
-            raise WorkerSettingsError(f"{name}: {error}.") from None
 
 
 @dataclass(frozen=True)
@@ -116,7 +49,7 @@ class WorkerSettings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> WorkerSettings:
-        env = _Environ(os.environ if environ is None else environ)
+        env = Environ(os.environ if environ is None else environ)
         var_dir = env.path("PPIPE_VAR_DIR", BASE_DIR / "var")
         broker_url = env.raw("CELERY_BROKER_URL") or _embedded_broker_url(var_dir)
         soft_limit = env.number("PPIPE_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
