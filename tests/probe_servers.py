@@ -17,8 +17,30 @@ from typing import Any
 from sklearn.datasets import load_iris
 
 from probing.model_server import ModelKeeper, serve
+from worker_wing.jobs import ProbeJobMessage
 
 LOOPBACK = ["127.0.0.0/8"]
+
+
+def unreachable_probe_job(probe_id: int, endpoint_id: int, port: int) -> ProbeJobMessage:
+    """A probe of a loopback port nothing listens on: it ends unreachable, quickly."""
+    return {
+        "kind": "probe",
+        "version": 1,
+        "probe_id": probe_id,
+        "endpoint_id": endpoint_id,
+        "scheduled_at": "2026-01-01T00:00:00+00:00",
+        "url": f"http://127.0.0.1:{port}/predict",
+        "protocol": "json",
+        "model_name": "",
+        "auth_header": "",
+        "columns": ["x"],
+        "rows": [[1.0]],
+        "allowed_networks": LOOPBACK,
+        "timeout_seconds": 2,
+        "max_response_bytes": 2**20,
+        "keep_exchange": False,
+    }
 
 
 def iris_release(folder: Path, sequence: int = 1) -> Path:

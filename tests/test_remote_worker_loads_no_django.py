@@ -12,6 +12,7 @@ from django.conf import settings
 
 from probing.tasks import run_probe_now
 from tests.judge_platform import NO_DATABASE
+from tests.probe_servers import unreachable_probe_job
 from tests.processes import WorkerProcess
 from tests.servers import free_port
 from worker_wing.jobs import ProbeJobMessage
@@ -32,23 +33,7 @@ def _imported(log: str) -> list[str]:
 
 
 def _probe_of_nothing() -> ProbeJobMessage:
-    return {
-        "kind": "probe",
-        "version": 1,
-        "probe_id": 515151,
-        "endpoint_id": 5151,
-        "scheduled_at": "2026-01-01T00:00:00+00:00",
-        "url": f"http://127.0.0.1:{free_port()}/predict",  # nothing listens: unreachable
-        "protocol": "json",
-        "model_name": "",
-        "auth_header": "",
-        "columns": ["x"],
-        "rows": [[1.0]],
-        "allowed_networks": ["127.0.0.0/8"],
-        "timeout_seconds": 2,
-        "max_response_bytes": 2**20,
-        "keep_exchange": False,
-    }
+    return unreachable_probe_job(515151, 5151, free_port())
 
 
 @pytest.mark.django_db(transaction=True)

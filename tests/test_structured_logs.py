@@ -13,6 +13,7 @@ from celery.signals import task_postrun, task_prerun
 
 from foundation.celery import app
 from tests.judge_platform import NO_DATABASE
+from tests.probe_servers import unreachable_probe_job
 from tests.processes import WorkerProcess
 from tests.servers import free_port, wait_until
 from worker_node import names
@@ -69,20 +70,7 @@ def test_a_probe_workers_json_log_names_the_probe_it_ran() -> None:
     worker = WorkerProcess(
         ["probe"], pool="threads", concurrency=2, DATABASE_URL=NO_DATABASE, LOG_FORMAT="json"
     ).wait_ready()
-    job: dict[str, Any] = {
-        "probe_id": 424242,
-        "endpoint_id": 4242,
-        "url": f"http://127.0.0.1:{free_port()}/predict",  # nothing listens: unreachable
-        "protocol": "json",
-        "model_name": "",
-        "auth_header": "",
-        "columns": ["x"],
-        "rows": [[1.0]],
-        "allowed_networks": ["127.0.0.0/8"],
-        "timeout_seconds": 2,
-        "max_response_bytes": 2**20,
-        "keep_exchange": False,
-    }
+    job = unreachable_probe_job(424242, 4242, free_port())
     try:
         sent = app.send_task(names.EXECUTE_PROBE, args=(job,))
 
