@@ -15,10 +15,6 @@ app = Celery("ppipe")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Importing it connects its signal handlers: database errors seen by control tasks
-# pause the reapers (see database_outages.py).
-from foundation.database_outages import RECORD_RETRY_MAX_SECONDS  # noqa: E402
-
 
 @beat_init.connect
 def _register_periodic_tasks_on_beat_start(sender: Any = None, **_: Any) -> None:
@@ -32,6 +28,7 @@ def _register_periodic_tasks_on_beat_start(sender: Any = None, **_: Any) -> None
 # Record tasks (a worker's report reaching the database) wait out a database
 # outage instead of losing the report: retried with backoff (at most
 # RECORD_RETRY_MAX_SECONDS apart) for about half an hour, acknowledged only once done.
+RECORD_RETRY_MAX_SECONDS = 10
 RECORD_TASK_OPTIONS: dict[str, Any] = {
     "acks_late": True,
     "reject_on_worker_lost": True,

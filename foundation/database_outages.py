@@ -18,15 +18,12 @@ from typing import Any
 
 from celery.signals import task_failure, task_retry
 
+from foundation.celery import RECORD_RETRY_MAX_SECONDS
 from foundation.heartbeat import result_store
 
 logger = logging.getLogger(__name__)
 
 OUTAGE_KEY = "ppipe:database-unreachable-at"
-# Record tasks retry a database error at most this many seconds apart
-# (foundation.celery.RECORD_TASK_OPTIONS): within a term and this, every waiting
-# result has been recorded.
-RECORD_RETRY_MAX_SECONDS = 10
 
 
 def database_outage_note(*, at: datetime | None = None) -> None:

@@ -10,17 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import cast
 
-from celery import current_app
 from celery.backends.base import KeyValueStoreBackend
+
+from foundation.celery import app
 
 HEARTBEAT_KEY = "ppipe:heartbeat"
 
 
 def result_store() -> KeyValueStoreBackend:
     # The result backend is Redis (a key-value store) in every supported deployment.
-    # The app as Celery knows it (foundation.celery's, once loaded), not an import of
-    # it: foundation.celery loads database_outages, which reads this store.
-    return cast(KeyValueStoreBackend, current_app.backend)
+    return cast(KeyValueStoreBackend, app.backend)
 
 
 def heartbeat_record(*, at: datetime | None = None) -> datetime:

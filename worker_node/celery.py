@@ -70,7 +70,10 @@ def celery_config(worker: WorkerSettings) -> dict[str, Any]:
 # fixups=[]: no Django fix-up, whatever the environment says. The execute_* tasks
 # (worker_node/tasks.py, which uses this app) are loaded by name when a worker
 # starts, as Celery loads `include`: no import loop between the two modules.
-app = Celery("ppipe", fixups=[], include=["worker_node.tasks"])
+# set_as_current=False: a process that also holds the control side's app (a test,
+# a shell) keeps that one as Celery's current app, which its shared tasks use;
+# the worker command makes this one current in a worker process.
+app = Celery("ppipe", fixups=[], include=["worker_node.tasks"], set_as_current=False)
 app.conf.update(celery_config(settings))
 
 
