@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
-    from challenges.forms import ChallengeForm
+    from challenges.forms import ChallengeForms
     from challenges.services import challenge_publish
     from dispatch.models import Destination, Transaction, TransactionState
     from foundation.accounts import admin_account_ensure
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
         for n in range(args.destinations)
     ]
     now = timezone.now()
-    form = ChallengeForm(
+    form = ChallengeForms(
         data={
             "name": "bench",
             "slug": "bench",
@@ -95,11 +95,8 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
         },
         files={"dataset": SimpleUploadedFile("bench.csv", frame.to_csv(index=False).encode())},
     )
-    assert form.is_valid(), form.errors.as_json()
-    challenge = form.save(commit=False)
-    challenge.owner = owner
-    challenge.save()
-    form.save_m2m()
+    assert form.is_valid(), form.errors
+    challenge = form.save(owner=owner)
     print(f"Publishing: {args.releases} releases x {args.destinations} destinations …", flush=True)
     challenge_publish(challenge=challenge)
     count = Transaction.objects.filter(release__challenge=challenge).count()

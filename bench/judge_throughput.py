@@ -95,15 +95,14 @@ def judge_side_only(total: int, processes: int) -> None:
 def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
     from django.contrib.auth import get_user_model
 
-    from challenges.models import Challenge
     from challenges.services import participant_enroll
     from foundation.accounts import admin_account_ensure
-    from judging.models import ENDED_STATES, Submission, SubmissionState
+    from judging.models import ENDED_STATES, JudgingRules, Submission, SubmissionState
     from judging.services import submission_create
     from ppipe_site.demo import demo_challenge_ensure
 
     challenge, _ = demo_challenge_ensure(owner=admin_account_ensure().user)
-    Challenge.objects.filter(pk=challenge.pk).update(submissions_per_day=args.each)
+    JudgingRules.objects.filter(pk=challenge.pk).update(submissions_per_day=args.each)
     challenge.refresh_from_db()
     students = [
         participant_enroll(

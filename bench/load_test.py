@@ -43,13 +43,14 @@ def main() -> None:
         from django.core.management import call_command
         from rest_framework.authtoken.models import Token
 
-        from challenges.models import Challenge, Participant
+        from challenges.models import Participant
+        from judging.models import JudgingRules
 
         # The admin's pages need the static files' manifest, as under `make run`.
         call_command("collectstatic", interactive=False, verbosity=0)
         print("Seeding …", flush=True)
         challenge = seed("load", args.participants, args.submissions)
-        Challenge.objects.filter(pk=challenge.pk).update(submissions_per_day=100_000)  # type: ignore[attr-defined]
+        JudgingRules.objects.filter(pk=challenge.pk).update(submissions_per_day=100_000)
         students = Participant.objects.filter(challenge=challenge).select_related("user")
         tokens = [Token.objects.create(user=p.user).key for p in students[: args.clients]]
         teacher = challenge.owner  # type: ignore[attr-defined]

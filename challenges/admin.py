@@ -12,19 +12,12 @@ from django.utils.html import format_html
 
 from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
-from challenges.judge_pools import judge_pool_of
 from challenges.models import Challenge, Participant
 from challenges.roster import RosterError, roster_import, roster_parse
+from challenges.sections import challenge_sections
 from challenges.selectors import challenges_owned_by
 from challenges.services import PublishError, challenge_publish, participant_enroll
 from challenges.splitting import SplitError
-from dispatch.models import TransactionState
-from dispatch.planning import PlanError
-from dispatch.release_chart import timeline_chart
-from dispatch.selectors import destinations_owned_by, release_timeline, transaction_counts
-from dispatch.services import releases_replan
-from foundation.live_workers import live_workers_by_queue
-from judging.services import challenge_rejudge
 
 
 class PublishedFilter(admin.SimpleListFilter):
@@ -40,28 +33,33 @@ class PublishedFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Challenge)
 class ChallengeAdmin(admin.ModelAdmin):
+    """The challenge's core, with every app's section as an inline below it
+    (challenges/sections.py). The site registers it (ppipe_site/admin.py),
+    adding what spans the apps: release counts, re-plan, rejudge, the release timeline."""
+
     form = ChallengeForm
     change_form_template = "admin/challenges/challenge/change_form.html"
-    list_display = (
+    list_display: tuple[str, ...] = (
         "name",
         "owner",
         "metric",
         "status_badge",
         "opens_at",
         "closes_at",
-        "release_counts",
     )
     list_filter = ("task_type", PublishedFilter)
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
-    actions = ["publish_selected", "replan_selected", "rejudge_selected"]
-    filter_horizontal = ("destinations",)
+    actions: list[Any] = ["publish_selected"]
     fieldsets = (
         (
             None,
-            {"fields": ("name", "slug", "description", "opens_at", "closes_at", "join_code")},
+            {"fields": ("name", "slug", "description", "opens_at", "closes_at")},
+        ),
+        (
+            "Students",
+            {"fields": ("join_code", "team_size")},
         ),
         (
             "Data",
@@ -81,62 +79,6 @@ class ChallengeAdmin(admin.ModelAdmin):
             {"fields": ("test_fraction", "private_fraction", "split_seed", "split_summary")},
         ),
         (
-            "Limits per submission",
-            {
-                "fields": (
-                    "cpu_seconds_limit",
-                    "memory_mb_limit",
-                    "wall_seconds_limit",
-                    "submissions_per_day",
-                    "cv_folds",
-                    "final_selections",
-                    "team_size",
-                )
-            },
-        ),
-        (
-            "Judging pool",
-            {
-                "description": "Where this challenge's submissions are trained: the shared "
-                "pool, or workers of a queue of its own on the data owner's servers.",
-                "fields": ("judge_queue", "judge_store", "judge_pool_status"),
-            },
-        ),
-        (
-            "Pipelines and reproducibility",
-            {
-                "description": "How pipeline submissions are timed, and when a reproduced "
-                "run counts as matching.",
-                "fields": (
-                    "batch_size",
-                    "step_latency_sla_ms",
-                    "pipeline_latency_sla_ms",
-                    "max_sweep_configurations",
-                    "reproduce_tolerance",
-                ),
-            },
-        ),
-        (
-            "Live endpoints",
-            {
-                "description": "How students' prediction endpoints are probed.",
-                "fields": (
-                    "probe_interval_seconds",
-                    "probe_rows",
-                    "latency_sla_ms",
-                    "probe_allowed_networks",
-                ),
-            },
-        ),
-        (
-            "Proof of receipt",
-            {
-                "description": "Questions about each release, which students answer over the "
-                "API to show they received and read the data.",
-                "fields": ("receipt_questions", "receipt_deadline_hours"),
-            },
-        ),
-        (
             "Drift",
             {
                 "description": "Later releases, and the probes sent while they are the newest, "
@@ -145,47 +87,13 @@ class ChallengeAdmin(admin.ModelAdmin):
                 "fields": ("drift", "drift_column", "drift_strength"),
             },
         ),
-        (
-            "Releases",
-            {
-                "description": "How the training rows reach students over time. Can change after "
-                "publishing: then use the action “Re-plan releases”.",
-                "fields": (
-                    "first_release_at",
-                    "release_proportions",
-                    "release_rows",
-                    "release_interval_seconds",
-                    "release_cumulative",
-                    "release_format",
-                    "destinations",
-                    "destinations_per_release",
-                    "release_per_participant",
-                ),
-            },
-        ),
     )
 
+    def get_inlines(self, request: HttpRequest, obj: Challenge | None) -> list[Any]:
+        return [section.inline for section in challenge_sections()]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Challenge]:
-        return transaction_counts(challenges_owned_by(request.user))
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "judge_store":
-            kwargs["queryset"] = destinations_owned_by(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "destinations":
-            kwargs["queryset"] = destinations_owned_by(request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    @admin.display(description="releases")
-    def release_counts(self, obj: Challenge) -> str:
-        parts = [
-            f"{getattr(obj, f'tx_{state}', 0)} {state}"
-            for state in TransactionState.values
-            if getattr(obj, f"tx_{state}", 0)
-        ]
-        return " · ".join(parts) or "-"
+        return challenges_owned_by(request.user)
 
     def get_fieldsets(self, request: HttpRequest, obj: Challenge | None = None) -> Any:
         if obj is None or not obj.is_published:
@@ -197,7 +105,7 @@ class ChallengeAdmin(admin.ModelAdmin):
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Challenge | None = None) -> list[str]:
-        readonly = ["dataset_summary", "split_summary", "judge_pool_status"]
+        readonly = ["dataset_summary", "split_summary"]
         if obj is not None and obj.is_published:
             readonly.extend(field for field in Challenge.FROZEN_ON_PUBLISH if field != "dataset")
         return readonly
@@ -229,34 +137,6 @@ class ChallengeAdmin(admin.ModelAdmin):
         name = obj.dataset.name.rsplit("/", 1)[-1]
         return f"{name}: {obj.dataset_rows} rows, {obj.dataset_format}, sha256 {obj.dataset_sha256}"
 
-    @admin.display(description="judge pool now")
-    def judge_pool_status(self, obj: Challenge) -> str:
-        if not obj.judge_queue:
-            # The shared pool is the operators' to watch (the operations page): no
-            # broadcast to the workers for every challenge page.
-            return "the shared judge pool"
-        pool = judge_pool_of(obj, live_workers_by_queue())
-        return format_html(
-            '<span class="{}" id="judge-pool">{}: {}</span>',
-            "judge-pool-unserved" if pool.unserved else "judge-pool",
-            pool.queue,
-            pool.described,
-        )
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        challenge = self.get_object(request, object_id)
-        if request.method == "GET" and challenge is not None and challenge.judge_queue:
-            pool = judge_pool_of(challenge, live_workers_by_queue())
-            if pool.unserved:
-                self.message_user(request, f"Judge queue {pool.described}.", messages.WARNING)
-        return super().change_view(request, object_id, form_url, extra_context)
-
     @admin.display(description="split")
     def split_summary(self, obj: Challenge) -> str:
         if not obj.is_published:
@@ -286,38 +166,6 @@ class ChallengeAdmin(admin.ModelAdmin):
         for challenge in queryset:
             self._publish(request, challenge)
 
-    @admin.action(description="Re-plan releases (rebuild those not yet sent)")
-    def replan_selected(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
-        for challenge in queryset:
-            if not challenge.is_published:
-                self.message_user(
-                    request, f"Challenge '{challenge.slug}' is not published yet.", messages.WARNING
-                )
-                continue
-            try:
-                rebuilt, kept = releases_replan(challenge=challenge)
-            except PlanError as error:
-                self.message_user(
-                    request, f"Challenge '{challenge.slug}' not re-planned: {error}", messages.ERROR
-                )
-                continue
-            self.message_user(
-                request,
-                f"Challenge '{challenge.slug}': {rebuilt} release(s) planned again, "
-                f"{kept} already under way kept.",
-                messages.SUCCESS,
-            )
-
-    @admin.action(description="Judge again every scored or failed submission")
-    def rejudge_selected(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
-        for challenge in queryset:
-            count = challenge_rejudge(challenge=challenge)
-            self.message_user(
-                request,
-                f"Challenge '{challenge.slug}': {count} submission(s) will be judged again.",
-                messages.SUCCESS,
-            )
-
     def get_urls(self) -> list[URLPattern]:
         own = [
             path(
@@ -330,26 +178,8 @@ class ChallengeAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.publish_view),
                 name="challenges_challenge_publish",
             ),
-            path(
-                "<int:object_id>/releases/",
-                self.admin_site.admin_view(self.releases_view),
-                name="challenges_challenge_releases",
-            ),
         ]
         return [*own, *super().get_urls()]
-
-    def releases_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
-        releases = release_timeline(challenge)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": challenge,
-            "title": f"Releases of {challenge.name}",
-            "releases": releases,
-            "chart": timeline_chart(releases),
-        }
-        return TemplateResponse(request, "admin/challenges/challenge/releases.html", context)
 
     def roster_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Import students from `username,email` lines; new passwords are shown once."""
@@ -398,11 +228,6 @@ class ChallengeAdmin(admin.ModelAdmin):
             else None
         )
         context["status_html"] = format_html("<strong>{}</strong>", obj.status) if obj else ""
-        context["releases_url"] = (
-            reverse("admin:challenges_challenge_releases", args=[obj.pk])
-            if obj is not None
-            else None
-        )
         context["roster_url"] = (
             reverse("admin:challenges_challenge_roster", args=[obj.pk]) if obj is not None else None
         )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Field
+from django import forms
+from django.db.models import Field, Model
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -19,8 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges.datasets import DatasetError
-from challenges.forms import ChallengeForm
+from challenges.forms import ChallengeForm, ChallengeForms
 from challenges.models import Challenge, Participant
+from challenges.sections import challenge_sections
 from challenges.selectors import (
     challenge_for,
     challenge_joinable,
@@ -29,9 +30,7 @@ from challenges.selectors import (
 )
 from challenges.services import JoinRefused, PublishError, challenge_publish, participant_join
 from challenges.splitting import SplitError
-from dispatch.models import Release, TransactionState
-from dispatch.selectors import destinations_owned_by, release_timeline
-from foundation.api import IsTeacher, caller, form_errors
+from foundation.api import IsTeacher, caller
 from foundation.throttles import check_join_code_api
 
 TOO_MANY_JOIN_TRIES = OpenApiResponse(
@@ -39,13 +38,7 @@ TOO_MANY_JOIN_TRIES = OpenApiResponse(
 )
 
 
-class ReleaseScheduleSerializer(serializers.Serializer[Any]):
-    sequence = serializers.IntegerField()
-    due_at = serializers.DateTimeField()
-    rows = serializers.IntegerField()
-
-
-class ChallengeSerializer(serializers.Serializer[Any]):
+class CoreChallengeSerializer(serializers.Serializer[Any]):
     """A challenge's public description: never the data, the split or the join code."""
 
     slug = serializers.SlugField()
@@ -58,34 +51,31 @@ class ChallengeSerializer(serializers.Serializer[Any]):
     id_column = serializers.CharField()
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField()
-    cv_folds = serializers.IntegerField()
-    cpu_seconds_limit = serializers.IntegerField()
-    memory_mb_limit = serializers.IntegerField()
-    wall_seconds_limit = serializers.IntegerField()
-    submissions_per_day = serializers.IntegerField()
-    final_selections = serializers.IntegerField()
     team_size = serializers.IntegerField(
         help_text="Students may form teams of up to this many (1: everyone works alone)."
     )
-    batch_size = serializers.IntegerField(help_text="Rows per timed prediction batch (0: all).")
-    step_latency_sla_ms = serializers.IntegerField(allow_null=True)
-    pipeline_latency_sla_ms = serializers.IntegerField(allow_null=True)
-    max_sweep_configurations = serializers.IntegerField()
-    reproduce_tolerance = serializers.FloatField()
-    release_format = serializers.CharField()
-    release_cumulative = serializers.BooleanField()
-    probe_interval_seconds = serializers.IntegerField()
-    probe_rows = serializers.IntegerField()
-    latency_sla_ms = serializers.IntegerField()
-    receipt_questions = serializers.IntegerField()
-    receipt_deadline_hours = serializers.IntegerField()
     drift = serializers.CharField(help_text="none, ordered, class_prior or noise.")
     drift_column = serializers.CharField()
     drift_strength = serializers.FloatField()
 
 
-class ChallengeDetailSerializer(ChallengeSerializer):
-    releases = ReleaseScheduleSerializer(many=True)
+def _composed(name: str, *, detail: bool) -> Any:
+    """The core's fields and every section's beside them (each section's serializer
+    reads the challenge, through its row): the description stays flat, as the public
+    API has always had it."""
+    parts = [
+        part
+        for section in challenge_sections()
+        for part in (section.serializer, section.detail_serializer if detail else None)
+        if part is not None
+    ]
+    return type(name, (CoreChallengeSerializer, *parts), {})
+
+
+# Composed once the apps are ready (the sections register in their AppConfig.ready):
+# this module is first imported by the URL configuration.
+ChallengeSerializer = _composed("ChallengeSerializer", detail=False)
+ChallengeDetailSerializer = _composed("ChallengeDetailSerializer", detail=True)
 
 
 def visible_challenge(request: Request, slug: str, *, or_joinable: bool = False) -> Challenge:
@@ -112,9 +102,7 @@ def _owned_challenge(request: Request, slug: str) -> Challenge:
 
 
 def _form_data(request: Request) -> QueryDict:
-    """The request as the admin form would post it: destinations (and the judge store)
-    by name become the teacher's destination ids, and fields a script left out take
-    the model's default."""
+    """The request's fields, those a script left out taking the model's default."""
     if not isinstance(request.data, QueryDict):
         raise exceptions.ValidationError(
             {"dataset": ["Send the challenge as multipart/form-data, with the dataset file."]}
@@ -125,29 +113,17 @@ def _form_data(request: Request) -> QueryDict:
     for name, values in request.data.lists():
         if name not in request.FILES:
             data.setlist(name, values)
-    # The judge store too is one of the teacher's destinations, named.
-    for field in ("destinations", "judge_store"):
-        names = [name for name in data.getlist(field) if name]
-        owned = dict(
-            destinations_owned_by(request.user).filter(name__in=names).values_list("name", "id")
-        )
-        unknown = [name for name in names if name not in owned]
-        if unknown:
-            raise exceptions.ValidationError(
-                {
-                    field: [
-                        f"No destination named {name!r}: create it first (POST /api/destinations/)."
-                        for name in unknown
-                    ]
-                }
-            )
-        data.setlist(field, [str(owned[name]) for name in names])
-    for name in ChallengeForm.base_fields:
-        model_field = Challenge._meta.get_field(name)
-        if not isinstance(model_field, Field):
-            continue
-        if name not in data and name not in request.FILES and model_field.has_default():
-            data[name] = str(model_field.get_default())
+    parts: list[tuple[type[Model], type[forms.ModelForm[Any]]]] = [
+        (Challenge, ChallengeForm),
+        *((section.model, section.form) for section in challenge_sections()),
+    ]
+    for model, form in parts:
+        for name in form.base_fields:
+            model_field = model._meta.get_field(name)
+            if not isinstance(model_field, Field):
+                continue
+            if name not in data and name not in request.FILES and model_field.has_default():
+                data[name] = str(model_field.get_default())
     return data
 
 
@@ -167,14 +143,10 @@ class ChallengeListView(APIView):
     def post(self, request: Request) -> Response:
         if not IsTeacher().has_permission(request, self):
             raise exceptions.PermissionDenied(IsTeacher.message)
-        form = ChallengeForm(_form_data(request), request.FILES)
-        if not form.is_valid():
-            raise form_errors(form)
-        with transaction.atomic():
-            challenge = form.save(commit=False)
-            challenge.owner = caller(request)
-            challenge.save()
-            form.save_m2m()
+        forms = ChallengeForms(_form_data(request), request.FILES, named_for=caller(request))
+        if not forms.is_valid():
+            raise exceptions.ValidationError(forms.errors)
+        challenge = forms.save(owner=caller(request))
         return Response(ChallengeSerializer(challenge).data, status=status.HTTP_201_CREATED)
 
 
@@ -182,10 +154,7 @@ class ChallengeDetailView(APIView):
     @extend_schema(responses=ChallengeDetailSerializer, summary="A challenge's description")
     def get(self, request: Request, slug: str) -> Response:
         challenge = visible_challenge(request, slug, or_joinable=True)
-        releases = Release.objects.filter(challenge=challenge).order_by("sequence")
-        data: dict[str, Any] = dict(ChallengeSerializer(challenge).data)
-        data["releases"] = ReleaseScheduleSerializer(releases, many=True).data
-        return Response(data)
+        return Response(ChallengeDetailSerializer(challenge).data)
 
 
 class ChallengePublishView(APIView):
@@ -203,51 +172,6 @@ class ChallengePublishView(APIView):
         except (PublishError, DatasetError, SplitError) as error:
             raise exceptions.ValidationError({"non_field_errors": [str(error)]}) from None
         return Response(ChallengeSerializer(challenge).data)
-
-
-def _release_state(states: set[str]) -> str:
-    """One word for a release from its transactions' states, the most telling first."""
-    for state in ("failed", "running", "queued", "planned"):
-        if state in states:
-            return state
-    if states and states <= {TransactionState.DONE, TransactionState.CANCELLED}:
-        return "done" if TransactionState.DONE in states else "cancelled"
-    return "planned"
-
-
-class ReleaseSerializer(ReleaseScheduleSerializer):
-    state = serializers.CharField()
-    destinations = serializers.ListField(child=serializers.CharField())
-
-
-class ReleaseListView(APIView):
-    @extend_schema(responses=ReleaseSerializer(many=True), summary="A challenge's releases")
-    def get(self, request: Request, slug: str) -> Response:
-        challenge = visible_challenge(request, slug)
-        teaches = challenges_owned_by(request.user).filter(pk=challenge.pk).exists()
-        mine = set(
-            Participant.objects.filter(challenge=challenge, user=caller(request)).values_list(
-                "id", flat=True
-            )
-        )
-        rows = []
-        for release in release_timeline(challenge):
-            # A student sees the shared deliveries and their own folder's, not classmates'.
-            shown = [
-                tx
-                for tx in release.transactions.all()
-                if teaches or tx.participant_id is None or tx.participant_id in mine
-            ]
-            rows.append(
-                {
-                    "sequence": release.sequence,
-                    "due_at": release.due_at,
-                    "rows": release.rows,
-                    "state": _release_state({tx.state for tx in shown}),
-                    "destinations": sorted({tx.destination.name for tx in shown}),
-                }
-            )
-        return Response(ReleaseSerializer(rows, many=True).data)
 
 
 class JoinSerializer(serializers.Serializer[Any]):

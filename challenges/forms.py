@@ -12,7 +12,7 @@ import pandas as pd
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models
+from django.db import models, transaction
 
 from challenges.datasets import (
     DatasetError,
@@ -22,8 +22,8 @@ from challenges.datasets import (
     sha256_of,
 )
 from challenges.models import Challenge, DriftKind, TaskType
+from challenges.sections import challenge_sections
 from challenges.splitting import SplitError, split_rows
-from dispatch.planning import PlanError, parse_proportions
 from worker_wing.judge.metrics import METRICS, metric_names
 
 FIELDS = [
@@ -40,59 +40,17 @@ FIELDS = [
     "split_seed",
     "opens_at",
     "closes_at",
-    "cpu_seconds_limit",
-    "memory_mb_limit",
-    "wall_seconds_limit",
-    "submissions_per_day",
-    "cv_folds",
-    "final_selections",
     "team_size",
-    "judge_queue",
-    "judge_store",
-    "batch_size",
-    "step_latency_sla_ms",
-    "pipeline_latency_sla_ms",
-    "max_sweep_configurations",
-    "reproduce_tolerance",
     "join_code",
-    "probe_interval_seconds",
-    "probe_rows",
-    "latency_sla_ms",
-    "probe_allowed_networks",
-    "receipt_questions",
-    "receipt_deadline_hours",
     "drift",
     "drift_column",
     "drift_strength",
-    "first_release_at",
-    "release_proportions",
-    "release_rows",
-    "release_interval_seconds",
-    "release_cumulative",
-    "release_format",
-    "destinations",
-    "destinations_per_release",
-    "release_per_participant",
 ]
 
 
 # Added after the public API's field list was fixed: scripts that do not send
 # them get the model's default rather than an error.
-DEFAULTED_FIELDS = (
-    "cv_folds",
-    "final_selections",
-    "team_size",
-    "batch_size",
-    "max_sweep_configurations",
-    "reproduce_tolerance",
-    "probe_interval_seconds",
-    "probe_rows",
-    "latency_sla_ms",
-    "receipt_questions",
-    "receipt_deadline_hours",
-    "drift",
-    "drift_strength",
-)
+DEFAULTED_FIELDS = ("team_size", "drift", "drift_strength")
 
 
 def _metric_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -178,43 +136,7 @@ class ChallengeForm(forms.ModelForm):
             )
         if not self.instance.is_published:
             self._check_dataset(task_type)
-        self._check_release_plan()
-        if self._value("judge_store") and not self._value("judge_queue"):
-            self.add_error(
-                "judge_store",
-                "A judge store serves a judge queue of the challenge's own: name the queue "
-                "its workers serve, or leave the store empty.",
-            )
         return self.cleaned_data
-
-    def _check_release_plan(self) -> None:
-        proportions, rows = self._value("release_proportions"), self._value("release_rows")
-        if rows and proportions and proportions.strip() not in ("", "1"):
-            self.add_error(
-                "release_rows", "Give either release proportions or rows per release, not both."
-            )
-            return
-        if not rows:
-            try:
-                parse_proportions(proportions or "1")
-            except PlanError as error:
-                self.add_error("release_proportions", str(error))
-        destinations = self._value("destinations")
-        count = (
-            len(destinations)
-            if destinations is not None and "destinations" in self.fields
-            else None
-        )
-        if count and not self._value("first_release_at"):
-            self.add_error(
-                "first_release_at", "Give the time of the first release, or choose no destination."
-            )
-        subset = self._value("destinations_per_release")
-        if subset and count is not None and subset > count:
-            self.add_error(
-                "destinations_per_release",
-                f"Only {count} destination(s) are chosen; pick at most that many.",
-            )
 
     def _check_dataset(self, task_type: str | None) -> None:
         if "dataset" in self.errors or not task_type:
@@ -272,3 +194,44 @@ class ChallengeForm(forms.ModelForm):
             self.instance.dataset_sha256 = self._sha256
             self.instance.dataset_rows = len(self._frame)
         return super().save(commit=commit)
+
+
+class ChallengeForms:
+    """A whole challenge from one flat set of fields, as the API and the demo send it:
+    the core form and every section's form (challenges/sections.py), all valid or
+    nothing saved."""
+
+    def __init__(self, data: Any, files: Any = None, *, named_for: Any = None) -> None:
+        """`named_for`: the API's caller, who names the objects the forms refer to
+        (destinations) rather than giving their ids."""
+        self.core = ChallengeForm(data, files)
+        self.sections = [(section, section.form(data)) for section in challenge_sections()]
+        if named_for is not None:
+            for _, form in self.sections:
+                form.name_references(named_for)
+
+    def is_valid(self) -> bool:
+        # Every form validates, so every error is reported at once.
+        results = [self.core.is_valid(), *(form.is_valid() for _, form in self.sections)]
+        return all(results)
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        merged: dict[str, list[str]] = {}
+        for form in (self.core, *(form for _, form in self.sections)):
+            for field, messages in form.errors.items():
+                merged.setdefault(field, []).extend(str(message) for message in messages)
+        return merged
+
+    def save(self, *, owner: Any) -> Challenge:
+        with transaction.atomic():
+            challenge = self.core.save(commit=False)
+            challenge.owner = owner
+            challenge.save()  # each section's row is made with its defaults
+            self.core.save_m2m()
+            for _, form in self.sections:
+                # The form's instance holds its cleaned values; keyed by the challenge,
+                # saving it updates the row made with the defaults.
+                form.instance.challenge = challenge
+                form.save()
+        return challenge

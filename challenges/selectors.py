@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
 from challenges.models import Challenge
+from challenges.sections import challenge_sections
 from foundation.content_store import artifact_store, private_store
 
 M = TypeVar("M", bound=Model)
@@ -26,14 +27,20 @@ def owned_by(
     return queryset.filter(**{owner: user.pk})
 
 
+def with_sections(challenges: QuerySet[Challenge]) -> QuerySet[Challenge]:
+    """Challenges read with every section's row (challenges/sections.py) in the same query."""
+    return challenges.select_related(*(section.accessor for section in challenge_sections()))
+
+
 def challenges_owned_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Challenge]:
-    return owned_by(Challenge.objects.select_related("owner", "split"), user, owner="owner_id")
+    challenges = with_sections(Challenge.objects.select_related("owner", "split"))
+    return owned_by(challenges, user, owner="owner_id")
 
 
 def challenges_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Challenge]:
     """Challenges a user may see: the ones they teach, and the published ones they
     take part in; staff see all."""
-    challenges = Challenge.objects.select_related("owner", "split")
+    challenges = with_sections(Challenge.objects.select_related("owner", "split"))
     if not user.is_authenticated:
         return challenges.none()
     if getattr(user, "is_staff", False) and getattr(user, "is_superuser", False):
@@ -46,7 +53,7 @@ def challenges_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Ch
 def challenge_joinable(slug: str) -> Challenge | None:
     """A published challenge that takes self sign-up, by slug (for the join page)."""
     return (
-        Challenge.objects.filter(slug=slug, published_at__isnull=False)
+        with_sections(Challenge.objects.filter(slug=slug, published_at__isnull=False))
         .exclude(join_code="")
         .first()
     )
@@ -77,9 +84,15 @@ def test_features(test_features_sha256: str) -> pd.DataFrame:
 
 
 def judging_configuration(challenge: Challenge) -> dict[str, object]:
-    """What decides how a submission is judged: the dataset and the judging settings."""
-    names = ("dataset_sha256", *Challenge.JUDGED_BY)
-    return {name: getattr(challenge, name) for name in names}
+    """What decides how a submission is judged: the dataset, the split and the
+    sections' judging settings, by field name."""
+    configuration = {
+        name: getattr(challenge, name) for name in ("dataset_sha256", *Challenge.JUDGED_BY)
+    }
+    for section in challenge_sections():
+        row = section.of(challenge)
+        configuration.update({name: getattr(row, name) for name in section.judged_by})
+    return configuration
 
 
 def judging_configuration_digest(challenge: Challenge) -> str:

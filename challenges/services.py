@@ -14,9 +14,8 @@ from django.utils import timezone
 from challenges.datasets import read_dataset
 from challenges.drift import TIME, drifted_train, row_times
 from challenges.models import Challenge, ChallengeSplit, Participant, TaskType
+from challenges.signals import challenge_published, participant_enrolled
 from challenges.splitting import split_rows
-from dispatch.planning import PlanError
-from dispatch.services import participant_releases_plan, releases_plan
 from foundation.accounts import TEACHERS_GROUP
 from foundation.content_store import artifact_store, private_store
 
@@ -131,20 +130,19 @@ def challenge_publish(*, challenge: Challenge) -> ChallengeSplit:
             private_test_rows=len(split.private_test),
         )
         challenge.split = result
-        try:
-            releases_plan(challenge=challenge)
-        except PlanError as error:
-            raise PublishError(f"The release plan does not fit the data: {error}") from None
+        # The releases are planned here (dispatch), in this transaction.
+        challenge_published.send(sender=Challenge, challenge=challenge)
     challenge.refresh_from_db()
     return result
 
 
 def participant_enroll(*, challenge: Challenge, user: AbstractBaseUser) -> tuple[Participant, bool]:
-    """Make a user a participant; on a per-student challenge, plan their releases."""
+    """Make a user a participant; on a per-student challenge, their releases are
+    planned in the same transaction (dispatch)."""
     with transaction.atomic():
         participant, created = Participant.objects.get_or_create(challenge=challenge, user=user)
         if created:
-            participant_releases_plan(participant=participant)
+            participant_enrolled.send(sender=Participant, participant=participant)
     return participant, created
 
 

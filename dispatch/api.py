@@ -1,4 +1,5 @@
-"""Destinations over the API (teachers): the admin's form, secrets write-only.
+"""Destinations over the API (teachers): the admin's form, secrets write-only; and
+a challenge's releases as its teacher and its students see them.
 
 `params` holds every rclone option; the ones that are secret (SECRET_OPTIONS)
 are stored apart and only their names are ever returned.
@@ -15,9 +16,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from challenges.api import visible_challenge
+from challenges.models import Participant
+from challenges.selectors import challenges_owned_by
+from dispatch.challenge_section import ReleaseScheduleSerializer
 from dispatch.forms import DestinationForm
-from dispatch.models import Destination
-from dispatch.selectors import destinations_owned_by
+from dispatch.models import Destination, TransactionState
+from dispatch.selectors import destinations_owned_by, release_timeline
 from foundation.api import IsTeacher, caller
 from worker_wing.release.remotes import SECRET_OPTIONS
 
@@ -92,3 +97,48 @@ class DestinationListView(APIView):
             raise exceptions.ValidationError(errors)
         destination = form.save()
         return Response(DestinationSerializer(destination).data, status=status.HTTP_201_CREATED)
+
+
+def _release_state(states: set[str]) -> str:
+    """One word for a release from its transactions' states, the most telling first."""
+    for state in ("failed", "running", "queued", "planned"):
+        if state in states:
+            return state
+    if states and states <= {TransactionState.DONE, TransactionState.CANCELLED}:
+        return "done" if TransactionState.DONE in states else "cancelled"
+    return "planned"
+
+
+class ReleaseSerializer(ReleaseScheduleSerializer):
+    state = serializers.CharField()
+    destinations = serializers.ListField(child=serializers.CharField())
+
+
+class ReleaseListView(APIView):
+    @extend_schema(responses=ReleaseSerializer(many=True), summary="A challenge's releases")
+    def get(self, request: Request, slug: str) -> Response:
+        challenge = visible_challenge(request, slug)
+        teaches = challenges_owned_by(request.user).filter(pk=challenge.pk).exists()
+        mine = set(
+            Participant.objects.filter(challenge=challenge, user=caller(request)).values_list(
+                "id", flat=True
+            )
+        )
+        rows = []
+        for release in release_timeline(challenge):
+            # A student sees the shared deliveries and their own folder's, not classmates'.
+            shown = [
+                tx
+                for tx in release.transactions.all()
+                if teaches or tx.participant_id is None or tx.participant_id in mine
+            ]
+            rows.append(
+                {
+                    "sequence": release.sequence,
+                    "due_at": release.due_at,
+                    "rows": release.rows,
+                    "state": _release_state({tx.state for tx in shown}),
+                    "destinations": sorted({tx.destination.name for tx in shown}),
+                }
+            )
+        return Response(ReleaseSerializer(rows, many=True).data)

@@ -176,3 +176,22 @@ class DestinationForm(forms.ModelForm):
         if commit:
             destination.save()
         return destination
+
+
+def destinations_by_name(owner: Any, *, many: bool) -> forms.Field:
+    """A form field that takes the teacher's own destinations by name, as the API's
+    callers give them (the admin offers them by id)."""
+    unknown = "No destination named %(value)r: create it first (POST /api/destinations/)."
+    if many:
+        return forms.ModelMultipleChoiceField(
+            queryset=Destination.objects.filter(owner=owner),
+            to_field_name="name",
+            required=False,
+            error_messages={"invalid_choice": unknown},
+        )
+    return forms.ModelChoiceField(
+        queryset=Destination.objects.filter(owner=owner),
+        to_field_name="name",
+        required=False,
+        error_messages={"invalid_choice": unknown},
+    )

@@ -23,7 +23,7 @@ def release_path(
 ) -> str:
     challenge = release.challenge
     folder = [participant.user.get_username()] if participant is not None else []
-    name = f"release-{release.sequence:03d}.{challenge.release_format}"
+    name = f"release-{release.sequence:03d}.{challenge.release_plan.release_format}"
     return join_path(destination.path, challenge.slug, *folder, name)
 
 
@@ -47,7 +47,7 @@ def release_job(
         "due_at": release.due_at.isoformat(),
         "source": {"sha256": challenge.split.train_sha256, "format": "parquet"},
         "rows": {"start": release.row_start, "stop": release.row_stop},
-        "format": challenge.release_format,
+        "format": challenge.release_plan.release_format,
         "destination": {
             "name": destination.name,
             "remote": remote_for(destination, reveal_secrets=False).as_job(reveal_secrets=True),

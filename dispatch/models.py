@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 from foundation.leases import LeasedJob
@@ -45,6 +45,72 @@ class Destination(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.type})"
+
+
+class ReleaseFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    PARQUET = "parquet", "Parquet"
+    JSONL = "jsonl", "JSON lines"
+
+
+class ReleasePlan(models.Model):
+    """How a challenge's training rows reach students over time: a challenge's
+    release settings. They may change after publishing; "re-plan" rebuilds the
+    releases not yet started."""
+
+    challenge = models.OneToOneField(
+        "challenges.Challenge",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="release_plan",
+    )
+    first_release_at = models.DateTimeField(null=True, blank=True)
+    release_proportions = models.CharField(
+        max_length=500,
+        blank=True,
+        default="1",
+        help_text="Shares of the training rows per release, e.g. 40,20,20,20; "
+        "or a number of equal parts, e.g. 4.",
+    )
+    release_rows = models.PositiveIntegerField(
+        "rows per release",
+        null=True,
+        blank=True,
+        help_text="Instead of proportions: this many rows per release (the last may be smaller).",
+    )
+    release_interval_seconds = models.PositiveIntegerField(
+        default=86400, validators=[MinValueValidator(1)], help_text="Time between two releases."
+    )
+    release_cumulative = models.BooleanField(
+        default=False,
+        help_text="Each file holds every row released so far (else only the new rows).",
+    )
+    release_format = models.CharField(
+        max_length=10, choices=ReleaseFormat.choices, default=ReleaseFormat.CSV
+    )
+    destinations = models.ManyToManyField(Destination, blank=True, related_name="release_plans")
+    release_per_participant = models.BooleanField(
+        "a folder per student",
+        default=False,
+        help_text="Each participant gets their own folder (or bucket prefix) named by username.",
+    )
+    destinations_per_release = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Release each time to a random subset of this many destinations (empty: all).",
+    )
+
+    class Meta:
+        verbose_name = "release plan"
+
+    def __str__(self) -> str:
+        return f"release plan of {self.challenge}"
+
+    @property
+    def releases(self) -> models.QuerySet[Release]:
+        """The challenge's releases as planned, in order (for its API description)."""
+        return Release.objects.filter(challenge_id=self.pk).order_by("sequence")
 
 
 class Release(models.Model):

@@ -63,18 +63,18 @@ def _event(transaction_id: int, state: str, attempt: int, message: str = "") -> 
 
 # --- planning ---------------------------------------------------------------
 def _plan(challenge: Challenge) -> list[Any]:
-    destination_ids = list(challenge.destinations.values_list("id", flat=True))
+    destination_ids = list(challenge.release_plan.destinations.values_list("id", flat=True))
     return plan_releases(
         total_rows=challenge.split.train_rows,
         proportions=None
-        if challenge.release_rows
-        else parse_proportions(challenge.release_proportions or "1"),
-        rows_per_release=challenge.release_rows,
-        first_release_at=challenge.first_release_at or timezone.now(),
-        interval=timedelta(seconds=challenge.release_interval_seconds),
-        cumulative=challenge.release_cumulative,
+        if challenge.release_plan.release_rows
+        else parse_proportions(challenge.release_plan.release_proportions or "1"),
+        rows_per_release=challenge.release_plan.release_rows,
+        first_release_at=challenge.release_plan.first_release_at or timezone.now(),
+        interval=timedelta(seconds=challenge.release_plan.release_interval_seconds),
+        cumulative=challenge.release_plan.release_cumulative,
         destination_ids=destination_ids,
-        destinations_per_release=challenge.destinations_per_release,
+        destinations_per_release=challenge.release_plan.destinations_per_release,
         seed=challenge.split_seed,
     )
 
@@ -103,7 +103,7 @@ def _create_transaction(
 
 
 def _recipients(challenge: Challenge) -> list[Participant | None]:
-    if not challenge.release_per_participant:
+    if not challenge.release_plan.release_per_participant:
         return [None]
     return list(challenge.participants.select_related("user"))
 
@@ -129,7 +129,7 @@ def participant_releases_plan(*, participant: Participant) -> int:
     """Give a student who joined a per-student challenge every release: those
     already due go out at once, the others at their time. Returns how many."""
     challenge = participant.challenge
-    if not challenge.is_published or not challenge.release_per_participant:
+    if not challenge.is_published or not challenge.release_plan.release_per_participant:
         return 0
     now = timezone.now()
     created = 0

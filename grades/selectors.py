@@ -217,7 +217,7 @@ def challenge_grades(
     }
     receipts = (
         {usernames[pk]: score for pk, score in receipt_scores(challenge).items()}
-        if challenge.receipt_questions
+        if challenge.receipt_rules.receipt_questions
         else {}
     )
     students = _per_student(board.rows, receipts)

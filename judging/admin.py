@@ -201,7 +201,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         chosen = obj.configurations.filter(chosen=True).first()
         if chosen is None:
             return "-"
-        return step_chart(list(chosen.steps.all()), obj.challenge.step_latency_sla_ms)
+        return step_chart(list(chosen.steps.all()), obj.challenge.judging_rules.step_latency_sla_ms)
 
     @admin.display(description="artifacts (sha256 in the artifact store)")
     def artifacts_json(self, obj: Submission) -> str:

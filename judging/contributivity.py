@@ -92,7 +92,7 @@ def _fold_of_each_row(challenge: Challenge, y: pd.Series) -> np.ndarray:
     # The judge's own folds, recomputed from the same labels, count and seed.
     from worker_wing.judge.job_inputs import cv_folds, fold_of_each_row
 
-    folds = cv_folds(y, challenge.task_type, challenge.cv_folds, challenge.split_seed)
+    folds = cv_folds(y, challenge.task_type, challenge.judging_rules.cv_folds, challenge.split_seed)
     return fold_of_each_row(folds, len(y))
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from challenges.models import SHARED_JUDGE_QUEUE
 from challenges.selectors import judging_configuration_digest
-from judging.models import Submission
+from judging.models import SHARED_JUDGE_QUEUE, Submission
 from worker_wing.jobs import JudgeJobMessage
 from worker_wing.judge.job_format import ESTIMATOR_PLAN, job_payload
 
@@ -33,20 +32,20 @@ def judge_job(*, submission: Submission, attempt: int) -> JudgeJobMessage:
         id_column=challenge.id_column,
         task_type=challenge.task_type,
         metric=challenge.metric,
-        folds=challenge.cv_folds,
+        folds=challenge.judging_rules.cv_folds,
         seed=challenge.split_seed,
         limits={
-            "cpu_seconds": challenge.cpu_seconds_limit * runs,
-            "memory_mb": challenge.memory_mb_limit,
-            "wall_seconds": challenge.wall_seconds_limit * runs,
+            "cpu_seconds": challenge.judging_rules.cpu_seconds_limit * runs,
+            "memory_mb": challenge.judging_rules.memory_mb_limit,
+            "wall_seconds": challenge.judging_rules.wall_seconds_limit * runs,
             "processes": settings.PPIPE_JUDGE_PROCESSES,
             "file_mb": settings.PPIPE_JUDGE_FILE_MB,
         },
         threads=settings.PPIPE_JUDGE_THREADS,
         kind=submission.kind,
         plans=plans,
-        batch_size=challenge.batch_size,
+        batch_size=challenge.judging_rules.batch_size,
         config_sha256=judging_configuration_digest(challenge),
-        queue=challenge.judge_queue or SHARED_JUDGE_QUEUE,
+        queue=challenge.judging_rules.judge_queue or SHARED_JUDGE_QUEUE,
         participant=f"participant-{submission.participant_id}",
     )

@@ -142,7 +142,7 @@ class Leaderboard:
 
     @property
     def has_receipts(self) -> bool:
-        return self.challenge.receipt_questions > 0
+        return self.challenge.receipt_rules.receipt_questions > 0
 
     @property
     def score_field(self) -> str:
@@ -296,7 +296,7 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
         )
     )
     endpoints = challenge_endpoint_metrics(challenge)
-    receipts = receipt_scores(challenge) if challenge.receipt_questions else {}
+    receipts = receipt_scores(challenge) if challenge.receipt_rules.receipt_questions else {}
     units: dict[Unit, _Members] = {}
     for participant_id, username, made, last, picked, answered, team_id, team_name in people:
         unit = units.setdefault(_unit(participant_id, team_id), _Members(team=team_name or ""))

@@ -1,8 +1,128 @@
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from foundation.leases import LeasedJob
+from worker_node.command import OWN_JUDGE_QUEUE
+
+# A challenge's own judge queue is named as `ppipe-worker` knows a judge queue.
+JUDGE_QUEUE_PATTERN = f"^{OWN_JUDGE_QUEUE.pattern}$"
+SHARED_JUDGE_QUEUE = "judge"
+
+
+class JudgingRules(models.Model):
+    """How a challenge's submissions are judged: the limits per submission, the
+    folds, the final picks, the judge pool, and how pipelines are timed."""
+
+    challenge = models.OneToOneField(
+        "challenges.Challenge",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="judging_rules",
+    )
+    cpu_seconds_limit = models.PositiveIntegerField(
+        "CPU time limit (seconds)", default=600, validators=[MinValueValidator(1)]
+    )
+    memory_mb_limit = models.PositiveIntegerField(
+        "memory limit (MB)", default=2048, validators=[MinValueValidator(64)]
+    )
+    wall_seconds_limit = models.PositiveIntegerField(
+        "wall-clock limit (seconds)", default=900, validators=[MinValueValidator(1)]
+    )
+    submissions_per_day = models.PositiveIntegerField(
+        default=5,
+        validators=[MinValueValidator(1)],
+        help_text="Per student (per team, for a team's members), over the last 24 hours; "
+        "failed and cancelled ones do not count.",
+    )
+    cv_folds = models.PositiveIntegerField(
+        "cross-validation folds",
+        default=5,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+        help_text="Submissions are trained and scored on this many folds of the training rows.",
+    )
+    final_selections = models.PositiveIntegerField(
+        "final submissions per student",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text="How many scored submissions a student (a team, for its members) may select "
+        "for the private leaderboard (their best selected one counts); none selected: their "
+        "best public score.",
+    )
+    # A queue of its own (workers the data owner runs on their own servers); empty:
+    # the shared judge pool.
+    judge_queue = models.CharField(
+        "judge queue",
+        max_length=60,
+        blank=True,
+        validators=[
+            RegexValidator(
+                JUDGE_QUEUE_PATTERN,
+                "A judge queue is named judge- followed by lower-case letters, digits and "
+                "hyphens, e.g. judge-hospital.",
+            )
+        ],
+        help_text="Judge this challenge's submissions only on workers of this queue (e.g. "
+        "judge-hospital, served by `ppipe-worker --queues judge-hospital` on the data "
+        "owner's servers). Empty: the shared pool.",
+    )
+    # Where that queue's workers read their inputs: the data owner's store, to which
+    # the control side copies each job's inputs (judging/owner_store.py).
+    judge_store = models.ForeignKey(
+        "dispatch.Destination",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="judged_challenges",
+        help_text="With a judge queue of its own: the data owner's store (a destination "
+        "their judge workers read as PPIPE_ARTIFACT_DIR). Each job's inputs (the training "
+        "rows, the test features, the code) are copied there, and its workers need nothing "
+        "of the platform's store. Empty: the platform's artifact store.",
+    )
+
+    # Pipelines (worker_wing/pipeline/spec.py): inference is timed in batches of this
+    # many rows, per step and end to end, against these SLAs (the 95th percentile
+    # of a batch's latency must be within them).
+    batch_size = models.PositiveIntegerField(
+        "inference batch size",
+        default=0,
+        help_text="Rows per prediction batch when judging (0: all rows in one batch).",
+    )
+    step_latency_sla_ms = models.PositiveIntegerField(
+        "per-step latency SLA (ms)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Each step's 95th-percentile latency per batch must be within this "
+        "(empty: none).",
+    )
+    pipeline_latency_sla_ms = models.PositiveIntegerField(
+        "end-to-end latency SLA (ms)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A whole batch's 95th-percentile latency must be within this (empty: none).",
+    )
+    max_sweep_configurations = models.PositiveIntegerField(
+        "configurations per sweep",
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(64)],
+        help_text="A sweep runs every combination of a pipeline's alternatives, up to this many; "
+        "the limits per submission apply to each configuration.",
+    )
+    reproduce_tolerance = models.FloatField(
+        default=1e-6,
+        validators=[MinValueValidator(0.0)],
+        help_text="A reproduced run matches when every score is within this of the original's.",
+    )
+
+    class Meta:
+        verbose_name = "judging rules"
+        verbose_name_plural = "judging rules"
+
+    def __str__(self) -> str:
+        return f"judging rules of {self.challenge}"
 
 
 class SubmissionState(models.TextChoices):

@@ -28,7 +28,7 @@ def _event(submission_id: int, state: str, attempt: int, message: str) -> None:
 
 
 def _picks_refusal(challenge: Challenge, picked: list[int], team: bool) -> str:
-    limit = challenge.final_selections
+    limit = challenge.judging_rules.final_selections
     numbers = ", ".join(f"#{pk}" for pk in picked)
     which = "it" if limit == 1 else "one of them"
     who = "Your team has" if team else "You have"
@@ -77,7 +77,7 @@ def submission_select(*, submission: Submission) -> None:
             .order_by("created_at", "id")
             .values_list("id", flat=True)
         )
-        if len(picked) >= current.challenge.final_selections:
+        if len(picked) >= current.challenge.judging_rules.final_selections:
             raise SubmissionRejected(
                 _picks_refusal(current.challenge, picked, bool(team_id)), field="submission"
             )

@@ -136,7 +136,7 @@ def _check_quota(current: Submission, requested_by: str, now: datetime) -> None:
     ask for at most the challenge's submissions_per_day in any 24 hours. Every
     request counts, whatever became of it: a run that fails on purpose is no
     cheaper for the worker."""
-    limit = current.challenge.submissions_per_day
+    limit = current.challenge.judging_rules.submissions_per_day
     counted = list(
         Reproduction.objects.filter(
             submission__participant_id=current.participant_id,
@@ -183,7 +183,7 @@ def reproduction_request(
         reproduction = Reproduction.objects.create(
             submission=current,
             requested_by=requested_by[:150],
-            tolerance=current.challenge.reproduce_tolerance,
+            tolerance=current.challenge.judging_rules.reproduce_tolerance,
             original_worker=current.worker,
             lease_expires_at=_run_lease(current.job, now) + waiting,
         )

@@ -103,7 +103,7 @@ def _check_open(challenge: Challenge, now: datetime) -> None:
 def _check_daily_limit(participant: Participant, team_id: int | None, now: datetime) -> None:
     """At most submissions_per_day in 24 hours per participant, or per team: every
     member's submissions count, whoever made them and whenever they joined."""
-    limit = participant.challenge.submissions_per_day
+    limit = participant.challenge.judging_rules.submissions_per_day
     since = now - timedelta(days=1)
     whose: dict[str, object] = (
         {"participant__team_id": team_id} if team_id else {"participant": participant}
@@ -150,7 +150,7 @@ def submission_create(
         spec,
         configuration=configuration,
         sweep=sweep,
-        max_configurations=challenge.max_sweep_configurations,
+        max_configurations=challenge.judging_rules.max_sweep_configurations,
     )
     # Stored by content before the row exists: a failed transaction leaves at most an
     # unreferenced file, never a row pointing at nothing.
@@ -238,14 +238,14 @@ def submissions_feed(*, send: JobSender, now: datetime | None = None) -> int:
     queued = dict(
         Submission.objects.filter(state=State.QUEUED)
         .order_by()
-        .values_list("challenge__judge_queue")
+        .values_list("challenge__judging_rules__judge_queue")
         .annotate(count=Count("id"))
-        .values_list("challenge__judge_queue", "count")
+        .values_list("challenge__judging_rules__judge_queue", "count")
     )
     waiting_in = (
         Submission.objects.filter(state=State.NEW)
         .order_by()  # the default ordering would make DISTINCT see every row
-        .values_list("challenge__judge_queue", flat=True)
+        .values_list("challenge__judging_rules__judge_queue", flat=True)
         .distinct()
     )
     lease = now + timedelta(seconds=settings.PPIPE_JUDGE_QUEUE_SECONDS)
@@ -256,8 +256,8 @@ def submissions_feed(*, send: JobSender, now: datetime | None = None) -> int:
             continue
         rows = (
             _fair_queue()
-            .filter(challenge__judge_queue=queue)
-            .select_related("challenge__split", "challenge__judge_store")
+            .filter(challenge__judging_rules__judge_queue=queue)
+            .select_related("challenge__split", "challenge__judging_rules__judge_store")
         )
         sent += _send_some(rows[: free * 2], free, send=send, now=now, lease=lease)
     return sent
@@ -285,7 +285,7 @@ def _send_some(
 def _sender(
     send: JobSender, row: Submission, job: JudgeJobMessage, lease: datetime
 ) -> Callable[[], None]:
-    store = row.challenge.judge_store
+    store = row.challenge.judging_rules.judge_store
 
     def send_and_remember() -> None:
         if store is not None:
@@ -426,12 +426,16 @@ def _record_configurations(row: Submission, result: dict[str, Any]) -> None:
                 peak_memory_mb=float(step["peak_memory_mb"]),
                 latency_p50_ms=float(step["latency_p50_ms"]),
                 latency_p95_ms=float(step["latency_p95_ms"]),
-                sla_met=_within(float(step["latency_p95_ms"]), challenge.step_latency_sla_ms),
+                sla_met=_within(
+                    float(step["latency_p95_ms"]), challenge.judging_rules.step_latency_sla_ms
+                ),
             )
             for order, step in enumerate(measured.get("steps") or [])
         ]
         checks = [
-            _within(float(measured["latency_p95_ms"]), challenge.pipeline_latency_sla_ms),
+            _within(
+                float(measured["latency_p95_ms"]), challenge.judging_rules.pipeline_latency_sla_ms
+            ),
             *(step.sla_met for step in steps),
         ]
         known = [check for check in checks if check is not None]
@@ -486,7 +490,7 @@ def submission_record_result(*, result: dict[str, Any]) -> str:
 
 
 def _not_taken(row: Submission) -> str:
-    queue = row.challenge.judge_queue
+    queue = row.challenge.judging_rules.judge_queue
     if queue:
         return f"no worker of this challenge's queue {queue} took it in time (is one running?)"
     return "no judge worker took it in time"

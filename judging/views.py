@@ -79,7 +79,8 @@ def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
         "configurations": configurations,
         "chosen": chosen,
         "step_chart": step_chart(
-            list(chosen.steps.all()) if chosen else [], submission.challenge.step_latency_sla_ms
+            list(chosen.steps.all()) if chosen else [],
+            submission.challenge.judging_rules.step_latency_sla_ms,
         ),
     }
     return render(request, "judging/submission.html", context)

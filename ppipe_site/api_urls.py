@@ -20,7 +20,7 @@ urlpatterns = [
     path("challenges/", challenges.ChallengeListView.as_view(), name="api-challenges"),
     path("challenges/<slug:slug>/", challenges.ChallengeDetailView.as_view(), name="api-challenge"),
     path("challenges/<slug:slug>/publish/", challenges.ChallengePublishView.as_view()),
-    path("challenges/<slug:slug>/releases/", challenges.ReleaseListView.as_view()),
+    path("challenges/<slug:slug>/releases/", dispatch.ReleaseListView.as_view()),
     path("challenges/<slug:slug>/join/", challenges.ChallengeJoinView.as_view()),
     path("challenges/<slug:slug>/team/", teams.MyTeamView.as_view(), name="api-my-team"),
     path("challenges/<slug:slug>/teams/", teams.TeamCreateView.as_view(), name="api-teams"),

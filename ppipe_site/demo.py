@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from sklearn.datasets import load_breast_cancer
 
-from challenges.forms import ChallengeForm
+from challenges.forms import ChallengeForms
 from challenges.models import Challenge
 from challenges.services import challenge_publish, participant_enroll
 from dispatch.models import Destination
@@ -54,7 +54,7 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
     if existing is not None:
         return existing, False
     now = timezone.now()
-    form = ChallengeForm(
+    form = ChallengeForms(
         data={
             "name": "Breast cancer diagnosis (demo)",
             "slug": DEMO_SLUG,
@@ -93,11 +93,8 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
         files={"dataset": SimpleUploadedFile("breast_cancer.csv", demo_dataset_csv(), "text/csv")},
     )
     if not form.is_valid():
-        raise RuntimeError(f"the demo challenge does not validate: {form.errors.as_json()}")
-    challenge = form.save(commit=False)
-    challenge.owner = owner  # type: ignore[assignment]
-    challenge.save()
-    form.save_m2m()
+        raise RuntimeError(f"the demo challenge does not validate: {form.errors}")
+    challenge = form.save(owner=owner)
     challenge_publish(challenge=challenge)
     return challenge, True
 
@@ -224,11 +221,13 @@ def demo_model_command(*, port: int) -> list[str]:
 def demo_endpoint_ensure(*, challenge: Challenge, url: str) -> Endpoint:
     """Register the demo model server as demo-ada's endpoint (again, when the port
     changed), on a demo challenge that lets probes reach loopback."""
-    if DEMO_PROBE_NETWORK not in challenge.probe_networks:
+    if DEMO_PROBE_NETWORK not in challenge.probe_rules.probe_networks:
         # A demo created before endpoints existed: the demo server lives on loopback.
-        networks = " ".join(filter(None, [challenge.probe_allowed_networks, DEMO_PROBE_NETWORK]))
-        Challenge.objects.filter(pk=challenge.pk).update(probe_allowed_networks=networks)
-        challenge.refresh_from_db()
+        rules = challenge.probe_rules
+        rules.probe_allowed_networks = " ".join(
+            filter(None, [rules.probe_allowed_networks, DEMO_PROBE_NETWORK])
+        )
+        rules.save(update_fields=["probe_allowed_networks"])
     user, _ = get_user_model().objects.get_or_create(
         username=DEMO_ENDPOINT_OWNER, defaults={"email": f"{DEMO_ENDPOINT_OWNER}@example.org"}
     )

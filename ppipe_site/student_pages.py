@@ -87,7 +87,7 @@ def _live_context(participant: Participant) -> dict[str, object]:
             "model_name": endpoint.model_name,
         }
     questions: list[Question] = []
-    if participant.challenge.receipt_questions:
+    if participant.challenge.receipt_rules.receipt_questions:
         questions_pose(challenge=participant.challenge)
         questions = sorted(questions_of(participant), key=lambda q: (q.verdict != "open", -q.id))
     endpoint_form = EndpointForm(initial=initial)

@@ -77,7 +77,7 @@ class EndpointAdmin(admin.ModelAdmin):
 
     @admin.display(description="metrics over the window")
     def metrics(self, obj: Endpoint) -> SafeString:
-        rows = metrics_rows(endpoint_metrics(obj), obj.challenge.latency_sla_ms)
+        rows = metrics_rows(endpoint_metrics(obj), obj.challenge.probe_rules.latency_sla_ms)
         # The exact figure, for the teacher only: a student differencing it around
         # one probe would read that probe's score (probing/publication.py).
         measured = endpoint_measured_score(obj)
@@ -94,7 +94,7 @@ class EndpointAdmin(admin.ModelAdmin):
         history = endpoint_history(obj, now)
         return format_html(
             "<div>{}</div><div>{}</div>",
-            latency_chart(history, obj.challenge.latency_sla_ms),
+            latency_chart(history, obj.challenge.probe_rules.latency_sla_ms),
             uptime_chart(history, window_start(now), now),
         )
 

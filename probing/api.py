@@ -128,7 +128,7 @@ class EndpointDetailView(APIView):
             {
                 **_endpoint_fields(endpoint),
                 "window_hours": settings.PPIPE_PROBE_WINDOW_HOURS,
-                "latency_sla_ms": endpoint.challenge.latency_sla_ms,
+                "latency_sla_ms": endpoint.challenge.probe_rules.latency_sla_ms,
                 "metrics": dataclasses.asdict(endpoint_metrics(endpoint)),
                 "probes": ProbeSerializer(recent, many=True).data,
             }

@@ -80,7 +80,7 @@ def probe_job(probe: Probe, *, keep_exchange: bool = False) -> ProbeJobMessage:
         "auth_header": REDACTED if endpoint.auth_header else "",
         "columns": [str(column) for column in chosen.columns],
         "rows": chosen.astype(object).where(chosen.notna(), None).to_numpy().tolist(),
-        "allowed_networks": challenge.probe_networks,
+        "allowed_networks": challenge.probe_rules.probe_networks,
         "timeout_seconds": settings.PPIPE_PROBE_TIMEOUT_SECONDS,
         "max_response_bytes": settings.PPIPE_PROBE_MAX_RESPONSE_BYTES,
         "keep_exchange": keep_exchange,

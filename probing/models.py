@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from foundation.leases import LeasedJob
 from foundation.secrets_at_rest import EncryptedTextField
+from worker_wing.network_policy import parse_networks
 from worker_wing.probe.protocols import PROTOCOLS
 
 
@@ -14,6 +17,61 @@ class Protocol(models.TextChoices):
 
 
 assert {choice.value for choice in Protocol} == set(PROTOCOLS)
+
+
+def validate_networks(value: str) -> None:
+    try:
+        parse_networks(value)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+
+
+class ProbeRules(models.Model):
+    """How a challenge's live endpoints are probed: how often, with how many hidden
+    test rows, the latency a probe must beat, and the networks beyond the public
+    internet that probes may reach (the SSRF policy, worker_wing/network_policy.py)."""
+
+    challenge = models.OneToOneField(
+        "challenges.Challenge",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="probe_rules",
+    )
+    probe_interval_seconds = models.PositiveIntegerField(
+        default=60,
+        validators=[MinValueValidator(5)],
+        help_text="Each registered endpoint is probed this often, at a random phase of its own.",
+    )
+    probe_rows = models.PositiveIntegerField(
+        "rows per probe",
+        default=32,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="Hidden test rows (features only) sent in each probe.",
+    )
+    latency_sla_ms = models.PositiveIntegerField(
+        "latency SLA (ms)",
+        default=500,
+        validators=[MinValueValidator(1)],
+        help_text="A probe meets the SLA when it gets valid predictions within this time.",
+    )
+    probe_allowed_networks = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[validate_networks],
+        help_text="CIDR ranges probes may reach besides public addresses, e.g. a class "
+        "network 10.20.0.0/16. Empty: public addresses only.",
+    )
+
+    class Meta:
+        verbose_name = "probe rules"
+        verbose_name_plural = "probe rules"
+
+    def __str__(self) -> str:
+        return f"probe rules of {self.challenge}"
+
+    @property
+    def probe_networks(self) -> list[str]:
+        return [str(network) for network in parse_networks(self.probe_allowed_networks)]
 
 
 class Endpoint(models.Model):

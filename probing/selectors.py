@@ -267,7 +267,7 @@ def _challenge_metrics(
 ) -> dict[int, EndpointMetrics]:
     since = window_start(now)
     delivered = delivered_releases(challenge)
-    rows = _aggregates(endpoints, since, challenge.latency_sla_ms)
+    rows = _aggregates(endpoints, since, challenge.probe_rules.latency_sla_ms)
     versions, published = _versions_and_scores(endpoints, since, now)
     next_at = next_publication(now, settings.PPIPE_PROBE_SCORE_PUBLISH_SECONDS)
     return {

@@ -116,7 +116,9 @@ def endpoint_register(
     endpoint.auth_header = auth_header
     endpoint.active = True
     if created or endpoint.next_probe_at is None:
-        endpoint.next_probe_at = _first_slot(timezone.now(), challenge.probe_interval_seconds)
+        endpoint.next_probe_at = _first_slot(
+            timezone.now(), challenge.probe_rules.probe_interval_seconds
+        )
     endpoint.save()
     return endpoint, created
 
@@ -157,7 +159,7 @@ def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
         )
         for endpoint in due:
             challenge = endpoint.challenge
-            interval = timedelta(seconds=challenge.probe_interval_seconds)
+            interval = timedelta(seconds=challenge.probe_rules.probe_interval_seconds)
             slot = endpoint.next_probe_at or now
             if slot < now - interval:  # long past: probe now, then back on its phase
                 slot = now
@@ -166,7 +168,7 @@ def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
                 endpoint=endpoint,
                 scheduled_at=slot,
                 lease_expires_at=probe_lease(slot, interval),
-                rows=probe_rows(challenge, challenge.probe_rows, at),
+                rows=probe_rows(challenge, challenge.probe_rules.probe_rows, at),
                 drift_time=at,
             )
             probe.endpoint = endpoint
@@ -259,7 +261,7 @@ def probe_record_result(*, result: dict[str, Any]) -> str:
             if problem:
                 outcome, detail = INVALID, problem
         total_ms = result.get("total_ms")
-        sla = probe.endpoint.challenge.latency_sla_ms
+        sla = probe.endpoint.challenge.probe_rules.latency_sla_ms
         probe.state, probe.lease_expires_at = ProbeState.DONE, None
         probe.outcome, probe.detail, probe.score = outcome, detail[:2000], score
         probe.http_status = result.get("http_status")
@@ -415,7 +417,7 @@ def endpoint_check(*, endpoint: Endpoint, run: ProbeRunner) -> Probe:
             kind=ProbeKind.CHECK,
             scheduled_at=now,
             lease_expires_at=now + _grace(),
-            rows=probe_rows(challenge, challenge.probe_rows, at),
+            rows=probe_rows(challenge, challenge.probe_rules.probe_rows, at),
             drift_time=at,
         )
     result = run(with_auth(probe_job(probe, keep_exchange=True), endpoint))

@@ -81,7 +81,7 @@ def endpoint_register_view(request: HttpRequest, slug: str) -> HttpResponse:
 def _endpoint_context(endpoint: Endpoint) -> dict[str, object]:
     now = timezone.now()
     history = endpoint_history(endpoint, now)
-    sla_ms = endpoint.challenge.latency_sla_ms
+    sla_ms = endpoint.challenge.probe_rules.latency_sla_ms
     return {
         "endpoint": endpoint,
         "challenge": endpoint.challenge,

@@ -1,6 +1,38 @@
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+
+class ReceiptRules(models.Model):
+    """Proof of receipt: how many questions about each release a student received (a
+    cell, the row count, a column's sum) they answer over the API, and by when."""
+
+    challenge = models.OneToOneField(
+        "challenges.Challenge",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="receipt_rules",
+    )
+    receipt_questions = models.PositiveIntegerField(
+        "questions per release",
+        default=0,
+        validators=[MaxValueValidator(20)],
+        help_text="Questions posed to each student about each release they receive (0: none).",
+    )
+    receipt_deadline_hours = models.PositiveIntegerField(
+        "hours to answer",
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text="Time a student has to answer, from when the question is posed.",
+    )
+
+    class Meta:
+        verbose_name = "receipt rules"
+        verbose_name_plural = "receipt rules"
+
+    def __str__(self) -> str:
+        return f"receipt rules of {self.challenge}"
 
 
 class QuestionKind(models.TextChoices):

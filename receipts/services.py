@@ -47,7 +47,7 @@ def _plain(value: Any) -> Any:
 
 
 def _file_name(release: Release) -> str:
-    return f"release-{release.sequence:03d}.{release.challenge.release_format}"
+    return f"release-{release.sequence:03d}.{release.challenge.release_plan.release_format}"
 
 
 def _cell_question(
@@ -148,7 +148,7 @@ def _deliveries(challenge: Challenge) -> dict[int, set[int]]:
 def questions_pose(*, challenge: Challenge, now: datetime | None = None) -> int:
     """Pose the questions due for every delivered release and participant that has
     none yet; returns how many were posed."""
-    if challenge.receipt_questions <= 0:
+    if challenge.receipt_rules.receipt_questions <= 0:
         return 0
     now = now or timezone.now()
     reached = _deliveries(challenge)
@@ -156,13 +156,15 @@ def questions_pose(*, challenge: Challenge, now: datetime | None = None) -> int:
         Question.objects.filter(release_id__in=reached).values_list("release_id", "participant_id")
     )
     releases = Release.objects.select_related("challenge__split").in_bulk(list(reached))
-    deadline = now + timedelta(hours=challenge.receipt_deadline_hours)
+    deadline = now + timedelta(hours=challenge.receipt_rules.receipt_deadline_hours)
     posed = []
     for release_id, participants in reached.items():
         for participant_id in sorted(participants):
             if (release_id, participant_id) in asked:
                 continue
-            for fields in _questions_for(releases[release_id], challenge.receipt_questions):
+            for fields in _questions_for(
+                releases[release_id], challenge.receipt_rules.receipt_questions
+            ):
                 posed.append(
                     Question(
                         participant_id=participant_id,
@@ -177,7 +179,9 @@ def questions_pose(*, challenge: Challenge, now: datetime | None = None) -> int:
 
 
 def questions_pose_all(*, now: datetime | None = None) -> int:
-    challenges = Challenge.objects.filter(receipt_questions__gt=0, published_at__isnull=False)
+    challenges = Challenge.objects.filter(
+        receipt_rules__receipt_questions__gt=0, published_at__isnull=False
+    )
     return sum(questions_pose(challenge=challenge, now=now) for challenge in challenges)
 
 

@@ -71,9 +71,10 @@ def _check_room(team: Team, joining: Participant) -> None:
         )
     picks = Submission.objects.filter(selected=True, participant__team=team).count()
     own = Submission.objects.filter(selected=True, participant=joining).count()
-    if own and picks + own > challenge.final_selections:
+    limit = challenge.judging_rules.final_selections
+    if own and picks + own > limit:
         raise TeamRefused(
-            f"Team '{team.name}' has {picks} of its {challenge.final_selections} picks for the "
+            f"Team '{team.name}' has {picks} of its {limit} picks for the "
             f"final ranking and {joining.user} has {own}: unselect some first, the team "
             "shares its picks."
         )

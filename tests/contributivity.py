@@ -21,7 +21,7 @@ def training_labels(challenge: Challenge) -> tuple[np.ndarray, np.ndarray]:
     data = artifact_store().read_bytes(challenge.split.train_sha256)
     target = challenge.target_column
     y = pd.read_parquet(io.BytesIO(data), columns=[target])[target]
-    folds = cv_folds(y, challenge.task_type, challenge.cv_folds, challenge.split_seed)
+    folds = cv_folds(y, challenge.task_type, challenge.judging_rules.cv_folds, challenge.split_seed)
     labels = y.to_numpy()
     if labels.dtype == object:  # text labels: as a student's .npy holds them
         labels = labels.astype(str)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import timedelta
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -10,6 +11,7 @@ from django.utils import timezone
 from sklearn.datasets import load_iris
 
 from challenges.models import Challenge
+from challenges.sections import challenge_sections
 from challenges.services import teacher_group_ensure
 
 
@@ -64,6 +66,25 @@ class ChallengeFactory(factory.django.DjangoModelFactory):
     split_seed = 7
     opens_at = factory.LazyFunction(timezone.now)
     closes_at = factory.LazyAttribute(lambda challenge: challenge.opens_at + timedelta(days=14))
+
+    @classmethod
+    def _create(cls, model_class: type[Challenge], *args: Any, **kwargs: Any) -> Challenge:
+        """Settings of the apps' sections (challenges/sections.py) go to their rows."""
+        sections = [
+            (section, {name: kwargs.pop(name) for name in section.field_names if name in kwargs})
+            for section in challenge_sections()
+        ]
+        challenge = super()._create(model_class, *args, **kwargs)
+        for section, values in sections:
+            if values:
+                row = section.of(challenge)
+                many = {name: values.pop(name) for name in ("destinations",) if name in values}
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.save()
+                for name, value in many.items():
+                    getattr(row, name).set(value)
+        return challenge
 
 
 class DestinationFactory(factory.django.DjangoModelFactory):

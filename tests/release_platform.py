@@ -135,13 +135,12 @@ def publish_with_releases(
     interval: int = 1,
     delay: float = 1,
 ) -> None:
-    Challenge.objects.filter(pk=challenge.pk).update(
-        first_release_at=timezone.now() + timedelta(seconds=delay),
-        release_proportions=releases,
-        release_interval_seconds=interval,
-    )
-    challenge.refresh_from_db()
-    challenge.destinations.set(destinations)
+    plan = challenge.release_plan
+    plan.first_release_at = timezone.now() + timedelta(seconds=delay)
+    plan.release_proportions = releases
+    plan.release_interval_seconds = interval
+    plan.save()
+    plan.destinations.set(destinations)
     challenge_publish(challenge=challenge)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from challenges.models import Challenge, Participant
+from challenges.selectors import with_sections
 from challenges.services import challenge_publish
 from judging.models import Submission
 from judging.services import submission_create
@@ -24,9 +25,11 @@ def get_estimator():
 
 
 def published_challenge(**fields: Any) -> Challenge:
+    """Published, and read again as the site's selectors read a challenge: with its
+    sections' rows (challenges/sections.py)."""
     challenge = ChallengeFactory(**fields)
     challenge_publish(challenge=challenge)
-    return challenge
+    return with_sections(Challenge.objects.all()).get(pk=challenge.pk)
 
 
 def participants(challenge: Challenge, count: int) -> list[Participant]:

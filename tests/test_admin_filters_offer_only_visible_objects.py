@@ -27,7 +27,7 @@ CHANGELISTS = (
 def released(owner: Any, challenge: str, destination: str) -> None:
     """A published challenge with a release to a destination, a student and a team."""
     course = ChallengeFactory(owner=owner, name=challenge, first_release_at=timezone.now())
-    course.destinations.set(
+    course.release_plan.destinations.set(
         [DestinationFactory(owner=owner, name=destination, type="s3", path="bucket")]
     )
     challenge_publish(challenge=course)

@@ -109,9 +109,11 @@ def test_a_teacher_creates_a_challenge_with_destinations_by_name(
     challenge = Challenge.objects.get(slug="iris-api")
     assert challenge.owner == teacher
     assert challenge.dataset_rows == 150
-    assert list(challenge.destinations.values_list("name", flat=True)) == ["class-folder"]
+    assert list(challenge.release_plan.destinations.values_list("name", flat=True)) == [
+        "class-folder"
+    ]
     # Left out by the script, so the model's defaults apply.
-    assert challenge.cv_folds == 5
+    assert challenge.judging_rules.cv_folds == 5
 
 
 def test_a_bad_challenge_gets_the_admins_messages_and_saves_nothing() -> None:

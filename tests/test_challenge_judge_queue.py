@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from challenges.judge_pools import judge_pool_of
 from foundation.live_workers import live_workers_by_queue
+from judging.judge_pools import judge_pool_of
 from judging.models import SubmissionState
 from tests.factories import DestinationFactory
 from tests.judge_platform import judge_platform
@@ -50,10 +50,10 @@ def test_a_private_queues_jobs_wait_for_its_own_worker_and_never_run_on_the_shar
 def test_the_owners_workers_read_the_inputs_from_the_owners_store(tmp_path: Path) -> None:
     owner_store = tmp_path / "owner-store"
     challenge = published_challenge(cv_folds=2, judge_queue="judge-hospital")
-    challenge.judge_store = DestinationFactory(
+    challenge.judging_rules.judge_store = DestinationFactory(
         owner=challenge.owner, name="hospital-store", path=str(owner_store)
     )
-    challenge.save()
+    challenge.judging_rules.save()
     (student,) = participants(challenge, 1)
 
     with judge_platform(beat=True, PPIPE_LOCAL_DESTINATION_ROOTS=str(tmp_path)) as platform:
@@ -90,7 +90,7 @@ def test_the_admin_names_the_queues_workers_and_warns_when_there_are_none(
             what="the worker to say it serves judge-hospital",
         )
         served = admin_client.get(page).content.decode()
-        pool = judge_pool_of(challenge, live_workers_by_queue())
+        pool = judge_pool_of(challenge.judging_rules, live_workers_by_queue())
 
     assert "no live worker serves judge-hospital" in unserved
     assert f"served by {worker.name}" in served

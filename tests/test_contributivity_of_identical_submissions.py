@@ -38,5 +38,5 @@ def test_the_later_of_two_identical_submissions_gets_zero() -> None:
     assert second.contributivity_at == first.contributivity_at is not None
     blend = ChallengeBlend.objects.get(challenge=challenge)
     assert blend.candidates == 3
-    assert len(blend.folds) == challenge.cv_folds
+    assert len(blend.folds) == challenge.judging_rules.cv_folds
     assert all(second.pk not in fold["members"] for fold in blend.folds)

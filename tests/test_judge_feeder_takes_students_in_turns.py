@@ -63,5 +63,5 @@ def test_the_job_names_its_inputs_by_digest_and_never_the_labels(
     assert job["data"]["train_sha256"] == challenge.split.train_sha256
     assert job["data"]["test_features_sha256"] == challenge.split.test_features_sha256
     assert challenge.split.labels_sha256 not in str(job)
-    assert job["limits"]["cpu_seconds"] == challenge.cpu_seconds_limit
-    assert job["cv"] == {"folds": challenge.cv_folds, "seed": challenge.split_seed}
+    assert job["limits"]["cpu_seconds"] == challenge.judging_rules.cpu_seconds_limit
+    assert job["cv"] == {"folds": challenge.judging_rules.cv_folds, "seed": challenge.split_seed}

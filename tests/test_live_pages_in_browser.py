@@ -81,7 +81,7 @@ def test_register_check_now_and_read_the_charts(page: Page, settings: Any, tmp_p
             http_status=status,
             total_ms=total_ms,
             score=0.9 if outcome == "ok" else None,
-            sla_met=outcome == "ok" and (total_ms or 0) <= challenge.latency_sla_ms,
+            sla_met=outcome == "ok" and (total_ms or 0) <= challenge.probe_rules.latency_sla_ms,
             data_version="1",
         )
     page.goto(f"/endpoints/{endpoint.pk}/")

@@ -28,7 +28,7 @@ def published(*, per_student: bool, destinations: int, students: int) -> Challen
         release_proportions="2",
         release_per_participant=per_student,
     )
-    challenge.destinations.set(
+    challenge.release_plan.destinations.set(
         [DestinationFactory(owner=challenge.owner) for _ in range(destinations)]
     )
     participants(challenge, students)

@@ -177,7 +177,7 @@ def test_a_closed_challenge_is_not_probed(
 
 def _scheduled_probe(challenge: Challenge, endpoint: Endpoint, **fields: Any) -> Probe:
     values = {"scheduled_at": timezone.now(), "rows": list(range(8)), **fields}
-    interval = timedelta(seconds=challenge.probe_interval_seconds)
+    interval = timedelta(seconds=challenge.probe_rules.probe_interval_seconds)
     values.setdefault("lease_expires_at", probe_lease(values["scheduled_at"], interval))
     return Probe.objects.create(endpoint=endpoint, **values)
 

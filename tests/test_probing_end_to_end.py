@@ -116,8 +116,8 @@ def test_check_now_shows_the_raw_exchange_and_is_not_counted(
 ) -> None:
     settings.PPIPE_PROBE_CHECK_SECONDS = 60
     challenge = _challenge()
-    challenge.probe_interval_seconds = 3600  # no scheduled probe during the test
-    challenge.save()
+    challenge.probe_rules.probe_interval_seconds = 3600  # no scheduled probe during the test
+    challenge.probe_rules.save()
     (ada,) = participants(challenge, 1)
     iris_release(tmp_path / "releases", 2)
     client = token_client(ada.user)

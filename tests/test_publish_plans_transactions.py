@@ -28,7 +28,7 @@ def test_each_release_and_destination_gets_a_job_with_everything_it_needs(tmp_pa
         options={"provider": "Other", "endpoint": "http://127.0.0.1:9"},
         secret_options={"secret_access_key": "very-secret-value"},
     )
-    challenge.destinations.set([folder, bucket])
+    challenge.release_plan.destinations.set([folder, bucket])
 
     split = challenge_publish(challenge=challenge)
 
@@ -49,7 +49,7 @@ def test_a_plan_that_does_not_fit_the_data_leaves_the_challenge_unpublished() ->
     challenge = ChallengeFactory(
         first_release_at=timezone.now(), release_rows=None, release_proportions="500"
     )
-    challenge.destinations.set([DestinationFactory(owner=challenge.owner)])
+    challenge.release_plan.destinations.set([DestinationFactory(owner=challenge.owner)])
 
     with pytest.raises(Exception, match="would leave a release empty"):
         challenge_publish(challenge=challenge)

@@ -21,7 +21,9 @@ def test_each_participant_gets_their_own_folder() -> None:
         release_proportions="2",
         release_per_participant=True,
     )
-    challenge.destinations.set([DestinationFactory(owner=challenge.owner, path="/srv/class")])
+    challenge.release_plan.destinations.set(
+        [DestinationFactory(owner=challenge.owner, path="/srv/class")]
+    )
     for name in ("ada", "grace"):
         participant_enroll(challenge=challenge, user=UserFactory(username=name))
 
@@ -53,7 +55,7 @@ def test_a_late_joiner_gets_past_releases_now_and_future_ones_on_time(
         release_interval_seconds=1200,
         release_per_participant=True,
     )
-    challenge.destinations.set([DestinationFactory(owner=teacher, path="/srv/class")])
+    challenge.release_plan.destinations.set([DestinationFactory(owner=teacher, path="/srv/class")])
     challenge_publish(challenge=challenge)
     late = UserFactory(username="late")
 

@@ -22,7 +22,7 @@ def test_the_timeline_shows_every_transaction_with_its_outcome(
     challenge = ChallengeFactory(
         owner=teacher, first_release_at=timezone.now(), release_proportions="3"
     )
-    challenge.destinations.set(
+    challenge.release_plan.destinations.set(
         [DestinationFactory(owner=teacher, name="class-share", path=str(tmp_path))]
     )
     challenge_publish(challenge=challenge)
@@ -56,7 +56,7 @@ def test_a_transaction_page_shows_its_job_without_secrets_and_its_timeline(
     bucket = DestinationFactory(
         owner=teacher, type="s3", path="b", secret_options={"secret_access_key": "KEY-42"}
     )
-    challenge.destinations.set([bucket])
+    challenge.release_plan.destinations.set([bucket])
     challenge_publish(challenge=challenge)
     tx = Transaction.objects.get(release__challenge=challenge)
 

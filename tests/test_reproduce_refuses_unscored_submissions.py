@@ -36,8 +36,8 @@ def test_a_submission_without_a_scored_run_is_refused_saying_why(
 
 def test_a_scored_submission_is_queued_with_the_challenges_tolerance() -> None:
     submission = SubmissionFactory(state="scored", job=JOB, worker="judge@lab-1 pid 7")
-    submission.challenge.reproduce_tolerance = 0.01
-    submission.challenge.save()
+    submission.challenge.judging_rules.reproduce_tolerance = 0.01
+    submission.challenge.judging_rules.save()
 
     reproduction = reproduction_request(submission=submission, requested_by="a test")
 

@@ -51,7 +51,7 @@ def published_transaction(
     if secret:
         destination.type, destination.secret_options = "s3", {"secret_access_key": secret}
         destination.save()
-    challenge.destinations.set([destination])
+    challenge.release_plan.destinations.set([destination])
     challenge_publish(challenge=challenge)
     return Transaction.objects.filter(release__challenge=challenge).order_by("id").first()  # type: ignore[return-value]
 

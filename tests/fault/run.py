@@ -521,15 +521,15 @@ def _run_scenario(lab: Lab, name: str) -> Outcome:
     django.setup()
     from django.core.management import call_command
 
-    from challenges.models import Challenge
     from foundation.accounts import admin_account_ensure
     from ppipe_site.demo import demo_challenge_ensure, demo_endpoint_ensure
+    from probing.models import ProbeRules
 
     call_command("migrate", verbosity=0)
     call_command("setup_platform", "--no-demo", stdout=io.StringIO())
     challenge, _ = demo_challenge_ensure(owner=admin_account_ensure().user)
-    Challenge.objects.filter(pk=challenge.pk).update(probe_interval_seconds=PROBE_INTERVAL_SECONDS)
-    challenge.refresh_from_db()
+    ProbeRules.objects.filter(pk=challenge.pk).update(probe_interval_seconds=PROBE_INTERVAL_SECONDS)
+    challenge.refresh_from_db()  # its probe rules are read again
     demo_endpoint_ensure(challenge=challenge, url=f"http://127.0.0.1:{MODEL_PORT}")
     platform.start(CLOCKS.get(name, {}))
     platform.wait_ready()

@@ -1,0 +1,160 @@
+"""A challenge's settings, one section per app that builds on challenges.
+
+The core (challenges.models.Challenge) holds what every challenge has: its data,
+its split, its dates and who takes part. How its rows are released, how its
+submissions are judged, how its endpoints are probed and what its students are
+asked about their data belong to dispatch, judging, probing and receipts. Each of
+those apps keeps its settings in a model of its own, one row per challenge (the
+challenge's id is its key), and registers a section here from its AppConfig.ready:
+the model, the form that validates it, its admin inline and its API serializer.
+The challenge's admin page, its API and its judging digest are composed from the
+sections, so challenges/ imports none of those apps.
+
+Every challenge has a row in every section: one is made with the model's defaults
+when the challenge is first saved, whichever way it was created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db import models
+from django.db.models.signals import post_save
+from django.http import HttpRequest
+from rest_framework import serializers
+
+from challenges.models import Challenge
+
+
+class SectionForm(forms.ModelForm):
+    """The base of a section's form. Fields named in `defaulted` were added after the
+    public API's field list was fixed: a script that leaves them out gets the model's
+    default rather than an error."""
+
+    defaulted: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.defaulted:
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.defaulted:
+            if name in self.fields and cleaned.get(name) is None and name in cleaned:
+                field = self._meta.model._meta.get_field(name)
+                assert isinstance(field, models.Field)
+                cleaned[name] = field.get_default()
+        return cleaned
+
+    def name_references(self, owner: Any) -> None:
+        """Over the API, objects the form refers to are named, among the caller's own:
+        a section whose form refers to any swaps its fields here."""
+
+    def value(self, name: str) -> Any:
+        """A field's new value, or the stored one when the field is not on the form."""
+        if name in self.fields:
+            return self.cleaned_data.get(name)
+        return getattr(self.instance, name)
+
+
+class SectionInline(admin.StackedInline):
+    """A section on the challenge's admin page: always one, never deleted, editable by
+    whoever may edit the challenge, and its `frozen_on_publish` fields read-only once
+    the challenge is published."""
+
+    extra = 1
+    min_num = 1
+    max_num = 1
+    can_delete = False
+    frozen_on_publish: tuple[str, ...] = ()
+    computed: tuple[str, ...] = ()  # read-only rows the inline shows (methods)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        readonly = list(self.computed)
+        if isinstance(obj, Challenge) and obj.is_published:
+            readonly.extend(self.frozen_on_publish)
+        return readonly
+
+    # A section is part of its challenge: the challenge's permissions decide.
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("challenges.view_challenge") or self.has_change_permission(
+            request, obj
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("challenges.add_challenge") or (
+            obj is not None and self.has_change_permission(request, obj)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("challenges.change_challenge")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class ChallengeSection:
+    """What an app adds to every challenge."""
+
+    model: type[models.Model]  # a OneToOneField `challenge`, its primary key
+    form: type[SectionForm]
+    inline: type[SectionInline]
+    # Its public fields in the challenge's API description: a serializer of the
+    # challenge whose fields read the section's row (source="<accessor>.<field>").
+    serializer: type[serializers.Serializer[Any]]
+    # More fields for a single challenge's description (GET /api/challenges/{slug}/).
+    detail_serializer: type[serializers.Serializer[Any]] | None = None
+    # Settings that decide how a submission is judged: part of each run's digest.
+    judged_by: tuple[str, ...] = ()
+    position: int = 0  # where it comes on the challenge's admin page, lowest first
+
+    @property
+    def accessor(self) -> str:
+        """The challenge's attribute that holds this section's row."""
+        field = self.model._meta.get_field("challenge")
+        assert isinstance(field, models.OneToOneField)
+        assert field.primary_key
+        return field.remote_field.get_accessor_name() or ""
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(self.form.base_fields)
+
+    def of(self, challenge: Challenge) -> Any:
+        return getattr(challenge, self.accessor)
+
+
+_SECTIONS: list[ChallengeSection] = []
+
+
+def section_register(section: ChallengeSection) -> None:
+    """Called from the app's AppConfig.ready."""
+    if all(known.model is not section.model for known in _SECTIONS):
+        _SECTIONS.append(section)
+        _SECTIONS.sort(key=lambda known: known.position)
+
+
+def challenge_sections() -> tuple[ChallengeSection, ...]:
+    return tuple(_SECTIONS)
+
+
+def section_of_field(name: str) -> ChallengeSection | None:
+    return next((s for s in _SECTIONS if name in s.field_names), None)
+
+
+def _every_section_has_a_row(
+    sender: type[Challenge], instance: Challenge, created: bool, raw: bool, **kwargs: Any
+) -> None:
+    # Loading fixtures (raw) brings its own rows.
+    if created and not raw:
+        for section in _SECTIONS:
+            section.model._default_manager.get_or_create(challenge=instance)
+
+
+post_save.connect(_every_section_has_a_row, sender=Challenge, dispatch_uid="challenge-sections")
