@@ -19,7 +19,7 @@ from challenges.models import Challenge
 from notifications import mail
 from notifications.models import NotificationKind
 from notifications.services import notification_record
-from ppipe_site.operations import FAILURE_WINDOW, ProblemJob, problem_jobs
+from operations.jobs import FAILURE_WINDOW, ProblemJob, problem_jobs
 from probing.models import Probe, ProbeKind, ProbeState
 
 SECTIONS = (

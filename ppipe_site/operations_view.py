@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from foundation.live_workers import live_workers_by_queue
 from foundation.worker_clocks import worker_clocks_off
 from judging.judge_pools import judge_pools
-from ppipe_site.operations import QUEUES, jobs_by_state, problem_jobs, queue_lengths
+from operations.jobs import QUEUES, jobs_by_state, problem_jobs, queue_lengths
 
 
 def operations_page(request: HttpRequest) -> HttpResponse:

@@ -27,7 +27,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from judging.models import Submission, SubmissionState
-from ppipe_site.operations import failures_by_kind, jobs_by_state, queue_lengths
+from operations.jobs import failures_by_kind, jobs_by_state, queue_lengths
 from probing.models import Probe, ProbeState
 from probing.selectors import window_start
 

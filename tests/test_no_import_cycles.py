@@ -29,6 +29,7 @@ PACKAGES = (
     "grades",
     "notifications",
     "teams",
+    "operations",
 )
 
 
