@@ -12,7 +12,7 @@ import pandas as pd
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import transaction
 
 from challenges.datasets import (
     DatasetError,
@@ -23,6 +23,7 @@ from challenges.datasets import (
 )
 from challenges.models import Challenge, DriftKind, TaskType
 from challenges.sections import challenge_sections
+from challenges.settings_form import SettingsForm
 from challenges.splitting import SplitError, split_rows
 from worker_wing.judge.metrics import METRICS, metric_names
 
@@ -59,7 +60,8 @@ def _metric_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
-class ChallengeForm(forms.ModelForm):
+class ChallengeForm(SettingsForm):
+    defaulted = DEFAULTED_FIELDS
     metric = forms.ChoiceField(choices=_metric_choices, help_text="A scikit-learn scorer name.")
 
     class Meta:
@@ -74,21 +76,6 @@ class ChallengeForm(forms.ModelForm):
         self._frame: pd.DataFrame | None = None
         self._sha256 = ""
         self._format = ""
-        for name in DEFAULTED_FIELDS:
-            if name in self.fields:
-                self.fields[name].required = False
-
-    def _default_if_missing(self, name: str) -> Any:
-        value = self.cleaned_data.get(name)
-        field = Challenge._meta.get_field(name)
-        assert isinstance(field, models.Field)
-        return value if value is not None else field.get_default()
-
-    def _value(self, name: str) -> Any:
-        """A field's new value, or the stored one when the field is not on the form."""
-        if name in self.fields:
-            return self.cleaned_data.get(name)
-        return getattr(self.instance, name)
 
     def clean_dataset(self) -> Any:
         upload = self.cleaned_data.get("dataset")
@@ -119,15 +106,10 @@ class ChallengeForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         super().clean()
-        # A defaulted field a script left out takes the model's default (its own
-        # validation passed the empty value).
-        for name in DEFAULTED_FIELDS:
-            if name in self.fields and name in self.cleaned_data:
-                self.cleaned_data[name] = self._default_if_missing(name)
-        opens_at, closes_at = self._value("opens_at"), self._value("closes_at")
+        opens_at, closes_at = self.value("opens_at"), self.value("closes_at")
         if opens_at and closes_at and closes_at <= opens_at:
             self.add_error("closes_at", "The close date must be after the open date.")
-        task_type, metric = self._value("task_type"), self._value("metric")
+        task_type, metric = self.value("task_type"), self.value("metric")
         if task_type and metric in METRICS and METRICS[metric].task_type != task_type:
             self.add_error(
                 "metric",
@@ -142,13 +124,13 @@ class ChallengeForm(forms.ModelForm):
         if "dataset" in self.errors or not task_type:
             return
         frame = self._frame if self._frame is not None else self._stored_frame()
-        target = self._value("target_column")
+        target = self.value("target_column")
         if frame is None or not target:
             return
         problems = dataset_problems(
             frame,
             target_column=target,
-            id_column=self._value("id_column") or "",
+            id_column=self.value("id_column") or "",
             task_type=task_type,
             min_rows=settings.PPIPE_MIN_DATASET_ROWS,
         )
@@ -160,16 +142,16 @@ class ChallengeForm(forms.ModelForm):
             split_rows(
                 frame[target],
                 stratify=task_type == TaskType.CLASSIFICATION,
-                test_fraction=self._value("test_fraction"),
-                private_fraction=self._value("private_fraction"),
-                seed=self._value("split_seed"),
+                test_fraction=self.value("test_fraction"),
+                private_fraction=self.value("private_fraction"),
+                seed=self.value("split_seed"),
             )
         except SplitError as error:
             self.add_error("test_fraction", str(error))
         self._check_drift(frame, target, task_type)
 
     def _check_drift(self, frame: pd.DataFrame, target: str, task_type: str) -> None:
-        kind, column = self._value("drift") or DriftKind.NONE, self._value("drift_column") or ""
+        kind, column = self.value("drift") or DriftKind.NONE, self.value("drift_column") or ""
         if kind == DriftKind.ORDERED and column not in frame.columns:
             known = ", ".join(str(c) for c in frame.columns[:20])
             self.add_error(
@@ -179,11 +161,11 @@ class ChallengeForm(forms.ModelForm):
                 if column
                 else f"Name the column to order the releases by (one of: {known}).",
             )
-        elif kind == DriftKind.ORDERED and column == self._value("id_column"):
+        elif kind == DriftKind.ORDERED and column == self.value("id_column"):
             self.add_error("drift_column", "Order by a feature or the target, not the id column.")
         if kind == DriftKind.CLASS_PRIOR and task_type != TaskType.CLASSIFICATION:
             self.add_error("drift", "A class-prior change needs a classification challenge.")
-        skip = {target, self._value("id_column") or ""}
+        skip = {target, self.value("id_column") or ""}
         numeric = [c for c in frame.select_dtypes("number").columns if c not in skip]
         if kind == DriftKind.NOISE and not numeric:
             self.add_error("drift", "Added noise needs at least one numeric feature column.")

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models.signals import post_save
@@ -27,39 +26,15 @@ from django.http import HttpRequest
 from rest_framework import serializers
 
 from challenges.models import Challenge
+from challenges.settings_form import SettingsForm
 
 
-class SectionForm(forms.ModelForm):
-    """The base of a section's form. Fields named in `defaulted` were added after the
-    public API's field list was fixed: a script that leaves them out gets the model's
-    default rather than an error."""
-
-    defaulted: tuple[str, ...] = ()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name in self.defaulted:
-            if name in self.fields:
-                self.fields[name].required = False
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        for name in self.defaulted:
-            if name in self.fields and cleaned.get(name) is None and name in cleaned:
-                field = self._meta.model._meta.get_field(name)
-                assert isinstance(field, models.Field)
-                cleaned[name] = field.get_default()
-        return cleaned
+class SectionForm(SettingsForm):
+    """The base of a section's form."""
 
     def name_references(self, owner: Any) -> None:
         """Over the API, objects the form refers to are named, among the caller's own:
         a section whose form refers to any swaps its fields here."""
-
-    def value(self, name: str) -> Any:
-        """A field's new value, or the stored one when the field is not on the form."""
-        if name in self.fields:
-            return self.cleaned_data.get(name)
-        return getattr(self.instance, name)
 
 
 class SectionInline(admin.StackedInline):

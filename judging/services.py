@@ -474,7 +474,10 @@ def submission_record_result(*, result: dict[str, Any]) -> str:
     """Record what a judge worker reported, once: a result for a run that is no
     longer current (reaped, cancelled, already recorded) is noted and ignored."""
     submission_id, attempt = int(result["submission_id"]), int(result.get("attempt") or 0)
-    row = LIFECYCLE.locked(submission_id, Submission.objects.select_related("challenge__split"))
+    row = LIFECYCLE.locked(
+        submission_id,
+        Submission.objects.select_related("challenge__split", "challenge__judging_rules"),
+    )
     if row is None:
         return "unknown"
     if not LIFECYCLE.is_current(row, attempt):

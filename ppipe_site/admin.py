@@ -25,7 +25,7 @@ from judging.services import challenge_rejudge
 
 
 @admin.register(Challenge)
-class ClassChallengeAdmin(ChallengeAdmin):
+class SiteChallengeAdmin(ChallengeAdmin):
     list_display = (*ChallengeAdmin.list_display, "release_counts")
     actions = [*ChallengeAdmin.actions, "replan_selected", "rejudge_selected"]
 

@@ -148,7 +148,7 @@ def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
     with transaction.atomic():
         due = (
             Endpoint.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("challenge__split")
+            .select_related("challenge__split", "challenge__probe_rules")
             .filter(
                 active=True,
                 next_probe_at__lte=horizon,
@@ -248,9 +248,9 @@ def probe_record_result(*, result: dict[str, Any]) -> str:
     with transaction.atomic():
         probe = LIFECYCLE.locked(
             int(result.get("probe_id") or 0),
-            Probe.objects.select_related("endpoint__challenge__split").filter(
-                state=ProbeState.PENDING
-            ),
+            Probe.objects.select_related(
+                "endpoint__challenge__split", "endpoint__challenge__probe_rules"
+            ).filter(state=ProbeState.PENDING),
         )
         if probe is None:
             return "ignored"

@@ -13,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from challenges.models import Challenge
 from challenges.sections import challenge_sections
@@ -23,6 +24,7 @@ from probing.models import ProbeRules
 from receipts.models import ReceiptRules
 from tests.admin_forms import form_errors, post_add_challenge, section_form
 from tests.factories import ChallengeFactory, DestinationFactory, iris_csv
+from tests.submissions import published_challenge
 
 SECTION_MODELS = {ReleasePlan, JudgingRules, ProbeRules, ReceiptRules}
 
@@ -115,3 +117,33 @@ def test_a_teacher_is_offered_only_their_own_destinations(
     stores = set(section_form(response, "judging_rules").fields["judge_store"].queryset)
     assert offered == {own}
     assert stores == {own}
+
+
+# The public description (../shared/API.md): flat, whichever app keeps the setting.
+PUBLIC_FIELDS = {
+    "slug", "name", "description", "status", "task_type", "metric", "target_column",
+    "id_column", "opens_at", "closes_at", "team_size", "drift", "drift_column",
+    "drift_strength", "cv_folds", "cpu_seconds_limit", "memory_mb_limit",
+    "wall_seconds_limit", "submissions_per_day", "final_selections", "batch_size",
+    "step_latency_sla_ms", "pipeline_latency_sla_ms", "max_sweep_configurations",
+    "reproduce_tolerance", "release_format", "release_cumulative", "probe_interval_seconds",
+    "probe_rows", "latency_sla_ms", "receipt_questions", "receipt_deadline_hours",
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_api_describes_a_challenge_flat_with_each_sections_values(teacher: Any) -> None:
+    challenge = published_challenge(
+        owner=teacher, cv_folds=3, probe_rows=9, receipt_questions=1, release_format="parquet"
+    )
+    client = APIClient()
+    client.force_authenticate(teacher)
+
+    listed = client.get("/api/challenges/").json()[0]
+    described = client.get(f"/api/challenges/{challenge.slug}/").json()
+
+    assert set(listed) == PUBLIC_FIELDS
+    assert set(described) == PUBLIC_FIELDS | {"releases"}
+    assert (listed["cv_folds"], listed["probe_rows"], listed["receipt_questions"]) == (3, 9, 1)
+    assert described["release_format"] == "parquet"
+    assert [release["sequence"] for release in described["releases"]] == [1]
