@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,15 +27,28 @@ from foundation.api import IsTeacher, caller
 from worker_wing.release.remotes import SECRET_OPTIONS
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "boolean"}, {"type": "number"}]})
+class OptionValueField(serializers.JSONField):
+    """Any JSON value through to the destination form, which knows which option takes
+    true/false or a number and says so by name; objects, lists and null it refuses."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_null=True, **kwargs)
+
+
 class DestinationInSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     type = serializers.CharField()
     path = serializers.CharField(required=False, allow_blank=True, default="")
     params = serializers.DictField(
-        child=serializers.CharField(allow_blank=True),
+        child=OptionValueField(),
         required=False,
         default=dict,
-        help_text="rclone options; secret ones (keys, passwords) are write-only.",
+        help_text=(
+            "rclone options; secret ones (keys, passwords) are write-only. Text, or "
+            "true/false for switches and numbers for counts, sizes (KiB) and durations "
+            '(seconds), as rclone reads them (stored as its text: "true", "5").'
+        ),
     )
 
 
@@ -69,7 +82,7 @@ class DestinationListView(APIView):
     def post(self, request: Request) -> Response:
         body = DestinationInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        params: dict[str, str] = body.validated_data["params"]
+        params: dict[str, Any] = body.validated_data["params"]
         if destinations_owned_by(request.user).filter(name=body.validated_data["name"]).exists():
             raise exceptions.ValidationError(
                 {"name": ["You already have a destination of that name."]}

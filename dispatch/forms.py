@@ -16,6 +16,7 @@ from worker_wing.release.rclone import rclone_binary
 from worker_wing.release.remotes import (
     OBSCURED_OPTIONS,
     SECRET_OPTIONS,
+    OptionValue,
     Remote,
     RemoteError,
     check_local_root,
@@ -39,8 +40,10 @@ def obscure(value: str) -> str:
     return completed.stdout.strip()
 
 
-def parse_options(text: str) -> dict[str, str]:
-    """`name=value` lines (or a JSON object) into checked rclone options."""
+def parse_options(text: str) -> dict[str, OptionValue]:
+    """`name=value` lines (or a JSON object) into rclone options, checked for their
+    shape; a JSON true/false or number stays one until the backend says what the
+    option takes (`_check_for_backend`)."""
     text = text.strip()
     if not text:
         return {}
@@ -70,7 +73,8 @@ class DestinationForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
         help_text="rclone options, one name=value per line "
-        "(e.g. provider=AWS, region=eu-west-1, host=…).",
+        "(e.g. provider=AWS, region=eu-west-1, host=…), or a JSON object, where "
+        "switches may be true/false and counts, sizes (KiB) and durations (s) numbers.",
     )
     secrets_text = forms.CharField(
         label="Secret options",
@@ -118,22 +122,23 @@ class DestinationForm(forms.ModelForm):
     def _check_for_backend(self, backend: str) -> None:
         """Every option against the backend's allowlist, and its hosts against the
         address policy (where they resolve here; the worker checks again)."""
-        options = self.cleaned_data["options_text"]
-        secrets = {
-            name: value for name, value in self.cleaned_data["secrets_text"].items() if value
-        }
-        for field, given, shown in (
-            ("options_text", options, True),
-            ("secrets_text", secrets, False),
-        ):
-            for name, value in given.items():
+        for field, shown in (("options_text", True), ("secrets_text", False)):
+            texts = {}
+            for name, value in self.cleaned_data[field].items():
+                if field == "secrets_text" and value == "":  # a stored secret to remove
+                    texts[name] = ""
+                    continue
                 try:
-                    check_option(backend, name, value)
+                    texts[name] = check_option(backend, name, value)
                 except RemoteError as error:
                     message = str(error) if shown else str(error).replace(str(value), "***")
                     self.add_error(field, message)
+            if not self.has_error(field):
+                # What is stored is the text rclone reads ("true", "5"), as a job carries it.
+                self.cleaned_data[field] = texts
         if self.errors:
             return
+        options = self.cleaned_data["options_text"]
         try:
             checked_remote(
                 Remote(type=backend, options=options), settings.PPIPE_DESTINATION_ALLOWED_NETWORKS
@@ -143,7 +148,7 @@ class DestinationForm(forms.ModelForm):
         except DestinationUnreachable:
             pass  # not resolvable from here: the worker resolves it and says
 
-    def clean_options_text(self) -> dict[str, str]:
+    def clean_options_text(self) -> dict[str, OptionValue]:
         try:
             options = parse_options(self.cleaned_data.get("options_text", ""))
         except RemoteError as error:
@@ -155,7 +160,7 @@ class DestinationForm(forms.ModelForm):
             )
         return options
 
-    def clean_secrets_text(self) -> dict[str, str]:
+    def clean_secrets_text(self) -> dict[str, OptionValue]:
         text = self.cleaned_data.get("secrets_text", "")
         # Empty values mean "remove": allow them through the parser.
         try:

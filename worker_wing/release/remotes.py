@@ -16,10 +16,13 @@ This module imports nothing from Django: dispatch workers use it.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -123,6 +126,35 @@ FIXED_VALUES: dict[str, frozenset[str]] = {
     "sha1sum_command": frozenset({"sha1sum", "sha1 -r", "none"}),
     "shell_type": frozenset({"unix", "powershell", "cmd", "none"}),
 }
+# What rclone parses the non-text options as (rclone 1.75's `config providers`:
+# bool and Tristate, int, SizeSuffix, Duration). A JSON true/false or number is
+# turned into the text rclone reads only for these; every other option is text,
+# where a bare `true` or `5` is more likely a slip than a meaning.
+# fmt: off
+BOOLEAN_OPTIONS = frozenset({
+    "archive_tier_delete", "copy_is_hardlink", "directory_bucket", "directory_markers",
+    "disable_checksum", "disable_concurrent_reads", "disable_concurrent_writes", "disable_epsv",
+    "disable_hashcheck", "disable_http2", "disable_mlsd", "disable_tls13", "disable_utf8",
+    "explicit_tls", "force_list_hidden", "force_path_style", "hard_delete",
+    "leave_parts_on_error", "list_url_encode", "no_check_bucket", "no_check_certificate",
+    "no_check_container", "no_check_upload", "no_chunk", "no_head", "no_head_object",
+    "no_large_objects", "no_preallocate", "no_set_modtime", "no_sparse", "no_system_metadata",
+    "owncloud_exclude_mounts", "owncloud_exclude_shares", "pin_host_key", "requester_pays",
+    "set_modtime", "sign_accept_encoding", "skip_links", "tls", "use_accelerate_endpoint",
+    "use_already_exists", "use_dual_stack", "use_fstat", "use_insecure_cipher",
+    "use_multipart_etag", "use_multipart_uploads", "use_presigned_request",
+    "use_unsigned_payload", "use_x_id", "v2_auth", "writing_mdtm",
+})
+WHOLE_NUMBER_OPTIONS = frozenset({
+    "auth_version", "concurrency", "connections", "copy_concurrency", "lifecycle", "list_chunk",
+    "list_version", "max_upload_parts", "port", "tls_cache_size", "upload_concurrency",
+})
+# rclone reads a bare number as KiB for a size and as seconds for a duration.
+SIZE_OPTIONS = frozenset({"chunk_size", "copy_cutoff", "nextcloud_chunk_size", "upload_cutoff"})
+DURATION_OPTIONS = frozenset({"close_timeout", "idle_timeout", "pacer_min_sleep", "shut_timeout"})
+# fmt: on
+# Where a backend's option of a shared name is plain text after all.
+TEXT_ONLY: dict[str, frozenset[str]] = {"azureblob": frozenset({"upload_cutoff"})}
 # Options naming a host the worker connects to: checked against the address
 # policy on the worker, after DNS (worker_wing/network_policy.py).
 HOST_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -181,18 +213,63 @@ def check_option_name(name: str) -> str:
     return name
 
 
-def check_option_value(name: str, value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
+OptionValue = str | bool | int | float
+
+
+def check_option_value(name: str, value: object) -> OptionValue:
+    """A value as given (text, or a JSON true/false or number), checked for its shape;
+    which options take a true/false or a number is check_option's business."""
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise RemoteError(f"option {name!r} must be a finite number, not {value!r}")
+        return value
     if not isinstance(value, str):
-        raise RemoteError(f"option {name!r} must be text, a number or true/false")
+        given = "null" if value is None else "a list" if isinstance(value, list) else "an object"
+        raise RemoteError(
+            f"option {name!r} must be text, a number or true/false, not {given}: "
+            "rclone options are single values"
+        )
     if any(ord(char) < 32 or ord(char) == 127 for char in value):
         raise RemoteError(f"option {name!r} contains a control character (newline, tab, NUL…)")
     if len(value) > 4096:
         raise RemoteError(f"option {name!r} is longer than 4096 characters")
     return value
+
+
+def _kind(backend: str, name: str) -> str:
+    if name in TEXT_ONLY.get(backend, frozenset()):
+        return "text"
+    for kind, names in (
+        ("true/false", BOOLEAN_OPTIONS),
+        ("a whole number", WHOLE_NUMBER_OPTIONS),
+        ("a size (a bare number is KiB)", SIZE_OPTIONS),
+        ("a duration (a bare number is seconds)", DURATION_OPTIONS),
+    ):
+        if name in names:
+            return kind
+    return "text"
+
+
+def option_text(backend: str, name: str, value: OptionValue) -> str:
+    """The text rclone reads for a value: true/false and numbers only where the option
+    takes one ("true"/"false", plain decimals); RemoteError says what it takes."""
+    if isinstance(value, str):
+        return value
+    kind = _kind(backend, name)
+    if isinstance(value, bool):
+        if kind == "true/false":
+            return "true" if value else "false"
+    elif kind == "a whole number" and float(value).is_integer():
+        return str(int(value))
+    elif kind.startswith(("a size", "a duration")):
+        # Plain decimals: rclone does not read an exponent (1e-05).
+        return format(Decimal(repr(value)), "f")
+    given = json.dumps(value)
+    if kind == "text":
+        given += f" (write {json.dumps(given)}, in quotes, if you mean the text)"
+    raise RemoteError(f"the option {name!r} takes {kind}, not {given}")
 
 
 def _refused_because(name: str) -> str:
@@ -213,7 +290,7 @@ def check_option(backend: str, name: str, value: object) -> str:
             f"the option {name!r} is not one a {backend} destination may set; "
             f"use one of: {', '.join(sorted(allowed))}"
         )
-    text = check_option_value(name, value)
+    text = option_text(backend, name, check_option_value(name, value))
     if name in FIXED_VALUES and text not in FIXED_VALUES[name]:
         choices = ", ".join(sorted(FIXED_VALUES[name]))
         raise RemoteError(f"the option {name!r} may only be one of: {choices}")
