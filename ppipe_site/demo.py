@@ -211,7 +211,7 @@ def demo_model_command(*, port: int) -> list[str]:
         str(settings.VAR_DIR / "releases" / DEMO_SLUG),
         "--target",
         "diagnosis",
-        "--drop",
+        "--id-column",
         "patient_id",
         "--port",
         str(port),

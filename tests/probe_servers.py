@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,9 +16,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sklearn.datasets import load_iris
 
 from probing.model_server import ModelKeeper, serve
+from tests.servers import free_port, stop_process, wait_until
 from worker_wing.jobs import ProbeJobMessage
 
 LOOPBACK = ["127.0.0.0/8"]
@@ -70,6 +74,32 @@ def model_server(releases: Path, model_name: str = "iris") -> Iterator[str]:
     keeper.refresh()
     with running(serve(keeper, "127.0.0.1", 0, model_name)) as url:
         yield url
+
+
+@contextmanager
+def model_server_process(releases: Path, *arguments: str) -> Iterator[str]:
+    """`python -m probing.model_server` as a student starts it, on a free loopback port."""
+    port = free_port()
+    command = [sys.executable, "-m", "probing.model_server", "--releases", str(releases)]
+    log = releases.parent / f"model-server-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*command, *arguments, "--port", str(port)], stdout=output, stderr=output
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        assert process.poll() is None, log.read_text()
+        try:
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(answers, timeout=120, what="the model server to answer")
+        yield url
+    finally:
+        stop_process(process)
 
 
 class Misbehaving(BaseHTTPRequestHandler):
