@@ -28,12 +28,19 @@ from worker_wing.release.remotes import SECRET_OPTIONS
 
 
 @extend_schema_field({"oneOf": [{"type": "string"}, {"type": "boolean"}, {"type": "number"}]})
-class OptionValueField(serializers.JSONField):
+class OptionValueField(serializers.Field):
     """Any JSON value through to the destination form, which knows which option takes
     true/false or a number and says so by name; objects, lists and null it refuses."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(allow_null=True, **kwargs)
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        # null too: DRF's "This field may not be null." would not name the option.
+        return (False, data) if data is None else super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 class DestinationInSerializer(serializers.Serializer[Any]):
