@@ -171,7 +171,7 @@ def _number(value: float) -> str:
 
 def _component_line(key: str, label: str, scaling: Scaling) -> str:
     if key in SHARES:
-        return f"{key} = {label}, a share in 0..1 used as it is"
+        return f"{key} ({label}): a share in 0..1, used as it is"
     tolerance = ""
     if key in LOWER_IS_BETTER and scaling.tolerance:
         tolerance = (
@@ -185,12 +185,12 @@ def _component_line(key: str, label: str, scaling: Scaling) -> str:
         else:
             bounds = f"≤ {one} → 1, ≥ {zero} → 0"
         return (
-            f"{key} = {label}, absolute: (value - {zero}) / ({one} - {zero}) within 0..1 "
+            f"{key} ({label}): absolute, (value - {zero}) / ({one} - {zero}) within 0..1 "
             f"({bounds}){tolerance}"
         )
     direction = "highest" if key in HIGHER_IS_BETTER else "lowest"
     return (
-        f"{key} = {label}, relative to the class: min-max, the {direction} 1 and the "
+        f"{key} ({label}): relative to the class, min-max: the {direction} 1 and the "
         f"other end 0 (all equal: 1){tolerance}"
     )
 

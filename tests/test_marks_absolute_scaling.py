@@ -14,6 +14,7 @@ from django.utils import timezone
 from grades.marks import ABSOLUTE, Scaling, absolute, scale
 from grades.models import GradeWeights
 from grades.selectors import challenge_grades
+from grades.services import WeightsRefused, grade_weights_save
 from tests.grading import person, scored
 from tests.submissions import published_challenge
 
@@ -83,4 +84,21 @@ def test_absolute_scaling_without_both_values_in_order_is_refused(
 
     assert response.status_code == 200
     assert message in response.content.decode()
+    assert not GradeWeights.objects.filter(challenge=challenge).exists()
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_an_absolute_cost_with_its_limit_below_its_budget() -> None:
+    challenge = published_challenge()
+    backwards = {
+        "cpu_seconds_scaling": ABSOLUTE,
+        "cpu_seconds_budget": 10.0,
+        "cpu_seconds_limit": 1.0,
+    }
+
+    with pytest.raises(WeightsRefused, match=r"worth 0 \(limit\) must be above .* \(budget, 10\)"):
+        grade_weights_save(
+            challenge=challenge, weights={"cpu_seconds": 1.0}, out_of=20, scaling=backwards
+        )
+
     assert not GradeWeights.objects.filter(challenge=challenge).exists()
