@@ -117,7 +117,17 @@ class GradesSerializer(serializers.Serializer[Any]):
     score_used = serializers.CharField(help_text="private_score or public_score.")
     weights = serializers.DictField(child=serializers.FloatField())
     out_of = serializers.FloatField()
-    formula = serializers.CharField()
+    scaling = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="Per scaled component (score, cpu_seconds, peak_memory_mb, "
+        "endpoint_freshness): `scaling` relative (min-max in the class) or absolute, "
+        "`worth_0` and `worth_1` (absolute: the values worth 0 and 1), and for the costs "
+        "`tolerance_percent` (values that close to the lowest of their group count as it).",
+    )
+    formula = serializers.CharField(
+        help_text="The formula these marks were computed with, in the saved settings' "
+        "numbers, one line for the sum and one per weighted component."
+    )
     rows = GradeRowSerializer(many=True)
 
 

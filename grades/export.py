@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any
 
-from grades.marks import FORMULA
+from grades.marks import HIGHER_IS_BETTER
 from grades.models import COMPONENTS
 from grades.selectors import GradeRow, Grades
 
@@ -74,6 +74,20 @@ def grade_record(row: GradeRow, *, final: bool) -> dict[str, Any]:
     }
 
 
+def scaling_record(grades: Grades) -> dict[str, dict[str, Any]]:
+    """How the score and each cost were scaled (tolerances in %, costs only)."""
+    record: dict[str, dict[str, Any]] = {}
+    for key, scaling in grades.scalings.items():
+        record[key] = {
+            "scaling": scaling.kind,
+            "worth_0": scaling.worth_zero,
+            "worth_1": scaling.worth_one,
+        }
+        if key not in HIGHER_IS_BETTER:
+            record[key]["tolerance_percent"] = round(scaling.tolerance * 100, 6)
+    return record
+
+
 def grades_json(grades: Grades) -> dict[str, Any]:
     return {
         "challenge": grades.challenge.slug,
@@ -82,7 +96,8 @@ def grades_json(grades: Grades) -> dict[str, Any]:
         "score_used": "private_score" if grades.final else "public_score",
         "weights": grades.weights,
         "out_of": grades.out_of,
-        "formula": FORMULA,
+        "scaling": scaling_record(grades),
+        "formula": grades.formula,
         "rows": [grade_record(row, final=grades.final) for row in grades.rows],
     }
 

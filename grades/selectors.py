@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from challenges.selectors import challenges_owned_by
-from grades.marks import mark, normalise
+from grades.marks import Scaling, formula_lines, mark, normalise
 from grades.models import COMPONENTS, GradeWeights
 from judging.leaderboard import LeaderboardRow, leaderboard
 from receipts.models import Question, Verdict
@@ -95,6 +95,17 @@ class Grades:
     weights: dict[str, float]
     out_of: float
     rows: list[GradeRow]
+    # How the score and the costs were scaled (the others are shares).
+    scalings: dict[str, Scaling] = field(default_factory=dict)
+
+    @property
+    def formula_lines(self) -> list[str]:
+        """The formula these marks were computed with, in the teacher's numbers."""
+        return formula_lines(self.weights, self.out_of, self.scalings, dict(COMPONENTS))
+
+    @property
+    def formula(self) -> str:
+        return "\n".join(self.formula_lines)
 
     @property
     def note(self) -> str:
@@ -228,7 +239,8 @@ def challenge_grades(
     ]
     endpoints_count = board.has_endpoints or any(weight_of[k] > 0 for k in ENDPOINT_COMPONENTS)
     raw = [_raw_components(row, board.final) for row in board_rows]
-    scaled = normalise({key: [values[key] for values in raw] for key, _ in COMPONENTS})
+    scalings = weights.scalings()
+    scaled = normalise({key: [values[key] for values in raw] for key, _ in COMPONENTS}, scalings)
     rows = []
     for index, row in enumerate(board_rows):
         questions = by_name.get(row.participant, QuestionCounts())
@@ -262,4 +274,5 @@ def challenge_grades(
         weights=weight_of,
         out_of=weights.out_of,
         rows=rows,
+        scalings=scalings,
     )
