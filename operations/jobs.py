@@ -123,6 +123,8 @@ class ProblemJob:
     since: datetime | None
     reason: str
     admin_url: str
+    # The failure's kind (worker_wing.jobs.FailureKind); empty for a stuck job.
+    failure_kind: str = ""
 
 
 def _stuck_after(now: datetime) -> dict[str, datetime]:
@@ -192,6 +194,7 @@ def _submission(row: Submission, kind: str, since: datetime | None) -> ProblemJo
         since,
         row.reason,
         reverse("admin:judging_submission_change", args=[row.pk]),
+        row.failure_kind if kind == "failed" else "",
     )
 
 
@@ -205,6 +208,7 @@ def _transaction(tx: Transaction, kind: str, since: datetime | None) -> ProblemJ
         since,
         tx.error,
         reverse("admin:dispatch_transaction_change", args=[tx.pk]),
+        tx.failure_kind if kind == "failed" else "",
     )
 
 
@@ -218,4 +222,5 @@ def _probe(probe: Probe, kind: str) -> ProblemJob:
         probe.scheduled_at,
         probe.detail or "no probe worker answered yet",
         reverse("admin:probing_probe_change", args=[probe.pk]),
+        FailureKind.LOST if kind == "failed" else "",
     )

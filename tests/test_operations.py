@@ -97,6 +97,7 @@ def test_the_operations_page_lists_stuck_and_failed_jobs_by_queue(
     assert f"submission #{jobs['stuck'].pk}" in judge
     assert f"submission #{jobs['failed'].pk}" in judge
     assert "CPU time limit exceeded" in judge
+    assert '<code class="failure-kind">cpu</code>' in judge
     assert 'id="flower-link"' in html
 
 

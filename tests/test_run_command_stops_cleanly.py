@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -77,8 +78,11 @@ def test_ctrl_c_stops_every_process_of_the_run_command_without_a_traceback(
         assert len(children) >= 9  # redis, web, 4 workers, beat, demo model, Flower
 
         os.killpg(process.pid, signal.SIGINT)
+        stopping = time.monotonic()
         returncode = process.wait(timeout=120)
         _, alive = psutil.wait_procs(children, timeout=60)
+        # Reported, not asserted (the design goal is 10 s; a loaded machine is slower).
+        print(f"make run stopped in {time.monotonic() - stopping:.1f} s")
     finally:
         # Whatever is left when the test failed: no process outlives it.
         for leftover in children:
