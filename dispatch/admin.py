@@ -67,6 +67,7 @@ class TransactionAdmin(admin.ModelAdmin):
     # get_queryset lets this teacher see, never another teacher's names.
     list_filter = (
         "state",
+        "failure_kind",
         ("release__challenge", admin.RelatedOnlyFieldListFilter),
         ("destination", admin.RelatedOnlyFieldListFilter),
     )
@@ -89,6 +90,7 @@ class TransactionAdmin(admin.ModelAdmin):
         "duration_seconds",
         "worker",
         "error",
+        "failure_kind",
         "task_id",
         "created_at",
         "queued_at",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
+from foundation.failure_kinds import failure_kind_field
 from foundation.leases import LeasedJob
 from foundation.secrets_at_rest import EncryptedJSONField
 from worker_wing.release.remotes import BACKEND_TYPES
@@ -188,6 +189,8 @@ class Transaction(LeasedJob):
     duration_seconds = models.FloatField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
+    # The error in a word, from a fixed vocabulary: what metrics and operators count.
+    failure_kind = failure_kind_field()
     task_id = models.CharField(max_length=64, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

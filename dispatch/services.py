@@ -31,9 +31,10 @@ from dispatch.models import (
 )
 from dispatch.planning import parse_proportions, plan_releases
 from foundation.database_outages import reaping_paused
+from foundation.failure_kinds import result_failure_kind
 from foundation.leases import Backoff, Lifecycle
 from foundation.worker_clocks import worker_described
-from worker_wing.jobs import ReleaseJobMessage
+from worker_wing.jobs import FailureKind, ReleaseJobMessage
 
 logger = logging.getLogger(__name__)
 State = TransactionState
@@ -228,15 +229,18 @@ def transaction_mark_started(
     return bool(started)
 
 
-def _retry_or_fail(row: Transaction, *, reason: str, transient: bool, now: datetime) -> str:
-    """Send an attempt that did not succeed back to `planned` for a later retry, or end it."""
+def _retry_or_fail(
+    row: Transaction, *, reason: str, transient: bool, now: datetime, kind: FailureKind
+) -> str:
+    """Send an attempt that did not succeed back to `planned` for a later retry, or end it
+    (with the attempt's kind)."""
     final = reason if not transient else f"{reason} (gave up after {row.attempts} attempts)"
     outcome = LIFECYCLE.retry_or_fail(
         row,
         transient=transient,
         now=now,
         retry_fields={"error": reason[:4000]},
-        fail_fields={"finished_at": now, "error": final[:4000]},
+        fail_fields={"finished_at": now, "error": final[:4000], "failure_kind": kind},
     )
     if outcome.changed and outcome.state == State.PLANNED:
         assert outcome.at is not None
@@ -277,6 +281,7 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
             duration_seconds=result["duration_seconds"],
             worker=str(result.get("worker", ""))[:200],
             error="",
+            failure_kind="",
         )
         _event(
             row.id, State.DONE, attempt, f"{result['bytes']} bytes, verified {result['verified']}"
@@ -296,8 +301,13 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
     Transaction.objects.filter(id=row.id).update(
         duration_seconds=result.get("duration_seconds"), worker=str(result.get("worker", ""))[:200]
     )
+    reason = str(result.get("error"))
     return _retry_or_fail(
-        row, reason=str(result.get("error")), transient=bool(result.get("transient")), now=now
+        row,
+        reason=reason,
+        transient=bool(result.get("transient")),
+        now=now,
+        kind=result_failure_kind(result, reason, queue="dispatch"),
     )
 
 
@@ -321,6 +331,7 @@ def transactions_reap(*, discard: Revoker | None = None, now: datetime | None = 
                 reason=f"no answer: attempt {row.attempts} {where} past its lease",
                 transient=True,
                 now=now,
+                kind=FailureKind.LOST,
             )
             if discard and row.state == State.QUEUED and row.task_id:
                 db_transaction.on_commit(partial(discard, row.task_id))
@@ -340,6 +351,7 @@ def transaction_retry(*, transaction: Transaction) -> bool:
             next_attempt_at=now,
             max_attempts=transaction.attempts + settings.PPIPE_DISPATCH_MAX_ATTEMPTS,
             finished_at=None,
+            failure_kind="",
         )
         if changed:
             _event(transaction.id, State.PLANNED, transaction.attempts, "retry requested")
@@ -353,7 +365,10 @@ def transaction_cancel(*, transaction: Transaction, revoke: Callable[[str], None
         if current.state in (State.DONE, State.FAILED, State.CANCELLED):
             return False
         Transaction.objects.filter(id=current.id).update(
-            state=State.CANCELLED, finished_at=timezone.now(), lease_expires_at=None
+            state=State.CANCELLED,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+            failure_kind=FailureKind.CANCELLED,
         )
         _event(current.id, State.CANCELLED, current.attempts, "cancelled")
         if current.task_id and current.state in ACTIVE_STATES:

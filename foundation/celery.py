@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init
+from celery.signals import beat_init, worker_init
 from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
@@ -23,6 +23,18 @@ def _register_periodic_tasks_on_beat_start(sender: Any = None, **_: Any) -> None
     from foundation.periodic import register_periodic_tasks
 
     register_periodic_tasks()
+
+
+@worker_init.connect
+def _quiet_periodic_ticks(sender: Any = None, **_: Any) -> None:
+    # Before the consumer starts (and before the pool forks), so even the first
+    # tick's "received" line is quiet.
+    from foundation.periodic import declared_periodic_jobs
+    from worker_node.logs import quiet_routine_tasks
+
+    quiet_routine_tasks((job.task for job in declared_periodic_jobs()), own_lines=True)
+    # A mail's own line (notifications/console_mail.py) says all: Celery's two are noise.
+    quiet_routine_tasks(["notifications.tasks.deliver_notification"], own_lines=False)
 
 
 # Record tasks (a worker's report reaching the database) wait out a database

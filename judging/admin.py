@@ -97,7 +97,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         "created_at",
         "short_reason",
     )
-    list_filter = ("state", OwnChallengeFilter, "created_at")
+    list_filter = ("state", "failure_kind", OwnChallengeFilter, "created_at")
     # A filtered page counts only its matches, not the whole table as well.
     show_full_result_count = False
     search_fields = ("participant__user__username", "reason", "code_sha256")
@@ -120,6 +120,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         "participant",
         "state",
         "reason",
+        "failure_kind",
         "public_score",
         "private_score",
         "cv_mean",

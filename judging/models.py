@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from foundation.failure_kinds import failure_kind_field
 from foundation.leases import LeasedJob
 from worker_node.command import OWN_JUDGE_QUEUE
 
@@ -179,6 +180,8 @@ class Submission(LeasedJob):
     )
     # Shown to the student: why it failed or was cancelled, in words they can act on.
     reason = models.TextField(blank=True)
+    # The reason in a word, from a fixed vocabulary: what metrics and operators count.
+    failure_kind = failure_kind_field()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

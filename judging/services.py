@@ -29,6 +29,7 @@ from django.utils import timezone
 from challenges.models import Challenge, Participant
 from foundation.content_store import artifact_store
 from foundation.database_outages import reaping_paused
+from foundation.failure_kinds import result_failure_kind
 from foundation.leases import Lifecycle
 from foundation.worker_clocks import worker_described
 from judging import signals
@@ -50,7 +51,7 @@ from judging.owner_store import JudgeStoreError, judge_store_stage
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores
 from teams.services import participant_lock
-from worker_wing.jobs import JudgeJobMessage
+from worker_wing.jobs import FailureKind, JudgeJobMessage
 from worker_wing.pipeline.check import submission_pipeline_check
 from worker_wing.pipeline.code_check import SubmissionRejected
 from worker_wing.pipeline.plan import configuration_from_text, spec_as_data, submission_plans
@@ -349,9 +350,9 @@ def _end(row: Submission, state: str, attempt: int, reason: str, **fields: Any) 
     )
 
 
-def _retry_or_fail(row: Submission, *, attempt: int, reason: str) -> str:
+def _retry_or_fail(row: Submission, *, attempt: int, reason: str, kind: FailureKind) -> str:
     """A run that ended through no fault of the student: judge again, a bounded
-    number of times, then fail saying so."""
+    number of times, then fail saying so (with the last run's kind)."""
     outcome = LIFECYCLE.retry_or_fail(
         row, transient=True, now=timezone.now(), attempt=attempt, retry_fields={"reason": ""}
     )
@@ -361,7 +362,7 @@ def _retry_or_fail(row: Submission, *, attempt: int, reason: str) -> str:
             _feed_after_commit()
         return State.NEW
     # Ended with its reason, timeline and notice, as every failure is.
-    _end(row, State.FAILED, attempt, f"{reason} (gave up after {attempt} runs)")
+    _end(row, State.FAILED, attempt, f"{reason} (gave up after {attempt} runs)", failure_kind=kind)
     return State.FAILED
 
 
@@ -371,7 +372,14 @@ def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str
         scores = challenge_test_scores(challenge, list(result.get("test_predictions") or []))
     except ScoringError as error:
         reason = str(error)
-        _end(row, State.FAILED, attempt, reason[:1].upper() + reason[1:] + ".", **_common(result))
+        _end(
+            row,
+            State.FAILED,
+            attempt,
+            reason[:1].upper() + reason[1:] + ".",
+            failure_kind=FailureKind.STUDENT_ERROR,
+            **_common(result),
+        )
         return State.FAILED
     FoldResult.objects.filter(submission=row).delete()
     FoldResult.objects.bulk_create(
@@ -485,9 +493,10 @@ def submission_record_result(*, result: dict[str, Any]) -> str:
         return "stale"
     if not result.get("ok"):
         reason = str(result.get("reason") or "the judge worker gave no reason")
+        kind = result_failure_kind(result, reason, queue="judge")
         if result.get("transient"):
-            return _retry_or_fail(row, attempt=attempt, reason=reason)
-        _end(row, State.FAILED, attempt, reason, **_common(result))
+            return _retry_or_fail(row, attempt=attempt, reason=reason, kind=kind)
+        _end(row, State.FAILED, attempt, reason, failure_kind=kind, **_common(result))
         return State.FAILED
     return _record_scores(row, result, attempt)
 
@@ -520,7 +529,12 @@ def submissions_reap(*, discard: Revoker | None = None, now: datetime | None = N
                 if locked is None or not LIFECYCLE.is_current(locked, row.attempts):
                     continue
                 who = f"the judge worker ({row.worker})" if row.worker else "the judge worker"
-                _retry_or_fail(locked, attempt=row.attempts, reason=f"{who} stopped answering")
+                _retry_or_fail(
+                    locked,
+                    attempt=row.attempts,
+                    reason=f"{who} stopped answering",
+                    kind=FailureKind.LOST,
+                )
         reaped += 1
     return reaped
 
@@ -535,6 +549,7 @@ def submission_cancel(*, submission: Submission, revoke: Revoker, by: str = "its
         Submission.objects.filter(id=current.pk).update(
             state=State.CANCELLED,
             reason=f"Cancelled by {by}.",
+            failure_kind=FailureKind.CANCELLED,
             finished_at=timezone.now(),
             lease_expires_at=None,
         )
@@ -552,6 +567,7 @@ def submission_rejudge(*, submission: Submission) -> bool:
         changed = Submission.objects.filter(id=submission.pk, state__in=ENDED_STATES).update(
             state=State.NEW,
             reason="",
+            failure_kind="",
             attempts=0,
             max_attempts=settings.PPIPE_JUDGE_MAX_ATTEMPTS,
             task_id="",

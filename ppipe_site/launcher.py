@@ -1,31 +1,26 @@
 """`make run`: set up and start the whole platform on one machine.
 
-Runs the set-up steps, then starts every process under one supervisor (honcho):
+Runs the set-up steps, then starts every process under one supervisor
+(ppipe_site/supervisor.py):
 the embedded Redis (unless CELERY_BROKER_URL names one), the web server, a
 control worker, a release worker, a judge worker, a probe worker (threads),
 beat, Flower and the demo's model server. Ctrl-C stops them all. Data lives in
-the var folder, so running it again keeps it.
+the var folder, so running it again keeps it. The terminal stays quiet (periodic
+ticks at DEBUG, one line a mail); LOG_LEVEL=DEBUG shows everything.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import shlex
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from foundation.env import env_str
-
-
-@dataclass(frozen=True)
-class Process:
-    name: str
-    command: list[str]
+from ppipe_site.supervisor import Process, Supervisor
 
 
 def _bin(name: str) -> str:
@@ -42,7 +37,13 @@ def _manage(*args: str) -> None:
 
 
 def processes(
-    *, var_dir: Path, web_bind: str, flower_port: int, embedded_redis: bool, demo_model: list[str]
+    *,
+    var_dir: Path,
+    web_bind: str,
+    flower_port: int,
+    embedded_redis: bool,
+    demo_model: list[str],
+    log_level: str = "INFO",
 ) -> list[Process]:
     celery = [_bin("celery"), "-A", "ppipe_site"]
     # The remote queues' workers run the Django-free app, as on a worker host.
@@ -70,6 +71,7 @@ def processes(
                     "--save",
                     "",
                 ],
+                stops_last=True,
             )
         )
     result += [
@@ -95,11 +97,19 @@ def processes(
                 "8190",
                 "--access-logfile",
                 "-",
+                # gunicorn 27 waits out the whole graceful timeout on a stop, even
+                # once its workers have exited: 3 s keeps Ctrl-C within its budget
+                # (requests here last milliseconds).
+                "--graceful-timeout",
+                "3",
+                # Its control socket defaults to one path per user (~/.gunicorn), which
+                # a second platform on the machine would take over; nothing uses it.
+                "--no-control-socket",
             ],
         ),
         Process(
             "control",
-            [*celery, "worker", "-Q", "control", "-n", "control@%h", "-c", "2", "-l", "INFO"],
+            [*celery, "worker", "-Q", "control", "-n", "control@%h", "-c", "2", "-l", log_level],
         ),
         Process(
             "jobs",
@@ -113,7 +123,7 @@ def processes(
                 "-c",
                 "2",
                 "-l",
-                "INFO",
+                log_level,
             ],
         ),
         # Probes wait on the network, not the CPU: one process, many threads.
@@ -131,15 +141,15 @@ def processes(
                 "-c",
                 "32",
                 "-l",
-                "INFO",
+                log_level,
             ],
         ),
         # Judging has its own worker, so a long training run never holds back a release.
         Process(
             "judge",
-            [*remote, "worker", "-Q", "judge", "-n", "judge@%h", "-c", "2", "-l", "INFO"],
+            [*remote, "worker", "-Q", "judge", "-n", "judge@%h", "-c", "2", "-l", log_level],
         ),
-        Process("beat", [*celery, "beat", "-l", "INFO"]),
+        Process("beat", [*celery, "beat", "-l", log_level]),
         Process("demo-model", demo_model),
         Process(
             "flower",
@@ -213,23 +223,26 @@ def main() -> None:
         flush=True,
     )
 
-    from honcho.manager import Manager
-    from honcho.printer import Printer
-
-    manager = Manager(Printer(sys.stdout))
-    for process in processes(
-        var_dir=settings.VAR_DIR,
-        web_bind=web_bind,
-        flower_port=settings.FLOWER_PORT,
-        embedded_redis=embedded_redis,
-        demo_model=demo_model_command(port=settings.PPIPE_DEMO_MODEL_PORT),
-    ):
-        # honcho runs a command through a shell; exec hands the signals to the program itself.
-        manager.add_process(process.name, "exec " + shlex.join(process.command), env=env)
-    manager.loop()
+    supervisor = Supervisor(
+        processes(
+            var_dir=settings.VAR_DIR,
+            web_bind=web_bind,
+            flower_port=settings.FLOWER_PORT,
+            embedded_redis=embedded_redis,
+            demo_model=demo_model_command(port=settings.PPIPE_DEMO_MODEL_PORT),
+            log_level=env_str("LOG_LEVEL", "INFO").upper(),
+        ),
+        env=env,
+    )
+    returncode = supervisor.run()
     lock.close()
-    sys.exit(manager.returncode)
+    sys.exit(returncode)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        # Ctrl-C during the set-up steps: nothing was started yet, no traceback.
+        print("\nStopped before the platform started.", flush=True)
+        sys.exit(130)

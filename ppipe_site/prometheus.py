@@ -1,6 +1,7 @@
 """Prometheus metrics at /metrics, for staff and for a scraper holding
-PPIPE_METRICS_TOKEN: queue lengths, jobs by state, failures by queue and kind
-of reason, judge job durations and the probe latencies of the metrics window.
+PPIPE_METRICS_TOKEN: queue lengths, jobs by state, failures by queue, kind (a
+fixed vocabulary, worker_wing.jobs.FailureKind) and cause (the student's or the
+operators'), judge job durations and the probe latencies of the metrics window.
 
 Everything is read from the broker and the database at scrape time (a custom
 collector), so every web process reports the same figures and nothing has to be
@@ -30,6 +31,7 @@ from judging.models import Submission, SubmissionState
 from operations.jobs import failures_by_kind, jobs_by_state, queue_lengths
 from probing.models import Probe, ProbeState
 from probing.selectors import window_start
+from worker_wing.jobs import failure_cause
 
 JUDGE_SECONDS = (1, 5, 15, 30, 60, 120, 300, 600, 1800)
 PROBE_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
@@ -65,11 +67,12 @@ class PlatformCollector(Collector):
 
         failures = CounterMetricFamily(
             "ppipe_job_failures",
-            "Failed jobs by queue and kind of reason (probes: by outcome).",
-            labels=["queue", "reason"],
+            "Failed or cancelled jobs by queue, kind and cause: student (their code or "
+            "its limits) or operations (sandbox, infrastructure, lost, cancelled).",
+            labels=["queue", "kind", "cause"],
         )
-        for (queue, reason), count in failures_by_kind().items():
-            failures.add_metric([queue, reason], count)
+        for (queue, kind), count in failures_by_kind().items():
+            failures.add_metric([queue, kind, failure_cause(kind)], count)
         yield failures
 
         judged = Submission.objects.filter(

@@ -449,14 +449,15 @@ PPIPE_RECEIPT_TICK_SECONDS = env_int("PPIPE_RECEIPT_TICK_SECONDS", 30, minimum=1
 
 # --- mail (notifications) ---------------------------------------------------------
 # Django's mail settings, read from the variables of the same names. With no
-# EMAIL_HOST (the embedded default) mail goes to the console backend, so `make run`
-# shows each mail in its log; with one, to that SMTP server.
+# EMAIL_HOST (the embedded default) each mail is one line in the log (recipients and
+# subject, notifications/console_mail.py), so `make run` shows it; with one, to that
+# SMTP server.
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if env_optional_str("EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend",
+    else "notifications.console_mail.OneLineEmailBackend",
 )
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")

@@ -1,5 +1,5 @@
 """Mail is configured by the environment: with nothing set it goes to the
-console (`make run` shows it in its log); EMAIL_HOST and friends send it through
+console, one line a mail (`make run` shows it in its log); EMAIL_HOST and friends send it through
 an SMTP server; contradictory settings stop start-up naming them."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def test_with_nothing_set_mail_goes_to_the_console(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (
         json.loads(result.stdout)["EMAIL_BACKEND"]
-        == "django.core.mail.backends.console.EmailBackend"
+        == "notifications.console_mail.OneLineEmailBackend"
     )
 
 

@@ -1,6 +1,7 @@
 """End to end: recording a failed submission commits, then a real control worker
 (through Redis) composes the mail and sends it with the embedded default, the
-console backend, so the worker's log shows it."""
+one-line console backend, so the worker's log shows it: one line a mail
+(recipient and subject), not the body line by line through Celery's stdout."""
 
 from __future__ import annotations
 
@@ -24,11 +25,14 @@ def test_a_control_worker_sends_the_mail_after_the_commit(control_worker: Worker
         timeout=60,
         what=f"the mail sent by the control worker\n{control_worker.log_tail()}",
     )
+    subject = f"[ppipe] Submission #{submission.pk} failed"
     wait_until(
-        lambda: (
-            f"Subject: [ppipe] Submission #{submission.pk} failed" in control_worker.log_tail(400)
-        ),
+        lambda: subject in control_worker.log_tail(400),
         timeout=10,
         what="the mail in the worker's log",
     )
-    assert "Reason: predict() returned 3 rows" in control_worker.log_tail(400)
+    log = control_worker.log_tail(400)
+    (line,) = [line for line in log.splitlines() if "ppipe.mail" in line]
+    assert f"mail to {submission.participant.user.email}: {subject}" in line
+    assert "predict() returned 3 rows" not in log
+    assert "celery.redirected" not in log

@@ -32,6 +32,7 @@ def jobs() -> dict[str, Any]:
         participant=ada,
         state=SubmissionState.FAILED,
         reason="CPU time limit exceeded: the job used 61 s of its 60",
+        failure_kind="cpu",
         wall_seconds=61.0,
         finished_at=now,
     )
@@ -77,8 +78,7 @@ def test_metrics_report_queues_jobs_failures_and_durations(
     assert float(waiting.split()[-1]) >= 1
     assert 'ppipe_jobs{queue="judge",state="failed"} 1.0' in lines
     assert 'ppipe_jobs{queue="judge",state="running"} 1.0' in lines
-    reason = 'reason="CPU time limit exceeded"'
-    assert f'ppipe_job_failures_total{{queue="judge",{reason}}} 1.0' in lines
+    assert 'ppipe_job_failures_total{cause="student",kind="cpu",queue="judge"} 1.0' in lines
     assert 'ppipe_judge_job_seconds_bucket{le="5.0"} 1.0' in lines
     assert 'ppipe_judge_job_seconds_bucket{le="+Inf"} 2.0' in lines
     assert "ppipe_judge_job_seconds_sum 64.0" in lines
@@ -97,11 +97,15 @@ def test_the_operations_page_lists_stuck_and_failed_jobs_by_queue(
     assert f"submission #{jobs['stuck'].pk}" in judge
     assert f"submission #{jobs['failed'].pk}" in judge
     assert "CPU time limit exceeded" in judge
+    assert '<code class="failure-kind">cpu</code>' in judge
     assert 'id="flower-link"' in html
 
 
 def test_teachers_get_neither_the_operations_page_nor_the_flower_link(
-    teacher_client: Client,
+    teacher_client: Client, jobs: dict[str, Any]
 ) -> None:
-    assert teacher_client.get("/admin/operations/").status_code == 403
+    page = teacher_client.get("/admin/operations/")
+
+    assert page.status_code == 403
+    assert f"submission #{jobs['failed'].pk}" not in page.content.decode()
     assert 'id="flower-link"' not in teacher_client.get("/admin/").content.decode()

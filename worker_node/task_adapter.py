@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from celery.exceptions import SoftTimeLimitExceeded
 
-from worker_wing.jobs import JobFailure
+from worker_wing.jobs import FailureKind, JobFailure
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,12 @@ def job_outcome(
     try:
         return run()
     except SoftTimeLimitExceeded:
-        return failed(JobFailure(time_limit_reason, transient=True))
+        return failed(
+            JobFailure(time_limit_reason, transient=True, kind=FailureKind.INFRASTRUCTURE)
+        )
     except JobFailure as failure:
         return failed(failure)
     except Exception as error:
         logger.exception("%s failed unexpectedly", what)
         reason = f"internal error on {worker}: {type(error).__name__}: {error}"
-        return failed(JobFailure(reason, transient=True))
+        return failed(JobFailure(reason, transient=True, kind=FailureKind.INFRASTRUCTURE))

@@ -11,25 +11,73 @@ again could help) and turns it into its kind's failure result in one place
 (`release_failure`, `judge_failure`); the task adapter turns a worker's time
 limit or a bug of ours into the same exception, so every failure a teacher or
 student reads went through one of those two functions.
+
+Every failure also has a *kind* from a fixed vocabulary (`FailureKind`), decided
+where the failure is known (the executor, the task adapter, the reaper, a
+cancel): metrics and the operations page count by kind, never by the free-text
+reason, which may quote a student's exception.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
 
 from worker_wing.worker_identity import worker_name
 
 
+class FailureKind(StrEnum):
+    """Why a job failed, in a word: the only failure label metrics carry."""
+
+    # The student's code: it raised, returned nothing usable, or hit a limit of the job.
+    STUDENT_ERROR = "student_error"
+    CPU = "cpu"
+    MEMORY = "memory"
+    WALL = "wall"
+    FILE_SIZE = "file_size"
+    PROCESSES = "processes"
+    # The platform's: a worker that cannot sandbox, an input or destination it
+    # cannot reach, a bug of ours, a worker that stopped answering, a person's cancel.
+    SANDBOX = "sandbox"
+    INFRASTRUCTURE = "infrastructure"
+    LOST = "lost"
+    CANCELLED = "cancelled"
+
+
+STUDENT_KINDS = frozenset(
+    {
+        FailureKind.STUDENT_ERROR,
+        FailureKind.CPU,
+        FailureKind.MEMORY,
+        FailureKind.WALL,
+        FailureKind.FILE_SIZE,
+        FailureKind.PROCESSES,
+    }
+)
+
+
+def failure_cause(kind: str) -> Literal["student", "operations"]:
+    """Whose failure a kind is: the student's (their code, their limits) or the
+    platform's, which an operator has to look at."""
+    return "student" if kind in STUDENT_KINDS else "operations"
+
+
 class JobFailure(Exception):
-    """A job that could not be done: the reason its teacher or student reads, and
-    whether running it again (here or on another worker) could succeed."""
+    """A job that could not be done: the reason its teacher or student reads, its
+    kind, and whether running it again (here or on another worker) could succeed."""
 
     def __init__(
-        self, reason: str, *, transient: bool, measured: JudgeMeasured | None = None
+        self,
+        reason: str,
+        *,
+        transient: bool,
+        kind: FailureKind,
+        measured: JudgeMeasured | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
+        self.kind = kind
         # A judge run that got as far as the sandbox still reports what it cost.
         self.measured = measured
 
@@ -82,6 +130,7 @@ class ReleaseResult(TypedDict):
     # A failure: why, and whether a retry could help.
     transient: NotRequired[bool]
     error: NotRequired[str]
+    failure_kind: NotRequired[str]
     # A success: what landed where, and how it was checked.
     bytes: NotRequired[int]
     rows: NotRequired[int]
@@ -105,6 +154,7 @@ def release_failure(
         "ok": False,
         "transient": failure.transient,
         "error": failure.reason,
+        "failure_kind": failure.kind,
         "worker": worker,
     }
     if duration_seconds is not None:
@@ -188,6 +238,8 @@ class JudgeResult(TypedDict):
     transient: bool
     reason: str
     worker: str
+    # A failure's kind (FailureKind); results of older workers lack it.
+    failure_kind: NotRequired[str]
     cpu_seconds: NotRequired[float]
     peak_memory_mb: NotRequired[float]
     wall_seconds: NotRequired[float]
@@ -215,6 +267,7 @@ def judge_failure(job: JudgeJobMessage, failure: JobFailure) -> JudgeResult:
         "ok": False,
         "transient": failure.transient,
         "reason": failure.reason,
+        "failure_kind": failure.kind,
         "worker": worker_name(),
     }
     if failure.measured is not None:

@@ -29,7 +29,9 @@ import pandas as pd
 import sklearn
 
 from worker_wing.content_store import ContentStore
+from worker_wing.failure_kinds import limit_kind
 from worker_wing.jobs import (
+    FailureKind,
     JobFailure,
     JudgeFold,
     JudgeJobMessage,
@@ -70,6 +72,8 @@ from worker_wing.pipeline.check import extract_pipeline_archive
 from worker_wing.pipeline.spec import PipelineRejected
 from worker_wing.worker_identity import worker_name
 
+# What a run that failed by the student's code is, unless it names a limit.
+STUDENT = FailureKind.STUDENT_ERROR
 SIGNAL_REASONS: dict[int, str] = {
     signal.SIGXCPU: "CPU time limit of {cpu_seconds} s exceeded",
     # RLIMIT_CPU's hard limit, one second past the soft one (a memory kill by the
@@ -209,6 +213,7 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
             f"this judge worker cannot sandbox student code: {problem}; install bubblewrap, or "
             "set PPIPE_SANDBOX=none to run it unsandboxed (trusted code only)",
             transient=True,
+            kind=FailureKind.SANDBOX,
         )
     started_at = datetime.now(UTC).isoformat()
     data, limits, threads = job["data"], job["limits"], int(job.get("threads") or 1)
@@ -227,7 +232,9 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
         )
     except (OSError, ValueError, KeyError) as error:
         raise JobFailure(
-            f"the job's inputs are not readable here: {error}", transient=True
+            f"the job's inputs are not readable here: {error}",
+            transient=True,
+            kind=FailureKind.INFRASTRUCTURE,
         ) from None
     # A sandbox runs one participant's jobs only: nothing another student did in it
     # can touch theirs.
@@ -237,7 +244,9 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
         labels = fold_labels(train_path, shape, json.dumps([data, job["task_type"], job["cv"]]))
         box = sandbox_take(sandbox, threads, participant)
     except (OSError, ValueError, KeyError, SandboxUnavailable) as error:
-        raise JobFailure(f"the sandbox could not start: {error}", transient=True) from None
+        raise JobFailure(
+            f"the sandbox could not start: {error}", transient=True, kind=FailureKind.SANDBOX
+        ) from None
     run: JobRun | None = None
     rejected = ""
     try:
@@ -258,16 +267,18 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
         # Nothing ran when the zip was rejected: the sandbox is as clean as it was.
         sandbox_release(box, healthy=bool(rejected) or (run is not None and run.report is not None))
     if rejected or run is None:
-        raise JobFailure(rejected, transient=False)
+        raise JobFailure(rejected, transient=False, kind=FailureKind.STUDENT_ERROR)
     if run.killed_for:
         during = f" (during {run.phase})" if run.phase else ""
         measured = _measured(job, run, sandbox, started_at, {})
-        raise JobFailure(run.killed_for + during, transient=False, measured=measured)
+        # The sandbox words each limit it stops a job at (sandbox.py's _limit_reason).
+        kind = limit_kind(run.killed_for) or FailureKind.STUDENT_ERROR
+        raise JobFailure(run.killed_for + during, transient=False, kind=kind, measured=measured)
     if run.refused:
-        raise JobFailure(run.refused, transient=False)
+        raise JobFailure(run.refused, transient=False, kind=FailureKind.STUDENT_ERROR)
     if run.report is None:
         reason = f"the sandbox ended without a report: {run.trouble}"
-        raise JobFailure(reason, transient=True)
+        raise JobFailure(reason, transient=True, kind=FailureKind.SANDBOX)
     return _result(job, run, shape, sandbox, artifacts, started_at)
 
 
@@ -403,17 +414,17 @@ def _result(
         if _isolation_failed(report):
             # The worker's fault, not the student's: another worker may do better.
             reason = f"this judge worker could not sandbox the job: {report['phase']}"
-            raise JobFailure(reason, transient=True, measured=measured)
+            raise JobFailure(reason, transient=True, kind=FailureKind.SANDBOX, measured=measured)
         if report.get("figures_error"):
             reason = (
                 f"the run's figures for {report['figures_error']} are not as the judge's "
                 "runner writes them: did your code write to its files or patch it?"
             )
-            raise JobFailure(reason, transient=False, measured=measured)
+            raise JobFailure(reason, transient=False, kind=STUDENT, measured=measured)
         if not isinstance(ran, list) or len(ran) != len(plans):
-            raise JobFailure(
-                _crash_reason(report, run, job["limits"]), transient=False, measured=measured
-            )
+            crash = _crash_reason(report, run, job["limits"])
+            kind = limit_kind(crash) or STUDENT
+            raise JobFailure(crash, transient=False, kind=kind, measured=measured)
         clamped: list[str] = []
         ran = [
             measured_configuration(
@@ -427,7 +438,7 @@ def _result(
         ]
     except (KeyError, TypeError, ValueError, IndexError) as error:
         reason = f"the sandbox's report is not as the judge writes it ({error!r})"
-        raise JobFailure(reason, transient=False, measured=measured) from None
+        raise JobFailure(reason, transient=False, kind=STUDENT, measured=measured) from None
     measured = _measured(job, run, sandbox, started_at, report, clamped)
     task_type = job["task_type"]
     try:
@@ -440,9 +451,11 @@ def _result(
         )
     except binascii.Error:
         reason = "the sandbox's report carries no readable predictions"
-        raise JobFailure(reason, transient=True, measured=measured) from None
+        raise JobFailure(
+            reason, transient=True, kind=FailureKind.SANDBOX, measured=measured
+        ) from None
     except PredictionsError as error:
-        raise JobFailure(str(error), transient=False, measured=measured) from None
+        raise JobFailure(str(error), transient=False, kind=STUDENT, measured=measured) from None
     per_configuration = len(shape.folds)
     try:
         scored = [
@@ -456,10 +469,10 @@ def _result(
             for k, (configuration, plan) in enumerate(zip(ran, plans, strict=True))
         ]
     except PredictionsError as error:
-        raise JobFailure(str(error), transient=False, measured=measured) from None
+        raise JobFailure(str(error), transient=False, kind=STUDENT, measured=measured) from None
     except (KeyError, TypeError, ValueError, IndexError) as error:
         reason = f"the sandbox's report is not as the judge writes it ({error!r}): was it forged?"
-        raise JobFailure(reason, transient=False, measured=measured) from None
+        raise JobFailure(reason, transient=False, kind=STUDENT, measured=measured) from None
     # A sweep's result is its best configuration by cross-validation, never by the
     # hidden test set: the student learns nothing of the test labels from the choice.
     chosen = max(range(len(scored)), key=lambda k: (scored[k]["cv_mean"], -k))

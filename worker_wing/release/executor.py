@@ -20,7 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from worker_wing.content_store import ContentStore
-from worker_wing.jobs import JobFailure, ReleaseJobMessage, ReleaseResult, release_failure
+from worker_wing.jobs import (
+    FailureKind,
+    JobFailure,
+    ReleaseJobMessage,
+    ReleaseResult,
+    release_failure,
+)
 from worker_wing.release.destination_addresses import DestinationUnreachable
 from worker_wing.release.rclone import Rclone, RcloneError
 from worker_wing.release.remotes import Remote, RemoteError, check_local_root, check_path
@@ -28,6 +34,9 @@ from worker_wing.release.remotes import Remote, RemoteError, check_local_root, c
 JOB_KIND = "ppipe.release"
 JOB_VERSION = 1
 FORMATS = ("csv", "parquet", "jsonl")
+
+# A release fails for the platform's or its destination's reasons, never a student's.
+INFRA = FailureKind.INFRASTRUCTURE
 
 
 class JobError(ValueError):
@@ -134,19 +143,21 @@ def _upload(
             check_local_root(spec.path, local_roots)
         source = _source_frame(artifacts.root, spec.source_sha256)
     except (JobError, RemoteError) as error:
-        raise JobFailure(str(error), transient=False) from None
+        raise JobFailure(str(error), transient=False, kind=INFRA) from None
     except FileNotFoundError:
         raise JobFailure(
             f"the training data {job['source']['sha256'][:12]}… is not in this worker's "
             "artifact store",
             transient=True,
+            kind=INFRA,
         ) from None
     except ValueError as error:  # corrupt artifact
-        raise JobFailure(str(error), transient=False) from None
+        raise JobFailure(str(error), transient=False, kind=INFRA) from None
     if spec.stop > len(source):
         raise JobFailure(
             f"rows {spec.start}..{spec.stop} exceed the {len(source)} training rows",
             transient=False,
+            kind=INFRA,
         )
     payload = _payload(artifacts.root, spec.source_sha256, spec.start, spec.stop, spec.format)
     with tempfile.TemporaryDirectory(prefix="ppipe-release-") as folder:
@@ -156,17 +167,18 @@ def _upload(
             rclone.copy_file(local, spec.remote, spec.path)
             seen = rclone.stat(spec.remote, spec.path)
         except RcloneError as error:
-            raise JobFailure(str(error), transient=error.transient) from None
+            raise JobFailure(str(error), transient=error.transient, kind=INFRA) from None
         except DestinationUnreachable as error:
-            raise JobFailure(str(error), transient=True) from None
+            raise JobFailure(str(error), transient=True, kind=INFRA) from None
         except RemoteError as error:
-            raise JobFailure(str(error), transient=False) from None
+            raise JobFailure(str(error), transient=False, kind=INFRA) from None
     md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
     if seen.size != len(payload) or (seen.md5 is not None and seen.md5 != md5):
         raise JobFailure(
             f"the destination holds {seen.size} bytes (md5 {seen.md5}) instead of "
             f"{len(payload)} bytes (md5 {md5})",
             transient=True,
+            kind=INFRA,
         )
     return {
         "transaction_id": spec.transaction_id,

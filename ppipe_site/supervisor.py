@@ -1,0 +1,132 @@
+"""The supervisor of `make run`: starts every process, prints their output with a
+name prefix, and on Ctrl-C stops them all, in order, within a deadline.
+
+Why our own rather than honcho: a terminal's Ctrl-C sends SIGINT to its whole
+foreground process group. Under honcho that reached every Celery pool child at
+the same moment as its worker, so the children died first and each worker
+printed a WorkerLostError traceback per child; the broker could stop before the
+workers had handed back their unacknowledged messages; and Flower and the control
+worker, told twice, could be left waiting for SIGKILL. Here each process runs in
+a session of its own (Ctrl-C reaches only this supervisor), and the supervisor
+tells each one once: SIGTERM (a Celery worker's warm shutdown, which stops its
+own pool children), the broker last, then SIGKILL for whatever is still running
+at the deadline, the whole process group, so no orphan outlives `make run`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+# Seconds each stage of a stop may take before SIGKILL: the services, then the broker.
+STOP_SECONDS = 7.0
+BROKER_STOP_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    command: list[str]
+    # Stopped after all the others (the broker: workers hand their messages back to it).
+    stops_last: bool = False
+
+
+class Supervisor:
+    def __init__(
+        self, processes: Sequence[Process], *, env: Mapping[str, str], out: IO[str] = sys.stdout
+    ) -> None:
+        self.processes = list(processes)
+        self.env = dict(env)
+        self.out = out
+        self.width = max((len(p.name) for p in self.processes), default=6)
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    def say(self, name: str, line: str) -> None:
+        with self._lock:
+            self.out.write(f"{time.strftime('%H:%M:%S')} {name:<{self.width}} | {line}\n")
+            self.out.flush()
+
+    def _pipe(self, name: str, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            self.say(name, raw.decode(errors="replace").rstrip("\n"))
+        stream.close()
+
+    def start(self) -> None:
+        for process in self.processes:
+            child = subprocess.Popen(
+                process.command,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                # Its own session and process group: the terminal's Ctrl-C reaches
+                # the supervisor only, which stops each process in its turn.
+                start_new_session=True,
+            )
+            assert child.stdout is not None
+            self.running[process.name] = child
+            reader = threading.Thread(
+                target=self._pipe, args=(process.name, child.stdout), daemon=True
+            )
+            reader.start()
+            self._readers.append(reader)
+
+    def run(self) -> int:
+        """Start everything and wait for Ctrl-C (or SIGTERM): 0 after a clean stop,
+        1 when a process ended on its own (everything else is stopped then too)."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: self._stop.set())
+        self.start()
+        ended = ""
+        while not self._stop.wait(0.2):
+            ended = next((n for n, p in self.running.items() if p.poll() is not None), "")
+            if ended:
+                code = self.running[ended].returncode
+                self.say("system", f"{ended} ended (exit code {code}): stopping everything")
+                break
+        self.stop()
+        return 1 if ended else 0
+
+    def stop(self) -> None:
+        started = time.monotonic()
+        first = [p.name for p in self.processes if not p.stops_last]
+        last = [p.name for p in self.processes if p.stops_last]
+        self.say("system", "stopping: " + ", ".join(first + last))
+        self._stop_stage(first, STOP_SECONDS)
+        self._stop_stage(last, BROKER_STOP_SECONDS)
+        for reader in self._readers:
+            reader.join(timeout=2)
+        self.say("system", f"stopped in {time.monotonic() - started:.1f} s")
+
+    def _stop_stage(self, names: list[str], seconds: float) -> None:
+        children = {name: self.running[name] for name in names if name in self.running}
+        for child in children.values():
+            # The leader only: a Celery worker stops its pool children itself, after
+            # they finish; a child told directly dies first (WorkerLostError).
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and any(c.poll() is None for c in children.values()):
+            time.sleep(0.05)
+        for name, child in children.items():
+            if child.poll() is None:
+                self.say("system", f"{name} did not stop within {seconds:.0f} s: killed")
+            # The leader may be gone while a child of its own lingers: the group goes.
+            _signal_group(child, signal.SIGKILL)
+            child.wait()
+
+
+def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signum)
