@@ -66,7 +66,8 @@ def roster_parse(text: str) -> list[RosterEntry]:
         raise RosterError(
             [f"The roster has {len(rows)} students; import at most {_MAX_LINES} at once."]
         )
-    entries, problems, first_seen = [], [], {}
+    entries, problems = [], []
+    first_seen: dict[str, int] = {}
     for line, row in rows:
         problem = _row_problem(row)
         username = row[0].strip() if row else ""
@@ -110,7 +111,7 @@ def _row_problem(row: list[str]) -> str | None:
     except ValidationError as error:
         return " ".join(error.messages)
     for name, value in (("username", username), ("email", email)):
-        limit = fields.get_field(name).max_length
+        limit = getattr(fields.get_field(name), "max_length", None)
         if limit is not None and len(value) > limit:
             return f"the {name} has {len(value)} characters; at most {limit} are allowed."
     return None
