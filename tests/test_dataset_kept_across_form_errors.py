@@ -5,6 +5,7 @@ back. A forged or expired token is refused with a message, and nothing is saved.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from challenges.kept_uploads import KEEP_FOR, SALT
+from challenges.kept_uploads import KEEP_FOR, SALT, kept_uploads_dir
 from challenges.models import Challenge
 from tests.admin_forms import form_errors, post_add_challenge
 from tests.browser import admin_log_in
@@ -138,3 +139,26 @@ def test_in_chromium_the_dataset_survives_a_validation_error(
     challenge = Challenge.objects.get(slug="kept-data", owner=teacher)
     assert challenge.dataset_rows == 150
     assert challenge.dataset_sha256 == hashlib.sha256(iris_csv()).hexdigest()
+
+
+def test_an_error_in_a_section_of_the_page_keeps_the_dataset_too(teacher_client: Client) -> None:
+    response = post_add_challenge(teacher_client, release_proportions="40,abc")
+
+    assert "release_proportions" in form_errors(response)
+    assert "Dataset kept: iris.csv (150 rows)" in response.content.decode()
+    assert not Challenge.objects.exists()
+
+
+def test_kept_files_older_than_their_tokens_are_pruned(teacher_client: Client) -> None:
+    stale = kept_uploads_dir() / ("0" * 64)
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"a dataset nobody came back for")
+    long_ago = time.time() - KEEP_FOR.total_seconds() - 60
+    os.utime(stale, (long_ago, long_ago))
+
+    kept_token(post_add_challenge(teacher_client, closes_at=YESTERDAY))
+
+    assert not stale.exists()
+    assert [path.name for path in kept_uploads_dir().iterdir()] == [
+        hashlib.sha256(iris_csv()).hexdigest()
+    ]
