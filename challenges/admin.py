@@ -13,7 +13,12 @@ from django.utils.html import format_html
 from challenges.datasets import DatasetError
 from challenges.forms import ChallengeForm
 from challenges.models import Challenge, Participant
-from challenges.roster import RosterError, roster_import, roster_parse
+from challenges.roster import (
+    RosterError,
+    roster_accounts_download,
+    roster_import,
+    roster_parse,
+)
 from challenges.sections import challenge_sections
 from challenges.selectors import challenges_owned_by
 from challenges.services import PublishError, challenge_publish, participant_enroll
@@ -182,9 +187,10 @@ class ChallengeAdmin(admin.ModelAdmin):
         return [*own, *super().get_urls()]
 
     def roster_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """Import students from `username,email` lines; new passwords are shown once."""
+        """Import students from `username,email` lines; new passwords are shown once,
+        with a CSV of them to download."""
         challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
-        roster_text, error, accounts = "", "", None
+        roster_text, problems, accounts = "", [], None
         if request.method == "POST" and self.has_change_permission(request, challenge):
             upload = request.FILES.get("roster_file")
             roster_text = (
@@ -194,16 +200,18 @@ class ChallengeAdmin(admin.ModelAdmin):
             )
             try:
                 accounts = roster_import(challenge=challenge, entries=roster_parse(roster_text))
-            except RosterError as problem:
-                error = str(problem)
+            except RosterError as error:
+                problems = error.problems
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": challenge,
             "title": f"Students of {challenge.name}",
             "roster_text": roster_text,
-            "error": error,
+            "problems": problems,
             "accounts": accounts,
+            # admin_view marks the page never-cache: the passwords stay in this response.
+            "accounts_download": roster_accounts_download(accounts or []),
             "participants": challenge.participants.select_related("user").order_by(
                 "user__username"
             ),

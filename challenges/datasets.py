@@ -15,6 +15,8 @@ from typing import IO, Any
 import pandas as pd
 import pyarrow as pa
 
+from challenges.csv_sniffing import SAMPLE_BYTES, CsvDialect, NotCsvError, sniff_csv
+
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
@@ -37,7 +39,8 @@ def dataset_format(filename: str) -> str:
     except KeyError:
         raise DatasetError(
             f"'{PurePath(filename).name}' is neither a .csv nor a .parquet file: "
-            "export the dataset as CSV (comma-separated, UTF-8, header row) or Parquet."
+            "export the dataset as CSV (UTF-8, header row; comma, semicolon, tab or pipe "
+            "separated) or Parquet."
         ) from None
 
 
@@ -54,9 +57,13 @@ def read_dataset(source: str | IO[bytes], fmt: str) -> pd.DataFrame:
     """Parse a CSV or Parquet dataset, turning every parser failure into a DatasetError."""
     if hasattr(source, "seek"):
         source.seek(0)
+    dialect = CsvDialect(",", ".")
     try:
         if fmt == "csv":
-            frame = pd.read_csv(source, encoding="utf-8")
+            dialect = _csv_dialect(source)
+            frame = pd.read_csv(
+                source, sep=dialect.separator, decimal=dialect.decimal, encoding="utf-8"
+            )
         elif fmt == "parquet":
             frame = pd.read_parquet(source)
         else:
@@ -82,7 +89,9 @@ def read_dataset(source: str | IO[bytes], fmt: str) -> pd.DataFrame:
         raise DatasetError(
             "The dataset has no data rows: upload a file with a header row and data rows."
         )
-    header = _csv_header(source) if fmt == "csv" else [str(column) for column in frame.columns]
+    header = (
+        _csv_header(source, dialect) if fmt == "csv" else [str(column) for column in frame.columns]
+    )
     # Nameless columns are left to pandas ("Unnamed: 3"), as before.
     repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:
@@ -94,13 +103,30 @@ def read_dataset(source: str | IO[bytes], fmt: str) -> pd.DataFrame:
     return frame
 
 
-def _csv_header(source: str | IO[bytes]) -> list[str]:
+def _csv_dialect(source: str | IO[bytes]) -> CsvDialect:
+    """The file's separator, from its first bytes; a file that is no CSV at all is
+    named for what it looks like, before pandas answers with a tokenizer error."""
+    if isinstance(source, str):
+        with open(source, "rb") as handle:
+            head = handle.read(SAMPLE_BYTES)
+    else:
+        head = source.read(SAMPLE_BYTES)
+        source.seek(0)
+    try:
+        return sniff_csv(head)
+    except NotCsvError as error:
+        raise DatasetError(str(error)) from None
+
+
+def _csv_header(source: str | IO[bytes], dialect: CsvDialect) -> list[str]:
     """The header row as written: pandas renames a repeated name ('a', 'a.1'),
     which would hide the repetition."""
     if hasattr(source, "seek"):
         source.seek(0)
     try:
-        row = pd.read_csv(source, header=None, nrows=1, dtype=str, encoding="utf-8")
+        row = pd.read_csv(
+            source, sep=dialect.separator, header=None, nrows=1, dtype=str, encoding="utf-8"
+        )
     finally:
         if hasattr(source, "seek"):
             source.seek(0)

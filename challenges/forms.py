@@ -21,6 +21,14 @@ from challenges.datasets import (
     read_dataset,
     sha256_of,
 )
+from challenges.kept_uploads import (
+    KEPT_INPUT_SUFFIX,
+    KeptDataset,
+    KeptFileInput,
+    KeptUploadError,
+    kept_upload_keep,
+    kept_upload_restore,
+)
 from challenges.models import Challenge, DriftKind, TaskType
 from challenges.sections import challenge_sections
 from challenges.settings_form import SettingsForm
@@ -68,18 +76,55 @@ class ChallengeForm(SettingsForm):
         model = Challenge
         fields = FIELDS
         # A plain file input: the stored dataset is never served by URL, so the
-        # default widget's "Currently: <link>" would point nowhere.
-        widgets = {"dataset": forms.FileInput}
+        # default widget's "Currently: <link>" would point nowhere. It carries the
+        # file kept from a submit that had errors (challenges/kept_uploads.py).
+        widgets = {"dataset": KeptFileInput}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._frame: pd.DataFrame | None = None
         self._sha256 = ""
         self._format = ""
+        self._upload: UploadedFile | None = None
+        self._kept: KeptDataset | None = None
+        self._kept_error = ""
+        if "dataset" in self.fields:
+            self._restore_kept_dataset()
+            widget = self.fields["dataset"].widget
+            if isinstance(widget, KeptFileInput):
+                widget.keep = self._keep_dataset
+
+    def _restore_kept_dataset(self) -> None:
+        """A submit without a new file but with the token of a kept one: the kept file
+        is the upload, as if chosen again."""
+        token = self.data.get("dataset" + KEPT_INPUT_SUFFIX) if self.is_bound else None
+        if not token or self.files.get("dataset"):
+            return
+        try:
+            kept = kept_upload_restore(str(token))
+        except KeptUploadError as error:
+            # Reported by clean_dataset, instead of the vaguer "This field is required."
+            self._kept_error = str(error)
+            self.fields["dataset"].required = False
+            return
+        self.files = self.files.copy()
+        self.files["dataset"] = kept
+
+    def _keep_dataset(self) -> KeptDataset | None:
+        """Called when the page is shown again: keeps a dataset that passed its checks."""
+        if self._upload is None or self._frame is None or "dataset" in self.errors:
+            return None
+        if self._kept is None:
+            token = kept_upload_keep(self._upload)
+            name = self._upload.name or "dataset.csv"
+            self._kept = KeptDataset(token=token, name=name, rows=len(self._frame))
+        return self._kept
 
     def clean_dataset(self) -> Any:
         upload = self.cleaned_data.get("dataset")
         if not isinstance(upload, UploadedFile):
+            if self._kept_error:
+                raise forms.ValidationError(self._kept_error)
             return upload
         limit = settings.PPIPE_MAX_DATASET_MB
         if upload.size is not None and upload.size > limit * 1024 * 1024:
@@ -96,6 +141,7 @@ class ChallengeForm(SettingsForm):
         except DatasetError as error:
             raise forms.ValidationError(str(error)) from None
         self._sha256 = sha256_of(stream)
+        self._upload = upload
         return upload
 
     def _stored_frame(self) -> pd.DataFrame | None:

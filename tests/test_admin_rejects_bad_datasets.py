@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,10 +16,26 @@ from django.utils import timezone
 
 from challenges.models import Challenge
 from tests.admin_forms import form_errors, post_add_challenge
+from tests.factories import iris_csv
 
 
 def csv_upload(content: bytes, name: str = "data.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, "text/csv")
+
+
+def xlsx_like_bytes() -> bytes:
+    """A zip laid out as an .xlsx is: what a teacher uploads when picking the workbook."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
+
+
+def parquet_bytes() -> bytes:
+    buffer = io.BytesIO()
+    pd.read_csv(io.BytesIO(iris_csv())).to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def assert_nothing_saved() -> None:
@@ -43,7 +62,22 @@ def test_a_valid_challenge_is_saved_and_owned_by_its_teacher(
     [
         ({"dataset": csv_upload(b"")}, "dataset", "file is empty"),
         ({"dataset": csv_upload(b'a,b\n1,"2\n3,4\n')}, "dataset", "The CSV does not parse"),
-        ({"dataset": csv_upload(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00")}, "dataset", "not UTF-8"),
+        (
+            {"dataset": csv_upload(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00")},
+            "dataset",
+            "This file is not text (CSV expected): it looks like a PNG image.",
+        ),
+        (
+            {"dataset": csv_upload(xlsx_like_bytes())},
+            "dataset",
+            "it looks like an Excel workbook (.xlsx): save it as CSV.",
+        ),
+        (
+            {"dataset": csv_upload(parquet_bytes())},
+            "dataset",
+            "it looks like a Parquet file: give it a .parquet name.",
+        ),
+        ({"dataset": csv_upload("café,species\n1,a\n".encode("latin-1"))}, "dataset", "not UTF-8"),
         (
             {"dataset": csv_upload(b"a,b\n1,2\n", name="data.xlsx")},
             "dataset",
@@ -66,7 +100,10 @@ def test_a_valid_challenge_is_saved_and_owned_by_its_teacher(
     ids=[
         "empty-file",
         "unparseable-csv",
-        "binary-file",
+        "png-image",
+        "xlsx-workbook",
+        "parquet-named-csv",
+        "latin-1-text",
         "unknown-extension",
         "missing-target",
         "metric-for-other-task",
