@@ -5,6 +5,7 @@ and the table of what a draft's releases would hold."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -74,12 +75,22 @@ def timeline_chart(releases: Sequence[Release]) -> SafeString:
     )
 
 
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    parts = []
+    for name, size in (("day", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {name}{'s' if name == 'day' and count > 1 else ''}")
+    return " ".join(parts)
+
+
 def _when(release: PreviewedRelease) -> str:
     if release.due_at is not None:
         return f"{release.due_at:%Y-%m-%d %H:%M %Z}"
-    return (
-        f"on publishing + {release.after_publishing}" if release.sequence > 1 else "on publishing"
-    )
+    if release.sequence == 1:
+        return "on publishing"
+    return f"on publishing + {_duration(release.after_publishing)}"
 
 
 def preview_table(preview: ReleasePreview) -> SafeString:

@@ -5,6 +5,8 @@ another seed another; regression targets are shuffled; the file's order is kept.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -32,7 +34,7 @@ def test_each_of_ten_releases_holds_every_class_within_two_rows_of_its_share() -
     shares = WINE.value_counts(normalize=True)
     stops = np.linspace(0, len(ordered), 11).round().astype(int)
 
-    for start, stop in zip(stops[:-1], stops[1:], strict=True):
+    for start, stop in itertools.pairwise(stops):
         counts = ordered.iloc[start:stop].value_counts()
         assert set(counts.index) == set(shares.index)
         for name, share in shares.items():
