@@ -41,6 +41,16 @@ def test_each_of_ten_releases_holds_every_class_within_two_rows_of_its_share() -
             assert abs(counts[name] - (stop - start) * share) < 2, (start, name)
 
 
+def test_twenty_classes_are_interleaved_as_well() -> None:
+    target = pd.Series([f"class-{n:02d}" for n in range(20) for _ in range(15 + n)])
+    ordered = _ordered(target).to_numpy()
+    shares = target.value_counts(normalize=True)
+
+    for rows in range(1, len(ordered) + 1):
+        behind = [abs((ordered[:rows] == name).sum() - rows * s) for name, s in shares.items()]
+        assert max(behind) < 1, rows
+
+
 def test_the_rows_are_all_there_once() -> None:
     order = release_order(WINE, order=SHUFFLED, stratify=True, seed=5)
 
