@@ -73,6 +73,16 @@ def test_the_shuffled_order_shows_every_species_in_every_release(
     assert "Computed from the saved challenge" in html
 
 
+def test_a_plan_that_cannot_be_cut_says_what_to_fix(teacher: Any, teacher_client: Client) -> None:
+    challenge = _draft(teacher, release_order="shuffled")
+    challenge.release_plan.release_proportions = "200"
+    challenge.release_plan.save()
+
+    html = _page(teacher_client, challenge)
+
+    assert "No preview: 200 releases of 105 training rows would leave a release empty" in html
+
+
 def test_a_published_challenge_shows_its_order_fixed(teacher: Any, teacher_client: Client) -> None:
     challenge = published_challenge(owner=teacher, release_order="shuffled")
 
