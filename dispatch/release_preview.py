@@ -52,6 +52,10 @@ def release_preview(challenge: Challenge | None) -> ReleasePreview:
         targets = training_targets_before_publishing(challenge).astype(str)
     except (DatasetError, SplitError) as error:
         return ReleasePreview(problem=f"No preview: {error}")
+    except OSError:
+        return ReleasePreview(
+            problem="No preview: the stored dataset cannot be read; upload it again."
+        )
     first = challenge.release_plan.first_release_at
     try:
         planned = planned_releases(

@@ -7,6 +7,7 @@ order is fixed and the page points to the planned releases."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,6 +82,15 @@ def test_a_plan_that_cannot_be_cut_says_what_to_fix(teacher: Any, teacher_client
     html = _page(teacher_client, challenge)
 
     assert "No preview: 200 releases of 105 training rows would leave a release empty" in html
+
+
+def test_a_lost_dataset_file_says_to_upload_it_again(teacher: Any, teacher_client: Client) -> None:
+    challenge = _draft(teacher)
+    Path(challenge.dataset.path).unlink()
+
+    html = _page(teacher_client, challenge)
+
+    assert "No preview: the stored dataset cannot be read; upload it again." in html
 
 
 def test_a_published_challenge_shows_its_order_fixed(teacher: Any, teacher_client: Client) -> None:
