@@ -84,6 +84,14 @@ class ChallengeAdmin(admin.ModelAdmin):
             {"fields": ("test_fraction", "private_fraction", "split_seed", "split_summary")},
         ),
         (
+            "Release order",
+            {
+                "description": "What each release holds: see the preview under Releases. "
+                "Fixed when the challenge is published.",
+                "fields": ("release_order",),
+            },
+        ),
+        (
             "Drift",
             {
                 "description": "Later releases, and the probes sent while they are the newest, "

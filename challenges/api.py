@@ -54,6 +54,10 @@ class CoreChallengeSerializer(serializers.Serializer[Any]):
     team_size = serializers.IntegerField(
         help_text="Students may form teams of up to this many (1: everyone works alone)."
     )
+    release_order = serializers.CharField(
+        help_text="shuffled (the classes mixed in every release, seeded) or file (the "
+        "dataset's order)."
+    )
     drift = serializers.CharField(help_text="none, ordered, class_prior or noise.")
     drift_column = serializers.CharField()
     drift_strength = serializers.FloatField()

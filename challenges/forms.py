@@ -51,6 +51,7 @@ FIELDS = [
     "closes_at",
     "team_size",
     "join_code",
+    "release_order",
     "drift",
     "drift_column",
     "drift_strength",
@@ -59,7 +60,7 @@ FIELDS = [
 
 # Added after the public API's field list was fixed: scripts that do not send
 # them get the model's default rather than an error.
-DEFAULTED_FIELDS = ("team_size", "drift", "drift_strength")
+DEFAULTED_FIELDS = ("team_size", "release_order", "drift", "drift_strength")
 
 
 def _metric_choices() -> list[tuple[str, list[tuple[str, str]]]]:

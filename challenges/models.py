@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from challenges.datasets import CLASSIFICATION, REGRESSION
 from challenges.drift import CLASS_PRIOR, NOISE, NONE, ORDERED, Drift
+from challenges.release_order import FILE, SHUFFLED
 from worker_wing.network_policy import parse_networks
 
 
@@ -43,6 +44,11 @@ class DriftKind(models.TextChoices):
     NOISE = NOISE, "added noise"
 
 
+class ReleaseOrder(models.TextChoices):
+    SHUFFLED = SHUFFLED, "shuffled, the classes mixed in every release"
+    FILE = FILE, "the file's order"
+
+
 class Challenge(models.Model):
     """A challenge's core: its data, its split, its dates and who takes part. What the
     apps built on it add (releases, judging, probes, receipts) is in their own
@@ -62,7 +68,15 @@ class Challenge(models.Model):
     )
     # Fields a published challenge may no longer change: its data and its split.
     # Each section freezes its own (SectionInline.frozen_on_publish).
-    FROZEN_ON_PUBLISH = ("slug", "dataset", *JUDGED_BY, "drift", "drift_column", "drift_strength")
+    FROZEN_ON_PUBLISH = (
+        "slug",
+        "dataset",
+        *JUDGED_BY,
+        "release_order",
+        "drift",
+        "drift_column",
+        "drift_strength",
+    )
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_challenges"
@@ -114,6 +128,18 @@ class Challenge(models.Model):
         max_length=40,
         blank=True,
         help_text="Students who know this code may join by themselves (empty: only the roster).",
+    )
+
+    # Not judged by: the judge folds the training rows at random whatever their order
+    # (and the order is in the training data's digest, part of each run's provenance).
+    release_order = models.CharField(
+        max_length=10,
+        choices=ReleaseOrder.choices,
+        default=ReleaseOrder.SHUFFLED,
+        help_text="The order the training rows are released in. Shuffled (seeded by the split "
+        "seed): every release holds each class in its share, within a row or two. The file's "
+        "order: for chronological data, where what comes first must be released first. "
+        "With drift, the drift decides the order.",
     )
 
     # Drift (challenges/drift.py): later releases, and the probes sent while they

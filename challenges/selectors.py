@@ -5,12 +5,18 @@ import json
 from functools import lru_cache
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Model, Q, QuerySet
+from numpy.typing import NDArray
 
-from challenges.models import Challenge
+from challenges import release_order
+from challenges.datasets import read_dataset
+from challenges.drift import row_times
+from challenges.models import Challenge, TaskType
 from challenges.sections import challenge_sections
+from challenges.splitting import Split, split_rows
 from foundation.content_store import artifact_store, private_store
 
 M = TypeVar("M", bound=Model)
@@ -99,3 +105,44 @@ def judging_configuration_digest(challenge: Challenge) -> str:
     """Each run's `config_sha256`: two runs with the same digest were judged alike."""
     canonical = json.dumps(judging_configuration(challenge), sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def challenge_split(challenge: Challenge, frame: pd.DataFrame) -> Split:
+    """The hidden test split the challenge's settings make of its dataset."""
+    return split_rows(
+        frame[challenge.target_column],
+        stratify=challenge.task_type == TaskType.CLASSIFICATION,
+        test_fraction=challenge.test_fraction,
+        private_fraction=challenge.private_fraction,
+        seed=challenge.split_seed,
+    )
+
+
+def training_rows_in_release_order(
+    challenge: Challenge, frame: pd.DataFrame, split: Split
+) -> tuple[pd.DataFrame, NDArray[np.float64] | None]:
+    """The challenge's training rows in the order its releases slice them, and each
+    dataset row's drift time (None without drift). Publishing stores the rows so."""
+    drift = challenge.drift_settings
+    times = row_times(frame, challenge.target_column, drift) if drift.active else None
+    train = release_order.training_rows_in_release_order(
+        frame.iloc[split.train],
+        target=challenge.target_column,
+        id_column=challenge.id_column,
+        order=challenge.release_order,
+        stratify=challenge.task_type == TaskType.CLASSIFICATION,
+        seed=challenge.split_seed,
+        drift=drift,
+        times=None if times is None else times[split.train],
+    )
+    return train, times
+
+
+def training_targets_before_publishing(challenge: Challenge) -> pd.Series:
+    """The target of each training row, in release order, as publishing the saved
+    challenge would store them now. Raises DatasetError or SplitError, whose
+    messages say what to fix."""
+    with challenge.dataset.open("rb") as handle:
+        frame = read_dataset(handle, challenge.dataset_format)
+    train, _ = training_rows_in_release_order(challenge, frame, challenge_split(challenge, frame))
+    return train[challenge.target_column]

@@ -12,10 +12,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from challenges.datasets import read_dataset
-from challenges.drift import TIME, drifted_train, row_times
-from challenges.models import Challenge, ChallengeSplit, Participant, TaskType
+from challenges.drift import TIME
+from challenges.models import Challenge, ChallengeSplit, Participant
+from challenges.selectors import challenge_split, training_rows_in_release_order
 from challenges.signals import challenge_published, participant_enrolled
-from challenges.splitting import split_rows
 from foundation.accounts import TEACHERS_GROUP
 from foundation.content_store import artifact_store, private_store
 
@@ -91,23 +91,14 @@ def challenge_publish(*, challenge: Challenge) -> ChallengeSplit:
             )
         frame = read_dataset(handle, challenge.dataset_format)
     target = challenge.target_column
-    split = split_rows(
-        frame[target],
-        stratify=challenge.task_type == TaskType.CLASSIFICATION,
-        test_fraction=challenge.test_fraction,
-        private_fraction=challenge.private_fraction,
-        seed=challenge.split_seed,
-    )
+    split = challenge_split(challenge, frame)
     row_ids = frame[challenge.id_column] if challenge.id_column else frame.index.to_series()
     test = frame.iloc[split.test]
     labels = test[[target]].assign(**{ROW_ID: row_ids.iloc[split.test].to_numpy(), PART: "public"})
     labels.loc[labels.index.isin(frame.index[split.private_test]), PART] = "private"
-    train = frame.iloc[split.train]
-    drift = challenge.drift_settings
-    if drift.active:
-        # Releases slice the training rows in time order; probes pick test rows by time.
-        times = row_times(frame, target, drift)
-        train = drifted_train(train, target, challenge.id_column, times[split.train], drift)
+    train, times = training_rows_in_release_order(challenge, frame, split)
+    if times is not None:
+        # Probes pick test rows by time, as releases slice the training rows.
         labels[TIME] = times[split.test]
     train_sha256 = artifact_store().put_frame(train)
     test_features_sha256 = artifact_store().put_frame(test.drop(columns=[target]))

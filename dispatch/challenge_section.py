@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 from rest_framework import serializers
 
 from challenges.sections import ChallengeSection, SectionForm, SectionInline
 from dispatch.forms import destinations_by_name
 from dispatch.models import ReleasePlan
 from dispatch.planning import PlanError, parse_proportions
+from dispatch.release_chart import preview_table
+from dispatch.release_preview import release_preview
 from dispatch.selectors import destinations_owned_by
 
 
@@ -72,11 +76,18 @@ class ReleasePlanInline(SectionInline):
     verbose_name_plural = "releases"
     filter_horizontal = ("destinations",)
     # Not frozen on publish: "Re-plan releases" rebuilds the releases not yet started.
+    computed = ("release_contents",)
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "destinations":
             kwargs["queryset"] = destinations_owned_by(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="what each release holds")
+    def release_contents(self, obj: ReleasePlan) -> SafeString:
+        if obj.challenge_id is None:  # the add page: nothing saved yet
+            return preview_table(release_preview(None))
+        return preview_table(release_preview(obj.challenge))
 
 
 class ReleasePlanSerializer(serializers.Serializer[Any]):

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
 from challenges.models import Challenge
 from challenges.selectors import owned_by
 from dispatch.models import Destination, Release, Transaction, TransactionState
+from dispatch.planning import PlannedRelease, parse_proportions, plan_releases
 
 
 def destinations_owned_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Destination]:
@@ -35,4 +38,25 @@ def transaction_counts(challenges: QuerySet[Challenge]) -> QuerySet[Challenge]:
             )
             for state in TransactionState.values
         }
+    )
+
+
+def planned_releases(
+    challenge: Challenge, *, total_rows: int, first_release_at: datetime
+) -> list[PlannedRelease]:
+    """The releases the challenge's release plan makes of `total_rows` training rows.
+    Raises PlanError when the plan does not fit them."""
+    plan = challenge.release_plan
+    return plan_releases(
+        total_rows=total_rows,
+        proportions=None
+        if plan.release_rows
+        else parse_proportions(plan.release_proportions or "1"),
+        rows_per_release=plan.release_rows,
+        first_release_at=first_release_at,
+        interval=timedelta(seconds=plan.release_interval_seconds),
+        cumulative=plan.release_cumulative,
+        destination_ids=list(plan.destinations.values_list("id", flat=True)),
+        destinations_per_release=plan.destinations_per_release,
+        seed=challenge.split_seed,
     )

@@ -122,7 +122,7 @@ def test_a_teacher_is_offered_only_their_own_destinations(
 # The public description (../shared/API.md): flat, whichever app keeps the setting.
 PUBLIC_FIELDS = {
     "slug", "name", "description", "status", "task_type", "metric", "target_column",
-    "id_column", "opens_at", "closes_at", "team_size", "drift", "drift_column",
+    "id_column", "opens_at", "closes_at", "team_size", "release_order", "drift", "drift_column",
     "drift_strength", "cv_folds", "cpu_seconds_limit", "memory_mb_limit",
     "wall_seconds_limit", "submissions_per_day", "final_selections", "batch_size",
     "step_latency_sla_ms", "pipeline_latency_sla_ms", "max_sweep_configurations",
