@@ -29,7 +29,7 @@ from dispatch.models import (
     TransactionEvent,
     TransactionState,
 )
-from dispatch.planning import parse_proportions, plan_releases
+from dispatch.release_preview import planned_releases
 from foundation.database_outages import reaping_paused
 from foundation.leases import Backoff, Lifecycle
 from foundation.worker_clocks import worker_described
@@ -63,20 +63,7 @@ def _event(transaction_id: int, state: str, attempt: int, message: str = "") -> 
 
 # --- planning ---------------------------------------------------------------
 def _plan(challenge: Challenge) -> list[Any]:
-    destination_ids = list(challenge.release_plan.destinations.values_list("id", flat=True))
-    return plan_releases(
-        total_rows=challenge.split.train_rows,
-        proportions=None
-        if challenge.release_plan.release_rows
-        else parse_proportions(challenge.release_plan.release_proportions or "1"),
-        rows_per_release=challenge.release_plan.release_rows,
-        first_release_at=challenge.release_plan.first_release_at or timezone.now(),
-        interval=timedelta(seconds=challenge.release_plan.release_interval_seconds),
-        cumulative=challenge.release_plan.release_cumulative,
-        destination_ids=destination_ids,
-        destinations_per_release=challenge.release_plan.destinations_per_release,
-        seed=challenge.split_seed,
-    )
+    return planned_releases(challenge, train_rows=challenge.split.train_rows)
 
 
 def _create_transaction(
