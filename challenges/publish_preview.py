@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.utils.text import capfirst
 
 from challenges.forms import FIELDS
 from challenges.models import Challenge
@@ -54,7 +55,7 @@ def _shown(row: models.Model, name: str) -> FrozenSetting:
         value = value.name.rsplit("/", 1)[-1] if value else ""
     if value is None or value == "":
         value = "(none)"
-    return FrozenSetting(label=str(model_field.verbose_name).capitalize(), value=str(value))
+    return FrozenSetting(label=capfirst(str(model_field.verbose_name)), value=str(value))
 
 
 def train_rows_after_split(challenge: Challenge) -> int:
