@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from challenges.datasets import DatasetError
+from challenges.admin_publishing import ChallengePublishingAdmin
 from challenges.forms import ChallengeForm
 from challenges.models import Challenge, Participant
 from challenges.roster import (
@@ -21,8 +21,7 @@ from challenges.roster import (
 )
 from challenges.sections import challenge_sections
 from challenges.selectors import challenges_owned_by
-from challenges.services import PublishError, challenge_publish, participant_enroll
-from challenges.splitting import SplitError
+from challenges.services import participant_enroll
 
 
 class PublishedFilter(admin.SimpleListFilter):
@@ -38,10 +37,11 @@ class PublishedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ChallengeAdmin(admin.ModelAdmin):
+class ChallengeAdmin(ChallengePublishingAdmin):
     """The challenge's core, with every app's section as an inline below it
     (challenges/sections.py). The site registers it (ppipe_site/admin.py),
-    adding what spans the apps: release counts, re-plan, rejudge, the release timeline."""
+    adding what spans the apps: release counts, re-plan, rejudge, the release timeline.
+    Publishing (with its confirmation) and deleting are in challenges/admin_publishing.py."""
 
     form = ChallengeForm
     change_form_template = "admin/challenges/challenge/change_form.html"
@@ -56,7 +56,7 @@ class ChallengeAdmin(admin.ModelAdmin):
     list_filter = ("task_type", PublishedFilter)
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
-    actions: list[Any] = ["publish_selected"]
+    actions: list[Any] = ["delete_selected", "publish_selected"]
     fieldsets = (
         (
             None,
@@ -160,25 +160,6 @@ class ChallengeAdmin(admin.ModelAdmin):
             f"test features sha256 {split.test_features_sha256[:12]}…)"
         )
 
-    # --- publishing ---------------------------------------------------------
-    def _publish(self, request: HttpRequest, challenge: Challenge) -> bool:
-        try:
-            split = challenge_publish(challenge=challenge)
-        except (PublishError, DatasetError, SplitError) as error:
-            self.message_user(
-                request, f"Challenge '{challenge.slug}' not published: {error}", messages.ERROR
-            )
-            return False
-        self.message_user(
-            request, f"Challenge '{challenge.slug}' published: {split}.", messages.SUCCESS
-        )
-        return True
-
-    @admin.action(description="Publish selected challenges (freeze and split the data)")
-    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Challenge]) -> None:
-        for challenge in queryset:
-            self._publish(request, challenge)
-
     def get_urls(self) -> list[URLPattern]:
         own = [
             path(
@@ -225,14 +206,6 @@ class ChallengeAdmin(admin.ModelAdmin):
             ),
         }
         return TemplateResponse(request, "admin/challenges/challenge/roster.html", context)
-
-    def publish_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
-        if request.method == "POST" and self.has_change_permission(request, challenge):
-            self._publish(request, challenge)
-        return HttpResponseRedirect(
-            reverse("admin:challenges_challenge_change", args=[challenge.pk])
-        )
 
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any

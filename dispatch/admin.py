@@ -13,6 +13,7 @@ from dispatch.models import Destination, Transaction, TransactionEvent
 from dispatch.selectors import destinations_owned_by, transactions_visible_to
 from dispatch.services import transaction_cancel, transaction_retry
 from dispatch.tasks import revoke_task
+from foundation.admin_helpers import ReadOnlyInline, TeacherEditsOnlyAdmin
 
 
 @admin.register(Destination)
@@ -37,20 +38,17 @@ class DestinationAdmin(admin.ModelAdmin):
         return ", ".join(sorted(obj.secret_options)) or "-"
 
 
-class TransactionEventInline(admin.TabularInline):
+class TransactionEventInline(ReadOnlyInline):
     model = TransactionEvent
-    extra = 0
-    can_delete = False
     fields = ("at", "state", "attempt", "message")
     readonly_fields = fields
     verbose_name_plural = "Timeline"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(TeacherEditsOnlyAdmin):
+    # A transaction is the platform's record of an upload: view-only; retry and
+    # cancel are actions.
     list_display = (
         "id",
         "challenge",
@@ -77,6 +75,7 @@ class TransactionAdmin(admin.ModelAdmin):
     readonly_fields = (
         "release",
         "destination",
+        "participant",
         "state",
         "attempts",
         "max_attempts",
@@ -122,14 +121,18 @@ class TransactionAdmin(admin.ModelAdmin):
     def job_json(self, obj: Transaction) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.job, indent=2, sort_keys=True))
 
-    @admin.action(description="Retry selected failed or cancelled transactions")
+    @admin.action(
+        description="Retry selected failed or cancelled transactions", permissions=["act"]
+    )
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
         retried = sum(transaction_retry(transaction=tx) for tx in queryset)
         self.message_user(
             request, f"{retried} transaction(s) will be sent again.", messages.SUCCESS
         )
 
-    @admin.action(description="Cancel selected transactions (stops a running upload)")
+    @admin.action(
+        description="Cancel selected transactions (stops a running upload)", permissions=["act"]
+    )
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
         cancelled = sum(transaction_cancel(transaction=tx, revoke=revoke_task) for tx in queryset)
         self.message_user(request, f"{cancelled} transaction(s) cancelled.", messages.SUCCESS)

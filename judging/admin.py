@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from challenges.admin_filters import OwnChallengeFilter
-from foundation.admin_helpers import ReadOnlyInline
+from foundation.admin_helpers import ReadOnlyInline, TeacherEditsOnlyAdmin
 from judging.models import (
     ConfigurationResult,
     FoldResult,
@@ -81,7 +81,9 @@ class SubmissionEventInline(ReadOnlyInline):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(TeacherEditsOnlyAdmin):
+    # Nothing on a submission is the teacher's to type: its page is view-only, and
+    # what a teacher may do to one goes through the actions below.
     list_display = (
         "id",
         "challenge_slug",
@@ -212,12 +214,14 @@ class SubmissionAdmin(admin.ModelAdmin):
     def provenance_json(self, obj: Submission) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.provenance, indent=2, sort_keys=True))
 
-    @admin.action(description="Judge selected submissions again")
+    @admin.action(description="Judge selected submissions again", permissions=["act"])
     def rejudge_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         count = sum(submission_rejudge(submission=row) for row in queryset)
         self.message_user(request, f"{count} submission(s) will be judged again.", messages.SUCCESS)
 
-    @admin.action(description="Cancel selected submissions (stops a running job)")
+    @admin.action(
+        description="Cancel selected submissions (stops a running job)", permissions=["act"]
+    )
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         count = sum(
             submission_cancel(submission=row, revoke=revoke_judge_task, by="the teacher")
@@ -225,7 +229,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"{count} submission(s) cancelled.", messages.SUCCESS)
 
-    @admin.action(description="Promote to the final ranking")
+    @admin.action(description="Promote to the final ranking", permissions=["act"])
     def promote(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         by = f"the teacher ({request.user.get_username()})"
         count = sum(submission_promote(submission=row, by=by) for row in queryset)
@@ -238,7 +242,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Reproduce on another worker")
+    @admin.action(description="Reproduce on another worker", permissions=["act"])
     def reproduce(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         by = f"the teacher ({request.user.get_username()})"
         requested, refused = 0, []
@@ -259,7 +263,7 @@ class SubmissionAdmin(admin.ModelAdmin):
         for message in refused:
             self.message_user(request, message, messages.WARNING)
 
-    @admin.action(description="Withdraw promotion")
+    @admin.action(description="Withdraw promotion", permissions=["act"])
     def withdraw_promotion(self, request: HttpRequest, queryset: QuerySet[Submission]) -> None:
         by = f"the teacher ({request.user.get_username()})"
         count = sum(submission_withdraw_promotion(submission=row, by=by) for row in queryset)

@@ -1,7 +1,7 @@
 """The site's admin: the challenge's page as the site composes it. The core with every
 app's section is challenges/admin.py; added here is what spans the apps: each
-challenge's release counts, re-planning its releases, judging its submissions again
-and its release timeline."""
+challenge's release counts, re-planning its releases, judging its submissions again,
+its release timeline, and the releases its publish confirmation announces."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from django.urls import URLPattern, path, reverse
 
 from challenges.admin import ChallengeAdmin
 from challenges.models import Challenge
+from challenges.publish_preview import PublishPreview, train_rows_after_split
 from dispatch.models import TransactionState
 from dispatch.planning import PlanError
+from dispatch.publish_summary import publish_summary_lines
 from dispatch.release_chart import timeline_chart
 from dispatch.selectors import release_timeline, transaction_counts
 from dispatch.services import releases_replan
@@ -31,6 +33,12 @@ class SiteChallengeAdmin(ChallengeAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Challenge]:
         return transaction_counts(super().get_queryset(request))
+
+    def publish_preview(self, request: HttpRequest, challenge: Challenge) -> PublishPreview:
+        preview = super().publish_preview(request, challenge)
+        releases = publish_summary_lines(challenge, train_rows=train_rows_after_split(challenge))
+        preview.consequences[1:1] = releases  # after the split, before "cannot be undone"
+        return preview
 
     @admin.display(description="releases")
     def release_counts(self, obj: Challenge) -> str:

@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString
 
 from challenges.admin_filters import OwnChallengeFilter
 from challenges.selectors import owned_by
-from foundation.admin_helpers import ReadOnlyAdmin
+from foundation.admin_helpers import ReadOnlyAdmin, TeacherEditsOnlyAdmin
 from probing.charts import latency_chart, uptime_chart
 from probing.metrics_table import metrics_rows
 from probing.models import Endpoint, Probe
@@ -37,7 +37,7 @@ class ProbeChallengeFilter(OwnChallengeFilter):
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(TeacherEditsOnlyAdmin):
     list_display = ("id", "challenge", "student", "url", "protocol", "auth", "active")
     list_filter = ("active", "protocol", OwnChallengeFilter)
     search_fields = ("participant__user__username", "url")
@@ -58,6 +58,9 @@ class EndpointAdmin(admin.ModelAdmin):
         "probes_link",
     )
     readonly_fields = tuple(field for field in fields if field != "active")
+    # Its URL, protocol and header are the student's; its schedule and figures the
+    # platform's. The teacher pauses or resumes it.
+    teacher_editable = ("active",)
     actions = ["pause_selected", "resume_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Endpoint]:
@@ -103,12 +106,12 @@ class EndpointAdmin(admin.ModelAdmin):
         url = reverse("admin:probing_probe_changelist") + f"?endpoint__id__exact={obj.pk}"
         return format_html('<a href="{}">All probes of this endpoint</a>', url)
 
-    @admin.action(description="Pause probing of the selected endpoints")
+    @admin.action(description="Pause probing of the selected endpoints", permissions=["act"])
     def pause_selected(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
         count = queryset.update(active=False)
         self.message_user(request, f"{count} endpoint(s) paused.", messages.SUCCESS)
 
-    @admin.action(description="Resume probing of the selected endpoints")
+    @admin.action(description="Resume probing of the selected endpoints", permissions=["act"])
     def resume_selected(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
         count = queryset.update(active=True)
         self.message_user(request, f"{count} endpoint(s) resumed.", messages.SUCCESS)

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from challenges.admin import ParticipantAdmin
 from challenges.models import Participant
 from challenges.selectors import challenges_owned_by
+from foundation.admin_helpers import TeacherEditsOnlyAdmin
 from teams.models import Team, TeamEvent
 from teams.services import TeamRefused, team_member_move, team_member_remove
 
@@ -71,8 +72,9 @@ class TeamForm(forms.ModelForm):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(TeacherEditsOnlyAdmin):
     form = TeamForm
+    teacher_editable = ("challenge", "name")
     list_display = ("name", "challenge", "member_names", "created_at")
     # Related-only: never another teacher's challenge names (see ParticipantAdmin).
     list_filter = (("challenge", admin.RelatedOnlyFieldListFilter),)
@@ -89,7 +91,8 @@ class TeamAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Team | None = None) -> Any:
         # A team stays in its challenge: its members are that challenge's participants.
-        return (*self.readonly_fields, "challenge") if obj else self.readonly_fields
+        readonly = super().get_readonly_fields(request, obj)
+        return (*readonly, "challenge") if obj else readonly
 
     def get_form(
         self, request: HttpRequest, obj: Team | None = None, change: bool = False, **kwargs: Any

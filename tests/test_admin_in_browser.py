@@ -3,7 +3,7 @@
 Against a live server, the teacher logs in, fills "Add challenge" and uploads a CSV
 without the target column: the page names the missing column and nothing is saved.
 On the same page the teacher then picks the right file and saves a draft they own.
-Publishing from the change page freezes the challenge and splits its 150 rows.
+Publishing from the change page (once confirmed) freezes the challenge and splits its 150 rows.
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def test_publish_button_freezes_the_challenge_and_splits_its_data(
     expect(page.locator(".object-tools")).to_contain_text("Status: draft")
 
     page.locator("#publish-challenge").click()
+    page.get_by_role("button", name="Yes, publish").click()  # the confirmation page
 
     success = page.locator(".messagelist .success")
     expect(success).to_contain_text("Challenge 'iris-to-publish' published")
