@@ -117,9 +117,18 @@ def _sample_text(head: bytes) -> str:
     return text
 
 
-def _split(text: str, separator: str) -> list[tuple[int, list[str]]]:
-    """(line number in the file, fields) of each non-blank row of the sample."""
-    # The csv module, not str.split: a quoted field may hold the separator or a newline.
+class UnclosedQuote(ValueError):
+    """A quote opened and never closed: the rows read before it, and where it began."""
+
+    def __init__(self, line: int, error: csv.Error, rows: list[tuple[int, list[str]]]) -> None:
+        super().__init__(f"Line {line}: {error}")
+        self.line, self.rows = line, rows
+
+
+def numbered_rows(text: str, separator: str = ",") -> list[tuple[int, list[str]]]:
+    """(line number in the file, fields) of each non-blank row. Raises UnclosedQuote."""
+    # The csv module, not str.split: a quoted field may hold the separator or a newline,
+    # so a row's number is the reader's count, not an index.
     reader = csv.reader(io.StringIO(text), delimiter=separator)
     rows, start = [], 1
     try:
@@ -127,9 +136,16 @@ def _split(text: str, separator: str) -> list[tuple[int, list[str]]]:
             if any(cell.strip() for cell in row):
                 rows.append((start, row))
             start = reader.line_num + 1
-    except csv.Error:
-        pass  # an unclosed quote: the rows before it are the sample; pandas reports it
+    except csv.Error as error:
+        raise UnclosedQuote(start, error, rows) from None
     return rows
+
+
+def _split(text: str, separator: str) -> list[tuple[int, list[str]]]:
+    try:
+        return numbered_rows(text, separator)
+    except UnclosedQuote as unclosed:
+        return unclosed.rows  # the sample is the rows before it; pandas reports the quote
 
 
 def _decimal_mark(rows: list[list[str]]) -> str:

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from challenges.csv_sniffing import UnclosedQuote, numbered_rows
 from challenges.models import Challenge
 from challenges.services import participant_enroll
 
@@ -57,7 +58,10 @@ class RosterAccount:
 
 def roster_parse(text: str) -> list[RosterEntry]:
     """Read `username,email` lines (a header line is allowed)."""
-    rows = _numbered_rows(text)
+    try:
+        rows = numbered_rows(text)
+    except UnclosedQuote as unclosed:
+        raise RosterError([f"{unclosed}; check the quotes on that line."]) from None
     if rows and [cell.strip().lower() for cell in rows[0][1][:2]] == ["username", "email"]:
         rows = rows[1:]
     if not rows:
@@ -81,21 +85,6 @@ def roster_parse(text: str) -> list[RosterEntry]:
     if problems:
         raise RosterError(problems)
     return entries
-
-
-def _numbered_rows(text: str) -> list[tuple[int, list[str]]]:
-    """Each non-blank row with the file's line number it starts on (a quoted
-    field may span lines, so this is the reader's count, not an index)."""
-    reader = csv.reader(io.StringIO(text))
-    rows, start = [], 1
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append((start, row))
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise RosterError([f"Line {start}: {error}; check the quotes on that line."]) from None
-    return rows
 
 
 def _row_problem(row: list[str]) -> str | None:

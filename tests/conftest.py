@@ -12,7 +12,7 @@ from django.test import Client
 from playwright.sync_api import Browser, Page
 from pytest_django.live_server_helper import LiveServer
 
-from tests.browser import chromium
+from tests.browser import admin_log_in, chromium
 from tests.factories import TeacherFactory
 from tests.processes import WorkerProcess
 
@@ -92,3 +92,10 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     page.set_default_timeout(20_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def teacher_page(page: Page, teacher: Any) -> Page:
+    """A fresh browser session, logged in to the admin as the teacher."""
+    admin_log_in(page, teacher.username)
+    return page

@@ -4,31 +4,17 @@ and no Save button; an endpoint's page offers one input, whether it is probed.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, Page, expect
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Page, expect
 
 from judging.models import SubmissionState
 from probing.services import endpoint_register
-from tests.browser import admin_log_in
 from tests.factories import ParticipantFactory, SubmissionFactory
 from tests.submissions import published_challenge
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FIELDS = "input:not([type=hidden]):not([type=submit]), textarea, select"
-
-
-@pytest.fixture
-def teacher_page(browser: Browser, live_server: LiveServer, teacher: User) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    admin_log_in(page, teacher.username)
-    yield page
-    context.close()
 
 
 def test_a_submissions_figures_are_text_with_nothing_to_edit(

@@ -8,30 +8,16 @@ Publishing from the change page (once confirmed) freezes the challenge and split
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Page, expect
 
 from challenges.models import Challenge
-from tests.browser import admin_log_in
 from tests.factories import iris_csv
-
-
-@pytest.fixture
-def teacher_page(browser: Browser, live_server: LiveServer, teacher: User) -> Iterator[Page]:
-    """A fresh browser session, logged in to the admin as the teacher."""
-    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    admin_log_in(page, teacher.username)
-    yield page
-    context.close()
 
 
 def write_csv(directory: Path, name: str, content: bytes) -> Path:

@@ -8,7 +8,6 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,11 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Page, expect
 
 from challenges.kept_uploads import KEEP_FOR, SALT, kept_uploads_dir
 from challenges.models import Challenge
 from tests.admin_forms import form_errors, post_add_challenge
-from tests.browser import admin_log_in
 from tests.factories import iris_csv
 from tests.test_admin_in_browser import fill_add_challenge_form, save, write_csv
 
@@ -103,16 +100,6 @@ def test_a_dataset_with_its_own_errors_is_not_kept(teacher_client: Client) -> No
     assert "a challenge needs at least 30" in " ".join(form_errors(response)["dataset"])
     assert 'name="dataset_kept"' not in response.content.decode()
     assert "Dataset kept" not in response.content.decode()
-
-
-@pytest.fixture
-def teacher_page(browser: Browser, live_server: LiveServer, teacher: User) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    admin_log_in(page, teacher.username)
-    yield page
-    context.close()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
@@ -16,11 +15,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import Browser, Page
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Page
 
 from grades.models import GradeWeights
-from tests.browser import admin_log_in
 from tests.grading import a_class
 from tests.submissions import published_challenge
 
@@ -108,18 +105,6 @@ def test_a_download_link_with_settings_that_make_no_marks_says_what_to_fix(
     assert "score_floor: Absolute scaling of the score needs the value worth 0" in (
         response.content.decode()
     )
-
-
-@pytest.fixture
-def teacher_page(browser: Browser, live_server: LiveServer, teacher: User) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=live_server.url, timezone_id="UTC", accept_downloads=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    admin_log_in(page, teacher.username)
-    yield page
-    context.close()
 
 
 @pytest.mark.django_db(transaction=True)

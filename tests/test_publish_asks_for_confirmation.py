@@ -5,30 +5,17 @@ until the teacher confirms, and "No, take me back" leaves the draft as it was.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from playwright.sync_api import Browser, Page, expect
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Page, expect
 
 from challenges.models import Challenge
-from tests.browser import admin_log_in
 from tests.factories import ChallengeFactory, DestinationFactory
 
 FIRST_RELEASE = datetime(2031, 5, 4, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def teacher_page(browser: Browser, live_server: LiveServer, teacher: User) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    admin_log_in(page, teacher.username)
-    yield page
-    context.close()
 
 
 def draft(teacher: User) -> Challenge:
