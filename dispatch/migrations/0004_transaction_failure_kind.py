@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-# Frozen here: the migration must keep meaning what it meant when it ran.
+# The wing's own reader (pure, no Django), so old rows get the kinds new ones would.
 from worker_wing.failure_kinds import kind_of_reason
 
 
