@@ -1,15 +1,18 @@
 """The README's run command, on embedded defaults: set-up, every process under
 one supervisor, the admin, Flower with the workers online, /healthz 200; Ctrl-C
-stops everything, and running it again keeps the data."""
+(SIGINT to its process group, as a terminal sends it) stops every process with
+exit 0 and no traceback, and running it again keeps the data."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ import pytest
 from tests.servers import free_port, wait_until
 
 NAMED_BY_ENV = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY")
+WORKERS = {"control", "jobs", "judge", "probe"}
 
 
 class Platform:
@@ -47,6 +51,9 @@ class Platform:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # A group of its own, as a shell gives a foreground job: Ctrl-C is
+                # sent to that group, as a terminal sends it.
+                start_new_session=True,
             )
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
@@ -73,12 +80,25 @@ class Platform:
         except httpx.TransportError:
             return False
 
-    def stop_with_ctrl_c(self) -> list[psutil.Process]:
+    def workers_ready(self) -> bool:
+        ready = {m.group(1) for m in re.finditer(r"(\w+)@\S+ ready\.", self.log.read_text())}
+        return ready >= WORKERS
+
+    def stop_with_ctrl_c(self) -> tuple[int, list[psutil.Process]]:
+        """The exit code, and the processes still alive after it (none, or a bug)."""
         children = psutil.Process(self.process.pid).children(recursive=True)
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=60)
-        _, alive = psutil.wait_procs(children, timeout=30)
-        return alive
+        os.killpg(self.process.pid, signal.SIGINT)
+        stopping = time.monotonic()
+        try:
+            returncode = self.process.wait(timeout=120)
+            _, alive = psutil.wait_procs(children, timeout=60)
+            # Reported, not asserted (the design goal is 10 s; a loaded machine is slower).
+            print(f"make run stopped in {time.monotonic() - stopping:.1f} s")
+        finally:
+            for leftover in children:  # no process outlives a failed test
+                with contextlib.suppress(psutil.Error):
+                    leftover.kill()
+        return returncode, alive
 
 
 def demo_submission_states(var_dir: Path) -> list[str]:
@@ -98,10 +118,7 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
     try:
         wait_until(platform.healthy, timeout=120, what="/healthz to answer 200", interval=0.5)
         wait_until(
-            lambda: (
-                {"control", "jobs", "judge", "probe"}
-                <= {name.split("@")[0] for name in platform.flower_workers()}
-            ),
+            lambda: {name.split("@")[0] for name in platform.flower_workers()} >= WORKERS,
             timeout=60,
             what="Flower to show the control, jobs, judge and probe workers online",
         )
@@ -168,7 +185,7 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         }
         assert all(row["public_score"] is not None for row in board["rows"])
     finally:
-        left_running = platform.stop_with_ctrl_c()
+        _, left_running = platform.stop_with_ctrl_c()
     assert left_running == []
     output = platform.log.read_text()
     assert "Demo challenge created: breast-cancer-demo" in output
@@ -176,7 +193,9 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
     assert f"http://127.0.0.1:{platform.web}/admin/" in output
 
 
-def test_running_it_again_keeps_the_data(var_dir: Path) -> None:
+def test_running_it_again_keeps_the_data_and_ctrl_c_ends_it_without_a_traceback(
+    var_dir: Path,
+) -> None:
     # The first start is the test above's, on the same folder: one start less.
     if not (var_dir / "admin_password").exists():
         first = Platform(var_dir)
@@ -187,6 +206,7 @@ def test_running_it_again_keeps_the_data(var_dir: Path) -> None:
     second = Platform(var_dir)
     try:
         wait_until(second.healthy, timeout=120, what="the second start", interval=0.5)
+        wait_until(second.workers_ready, timeout=120, what="the four workers", interval=1)
         login = httpx.Client(base_url=f"http://127.0.0.1:{second.web}", timeout=10)
         page = login.get("/admin/login/")
         token = page.cookies["csrftoken"]
@@ -196,8 +216,12 @@ def test_running_it_again_keeps_the_data(var_dir: Path) -> None:
             follow_redirects=True,
         )
     finally:
-        second.stop_with_ctrl_c()
-    assert "Breast cancer diagnosis (demo)" in response.text
+        returncode, left_running = second.stop_with_ctrl_c()
     output = second.log.read_text().split("Setting up")[-1]
+    # Every process told once, in order: no pool child dies before its worker.
+    assert (returncode, left_running) == (0, [])
+    assert "Traceback" not in output
+    assert "WorkerLostError" not in output
+    assert "Breast cancer diagnosis (demo)" in response.text
     assert "Admin account exists" in output
     assert "Demo challenge exists" in output
