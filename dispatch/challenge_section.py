@@ -32,6 +32,7 @@ class ReleasePlanForm(SectionForm):
             "destinations",
             "destinations_per_release",
             "release_per_participant",
+            "release_downloads",
         ]
 
     def name_references(self, owner: Any) -> None:
@@ -93,6 +94,7 @@ class ReleasePlanInline(SectionInline):
 class ReleasePlanSerializer(serializers.Serializer[Any]):
     release_format = serializers.CharField(source="release_plan.release_format")
     release_cumulative = serializers.BooleanField(source="release_plan.release_cumulative")
+    release_downloads = serializers.BooleanField(source="release_plan.release_downloads")
 
 
 class ReleaseScheduleSerializer(serializers.Serializer[Any]):

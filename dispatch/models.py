@@ -101,6 +101,12 @@ class ReleasePlan(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Release each time to a random subset of this many destinations (empty: all).",
     )
+    release_downloads = models.BooleanField(
+        "students may download their releases",
+        default=False,
+        help_text="Each student can also download, from the challenge page and in the starting "
+        "kit, the releases delivered to them (never test rows).",
+    )
 
     class Meta:
         verbose_name = "release plan"

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
-from challenges.models import Challenge
+from challenges.models import Challenge, Participant
 from challenges.selectors import owned_by
 from dispatch.models import Destination, Release, Transaction, TransactionState
 from dispatch.planning import PlannedRelease, parse_proportions, plan_releases
@@ -59,4 +59,18 @@ def planned_releases(
         destination_ids=list(plan.destinations.values_list("id", flat=True)),
         destinations_per_release=plan.destinations_per_release,
         seed=challenge.split_seed,
+    )
+
+
+def releases_delivered_to(participant: Participant) -> list[Release]:
+    """The releases that reached this student: those with a finished upload to a
+    shared destination or to this student's own folder, in order. A release still
+    due, or whose uploads all failed, is not theirs yet."""
+    delivered = Q(transactions__state=TransactionState.DONE) & (
+        Q(transactions__participant=participant) | Q(transactions__participant__isnull=True)
+    )
+    return list(
+        Release.objects.filter(delivered, challenge_id=participant.challenge_id)
+        .distinct()
+        .order_by("sequence")
     )
