@@ -8,14 +8,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.judge_kits import GOOD, estimator_doing, estimator_predicting, judge
+from tests.judge_kits import GOOD, LIMITS, estimator_doing, estimator_predicting, judge
 from tests.servers import http_server
 
 CASES = {
     "syntax error": ("def get_estimator(:\n", "raised SyntaxError"),
     "no get_estimator": ("x = 1\n", "has no get_estimator()"),
     "exception in fit": (estimator_doing("raise ValueError('boom')"), "raised ValueError: boom"),
-    "endless loop": (estimator_doing("while True:\n    pass"), "CPU time limit of 5 s"),
     "long sleep": (estimator_doing("time.sleep(60)"), "wall-clock limit of 10 s"),
     "20 GB": (estimator_doing("b = bytearray(20 * 2**30)"), "memory limit of 512 MB"),
     # Whichever comes first, the processes or their memory, is named.
@@ -88,12 +87,34 @@ def test_hostile_code_fails_with_a_clear_reason_and_the_worker_goes_on(
     assert judge(tmp_path, GOOD)["ok"] is True
 
 
+def test_an_endless_loop_is_stopped_by_its_cpu_limit_not_the_clock(tmp_path: Path) -> None:
+    # A wall limit far past the CPU limit: on a busy machine the loop gets a fraction of
+    # a core, and only the CPU limit can be the one that stops it.
+    limits = {**LIMITS, "wall_seconds": 600}
+
+    result = judge(tmp_path, estimator_doing("while True:\n    pass"), limits=limits)
+
+    assert result["ok"] is False
+    assert result["transient"] is False
+    assert "CPU time limit of 5 s" in result["reason"], result
+
+
 def test_nothing_of_a_fork_bomb_outlives_its_job(tmp_path: Path) -> None:
-    before = len(psutil.pids())
+    # The sandbox has its own PID namespace, so every process of the job, orphans
+    # included, descends from this process (the judge runs in it). Other runs on the
+    # machine start processes too, so only this process's own descendants are counted.
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
 
     judge(tmp_path, estimator_doing("while True:\n    os.fork()"))
 
-    assert len(psutil.pids()) <= before + 5
+    left = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if child.pid not in before and child.is_running() and child.name() != "bwrap"
+    ]
+    # What may stay: the sandbox kept warm for the next job, one idle runner. Each of
+    # the bomb's forks would be another process with the runner's command line.
+    assert len(left) <= 1, [child.cmdline() for child in left]
 
 
 def test_the_network_is_gone_inside(tmp_path: Path) -> None:
