@@ -61,7 +61,9 @@ def fetched_rows(data: Path, releases: list[dict[str, Any]]) -> tuple[Any, list[
 
     known = {int(release["sequence"]): release for release in releases}
     files = sorted(data.iterdir()) if data.is_dir() else [data]
-    parts, positions, seen = [], [], set()
+    parts: list[Any] = []
+    positions: list[int] = []
+    seen: set[int] = set()
     for path in files:
         matched = RELEASE_NAME.match(path.name)
         if matched is None:
@@ -219,7 +221,9 @@ def run_fold(spec: dict[str, Any], plan: dict[str, Any], fold: int, y: Any, judg
     return read[0].validation, json.loads((out / "fold.json").read_text())
 
 
-def evaluate(args: argparse.Namespace, challenge: dict[str, Any], judge_dir: Path) -> dict[str, Any]:
+def evaluate(
+    args: argparse.Namespace, challenge: dict[str, Any], judge_dir: Path
+) -> dict[str, Any]:
     import numpy as np
 
     metrics = importlib.import_module("worker_wing.judge.metrics")
@@ -247,7 +251,7 @@ def evaluate(args: argparse.Namespace, challenge: dict[str, Any], judge_dir: Pat
             continue
         predicted, figures = run_fold(spec, plan, fold, y, judge_dir)
         score = metric.score(y.iloc[validation].to_numpy(), predicted)
-        scores.append({"index": fold, "score": score, "rows": int(len(validation))})
+        scores.append({"index": fold, "score": score, "rows": len(validation)})
         print(
             f"fold {fold}: {metric.name} {score:.6f} on {len(validation)} rows "
             f"(fit {figures['fit_seconds']:.2f} s, predict {figures['predict_seconds']:.2f} s)",

@@ -173,7 +173,7 @@ def starting_kit(participant: Participant) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as kit:
         kit.writestr(f"{folder}/README.md", _readme(challenge, participant, rows, held))
-        estimator = render_to_string(f"{KIT_TEMPLATES}/estimator.py", {"challenge": challenge})
+        estimator = render_to_string(f"{KIT_TEMPLATES}/estimator.py.txt", {"challenge": challenge})
         kit.writestr(f"{folder}/estimator.py", estimator)
         kit.writestr(f"{folder}/ppipe_test.py", ppipe_test_source(challenge, rows))
         folds = pd.DataFrame({"row": rows.positions, "fold": rows.folds})

@@ -104,8 +104,12 @@ def test_the_kit_scores_a_submission_as_the_judge_did(tmp_path: Path) -> None:
     _same_as_judged(_local_run(kit, "pipeline.zip", "--configuration", "model=logistic"), pipeline)
     # The same rows fetched from where they arrived (CSV files) give the same score.
     fetched = tmp_path / "share" / challenge.slug
-    _same_as_judged(_local_run(kit, "pipeline.zip", "--configuration", "model=logistic",
-                               "--data", str(fetched)), pipeline)
+    _same_as_judged(
+        _local_run(
+            kit, "pipeline.zip", "--configuration", "model=logistic", "--data", str(fetched)
+        ),
+        pipeline,
+    )
 
     closed_kit = _kit(outsider.user, closed.slug, tmp_path / "closed")
     names = {path.name for path in closed_kit.rglob("*")}
