@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -21,7 +26,25 @@ def _zip_response(participant: Participant) -> HttpResponse:
     return response
 
 
+class ZipRenderer(BaseRenderer):
+    """Lets a client that asks for `Accept: application/zip` in; the zip itself is an
+    HttpResponse of the view's, so only an error's JSON is ever rendered here."""
+
+    media_type = "application/zip"
+    format = "zip"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        return json.dumps(data).encode()
+
+
 class StartingKitView(APIView):
+    renderer_classes = [JSONRenderer, ZipRenderer]
+
     @extend_schema(
         summary="Your starting kit for a challenge (zip)",
         description=(

@@ -153,7 +153,7 @@ def _readme(challenge: Challenge, participant: Participant, rows: KitRows, held:
             "rows": rows,
             "row_count": len(rows.positions),
             "held": held,
-            "delivered": [r.sequence for r in rows.releases],
+            "delivered": [str(r.sequence) for r in rows.releases],
             "planned": len(releases),
             "all_delivered": len(rows.releases) == len(releases),
             "release_format": plan.release_format,

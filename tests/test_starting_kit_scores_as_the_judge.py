@@ -41,7 +41,7 @@ def _challenge(tmp_path: Path, *, downloads: bool) -> Challenge:
 def _kit(user: AbstractBaseUser, slug: str, folder: Path) -> Path:
     client = APIClient()
     client.force_authenticate(user)
-    answer = client.get(f"/api/challenges/{slug}/kit/")
+    answer = client.get(f"/api/challenges/{slug}/kit/", HTTP_ACCEPT="application/zip")
     assert answer.status_code == 200, answer.content
     assert answer["Content-Type"] == "application/zip"
     zipfile.ZipFile(io.BytesIO(answer.content)).extractall(folder)
