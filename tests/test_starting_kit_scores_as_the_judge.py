@@ -116,6 +116,21 @@ def test_the_kit_scores_a_submission_as_the_judge_did(tmp_path: Path) -> None:
     assert "train.parquet" not in names
     assert {"README.md", "estimator.py", "ppipe_test.py", "folds.csv"} <= names
     assert "does not allow downloads" in (closed_kit / "README.md").read_text()
+    refused = subprocess.run(
+        [sys.executable, "ppipe_test.py", "estimator.py"],
+        cwd=closed_kit,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "this kit holds no rows" in refused.stderr
+    # Its folds still place the rows the student fetched from where they arrive.
+    on_fetched = _local_run(
+        closed_kit, "estimator.py", "--data", str(tmp_path / "share" / closed.slug)
+    )
+    assert [fold["index"] for fold in on_fetched["folds"]] == [0, 1, 2]
 
     stranger = APIClient()
     stranger.force_authenticate(StudentFactory())
