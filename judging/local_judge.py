@@ -28,6 +28,8 @@ from typing import Any
 
 # A release file as a destination receives it: release-003.csv.
 RELEASE_NAME = re.compile(r"^release-(\d+)\.(csv|parquet|jsonl)$")
+# Locally, any sweep runs (the challenge's own cap applies on upload).
+MAX_SWEEP = 10_000
 
 
 class KitError(Exception):
@@ -123,9 +125,11 @@ def fold_of_rows(kit: Path, positions: list[int]) -> Any:
     return np.asarray([folds[row] for row in positions], dtype=np.int16)
 
 
-def submission_plan(submission: Path, configuration: str, judge_dir: Path) -> tuple[str, Any]:
+def submission_plans(
+    submission: Path, configuration: str, sweep: bool, judge_dir: Path
+) -> tuple[str, list[Any]]:
     """The submission checked as the upload checks it, its files where the runner
-    reads them, and the run plan of its configuration."""
+    reads them, and the run plan of its configuration (with `sweep`, of each one)."""
     check = importlib.import_module("worker_wing.pipeline.check")
     plan = importlib.import_module("worker_wing.pipeline.plan")
     code_check = importlib.import_module("worker_wing.pipeline.code_check")
@@ -135,7 +139,9 @@ def submission_plan(submission: Path, configuration: str, judge_dir: Path) -> tu
             content, filename=submission.name, max_source_bytes=len(content) + 1
         )
         chosen = plan.configuration_from_text(configuration)
-        plans = plan.submission_plans(spec, configuration=chosen, sweep=False, max_configurations=1)
+        plans = plan.submission_plans(
+            spec, configuration=chosen, sweep=sweep, max_configurations=MAX_SWEEP
+        )
     except code_check.SubmissionRejected as error:
         raise KitError(f"{submission.name} would be refused: {error}") from None
     folder = judge_dir / "input" / "submission"
@@ -145,7 +151,7 @@ def submission_plan(submission: Path, configuration: str, judge_dir: Path) -> tu
         check.extract_pipeline_archive(content, folder)
     else:
         (folder / "estimator.py").write_bytes(content)
-    return ("pipeline" if is_pipeline else "estimator"), plans[0]
+    return ("pipeline" if is_pipeline else "estimator"), list(plans)
 
 
 def stage(judge_dir: Path, rows: Any, positions: list[int], fold_of: Any, target: str) -> Any:
@@ -167,16 +173,16 @@ def stage(judge_dir: Path, rows: Any, positions: list[int], fold_of: Any, target
     return y
 
 
-def run_fold(spec: dict[str, Any], plan: dict[str, Any], fold: int, y: Any, judge_dir: Path) -> Any:
+def run_fold(spec: dict[str, Any], plan: dict[str, Any], fold: int, y: Any, out: Path) -> Any:
     """One fold as the judge's fold process runs it; its validation predictions."""
     import numpy as np
 
     runner_fold = importlib.import_module("worker_wing.judge.runner_fold")
     files = importlib.import_module("worker_wing.judge.runner_files")
     predictions = importlib.import_module("worker_wing.judge.predictions")
-    out = judge_dir / "out" / str(fold)
     out.mkdir(parents=True)
-    mask = np.load(judge_dir / "input" / "folds.npy") == fold
+    files_in = Path(files.PLACES.input)
+    mask = np.load(files_in / "folds.npy") == fold
     labels = out / "labels.parquet"
     y[~mask].to_frame().to_parquet(labels)
     inputs = runner_fold.read_inputs(spec)
@@ -221,35 +227,19 @@ def run_fold(spec: dict[str, Any], plan: dict[str, Any], fold: int, y: Any, judg
     return read[0].validation, json.loads((out / "fold.json").read_text())
 
 
-def evaluate(
-    args: argparse.Namespace, challenge: dict[str, Any], judge_dir: Path
+def score_plan(
+    spec: dict[str, Any], plan: dict[str, Any], y: Any, fold_of: Any, out: Path, metric: Any
 ) -> dict[str, Any]:
+    """One configuration on every fold that holds rows, scored as the judge scores it."""
     import numpy as np
 
-    metrics = importlib.import_module("worker_wing.judge.metrics")
-    kit = Path(args.kit)
-    rows, positions = kit_rows(kit, Path(args.data) if args.data else None, challenge)
-    fold_of = fold_of_rows(kit, positions)
-    kind, plan = submission_plan(Path(args.submission), args.configuration, judge_dir)
-    y = stage(judge_dir, rows, positions, fold_of, challenge["target_column"])
-    files = importlib.import_module("worker_wing.judge.runner_files")
-    files.PLACES.input = str(judge_dir / "input")
-    spec = {
-        "id_column": challenge["id_column"],
-        "kind": kind,
-        "batch_size": challenge["batch_size"],
-        "last_fold": False,
-        "task_type": challenge["task_type"],
-    }
-    metric = metrics.get_metric(challenge["metric"])
     scores = []
-    print(f"{len(rows)} rows, {challenge['cv_folds']} folds, metric {metric.name}", flush=True)
-    for fold in range(int(challenge["cv_folds"])):
+    for fold in range(int(spec["cv_folds"])):
         validation = np.flatnonzero(fold_of == fold)
         if len(validation) == 0:
             print(f"fold {fold}: no rows of yours are in it yet, skipped", flush=True)
             continue
-        predicted, figures = run_fold(spec, plan, fold, y, judge_dir)
+        predicted, figures = run_fold(spec, plan, fold, y, out / str(fold))
         score = metric.score(y.iloc[validation].to_numpy(), predicted)
         scores.append({"index": fold, "score": score, "rows": len(validation)})
         print(
@@ -266,6 +256,43 @@ def evaluate(
     }
 
 
+def evaluate(
+    args: argparse.Namespace, challenge: dict[str, Any], judge_dir: Path
+) -> dict[str, Any]:
+    metrics = importlib.import_module("worker_wing.judge.metrics")
+    files = importlib.import_module("worker_wing.judge.runner_files")
+    kit = Path(args.kit)
+    rows, positions = kit_rows(kit, Path(args.data) if args.data else None, challenge)
+    fold_of = fold_of_rows(kit, positions)
+    kind, plans = submission_plans(Path(args.submission), args.configuration, args.sweep, judge_dir)
+    y = stage(judge_dir, rows, positions, fold_of, challenge["target_column"])
+    files.PLACES.input = str(judge_dir / "input")
+    spec = {
+        "id_column": challenge["id_column"],
+        "kind": kind,
+        "batch_size": challenge["batch_size"],
+        "last_fold": False,
+        "task_type": challenge["task_type"],
+        "cv_folds": challenge["cv_folds"],
+    }
+    metric = metrics.get_metric(challenge["metric"])
+    print(f"{len(rows)} rows, {challenge['cv_folds']} folds, metric {metric.name}", flush=True)
+    results = []
+    for index, plan in enumerate(plans):
+        if len(plans) > 1:
+            print(f"configuration {index + 1} of {len(plans)}: {plan['configuration']}")
+        results.append(score_plan(spec, plan, y, fold_of, judge_dir / "out" / str(index), metric))
+    # As the judge chooses a sweep's result: the best by cross-validation, the first on ties.
+    chosen = max(range(len(results)), key=lambda k: (results[k]["cv_mean"], -k))
+    best = dict(results[chosen])
+    if len(results) > 1:
+        best["configurations"] = [
+            {key: result[key] for key in ("configuration", "cv_mean", "cv_std")}
+            for result in results
+        ]
+    return best
+
+
 def main(argv: list[str], challenge: dict[str, Any], sources: dict[str, str]) -> int:
     parser = argparse.ArgumentParser(
         prog="ppipe_test.py",
@@ -274,6 +301,9 @@ def main(argv: list[str], challenge: dict[str, Any], sources: dict[str, str]) ->
     parser.add_argument("submission", help="estimator.py, or a pipeline zip")
     parser.add_argument(
         "--configuration", default="", help="a pipeline's configuration, e.g. model=forest"
+    )
+    parser.add_argument(
+        "--sweep", action="store_true", help="run every configuration of a pipeline"
     )
     parser.add_argument(
         "--data",

@@ -91,17 +91,27 @@ def test_the_kit_scores_a_submission_as_the_judge_did(tmp_path: Path) -> None:
             content=PIPELINE,
             configuration={"model": "logistic"},
         )
+        sweep = submission_create(
+            participant=student, filename="pipeline.zip", content=PIPELINE, sweep=True
+        )
         for released in (challenge, closed):
             ended = wait_until_all_ended(released, timeout=120, platform=platform)  # type: ignore[arg-type]
             assert {t.state for t in ended} == {"done"}
         estimator = platform.wait_until_ended(estimator)
         pipeline = platform.wait_until_ended(pipeline)
+        sweep = platform.wait_until_ended(sweep)
 
     kit = _kit(student.user, challenge.slug, tmp_path / "kit")
     (kit / "estimator.py").write_bytes(LOGISTIC_REGRESSION)
     _same_as_judged(_local_run(kit, "estimator.py"), estimator)
     (kit / "pipeline.zip").write_bytes(PIPELINE)
     _same_as_judged(_local_run(kit, "pipeline.zip", "--configuration", "model=logistic"), pipeline)
+    swept = _local_run(kit, "pipeline.zip", "--sweep")
+    _same_as_judged(swept, sweep)
+    assert [c["configuration"] for c in swept["configurations"]] == [
+        {"model": "dummy"},
+        {"model": "logistic"},
+    ]
     # The same rows fetched from where they arrived (CSV files) give the same score.
     fetched = tmp_path / "share" / challenge.slug
     _same_as_judged(
