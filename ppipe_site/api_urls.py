@@ -10,6 +10,7 @@ from dispatch import api as dispatch
 from foundation.login_lockout import TokenView
 from grades import api as grades
 from judging import api as judging
+from judging import kit_views
 from notifications import api as notifications
 from probing import api as probing
 from receipts import api as receipts
@@ -22,6 +23,7 @@ urlpatterns = [
     path("challenges/<slug:slug>/publish/", challenges.ChallengePublishView.as_view()),
     path("challenges/<slug:slug>/releases/", dispatch.ReleaseListView.as_view()),
     path("challenges/<slug:slug>/join/", challenges.ChallengeJoinView.as_view()),
+    path("challenges/<slug:slug>/kit/", kit_views.StartingKitView.as_view(), name="api-kit"),
     path("challenges/<slug:slug>/team/", teams.MyTeamView.as_view(), name="api-my-team"),
     path("challenges/<slug:slug>/teams/", teams.TeamCreateView.as_view(), name="api-teams"),
     path("challenges/<slug:slug>/team/join/", teams.TeamJoinView.as_view()),

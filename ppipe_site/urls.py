@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from challenges import views as challenge_views
+from judging import kit_views
 from judging import views as judging_views
 from notifications import views as notifications_views
 from ppipe_site import student_pages
@@ -26,6 +27,7 @@ urlpatterns = [
         judging_views.my_submissions_fragment,
         name="my-submissions",
     ),
+    path("challenges/<slug:slug>/kit/", kit_views.starting_kit_download, name="starting-kit"),
     path("challenges/<slug:slug>/leaderboard/", judging_views.leaderboard_page, name="leaderboard"),
     path("challenges/<slug:slug>/team/create/", team_views.team_create_view, name="team-create"),
     path("challenges/<slug:slug>/team/join/", team_views.team_join_view, name="team-join"),
