@@ -222,6 +222,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2560 * 1024
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# {{ form }} everywhere on the site: label, field, help and errors in that order
+# (ppipe_site/templates/ppipe/form.html) rather than as_p's run-on paragraphs.
+FORM_RENDERER = "ppipe_site.form_renderer.SiteFormRenderer"
 USE_I18N = True
 USE_TZ = True
 
