@@ -182,6 +182,13 @@ def _database() -> dict[str, object]:
         raise EnvError(
             f"DATABASE_URL is not a database URL this platform can use: {error}"
         ) from None
+    if "postgresql" in str(config.get("ENGINE", "")):
+        # Our queries are small, but on young tables the planner's estimates can run
+        # to millions of rows (the visibility DISTINCT over a challenge's sections):
+        # its JIT then spent ~2 s compiling a query that ran in a millisecond, on
+        # every page and every 5 s poll. A DATABASE_URL's own ?options= wins.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("options", "-c jit=off")
     return dict(config)
 
 
