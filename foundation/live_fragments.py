@@ -13,13 +13,34 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
+from functools import wraps
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.http import HttpResponseClientRefresh
 
 POLL_INTERVAL = "every 5s"
 STOP_POLLING = 286
+
+
+View = Callable[..., HttpResponse]
+
+
+def fragment_login_required(view: View) -> View:
+    """login_required for a polled fragment: a poll whose session has ended asks
+    htmx to reload the whole page (which then goes to the login page) rather than
+    follow the redirect and swap the login form into the fragment."""
+    guarded = login_required(view)
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request, "htmx", False) and not request.user.is_authenticated:
+            return HttpResponseClientRefresh()
+        return guarded(request, *args, **kwargs)
+
+    return wrapped
 
 
 def fragment_version(*parts: object) -> str:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from challenges.models import Challenge
 from challenges.selectors import challenge_for
-from foundation.live_fragments import fragment_version, live_fragment
+from foundation.live_fragments import fragment_login_required, fragment_version, live_fragment
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
     SORTABLE,
@@ -64,7 +64,7 @@ def my_submissions_context(request: HttpRequest, challenge: Challenge) -> dict[s
     }
 
 
-@login_required
+@fragment_login_required
 def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The "my submissions" table alone: the challenge page polls it while work is pending."""
     context = my_submissions_context(request, _challenge(request, slug))
@@ -133,7 +133,7 @@ def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
     return render(request, "judging/submission.html", context)
 
 
-@login_required
+@fragment_login_required
 def submission_fragment(request: HttpRequest, submission_id: int) -> HttpResponse:
     """A submission's state, scores, timeline and reproductions, polled by its page
     while any of them can change."""
@@ -279,7 +279,7 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "judging/leaderboard.html", _with_charts(context))
 
 
-@login_required
+@fragment_login_required
 def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The leaderboard's table and charts alone, polled by its page while the challenge is open."""
     context = _board_context(request, _challenge(request, slug))

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from challenges.models import Participant
 from foundation.accounts import signed_in_user
-from foundation.live_fragments import fragment_version, live_fragment
+from foundation.live_fragments import fragment_login_required, fragment_version, live_fragment
 from probing.charts import latency_chart, uptime_chart
 from probing.forms import EndpointForm
 from probing.metrics_table import metrics_rows
@@ -115,7 +115,7 @@ def endpoint_page(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     return render(request, "probing/endpoint.html", context)
 
 
-@login_required
+@fragment_login_required
 def endpoint_fragment(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     """The endpoint's metrics, charts and recent probes, polled by its page while it is probed."""
     endpoint = _readable(request, endpoint_id)

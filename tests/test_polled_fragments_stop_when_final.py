@@ -117,3 +117,15 @@ def test_an_endpoint_is_polled_while_it_is_probed() -> None:
     paused = client.get(url)
     assert paused.status_code == 286
     assert TRIGGER not in paused.content.decode()
+
+
+def test_a_poll_after_the_session_ended_reloads_the_page() -> None:
+    challenge = published_challenge()
+    (ada,) = participants(challenge, 1)
+    submission = SubmissionFactory(participant=ada, state=SubmissionState.QUEUED)
+    url = f"/submissions/{submission.pk}/live/"
+    # htmx would follow a redirect and swap the login form into the page.
+    polled = Client().get(url, headers={"HX-Request": "true"})
+    assert polled.status_code == 200
+    assert polled.headers["HX-Refresh"] == "true"
+    assert Client().get(url).status_code == 302  # a person gets the login page
