@@ -371,6 +371,10 @@ class ReproductionState(models.TextChoices):
     FAILED = "failed"
 
 
+# A reproduction that may still change.
+REPRODUCTION_WAITING = (ReproductionState.QUEUED, ReproductionState.RUNNING)
+
+
 class Reproduction(LeasedJob):
     """A finished run judged again from its recorded job, preferably on another
     worker, and whether its scores match the original's within the tolerance."""

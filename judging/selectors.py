@@ -11,7 +11,7 @@ from django.utils import timezone
 from challenges.models import Challenge
 from challenges.selectors import hidden_labels, owned_by
 from foundation.content_store import artifact_store
-from judging.models import Submission, SubmissionKind
+from judging.models import Reproduction, Submission, SubmissionKind
 from judging.scoring import HiddenTestScores, hidden_test_scores
 from worker_wing.pipeline.archive import (
     ArchiveRejected,
@@ -72,6 +72,11 @@ def submission_readable_by(
         .filter(pk=submission_id)
         .first()
     )
+
+
+def submission_reproductions(submission: Submission) -> list[Reproduction]:
+    """A submission's reproductions, newest first (for its page)."""
+    return list(submission.reproductions.all())
 
 
 def private_scores_visible(submission: Submission) -> bool:

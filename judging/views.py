@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from challenges.models import Challenge
 from challenges.selectors import challenge_for
+from foundation.live_fragments import fragment_login_required, fragment_version, live_fragment
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
     SORTABLE,
@@ -22,12 +22,13 @@ from judging.leaderboard import (
     valid_order,
 )
 from judging.leaderboard_chart import score_cost_chart, score_history_chart
-from judging.models import WAITING_STATES
+from judging.models import REPRODUCTION_WAITING, WAITING_STATES, Submission
 from judging.picks import submission_select, submission_unselect
 from judging.selectors import (
     private_scores_visible,
     submission_code,
     submission_readable_by,
+    submission_reproductions,
     submissions_of,
 )
 from judging.services import submission_cancel
@@ -44,38 +45,73 @@ def _challenge(request: HttpRequest, slug: str, *, or_joinable: bool = False) ->
 
 
 def my_submissions_context(request: HttpRequest, challenge: Challenge) -> dict[str, object]:
+    """The reader's submissions to the challenge; polled while one is waiting or running."""
     own = submissions_of(request.user).filter(challenge=challenge)
     mine = list(own[:100])
+    # Counted apart: a pick may be older than the hundred submissions shown.
+    picks = own.filter(selected=True).count()
+    pending = any(row.state in WAITING_STATES for row in mine)
     return {
         "challenge": challenge,
         "submissions": mine,
-        "pending": any(row.state in WAITING_STATES for row in mine),
-        # Counted apart: a pick may be older than the hundred submissions shown.
-        "picks": own.filter(selected=True).count(),
+        "pending": pending,
+        "picks": picks,
+        "live": pending,
+        "version": fragment_version(
+            picks,
+            [(row.pk, row.state, row.selected, row.promoted, row.public_score) for row in mine],
+        ),
     }
 
 
-@login_required
+@fragment_login_required
 def my_submissions_fragment(request: HttpRequest, slug: str) -> HttpResponse:
-    """The "my submissions" table alone: the challenge page refreshes it while work is pending."""
-    challenge = _challenge(request, slug)
-    return render(
-        request, "judging/my_submissions.html", my_submissions_context(request, challenge)
+    """The "my submissions" table alone: the challenge page polls it while work is pending."""
+    context = my_submissions_context(request, _challenge(request, slug))
+    return live_fragment(
+        request,
+        "judging/my_submissions.html",
+        lambda: context,
+        version=str(context["version"]),
+        live=bool(context["live"]),
     )
 
 
-@login_required
-def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
+def _readable_submission(request: HttpRequest, submission_id: int) -> Submission:
     submission = submission_readable_by(request.user, submission_id)
     if submission is None:
         raise Http404("No such submission of yours.")
+    return submission
+
+
+def _submission_state(submission: Submission) -> dict[str, object]:
+    """What the polled part of a submission's page shows that can still move, and
+    whether it can: while the run or one of its reproductions is under way."""
+    reproductions = submission_reproductions(submission)
+    live = submission.state in WAITING_STATES or any(
+        row.state in REPRODUCTION_WAITING for row in reproductions
+    )
+    version = fragment_version(
+        submission.state,
+        submission.attempts,
+        submission.reason,
+        submission.finished_at,
+        len(submission.events.all()),
+        [(row.pk, row.state, row.finished_at) for row in reproductions],
+    )
+    return {
+        "submission": submission,
+        "reproductions": reproductions,
+        "live": live,
+        "version": version,
+    }
+
+
+def _submission_details(submission: Submission) -> dict[str, object]:
     configurations = list(submission.configurations.all())
     chosen = next((row for row in configurations if row.chosen), None)
-    context = {
-        "submission": submission,
-        "code": submission_code(submission),
+    return {
         "show_private": private_scores_visible(submission),
-        "mine": submission.participant.user_id == request.user.pk,
         "configurations": configurations,
         "chosen": chosen,
         "step_chart": step_chart(
@@ -83,7 +119,33 @@ def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
             submission.challenge.judging_rules.step_latency_sla_ms,
         ),
     }
+
+
+@login_required
+def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _readable_submission(request, submission_id)
+    context = {
+        **_submission_state(submission),
+        **_submission_details(submission),
+        "code": submission_code(submission),
+        "mine": submission.participant.user_id == request.user.pk,
+    }
     return render(request, "judging/submission.html", context)
+
+
+@fragment_login_required
+def submission_fragment(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """A submission's state, scores, timeline and reproductions, polled by its page
+    while any of them can change."""
+    submission = _readable_submission(request, submission_id)
+    state = _submission_state(submission)
+    return live_fragment(
+        request,
+        "judging/submission_live.html",
+        lambda: {**state, **_submission_details(submission)},
+        version=str(state["version"]),
+        live=bool(state["live"]),
+    )
 
 
 @login_required
@@ -173,26 +235,58 @@ def _headers(order: str, board: Leaderboard) -> list[dict[str, str]]:
     return headers
 
 
-@login_required
-def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
-    challenge = _challenge(request, slug)
+def _board_live(challenge: Challenge, board: Leaderboard) -> bool:
+    """While the challenge is open its ranking can move; once closed it is final."""
+    return challenge.status == "open" and not board.final
+
+
+def _board_context(request: HttpRequest, challenge: Challenge) -> dict[str, object]:
+    """The ranking as this reader sees it (their own row marked), and the version a
+    poll compares; the charts are added by _with_charts, only when rendered."""
     order = valid_order(request.GET.get("order", "rank"))
     board = leaderboard_cached(challenge, order=order)
-    # The same for every reader: the rendered table and charts are cached too.
-    key = f"ppipe:leaderboard-html:{challenge.pk}:{board.final}"
-    table = leaderboard_cache(
-        f"{key}:{order}",
-        lambda: render_to_string(
-            "judging/leaderboard_table.html",
-            {"board": board, "headers": _headers(order, board)},
-        ),
-    )
+    me = getattr(request.user, "username", "")
+    return {
+        "challenge": challenge,
+        "board": board,
+        "order": order,
+        "headers": _headers(order, board),
+        "me": me,
+        "live": _board_live(challenge, board),
+        "version": fragment_version(board.final, order, me, board.rows),
+    }
+
+
+def _with_charts(context: dict[str, object]) -> dict[str, object]:
+    board = context["board"]
+    assert isinstance(board, Leaderboard)
+    challenge = board.challenge
+    # The same for every reader: cached. The table is rendered per reader to mark
+    # their own row, which costs little next to the query (whose rows are cached).
     charts = leaderboard_cache(
-        f"{key}:charts",
+        f"ppipe:leaderboard-charts:{challenge.pk}:{board.final}",
         lambda: (
             score_cost_chart(board.rows, board.score_field),
             score_history_chart(leaderboard_points(challenge)),
         ),
     )
-    context = {"challenge": challenge, "board": board, "table": table, "charts": charts}
-    return render(request, "judging/leaderboard.html", context)
+    return {**context, "charts": charts}
+
+
+@login_required
+def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
+    context = _board_context(request, _challenge(request, slug))
+    return render(request, "judging/leaderboard.html", _with_charts(context))
+
+
+@fragment_login_required
+def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
+    """The leaderboard's table and charts alone, polled by its page while the challenge is open."""
+    context = _board_context(request, _challenge(request, slug))
+    return live_fragment(
+        request,
+        "judging/leaderboard_live.html",
+        lambda: _with_charts(context),
+        version=str(context["version"]),
+        live=bool(context["live"]),
+    )

@@ -182,6 +182,13 @@ def _database() -> dict[str, object]:
         raise EnvError(
             f"DATABASE_URL is not a database URL this platform can use: {error}"
         ) from None
+    if "postgresql" in str(config.get("ENGINE", "")):
+        # Our queries are small, but on young tables the planner's estimates can run
+        # to millions of rows (the visibility DISTINCT over a challenge's sections):
+        # its JIT then spent ~2 s compiling a query that ran in a millisecond, on
+        # every page and every 5 s poll. A DATABASE_URL's own ?options= wins.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("options", "-c jit=off")
     return dict(config)
 
 
@@ -222,6 +229,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2560 * 1024
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# {{ form }} everywhere on the site: label, field, help and errors in that order
+# (ppipe_site/templates/ppipe/form.html) rather than as_p's run-on paragraphs.
+FORM_RENDERER = "ppipe_site.form_renderer.SiteFormRenderer"
 USE_I18N = True
 USE_TZ = True
 

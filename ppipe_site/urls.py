@@ -29,10 +29,20 @@ urlpatterns = [
     ),
     path("challenges/<slug:slug>/kit/", kit_views.starting_kit_download, name="starting-kit"),
     path("challenges/<slug:slug>/leaderboard/", judging_views.leaderboard_page, name="leaderboard"),
+    path(
+        "challenges/<slug:slug>/leaderboard/live/",
+        judging_views.leaderboard_fragment,
+        name="leaderboard-live",
+    ),
     path("challenges/<slug:slug>/team/create/", team_views.team_create_view, name="team-create"),
     path("challenges/<slug:slug>/team/join/", team_views.team_join_view, name="team-join"),
     path("challenges/<slug:slug>/team/leave/", team_views.team_leave_view, name="team-leave"),
     path("submissions/<int:submission_id>/", judging_views.submission_page, name="submission"),
+    path(
+        "submissions/<int:submission_id>/live/",
+        judging_views.submission_fragment,
+        name="submission-live",
+    ),
     path(
         "submissions/<int:submission_id>/cancel/",
         judging_views.submission_cancel_view,
@@ -54,6 +64,9 @@ urlpatterns = [
         name="endpoint-register",
     ),
     path("endpoints/<int:endpoint_id>/", probing_views.endpoint_page, name="endpoint"),
+    path(
+        "endpoints/<int:endpoint_id>/live/", probing_views.endpoint_fragment, name="endpoint-live"
+    ),
     path(
         "endpoints/<int:endpoint_id>/check/",
         probing_views.endpoint_check_view,

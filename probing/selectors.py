@@ -34,6 +34,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Max,
     Min,
     OuterRef,
     Q,
@@ -344,6 +345,15 @@ def endpoint_measured_score(endpoint: Endpoint, now: datetime | None = None) -> 
 def endpoint_history(endpoint: Endpoint, now: datetime | None = None) -> list[Probe]:
     """The window's scheduled probes, oldest first, for the endpoint's charts."""
     return list(_window_probes([endpoint.id], window_start(now)))
+
+
+def endpoint_history_mark(endpoint: Endpoint, now: datetime | None = None) -> tuple[int, int]:
+    """How many probes the window holds and the newest one's id: changes whenever the
+    endpoint's page would (its polls compare it, in one small query)."""
+    counted = _window_probes([endpoint.id], window_start(now)).aggregate(
+        count=Count("id"), last=Max("id")
+    )
+    return counted["count"], counted["last"] or 0
 
 
 def endpoint_readable_by(

@@ -15,12 +15,14 @@ from django.views.decorators.http import require_POST
 
 from challenges.models import Participant
 from foundation.accounts import signed_in_user
+from foundation.live_fragments import fragment_login_required, fragment_version, live_fragment
 from probing.charts import latency_chart, uptime_chart
 from probing.forms import EndpointForm
 from probing.metrics_table import metrics_rows
 from probing.models import Endpoint, Probe
 from probing.selectors import (
     endpoint_history,
+    endpoint_history_mark,
     endpoint_metrics,
     endpoint_readable_by,
     window_start,
@@ -78,6 +80,17 @@ def endpoint_register_view(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("endpoint", endpoint_id=endpoint.pk)
 
 
+def _endpoint_live(endpoint: Endpoint) -> dict[str, object]:
+    """Whether the endpoint's figures can still move (probed while active and the
+    challenge is open), and the version a poll compares."""
+    now = timezone.now()
+    live = endpoint.active and now < endpoint.challenge.closes_at
+    version = fragment_version(
+        endpoint.active, endpoint.next_probe_at, endpoint_history_mark(endpoint, now)
+    )
+    return {"endpoint": endpoint, "challenge": endpoint.challenge, "live": live, "version": version}
+
+
 def _endpoint_context(endpoint: Endpoint) -> dict[str, object]:
     now = timezone.now()
     history = endpoint_history(endpoint, now)
@@ -97,8 +110,22 @@ def _endpoint_context(endpoint: Endpoint) -> dict[str, object]:
 
 @login_required
 def endpoint_page(request: HttpRequest, endpoint_id: int) -> HttpResponse:
-    return render(
-        request, "probing/endpoint.html", _endpoint_context(_readable(request, endpoint_id))
+    endpoint = _readable(request, endpoint_id)
+    context = {**_endpoint_live(endpoint), **_endpoint_context(endpoint)}
+    return render(request, "probing/endpoint.html", context)
+
+
+@fragment_login_required
+def endpoint_fragment(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """The endpoint's metrics, charts and recent probes, polled by its page while it is probed."""
+    endpoint = _readable(request, endpoint_id)
+    state = _endpoint_live(endpoint)
+    return live_fragment(
+        request,
+        "probing/endpoint_live.html",
+        lambda: _endpoint_context(endpoint),
+        version=str(state["version"]),
+        live=bool(state["live"]),
     )
 
 
@@ -114,4 +141,5 @@ def endpoint_check_view(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         )
     except CheckRefused as error:  # too soon, or the day's checks used
         messages.warning(request, str(error))
-    return render(request, "probing/endpoint.html", {**_endpoint_context(endpoint), "check": check})
+    context = {**_endpoint_live(endpoint), **_endpoint_context(endpoint), "check": check}
+    return render(request, "probing/endpoint.html", context)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -41,3 +44,16 @@ def admin_log_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#user-tools")).to_contain_text(f"Welcome, {username}")
+
+
+def signed_in_context(
+    browser: Browser, base_url: str, user: object, **options: Any
+) -> BrowserContext:
+    """A browser session already signed in as `user` (its session cookie set), for
+    tests about what a page shows rather than about signing in."""
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    context = browser.new_context(base_url=base_url, timezone_id="UTC", **options)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
+    return context
