@@ -9,7 +9,6 @@ are stored apart and only their names are ever returned.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpResponse
@@ -17,7 +16,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -231,24 +230,21 @@ class ChallengeDataView(APIView):
         return Response(DataSectionSerializer(section, context=context).data)
 
 
-class ReleaseFileRenderer(BaseRenderer):
-    """The release file's bytes as they are; an error's JSON when there is one."""
+class AnyAccept(BaseContentNegotiation):
+    """The file is sent as it is whatever the client accepts (a download tool may ask
+    for application/octet-stream); errors are the house's JSON."""
 
-    media_type = "application/octet-stream"
-    format = "file"
-    charset = None
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
 
-    def render(
-        self,
-        data: Any,
-        accepted_media_type: str | None = None,
-        renderer_context: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        return data if isinstance(data, bytes) else json.dumps(data).encode()
+    def select_renderer(
+        self, request: Request, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
 
 
 class ReleaseDownloadView(APIView):
-    renderer_classes = [JSONRenderer, ReleaseFileRenderer]
+    content_negotiation_class = AnyAccept
 
     @extend_schema(
         responses={

@@ -117,7 +117,9 @@ def test_a_delivered_release_is_listed_and_downloads_exactly_as_delivered(
 
     from_page = page.get(f"/challenges/{slug}/releases/1/download/")
     assert from_page.content == on_disk
-    from_api = api.get(f"/api/challenges/{slug}/releases/1/download/")
+    from_api = api.get(
+        f"/api/challenges/{slug}/releases/1/download/", HTTP_ACCEPT="application/octet-stream"
+    )
     assert from_api.status_code == 200
     assert from_api.content == on_disk
     assert from_api["ETag"] == f'"{sha256}"'
