@@ -7,7 +7,6 @@ secrets never reach the student."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,58 +16,13 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from challenges.models import Challenge, Participant
+from challenges.models import Participant
 from challenges.services import challenge_publish, participant_enroll
 from dispatch.models import Destination, Transaction, TransactionState
-from dispatch.services import transaction_mark_started, transaction_record_result
-from dispatch.services import transactions_send_due as send_due
-from foundation.content_store import artifact_store
-from tests.factories import ChallengeFactory, DestinationFactory, StudentFactory
-from worker_wing.release.executor import execute_release_job
-from worker_wing.release.rclone import Rclone
+from tests.delivered_releases import per_student_challenge, release_due_to
+from tests.factories import ChallengeFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def per_student_challenge(folder: Path, **fields: Any) -> Challenge:
-    """Two releases to a folder per student: the first due now, the second in an hour."""
-    challenge = ChallengeFactory(
-        release_per_participant=True,
-        release_format="parquet",
-        release_proportions="2",
-        release_interval_seconds=3600,
-        first_release_at=timezone.now() - timedelta(seconds=1),
-        **fields,
-    )
-    destination = DestinationFactory(owner=challenge.owner, path=str(folder))
-    challenge.release_plan.destinations.set([destination])
-    return challenge
-
-
-def release_due_to(username: str, django_capture_on_commit_callbacks: Any) -> None:
-    """Claim the due transactions and execute this student's with the dispatch
-    worker's executor and real rclone, recording the results as the control worker
-    does; the others stay queued (not delivered)."""
-    jobs: list[dict[str, Any]] = []
-
-    def send(transaction_id: int, job: dict[str, Any], lease: Any) -> str:
-        jobs.append(job)
-        return f"task-{transaction_id}"
-
-    with django_capture_on_commit_callbacks(execute=True):
-        send_due(send=send)
-    for job in jobs:
-        if job["participant"] != username:
-            continue
-        assert transaction_mark_started(
-            transaction_id=job["transaction_id"], attempt=job["attempt"], worker="test"
-        )
-        result = execute_release_job(
-            job, artifacts=artifact_store(), rclone=Rclone(timeout=60), local_roots=None
-        )
-        assert result["ok"], result
-        with django_capture_on_commit_callbacks(execute=True):
-            transaction_record_result(result=dict(result))
 
 
 def logged_in(participant: Participant) -> tuple[Client, APIClient]:
