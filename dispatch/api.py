@@ -193,8 +193,10 @@ class DeliveredReleaseSerializer(serializers.Serializer[Any]):
     sequence = serializers.IntegerField()
     rows = serializers.IntegerField()
     delivered_at = serializers.DateTimeField()
-    bytes = serializers.IntegerField()
-    sha256 = serializers.CharField(help_text="Of the file as delivered (and as downloaded).")
+    bytes = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField(
+        allow_null=True, help_text="Of the file as delivered (and as downloaded)."
+    )
     download_url = serializers.SerializerMethodField(
         help_text="Where the teacher allows downloads: the file, byte for byte; else null."
     )
