@@ -15,6 +15,7 @@ import shlex
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit, urlunsplit
 
 from django.db.models import Min, Q
 
@@ -99,10 +100,18 @@ class ReleaseNotRebuilt(Exception):
     """The delivered file cannot be rebuilt byte for byte here."""
 
 
+def _without_userinfo(value: str) -> str:
+    # A URL may carry a password (https://user:pass@host): never shown.
+    parts = urlsplit(value)
+    if "@" not in parts.netloc:
+        return value
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def _shown_options(destination: Destination) -> dict[str, str]:
     secret = SECRET_OPTIONS | set(destination.secret_options)
     return {
-        name: str(destination.options[name])
+        name: _without_userinfo(str(destination.options[name]))
         for name in LOCATING_OPTIONS.get(destination.type, ())
         if name in destination.options and name not in secret
     }

@@ -139,7 +139,13 @@ def test_a_students_view_of_remote_destinations_holds_no_secret() -> None:
         options={"host": "files.example.org", "user": "class", "port": "2222"},
         secret_options={"pass": "obscured-Pa55word"},
     )
-    challenge.release_plan.destinations.set([s3, sftp])
+    webdav = Destination.objects.create(
+        owner=challenge.owner,
+        name="dav",
+        type="webdav",
+        options={"url": "https://class:Url-Pa55@dav.example.org:8443/remote.php", "user": "class"},
+    )
+    challenge.release_plan.destinations.set([s3, sftp, webdav])
     challenge_publish(challenge=challenge)
     ada, _ = participant_enroll(challenge=challenge, user=StudentFactory(username="ada"))
     page, api = logged_in(ada)
@@ -147,7 +153,7 @@ def test_a_students_view_of_remote_destinations_holds_no_secret() -> None:
     html = page.get(f"/challenges/{challenge.slug}/").content.decode()
     answer = api.get(f"/api/challenges/{challenge.slug}/data/")
 
-    for secret in ("Sup3r-S3cret-Key", "obscured-Pa55word", "TEACHERS-KEY-ID"):
+    for secret in ("Sup3r-S3cret-Key", "obscured-Pa55word", "TEACHERS-KEY-ID", "Url-Pa55"):
         assert secret not in html
         assert secret not in answer.content.decode()
     shown = {row["kind"]: row for row in answer.json()["destinations"]}
@@ -158,5 +164,6 @@ def test_a_students_view_of_remote_destinations_holds_no_secret() -> None:
     )
     assert shown["sftp"]["address"] == f"sftp://class@files.example.org:2222/upload/{slug}"
     assert "--sftp-pass" in shown["sftp"]["credentials"]
+    assert shown["webdav"]["address"] == f"https://dav.example.org:8443/remote.php/{slug}"
     assert "rclone copy" in html
     assert "--s3-secret-access-key" in html
