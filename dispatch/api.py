@@ -1,5 +1,6 @@
-"""Destinations over the API (teachers): the admin's form, secrets write-only; and
-a challenge's releases as its teacher and its students see them.
+"""Destinations over the API (teachers): the admin's form, secrets write-only; a
+challenge's releases as its teacher and its students see them; and a student's
+data section (where their data arrives, what reached them) with its downloads.
 
 `params` holds every rclone option; the ones that are secret (SECRET_OPTIONS)
 are stored apart and only their names are ever returned.
@@ -10,19 +11,30 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from challenges.api import visible_challenge
+from challenges.api import caller_participant, visible_challenge
 from challenges.models import Participant
 from challenges.selectors import challenges_owned_by
 from dispatch.challenge_section import ReleaseScheduleSerializer
 from dispatch.forms import DestinationForm
 from dispatch.models import Destination, TransactionState
 from dispatch.selectors import destinations_owned_by, release_timeline
+from dispatch.student_data import (
+    DeliveredRelease,
+    ReleaseNotRebuilt,
+    data_section,
+    delivered_release_file,
+)
+from dispatch.views import release_file_response
 from foundation.api import IsTeacher, caller
 from worker_wing.release.remotes import SECRET_OPTIONS
 
@@ -162,3 +174,98 @@ class ReleaseListView(APIView):
                 }
             )
         return Response(ReleaseSerializer(rows, many=True).data)
+
+
+class DataDestinationSerializer(serializers.Serializer[Any]):
+    kind = serializers.CharField(help_text="The rclone backend: local, s3, sftp…")
+    address = serializers.CharField(help_text="Where your releases land (your own folder, if so).")
+    fetch_command = serializers.CharField(
+        allow_null=True,
+        help_text="An rclone command that copies them, to run with your own credentials added; "
+        "null for a local folder, read where it is.",
+    )
+    credentials = serializers.CharField(
+        allow_null=True, help_text="The rclone flags for the credentials you add (never a value)."
+    )
+
+
+class DeliveredReleaseSerializer(serializers.Serializer[Any]):
+    sequence = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    delivered_at = serializers.DateTimeField()
+    bytes = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField(
+        allow_null=True, help_text="Of the file as delivered (and as downloaded)."
+    )
+    download_url = serializers.SerializerMethodField(
+        help_text="Where the teacher allows downloads: the file, byte for byte; else null."
+    )
+
+    def get_download_url(self, release: DeliveredRelease) -> str | None:
+        if not self.context["downloads"]:
+            return None
+        return str(
+            self.context["request"].build_absolute_uri(
+                reverse("api-release-download", args=[self.context["slug"], release.sequence])
+            )
+        )
+
+
+class DataSectionSerializer(serializers.Serializer[Any]):
+    destinations = DataDestinationSerializer(many=True)
+    releases = DeliveredReleaseSerializer(many=True)
+    next_release_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the next release to you is due; null when none is."
+    )
+    downloads = serializers.BooleanField(help_text="Whether you may download your releases.")
+
+
+class ChallengeDataView(APIView):
+    @extend_schema(
+        responses=DataSectionSerializer,
+        summary="Your data: where it arrives, the releases delivered to you, the next one",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        participant = caller_participant(request, visible_challenge(request, slug))
+        section = data_section(participant)
+        context = {"request": request, "slug": slug, "downloads": section.downloads}
+        return Response(DataSectionSerializer(section, context=context).data)
+
+
+class AnyAccept(BaseContentNegotiation):
+    """The file is sent as it is whatever the client accepts (a download tool may ask
+    for application/octet-stream); errors are the house's JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
+
+
+class ReleaseDownloadView(APIView):
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Not a release delivered to you, or downloads off"),
+        },
+        summary="Download a release delivered to you, exactly as delivered (if allowed)",
+    )
+    def get(self, request: Request, slug: str, sequence: int) -> HttpResponse:
+        participant = caller_participant(request, visible_challenge(request, slug))
+        try:
+            file = delivered_release_file(participant, sequence)
+        except ReleaseNotRebuilt as error:
+            raise ReleaseGone(str(error)) from None
+        if file is None:
+            raise exceptions.NotFound(f"No release {sequence} of yours to download.")
+        return release_file_response(file)
+
+
+class ReleaseGone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "gone"

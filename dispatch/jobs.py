@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from challenges.models import Participant
+from challenges.models import Challenge, Participant
 from dispatch.models import Destination, Release
 from worker_wing.jobs import ReleaseJobMessage
 from worker_wing.release.executor import JOB_KIND, JOB_VERSION
@@ -18,13 +18,21 @@ def remote_for(destination: Destination, *, reveal_secrets: bool) -> Remote:
     return Remote(type=destination.type, options={k: str(v) for k, v in options.items()})
 
 
+def release_folder(
+    destination: Destination, challenge: Challenge, participant: Participant | None
+) -> str:
+    """Where a challenge's releases land on a destination: its folder, or with a
+    folder per student, this student's own below it."""
+    folder = [participant.user.get_username()] if participant is not None else []
+    return join_path(destination.path, challenge.slug, *folder)
+
+
 def release_path(
     destination: Destination, release: Release, participant: Participant | None
 ) -> str:
     challenge = release.challenge
-    folder = [participant.user.get_username()] if participant is not None else []
     name = f"release-{release.sequence:03d}.{challenge.release_plan.release_format}"
-    return join_path(destination.path, challenge.slug, *folder, name)
+    return join_path(release_folder(destination, challenge, participant), name)
 
 
 def release_job(

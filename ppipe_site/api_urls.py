@@ -22,6 +22,12 @@ urlpatterns = [
     path("challenges/<slug:slug>/", challenges.ChallengeDetailView.as_view(), name="api-challenge"),
     path("challenges/<slug:slug>/publish/", challenges.ChallengePublishView.as_view()),
     path("challenges/<slug:slug>/releases/", dispatch.ReleaseListView.as_view()),
+    path("challenges/<slug:slug>/data/", dispatch.ChallengeDataView.as_view()),
+    path(
+        "challenges/<slug:slug>/releases/<int:sequence>/download/",
+        dispatch.ReleaseDownloadView.as_view(),
+        name="api-release-download",
+    ),
     path("challenges/<slug:slug>/join/", challenges.ChallengeJoinView.as_view()),
     path("challenges/<slug:slug>/kit/", kit_views.StartingKitView.as_view(), name="api-kit"),
     path("challenges/<slug:slug>/team/", teams.MyTeamView.as_view(), name="api-my-team"),

@@ -13,6 +13,7 @@ from challenges.join_forms import JoinForm
 from challenges.models import Participant
 from challenges.selectors import challenge_for
 from challenges.services import JoinRefused, participant_join
+from dispatch.student_data import data_section
 from foundation.accounts import signed_in_user
 from judging.forms import SubmissionForm
 from judging.services import submission_upload
@@ -98,4 +99,5 @@ def _live_context(participant: Participant) -> dict[str, object]:
         "endpoint_form": endpoint_form,
         "questions": questions,
         "team": team_of(participant),
+        "data_section": data_section(participant),
     }

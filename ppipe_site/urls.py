@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from challenges import views as challenge_views
+from dispatch import views as dispatch_views
 from judging import kit_views
 from judging import views as judging_views
 from notifications import views as notifications_views
@@ -33,6 +34,12 @@ urlpatterns = [
         "challenges/<slug:slug>/leaderboard/live/",
         judging_views.leaderboard_fragment,
         name="leaderboard-live",
+    ),
+    path("challenges/<slug:slug>/data/", dispatch_views.data_section_fragment, name="data-section"),
+    path(
+        "challenges/<slug:slug>/releases/<int:sequence>/download/",
+        dispatch_views.release_download_view,
+        name="release-download",
     ),
     path("challenges/<slug:slug>/team/create/", team_views.team_create_view, name="team-create"),
     path("challenges/<slug:slug>/team/join/", team_views.team_join_view, name="team-join"),

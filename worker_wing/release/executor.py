@@ -99,10 +99,17 @@ def _source_frame(root: Path, digest: str) -> pd.DataFrame:
     return ContentStore(root).read_frame(digest)
 
 
+def release_file(source: pd.DataFrame, start: int, stop: int, fmt: str) -> bytes:
+    """The bytes of a release's file: rows start..stop of the training set in `fmt`.
+    The control side rebuilds a delivered release with it for a student's download,
+    so the file downloaded is the file delivered, byte for byte (same sha256)."""
+    return serialise(source.iloc[start:stop], fmt)
+
+
 @lru_cache(maxsize=4)
 def _payload(root: Path, digest: str, start: int, stop: int, fmt: str) -> bytes:
     # A release goes to every destination: the same bytes, serialised once.
-    return serialise(_source_frame(root, digest).iloc[start:stop], fmt)
+    return release_file(_source_frame(root, digest), start, stop, fmt)
 
 
 def execute_release_job(
