@@ -31,10 +31,10 @@ import worker_wing
 from challenges.models import Challenge, Participant
 from dispatch.models import Release
 from dispatch.selectors import releases_delivered_to
+from dispatch.student_data import data_section
 from foundation.content_store import artifact_store
 from judging import local_judge
 from worker_wing.judge.job_inputs import cv_folds, fold_of_each_row
-from worker_wing.release.remotes import join_path
 
 # What ppipe_test.py needs of the judge, as paths below the worker wing's folder.
 JUDGE_MODULES = (
@@ -131,14 +131,13 @@ def ppipe_test_source(challenge: Challenge, rows: KitRows) -> str:
     )
 
 
-def _arrival(challenge: Challenge, participant: Participant) -> list[str]:
-    """Where releases land for this student: each destination's kind and folder."""
-    plan = challenge.release_plan
-    folder = [participant.user.get_username()] if plan.release_per_participant else []
+def _arrival(participant: Participant) -> list[str]:
+    """Where releases land for this student, as the challenge page's data section
+    shows it: each destination's kind and address, and the command that fetches it."""
     return [
-        f"{destination.type} destination `{destination.name}`: "
-        f"`{join_path(destination.path, challenge.slug, *folder)}/`"
-        for destination in plan.destinations.order_by("name")
+        f"{place.kind}: `{place.address}`"
+        + (f", fetched with `{place.fetch_command}`" if place.fetch_command else "")
+        for place in data_section(participant).destinations
     ]
 
 
@@ -157,7 +156,7 @@ def _readme(challenge: Challenge, participant: Participant, rows: KitRows, held:
             "planned": len(releases),
             "all_delivered": len(rows.releases) == len(releases),
             "release_format": plan.release_format,
-            "arrival": _arrival(challenge, participant),
+            "arrival": _arrival(participant),
         },
     )
 
