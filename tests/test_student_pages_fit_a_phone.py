@@ -2,7 +2,8 @@
 no page is wider than the window (wide tables scroll in their own box, program
 output in its own, long names break), with the content a class really produces:
 several submissions, one failed with a long stderr, an endpoint with probes, a
-participant with a very long name, the leaderboard's widest columns."""
+participant with a very long name, the leaderboard's widest columns, a release
+delivered to a bucket with a long address."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from challenges.models import Participant
+from challenges.models import Challenge, Participant
+from dispatch.models import Release, Transaction, TransactionState
 from judging.models import FoldResult, Submission, SubmissionEvent, SubmissionState
 from judging.services import submission_create
 from probing.models import Endpoint, Probe, ProbeState
 from tests.browser import signed_in_context
-from tests.factories import ParticipantFactory, StudentFactory
+from tests.factories import DestinationFactory, ParticipantFactory, StudentFactory
 from tests.submissions import LOGISTIC_REGRESSION, participants, published_challenge
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -96,6 +98,37 @@ def _scored(participant: Participant, score: float) -> Submission:
     return submission
 
 
+def _delivered_release(challenge: Challenge) -> None:
+    """A release delivered to a bucket with a long address: the data section shows
+    the address, an rclone line and the file's 64-character digest."""
+    bucket = DestinationFactory(
+        owner=challenge.owner,
+        type="s3",
+        name="class-bucket",
+        path="a-bucket-with-a-long-name/" + "nested-prefix/" * 4,
+        options={"provider": "Minio", "endpoint": "https://storage." + "long-host-" * 5 + ".org"},
+    )
+    plan = challenge.release_plan
+    plan.release_downloads = True
+    plan.save()
+    plan.destinations.set([bucket])
+    now = timezone.now()
+    release, _ = Release.objects.get_or_create(
+        challenge=challenge, sequence=1, defaults={"due_at": now, "row_start": 0, "row_stop": 40}
+    )
+    Transaction.objects.create(
+        release=release,
+        destination=bucket,
+        state=TransactionState.DONE,
+        next_attempt_at=now,
+        finished_at=now,
+        job={"rows": {"start": 0, "stop": 40}},
+        remote_path=f"{bucket.path}{challenge.slug}/release-001.csv",
+        bytes=4096,
+        sha256="e" * 64,
+    )
+
+
 def _endpoint(participant: Participant) -> Endpoint:
     endpoint = Endpoint.objects.create(
         challenge=participant.challenge,
@@ -125,6 +158,7 @@ def _endpoint(participant: Participant) -> Endpoint:
 def content() -> ClassContent:
     """One class's content for every page of the module."""
     challenge = published_challenge()
+    _delivered_release(challenge)
     student = ParticipantFactory(challenge=challenge, user=StudentFactory(username=LONG_NAME))
     for rank, other in enumerate(participants(challenge, 3)):
         _scored(other, 0.8 + rank / 100)
@@ -184,6 +218,8 @@ def test_the_page_is_no_wider_than_the_screen(
     expect(page.locator("main h1")).to_be_visible()
     if name == "submission":
         expect(page.locator("#stderr")).to_contain_text("ValueError")
+    if name == "challenge":
+        expect(page.locator("#data-section")).to_contain_text("e" * 64)
     if name in ("leaderboard", "endpoint"):
         expect(page.locator("main")).to_contain_text(LONG_NAME)
     measured = page.evaluate(OVERFLOW)
