@@ -21,7 +21,7 @@ from judging.leaderboard import (
     leaderboard_points,
     valid_order,
 )
-from judging.leaderboard_chart import score_cost_chart, score_history_chart
+from judging.leaderboard_charts import score_cost_chart, score_history_chart, viewer_members
 from judging.models import WAITING_STATES
 from judging.picks import submission_select, submission_unselect
 from judging.selectors import (
@@ -178,7 +178,7 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     challenge = _challenge(request, slug)
     order = valid_order(request.GET.get("order", "rank"))
     board = leaderboard_cached(challenge, order=order)
-    # The same for every reader: the rendered table and charts are cached too.
+    # The same for every reader: the rendered table and the charts' points are cached too.
     key = f"ppipe:leaderboard-html:{challenge.pk}:{board.final}"
     table = leaderboard_cache(
         f"{key}:{order}",
@@ -187,12 +187,12 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
             {"board": board, "headers": _headers(order, board)},
         ),
     )
-    charts = leaderboard_cache(
-        f"{key}:charts",
-        lambda: (
-            score_cost_chart(board.rows, board.score_field),
-            score_history_chart(leaderboard_points(challenge)),
-        ),
-    )
+    points = leaderboard_cache(f"{key}:points", lambda: leaderboard_points(challenge))
+    # The charts mark the reader's own row, so they are built per reader (a few ms).
+    mine = viewer_members(board.rows, request.user.get_username())
+    charts = {
+        "score_cost": score_cost_chart(board.rows, board.score_field, challenge.metric, mine),
+        "score_history": score_history_chart(points, challenge.metric, mine),
+    }
     context = {"challenge": challenge, "board": board, "table": table, "charts": charts}
     return render(request, "judging/leaderboard.html", context)
