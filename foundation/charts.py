@@ -2,8 +2,11 @@
 plotly.js (served from the plotly package's own files, never a CDN).
 
 Why plotly rather than Vega-Lite through altair and vl-convert (server-side SVG):
-a reader needs the name and values of a point on hover, and Vega's SVG renderer
-draws no tooltips (its tooltips are event handlers of a live Vega view). plotly
+a reader needs the name and values of a point on hover, and vl-convert's SVG has
+none (checked with vl-convert 1.9: a point carries an aria-label, no <title>;
+Vega's tooltips are event handlers of a live view); vl-convert also installs
+88 MB (a JavaScript runtime) and took 2 s for its first SVG, 0.1 s for each next,
+on the web process. plotly
 gives hover labels, a legend, axes with values and titles and a chart that
 follows its container's width, from a figure that is plain JSON: the page embeds
 it and ppipe_site/static/ppipe_site/charts.js draws it, also after htmx swaps a
@@ -24,13 +27,14 @@ import plotly.graph_objects as go
 
 # The palette of the old charts, kept: blue for the front, green for good, red for
 # failures, orange for the reader's own points and the SLA.
-BLUE, GREEN, RED, GREY, ORANGE, AMBER = (
+BLUE, GREEN, RED, GREY, ORANGE, AMBER, SLATE = (
     "#2186eb",
     "#3ebd93",
     "#e12d39",
     "#9aa5b1",
     "#f35627",
     "#f0b429",
+    "#52606d",
 )
 HEIGHT = 360
 

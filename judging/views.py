@@ -31,7 +31,7 @@ from judging.selectors import (
     submissions_of,
 )
 from judging.services import submission_cancel
-from judging.step_chart import step_chart
+from judging.step_charts import step_charts
 from judging.tasks import revoke_judge_task
 from worker_wing.pipeline.code_check import SubmissionRejected
 
@@ -78,7 +78,7 @@ def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
         "mine": submission.participant.user_id == request.user.pk,
         "configurations": configurations,
         "chosen": chosen,
-        "step_chart": step_chart(
+        "step_charts": step_charts(
             list(chosen.steps.all()) if chosen else [],
             submission.challenge.judging_rules.step_latency_sla_ms,
         ),
