@@ -1,9 +1,10 @@
 """The students' charts in Chromium at 1366 and 390 px: the leaderboard's score
 against CPU time and history name their axes (with units), the Pareto front, the
-best so far and the reader's own point, show a participant's name on hover and fit
-the window; the endpoint's latency and uptime charts show failed probes as
-failures, and the page says since when the endpoint is down while its latest
-probes fail."""
+best so far and the reader's own point, show a participant's name on hover, fit
+the window and are drawn again when htmx swaps them in; the endpoint's latency and
+uptime charts show failed probes as failures (on the student's page and the
+teacher's admin page), and the page says since when the endpoint is down while
+its latest probes fail."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 from challenges.models import Challenge, Participant
 from judging.models import Submission, SubmissionState
 from probing.models import Endpoint, Probe, ProbeState
-from tests.browser import PASSWORD
+from tests.browser import PASSWORD, admin_log_in
 from tests.factories import ParticipantFactory, StudentFactory, SubmissionFactory
 from tests.submissions import published_challenge
 
@@ -126,6 +127,15 @@ def test_the_leaderboard_charts_name_their_parts_and_mark_my_point(page: Page) -
         # linus's point, below the best so far: its own label.
         hover_shows(page, history, trace_points(history, "improvements").last, "linus")
 
+    # Swapped in by htmx (as a polled fragment will be): the new chart is drawn too.
+    page.locator("#score-cost-chart").evaluate("(el) => { el.dataset.old = 'yes'; }")
+    page.evaluate(
+        "() => htmx.ajax('GET', location.pathname, "
+        "{target: '#score-cost', select: '#score-cost', swap: 'outerHTML'})"
+    )
+    expect(page.locator("#score-cost-chart[data-old]")).to_have_count(0)
+    expect(trace_points(drawn(page, "score-cost-chart"), "you")).to_have_count(1)
+
 
 def probe(endpoint: Endpoint, minutes_ago: int, outcome: str, **fields: Any) -> Probe:
     return Probe.objects.create(
@@ -193,3 +203,10 @@ def test_the_endpoint_charts_show_failures_and_the_page_says_since_when_it_is_do
     page.reload()
     drawn(page, "latency-chart-plot")
     expect(page.locator("#down-notice")).to_have_count(0)
+
+    # The teacher's admin page of the endpoint draws the same charts.
+    page.context.clear_cookies()
+    admin_log_in(page, challenge.owner.username)
+    page.goto(f"/admin/probing/endpoint/{endpoint.pk}/change/")
+    expect(trace_points(drawn(page, "latency-chart-plot"), "failed")).to_have_count(2)
+    drawn(page, "uptime-chart-plot")
