@@ -5,6 +5,7 @@ import json
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 
 from challenges.admin_filters import OwnChallengeFilter
@@ -20,7 +21,7 @@ from judging.picks import submission_promote, submission_withdraw_promotion
 from judging.reproduction import ReproductionRefused, reproduction_request, worker_node
 from judging.selectors import submission_code, submissions_taught_by
 from judging.services import submission_cancel, submission_rejudge
-from judging.step_chart import step_chart
+from judging.step_charts import step_charts
 from judging.tasks import revoke_judge_task
 
 
@@ -204,7 +205,12 @@ class SubmissionAdmin(TeacherEditsOnlyAdmin):
         chosen = obj.configurations.filter(chosen=True).first()
         if chosen is None:
             return "-"
-        return step_chart(list(chosen.steps.all()), obj.challenge.judging_rules.step_latency_sla_ms)
+        charts = step_charts(
+            list(chosen.steps.all()), obj.challenge.judging_rules.step_latency_sla_ms
+        )
+        return render_to_string(
+            "judging/step_charts.html", {"step_charts": charts, "with_scripts": True}
+        )
 
     @admin.display(description="artifacts (sha256 in the artifact store)")
     def artifacts_json(self, obj: Submission) -> str:

@@ -21,7 +21,7 @@ from judging.leaderboard import (
     leaderboard_points,
     valid_order,
 )
-from judging.leaderboard_chart import score_cost_chart, score_history_chart
+from judging.leaderboard_charts import score_cost_chart, score_history_chart, viewer_members
 from judging.models import REPRODUCTION_WAITING, WAITING_STATES, Submission
 from judging.picks import submission_select, submission_unselect
 from judging.selectors import (
@@ -32,7 +32,7 @@ from judging.selectors import (
     submissions_of,
 )
 from judging.services import submission_cancel
-from judging.step_chart import step_chart
+from judging.step_charts import step_charts
 from judging.tasks import revoke_judge_task
 from worker_wing.pipeline.code_check import SubmissionRejected
 
@@ -114,7 +114,7 @@ def _submission_details(submission: Submission) -> dict[str, object]:
         "show_private": private_scores_visible(submission),
         "configurations": configurations,
         "chosen": chosen,
-        "step_chart": step_chart(
+        "step_charts": step_charts(
             list(chosen.steps.all()) if chosen else [],
             submission.challenge.judging_rules.step_latency_sla_ms,
         ),
@@ -261,15 +261,18 @@ def _with_charts(context: dict[str, object]) -> dict[str, object]:
     board = context["board"]
     assert isinstance(board, Leaderboard)
     challenge = board.challenge
-    # The same for every reader: cached. The table is rendered per reader to mark
-    # their own row, which costs little next to the query (whose rows are cached).
-    charts = leaderboard_cache(
-        f"ppipe:leaderboard-charts:{challenge.pk}:{board.final}",
-        lambda: (
-            score_cost_chart(board.rows, board.score_field),
-            score_history_chart(leaderboard_points(challenge)),
-        ),
+    # The points are the same for every reader: cached. The table and the charts mark
+    # the reader's own row, so they are built per reader (a few ms next to the query,
+    # whose rows are cached).
+    points = leaderboard_cache(
+        f"ppipe:leaderboard-points:{challenge.pk}:{board.final}",
+        lambda: leaderboard_points(challenge),
     )
+    mine = viewer_members(board.rows, str(context["me"]))
+    charts = {
+        "score_cost": score_cost_chart(board.rows, board.score_field, challenge.metric, mine),
+        "score_history": score_history_chart(points, challenge.metric, mine),
+    }
     return {**context, "charts": charts}
 
 

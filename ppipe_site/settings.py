@@ -237,6 +237,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env_path("PPIPE_STATIC_DIR", VAR_DIR / "static")
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.js from the plotly package, for the charts (foundation/charts.py).
+    "foundation.plotly_static.PlotlyJsFinder",
+]
 STORAGES = {
     # Uploaded datasets: control side only, never served by URL.
     "default": {

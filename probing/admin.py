@@ -13,6 +13,7 @@ import json
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -21,7 +22,7 @@ from django.utils.safestring import SafeString
 from challenges.admin_filters import OwnChallengeFilter
 from challenges.selectors import owned_by
 from foundation.admin_helpers import ReadOnlyAdmin, TeacherEditsOnlyAdmin
-from probing.charts import latency_chart, uptime_chart
+from probing.endpoint_charts import latency_chart, uptime_chart
 from probing.metrics_table import metrics_rows
 from probing.models import Endpoint, Probe
 from probing.selectors import (
@@ -95,10 +96,14 @@ class EndpointAdmin(TeacherEditsOnlyAdmin):
     def charts(self, obj: Endpoint) -> SafeString:
         now = timezone.now()
         history = endpoint_history(obj, now)
-        return format_html(
-            "<div>{}</div><div>{}</div>",
-            latency_chart(history, obj.challenge.probe_rules.latency_sla_ms),
-            uptime_chart(history, window_start(now), now),
+        sla_ms = obj.challenge.probe_rules.latency_sla_ms
+        return render_to_string(
+            "probing/endpoint_charts.html",
+            {
+                "latency_chart": latency_chart(history, sla_ms, window_start(now), now),
+                "uptime_chart": uptime_chart(history, window_start(now), now),
+                "with_scripts": True,
+            },
         )
 
     @admin.display(description="probes")

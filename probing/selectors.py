@@ -367,3 +367,39 @@ def endpoint_readable_by(
     mine = endpoints.filter(participant__user_id=user.pk)
     taught = owned_by(endpoints, user, owner="challenge__owner_id")
     return (mine | taught).filter(pk=endpoint_id).first()
+
+
+@dataclass(frozen=True)
+class Downtime:
+    """An endpoint whose latest scheduled probes failed: since the first of them
+    (after its last answer with a 2xx status, the uptime's measure), how many in a
+    row, and the newest one (what went wrong)."""
+
+    since: datetime
+    failed_probes: int
+    latest: Probe
+
+
+def endpoint_down_since(endpoint: Endpoint) -> Downtime | None:
+    """None while the newest recorded scheduled probe was answered with a 2xx status
+    (or none was recorded yet). Over all the endpoint's history, not only the
+    window: an endpoint down for two days has been down since two days ago. Checks
+    ("check now") are left out, as from the metrics. Three indexed queries."""
+    recorded = Probe.objects.filter(
+        endpoint=endpoint,
+        kind=ProbeKind.SCHEDULED,
+        state__in=(ProbeState.DONE, ProbeState.LOST),
+    )
+    last_up = (
+        recorded.filter(http_status__gte=200, http_status__lt=300)
+        .order_by("-scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
+    failing = recorded if last_up is None else recorded.filter(scheduled_at__gt=last_up)
+    latest = failing.order_by("-scheduled_at").first()
+    if latest is None:
+        return None
+    # An endpoint down for a week has thousands of failed probes: counted in SQL.
+    run = failing.order_by().aggregate(since=Min("scheduled_at"), count=Count("id"))
+    return Downtime(since=run["since"], failed_probes=run["count"], latest=latest)

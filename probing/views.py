@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 from challenges.models import Participant
 from foundation.accounts import signed_in_user
 from foundation.live_fragments import fragment_login_required, fragment_version, live_fragment
-from probing.charts import latency_chart, uptime_chart
+from probing.endpoint_charts import latency_chart, uptime_chart
 from probing.forms import EndpointForm
 from probing.metrics_table import metrics_rows
 from probing.models import Endpoint, Probe
 from probing.selectors import (
+    endpoint_down_since,
     endpoint_history,
     endpoint_history_mark,
     endpoint_metrics,
@@ -102,8 +103,9 @@ def _endpoint_context(endpoint: Endpoint) -> dict[str, object]:
         "publications_per_day": 86400 / settings.PPIPE_PROBE_SCORE_PUBLISH_SECONDS,
         "checks_per_day": settings.PPIPE_PROBE_CHECKS_PER_DAY,
         "metrics": metrics_rows(endpoint_metrics(endpoint, now), sla_ms),
-        "latency_chart": latency_chart(history, sla_ms),
+        "latency_chart": latency_chart(history, sla_ms, window_start(now), now),
         "uptime_chart": uptime_chart(history, window_start(now), now),
+        "down": endpoint_down_since(endpoint),
         "probes": list(reversed(history))[:RECENT_PROBES],
     }
 

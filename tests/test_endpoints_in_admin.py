@@ -56,7 +56,10 @@ def test_the_auth_header_is_never_shown_only_that_it_is_set(
     assert "s3cret" not in listing + page + probes
     assert "Uptime" in page
     assert "100.0 %" in page
-    assert "<svg" in page  # the latency and uptime charts
+    # The latency and uptime charts: plotly figures, with plotly.js served from static files.
+    assert 'id="latency-chart-plot"' in page
+    assert 'id="uptime-chart-plot"' in page
+    assert "plotly/plotly.min.js" in page
     assert "42.0" in probes
 
 

@@ -4,6 +4,7 @@ Pareto front of score against CPU time."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,11 +12,12 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from judging.leaderboard import leaderboard, leaderboard_cached, leaderboard_points
-from judging.leaderboard_chart import (
+from judging.leaderboard_charts import (
     Entry,
     pareto_front,
     score_cost_chart,
     score_history_chart,
+    viewer_members,
 )
 from judging.models import SubmissionState
 from probing.models import Endpoint, Probe
@@ -158,24 +160,39 @@ def test_the_pareto_front_is_what_nothing_beats_on_both_axes() -> None:
     assert [entry.label for entry in pareto_front(entries)] == ["cheap", "middle", "best"]
 
 
-def test_the_charts_mark_the_front_and_escape_names() -> None:
+def traces(figure_json: str) -> dict[str, dict[str, Any]]:
+    return {trace["name"]: trace for trace in json.loads(figure_json)["data"]}
+
+
+def test_the_charts_name_the_front_mark_the_reader_and_escape_names() -> None:
     challenge = published_challenge()
     scored(person(challenge, "ada"), 0.9, cpu=1.0)
     scored(person(challenge, "grace"), 0.8, cpu=5.0)  # dominated
+    scored(person(challenge, "<b>linus</b>"), 0.1, cpu=9.0)  # dominated
     board = leaderboard(challenge)
-    chart = score_cost_chart(board.rows, board.score_field)
-    assert chart.count('class="front"') == 1
-    assert chart.count('class="point"') == 1
-    assert "<title>ada: score 0.9" in chart
+    mine = viewer_members(board.rows, "grace")
+    assert mine == {"grace"}
 
-    scored(person(challenge, "<script>alert(1)</script>"), 0.1, cpu=9.0)
-    board = leaderboard(challenge)
-    chart = score_cost_chart(board.rows, board.score_field)
-    assert "<script>" not in chart
-    assert "&lt;script&gt;" in chart
-    history = score_history_chart(leaderboard_points(challenge))
-    assert history.count("<circle") == 3
-    assert 'class="best"' in history
+    chart = traces(score_cost_chart(board.rows, board.score_field, "accuracy", mine).figure_json)
+    assert chart["Pareto front"]["text"] == ["ada"]
+    assert chart["you"]["text"] == ["grace"]
+    assert chart["other participants"]["text"] == ["&lt;b&gt;linus&lt;/b&gt;"]
+
+    history = traces(
+        score_history_chart(leaderboard_points(challenge), "accuracy", mine).figure_json
+    )
+    best = history["best so far"]["y"]
+    assert best == sorted(best)
+    assert best[-1] == 0.9
+    assert len(best) == 3
+    assert history["you"]["text"] == ["grace"]
+    assert "grace" not in history["improvements"]["text"]
+
+    # A teacher has no row: nothing is "you".
+    teacher = viewer_members(board.rows, challenge.owner.username)
+    assert "you" not in traces(
+        score_cost_chart(board.rows, board.score_field, "accuracy", teacher).figure_json
+    )
 
 
 def test_the_history_shows_each_participants_improvements_only() -> None:

@@ -66,7 +66,7 @@ def test_register_check_now_and_read_the_charts(page: Page, settings: Any, tmp_p
         assert "s3cret" not in page.content()
 
     # Probes over the window, as beat and the workers record them: the charts show
-    # each one, a red tick for the one without an answer.
+    # each one, the one without an answer as a failure, and the page says it is down.
     now = timezone.now()
     for minutes, status, total_ms, outcome in [
         (9, 200, 40.0, "ok"),
@@ -85,10 +85,14 @@ def test_register_check_now_and_read_the_charts(page: Page, settings: Any, tmp_p
             data_version="1",
         )
     page.goto(f"/endpoints/{endpoint.pk}/")
-    expect(page.locator("#latency-chart circle.ok")).to_have_count(2)
-    expect(page.locator("#latency-chart line.silent")).to_have_count(1)
-    expect(page.locator("#latency-chart line.sla")).to_have_count(1)
-    expect(page.locator("#uptime-chart rect.slice")).not_to_have_count(0)
+    latency = page.locator("#latency-chart-plot")
+    expect(latency.locator(".legend")).to_have_count(1)  # drawn by plotly.js
+    assert latency.evaluate("(el) => el.data.map((t) => [t.name, t.x.length])")[:2] == [
+        ["valid answer", 2],
+        ["failed", 1],
+    ]
+    expect(page.locator("#uptime-chart-plot .legend")).to_have_count(1)
+    expect(page.locator("#down-notice")).to_contain_text("the last 1 scheduled probe failed")
     metrics = page.locator("#metrics")
     expect(metrics).to_contain_text("66.7 %")  # uptime: two of three answered
     expect(metrics).to_contain_text("trained on release 1")

@@ -127,8 +127,12 @@ def test_the_result_page_shows_where_the_time_goes_and_the_sweep(
 
     page.goto(f"/submissions/{submission.pk}/")
     expect(page.locator("#steps tbody tr")).to_have_count(2)
-    expect(page.locator("svg.step-chart rect")).to_have_count(4)  # fit and latency per step
-    expect(page.locator("svg.step-chart line.sla")).to_have_count(1)
+    # Fit and latency per step, drawn by plotly.js; the step SLA named in the legend.
+    expect(page.locator("#step-fit-chart .barlayer .point")).to_have_count(2)
+    latency = page.locator("#step-latency-chart")
+    expect(latency.locator(".barlayer .point")).to_have_count(2)
+    expect(latency.locator(".legendtext")).to_contain_text(["step SLA (1 ms)"])
+    expect(latency.locator(".g-xtitle")).to_have_text("p95 latency per batch (ms)")
     expect(page.locator("#configurations tbody tr")).to_have_count(2)
     expect(page.locator("#configurations tr.chosen")).to_contain_text("model=logistic")
     expect(page.locator("#provenance")).to_be_visible()

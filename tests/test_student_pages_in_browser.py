@@ -77,5 +77,12 @@ def test_submit_watch_it_be_scored_and_find_it_on_the_leaderboard(
     page.get_by_role("link", name="leaderboard").first.click()
     board_row = page.locator("#leaderboard tr[data-participant='ada']")
     expect(board_row).to_contain_text(f"{submission.public_score:.4f}")
-    expect(page.locator("#score-cost circle.front")).to_have_count(1)
-    expect(page.locator("#score-history circle")).to_have_count(1)
+    cost = page.locator("#score-cost-chart")
+    expect(cost.locator(".legendtext")).to_contain_text(["Pareto front", "you"])
+    # Ada's point is the front and hers: drawn in both traces.
+    assert cost.evaluate("(el) => el.data.map((t) => [t.name, t.text])") == [
+        ["other participants", []],
+        ["Pareto front", ["ada"]],
+        ["you", ["ada"]],
+    ]
+    expect(page.locator("#score-history-chart .legendtext")).to_contain_text(["best so far", "you"])
