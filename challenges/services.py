@@ -148,8 +148,7 @@ def participant_join(*, challenge: Challenge, user: AbstractBaseUser, code: str)
         raise JoinRefused(f"'{challenge.name}' is open to its roster only: ask your teacher.")
     if not join_code_matches(code, challenge.join_code):
         raise JoinRefused(
-            "This code is not the challenge's: check it with your teacher "
-            "(capitals do not matter)."
+            "This code is not the challenge's: check it with your teacher (capitals do not matter)."
         )
     if not challenge.is_published:
         raise JoinRefused(f"'{challenge.name}' is not published yet.")

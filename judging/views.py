@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from challenges.models import Challenge
-from challenges.selectors import challenge_for
+from challenges.selectors import challenge_for, challenge_joinable
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
     SORTABLE,
@@ -175,6 +175,10 @@ def _headers(order: str, board: Leaderboard) -> list[dict[str, str]]:
 
 @login_required
 def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
+    if challenge_for(request.user, slug) is None and challenge_joinable(slug) is not None:
+        # A shared link reached a student not in the challenge yet: its page has the join form.
+        messages.info(request, "Join this challenge with its code to see its leaderboard.")
+        return redirect("challenge", slug=slug)
     challenge = _challenge(request, slug)
     order = valid_order(request.GET.get("order", "rank"))
     board = leaderboard_cached(challenge, order=order)

@@ -38,7 +38,7 @@ def upload(page: Page, tmp_path: Path, code: bytes) -> None:
 
 
 def test_a_wrong_join_code_creates_no_account(page: Page) -> None:
-    challenge = published_challenge(join_code="owls-2026")
+    published_challenge(join_code="owls-2026")
     sign_up(page, "owls-2025")
     expect(page.locator("#signup")).to_contain_text("No open challenge has this code")
     assert not User.objects.filter(username="ada").exists()
