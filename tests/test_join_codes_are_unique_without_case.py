@@ -1,7 +1,8 @@
 """Join codes name one challenge whatever their case: the database refuses a second
 challenge with the same code in another case, the API and the admin say so on the
 field (no 500), and every way of joining (the API, a challenge's page, the code
-alone on /join/) takes the code in any case, through the join-code throttle."""
+alone on /join/, a team's code) takes the code in any case, through the join-code
+throttle."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from challenges.models import Challenge, Participant
+from teams.models import Team
+from teams.services import team_join
 from tests.factories import ChallengeFactory, StudentFactory, TeacherFactory
 from tests.submissions import published_challenge
+from tests.teams import student, team
 from tests.test_api_challenges import challenge_fields, token_client
 
 TAKEN = "Another challenge already has this join code"
@@ -109,3 +113,16 @@ def test_joining_by_code_alone_says_what_to_fix_and_is_throttled(settings: Any) 
     assert "No open challenge has this code" in too_late
     assert "Too many join-code tries" in right
     assert not Participant.objects.filter(user=student).exists()
+
+
+@pytest.mark.django_db
+def test_a_team_code_typed_in_capitals_joins_the_team() -> None:
+    challenge = published_challenge(join_code="owls-2026", team_size=3)
+    ada, grace = student(challenge, "ada"), student(challenge, "grace")
+    made = team("Owls", ada)
+    Team.objects.filter(pk=made.pk).update(join_code="c0ffee42ab")  # letters, surely
+
+    joined = team_join(participant=grace, code="C0FFEE42AB")
+
+    assert joined.pk == made.pk
+    assert set(made.members.values_list("pk", flat=True)) == {ada.pk, grace.pk}
