@@ -62,6 +62,9 @@ class SignupForm(UserCreationForm):
     def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._request = request
+        # The code comes first on the page, so the cursor starts there (not in the username).
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+        self.fields["code"].widget.attrs["autofocus"] = True
 
     def clean_code(self) -> str:
         # Signing up is the other way to try a code: per address, and only a wrong
