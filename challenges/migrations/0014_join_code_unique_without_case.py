@@ -11,7 +11,8 @@ import secrets
 from django.db import migrations, models
 from django.db.models.functions import Lower
 
-# As in challenges/join_codes.py, copied so that this migration keeps working if that changes.
+# Lower case (codes are compared without it), without 0/o, 1/l/i: a code is read aloud
+# or copied from a projector. 31**10 codes; each is checked against every code taken.
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
