@@ -185,7 +185,14 @@ class JoinSerializer(serializers.Serializer[Any]):
 class ChallengeJoinView(APIView):
     @extend_schema(
         request=JoinSerializer,
-        responses={201: ChallengeSerializer, 429: TOO_MANY_JOIN_TRIES},
+        responses={
+            201: ChallengeSerializer,
+            400: OpenApiResponse(
+                description="`errors.code` says what to fix: not the challenge's code "
+                "(compared without case), or the challenge has closed."
+            ),
+            429: TOO_MANY_JOIN_TRIES,
+        },
         summary="Join a challenge with its code",
     )
     def post(self, request: Request, slug: str) -> Response:

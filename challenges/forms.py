@@ -29,8 +29,9 @@ from challenges.kept_uploads import (
     kept_upload_keep,
     kept_upload_restore,
 )
-from challenges.models import Challenge, DriftKind, TaskType
+from challenges.models import JOIN_CODE_TAKEN, Challenge, DriftKind, TaskType
 from challenges.sections import challenge_sections
+from challenges.selectors import join_code_taken
 from challenges.settings_form import SettingsForm
 from challenges.splitting import SplitError, split_rows
 from worker_wing.judge.metrics import METRICS, metric_names
@@ -120,6 +121,14 @@ class ChallengeForm(SettingsForm):
             name = self._upload.name or "dataset.csv"
             self._kept = KeptDataset(token=token, name=name, rows=len(self._frame))
         return self._kept
+
+    def clean_join_code(self) -> str:
+        # On the field, where the teacher types it; the database constraint is the
+        # same rule for two forms saved at once.
+        code = str(self.cleaned_data.get("join_code") or "")
+        if code and join_code_taken(code, other_than=self.instance.pk):
+            raise forms.ValidationError(JOIN_CODE_TAKEN)
+        return code
 
     def clean_dataset(self) -> Any:
         upload = self.cleaned_data.get("dataset")

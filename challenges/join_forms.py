@@ -9,9 +9,12 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from challenges.models import Challenge
-from challenges.selectors import challenge_joinable
-from foundation.throttles import JOIN_TRIES, join_code_wait, retry_message
+from challenges.selectors import challenge_with_code
+from foundation.throttles import JOIN_TRIES, join_code_refused, join_code_wait, retry_message
+
+NO_OPEN_CHALLENGE = (
+    "No open challenge has this code; check it with your teacher (capitals do not matter)."
+)
 
 
 def _check_join_tries(request: HttpRequest | None, *, count: bool) -> None:
@@ -25,7 +28,9 @@ def _check_join_tries(request: HttpRequest | None, *, count: bool) -> None:
 
 
 class JoinForm(forms.Form):
-    code = forms.CharField(label="Join code", max_length=64)
+    code = forms.CharField(
+        label="Join code", max_length=64, help_text="From your teacher; capitals do not matter."
+    )
 
     def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -37,11 +42,18 @@ class JoinForm(forms.Form):
 
 
 class SignupForm(UserCreationForm):
-    """An account and a place in one challenge (student_signup saves both or neither)."""
+    """An account and a place in the challenge whose code this is (student_signup
+    saves both or neither). The code alone names the challenge: codes are unique
+    without case."""
 
+    code = forms.CharField(
+        label="Join code",
+        max_length=64,
+        help_text="From your teacher: it names the challenge. Capitals do not matter.",
+    )
     email = forms.EmailField()
-    challenge = forms.SlugField(help_text="The challenge's short name, as in its address.")
-    code = forms.CharField(label="Join code", max_length=64)
+
+    field_order = ["code", "username", "email", "password1", "password2"]
 
     class Meta:
         model = User
@@ -50,19 +62,19 @@ class SignupForm(UserCreationForm):
     def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._request = request
+        # The code comes first on the page, so the cursor starts there (not in the username).
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+        self.fields["code"].widget.attrs["autofocus"] = True
 
     def clean_code(self) -> str:
-        # Signing up is the other way to try a challenge's code: per address, and
-        # only a wrong code counts (the view counts it), for a class behind one NAT.
+        # Signing up is the other way to try a code: per address, and only a wrong
+        # code counts, for a class behind one NAT signing up in the same hour.
         _check_join_tries(self._request, count=False)
-        return str(self.cleaned_data["code"])
-
-    def clean_challenge(self) -> Challenge:
-        slug = self.cleaned_data["challenge"]
-        challenge = challenge_joinable(slug)
+        code = str(self.cleaned_data["code"])
+        challenge = challenge_with_code(code)
         if challenge is None:
-            raise forms.ValidationError(
-                f"No challenge '{slug}' takes sign-ups with a code: "
-                "check the name with your teacher."
-            )
-        return challenge
+            if self._request is not None:
+                join_code_refused(self._request)
+            raise forms.ValidationError(NO_OPEN_CHALLENGE)
+        self.cleaned_data["challenge"] = challenge
+        return code

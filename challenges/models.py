@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from challenges.datasets import CLASSIFICATION, REGRESSION
@@ -30,6 +31,12 @@ def dataset_upload_to(instance: Challenge, filename: str) -> str:
     # Grouped by content digest: two uploads of the same file share a folder,
     # and the path alone tells which bytes a challenge was built from.
     return f"datasets/{instance.dataset_sha256}/{filename}"
+
+
+JOIN_CODE_TAKEN = (
+    "Another challenge already has this join code (codes are compared without case): "
+    "choose another."
+)
 
 
 class TaskType(models.TextChoices):
@@ -127,7 +134,8 @@ class Challenge(models.Model):
     join_code = models.CharField(
         max_length=40,
         blank=True,
-        help_text="Students who know this code may join by themselves (empty: only the roster).",
+        help_text="Students who know this code may join by themselves (empty: only the roster). "
+        "Unique across challenges and compared without case.",
     )
 
     # Not judged by: the judge folds the training rows at random whatever their order
@@ -171,6 +179,14 @@ class Challenge(models.Model):
             models.CheckConstraint(
                 condition=models.Q(closes_at__gt=models.F("opens_at")),
                 name="challenge_closes_after_it_opens",
+            ),
+            # A student signs up with the code alone, typed in any case: it must name
+            # one challenge (migration 0014 gave later duplicates fresh codes).
+            models.UniqueConstraint(
+                Lower("join_code"),
+                condition=~models.Q(join_code=""),
+                name="challenge_join_code_unique_without_case",
+                violation_error_message=JOIN_CODE_TAKEN,
             ),
         ]
 

@@ -8,12 +8,15 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q, QuerySet, Value
+from django.db.models.functions import Lower
+from django.utils import timezone
 from numpy.typing import NDArray
 
 from challenges import release_order
 from challenges.datasets import read_dataset
 from challenges.drift import row_times
+from challenges.join_codes import join_code_normal
 from challenges.models import Challenge, TaskType
 from challenges.sections import challenge_sections
 from challenges.splitting import Split, split_rows
@@ -62,6 +65,47 @@ def challenge_joinable(slug: str) -> Challenge | None:
         with_sections(Challenge.objects.filter(slug=slug, published_at__isnull=False))
         .exclude(join_code="")
         .first()
+    )
+
+
+def challenges_joinable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Challenge]:
+    """What a student could join with a code (the list offers them): published, not
+    yet closed, taking sign-up with a code, and neither theirs nor one they are in."""
+    if not user.is_authenticated or getattr(user, "is_superuser", False):
+        return Challenge.objects.none()  # a superuser's list holds every challenge already
+    return (
+        Challenge.objects.filter(published_at__isnull=False, closes_at__gt=timezone.now())
+        .exclude(join_code="")
+        .exclude(owner_id=user.pk)
+        .exclude(participants__user_id=user.pk)
+    )
+
+
+def challenge_with_code(code: str) -> Challenge | None:
+    """The open challenge (published, not yet closed) whose join code this is, compared
+    without case; codes are unique so (Challenge's constraint). Callers count the try
+    (foundation/throttles.py): this answers whether a guess was right."""
+    code = join_code_normal(code)
+    if not code:
+        return None
+    # Lowered by the database, as the constraint lowers, so both agree on every letter.
+    return (
+        with_sections(
+            Challenge.objects.filter(published_at__isnull=False, closes_at__gt=timezone.now())
+        )
+        .alias(code_lower=Lower("join_code"))
+        .filter(code_lower=Lower(Value(code)))
+        .first()
+    )
+
+
+def join_code_taken(code: str, *, other_than: int | None = None) -> bool:
+    """Whether a challenge (other than `other_than`) has this code, in any case."""
+    challenges = Challenge.objects.exclude(pk=other_than) if other_than else Challenge.objects
+    return (
+        challenges.alias(code_lower=Lower("join_code"))
+        .filter(code_lower=Lower(Value(join_code_normal(code))))
+        .exists()
     )
 
 

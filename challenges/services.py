@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission, User
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from challenges.datasets import read_dataset
 from challenges.drift import TIME
+from challenges.join_codes import join_code_matches
 from challenges.models import Challenge, ChallengeSplit, Participant
 from challenges.selectors import challenge_split, training_rows_in_release_order
 from challenges.signals import challenge_published, participant_enrolled
@@ -142,13 +142,21 @@ class JoinRefused(ValueError):
 
 
 def participant_join(*, challenge: Challenge, user: AbstractBaseUser, code: str) -> Participant:
-    """Self sign-up: a student who knows the challenge's join code takes part."""
+    """Self sign-up: a student who knows the challenge's join code, typed in any case,
+    takes part while the challenge is open to new students (published, not closed)."""
     if not challenge.join_code:
         raise JoinRefused(f"'{challenge.name}' is open to its roster only: ask your teacher.")
-    if not secrets.compare_digest(code.strip(), challenge.join_code):
-        raise JoinRefused("This join code is not the challenge's: check it with your teacher.")
+    if not join_code_matches(code, challenge.join_code):
+        raise JoinRefused(
+            "This code is not the challenge's: check it with your teacher (capitals do not matter)."
+        )
     if not challenge.is_published:
         raise JoinRefused(f"'{challenge.name}' is not published yet.")
+    if challenge.closes_at <= timezone.now():
+        closed = timezone.localtime(challenge.closes_at)
+        raise JoinRefused(
+            f"'{challenge.name}' closed on {closed:%Y-%m-%d %H:%M %Z}: it takes no new students."
+        )
     participant, _ = participant_enroll(challenge=challenge, user=user)
     return participant
 
@@ -157,6 +165,8 @@ def student_signup(*, form: SignupForm) -> tuple[User, Participant]:
     """Create the account of a valid SignupForm and make it a participant, all or nothing."""
     with transaction.atomic():
         user = form.save()
+        # The form found the challenge by its code; joining checks it again, in this
+        # transaction, so an account is never left without its challenge.
         participant = participant_join(
             challenge=form.cleaned_data["challenge"], user=user, code=form.cleaned_data["code"]
         )

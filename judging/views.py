@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from challenges.models import Challenge
-from challenges.selectors import challenge_for
+from challenges.selectors import challenge_for, challenge_joinable
 from foundation.live_fragments import fragment_login_required, fragment_version, live_fragment
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
@@ -278,6 +278,10 @@ def _with_charts(context: dict[str, object]) -> dict[str, object]:
 
 @login_required
 def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
+    if challenge_for(request.user, slug) is None and challenge_joinable(slug) is not None:
+        # A shared link reached a student not in the challenge yet: its page has the join form.
+        messages.info(request, "Join this challenge with its code to see its leaderboard.")
+        return redirect("challenge", slug=slug)
     context = _board_context(request, _challenge(request, slug))
     return render(request, "judging/leaderboard.html", _with_charts(context))
 

@@ -21,6 +21,7 @@ admin.site.index_title = "Challenges, releases and judging"
 urlpatterns = [
     path("", challenge_views.home, name="home"),
     path("signup/", challenge_views.signup, name="signup"),
+    path("join/", challenge_views.join_with_code, name="join"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("challenges/<slug:slug>/", student_pages.challenge_page, name="challenge"),
     path(

@@ -123,7 +123,8 @@ def team_join(*, participant: Participant, code: str) -> Team:
         current = _locked(participant)
         challenge = current.challenge
         _check_open(current, timezone.now())
-        found = Team.objects.filter(challenge=challenge, join_code=code.strip()).first()
+        # Team codes are made in lower case (team_code); one typed in capitals is the same.
+        found = Team.objects.filter(challenge=challenge, join_code=code.strip().lower()).first()
         if found is None:
             raise TeamRefused(
                 f"No team of '{challenge.name}' has this code: check it with the team's members."

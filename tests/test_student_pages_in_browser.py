@@ -19,14 +19,13 @@ from tests.submissions import LOGISTIC_REGRESSION, published_challenge
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def sign_up(page: Page, slug: str, code: str, username: str = "ada") -> None:
+def sign_up(page: Page, code: str, username: str = "ada") -> None:
     page.goto("/")
     page.get_by_role("link", name="Sign up", exact=True).click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Email").fill(f"{username}@example.org")
     page.locator("#id_password1").fill("a long enough passphrase 42")
     page.locator("#id_password2").fill("a long enough passphrase 42")
-    page.get_by_label("Challenge").fill(slug)
     page.get_by_label("Join code").fill(code)
     page.get_by_role("button", name="Create my account and join").click()
 
@@ -39,9 +38,9 @@ def upload(page: Page, tmp_path: Path, code: bytes) -> None:
 
 
 def test_a_wrong_join_code_creates_no_account(page: Page) -> None:
-    challenge = published_challenge(join_code="owls-2026")
-    sign_up(page, challenge.slug, "owls-2025")
-    expect(page.locator("#signup")).to_contain_text("not the challenge's")
+    published_challenge(join_code="owls-2026")
+    sign_up(page, "owls-2025")
+    expect(page.locator("#signup")).to_contain_text("No open challenge has this code")
     assert not User.objects.filter(username="ada").exists()
 
 
@@ -49,7 +48,7 @@ def test_submit_watch_it_be_scored_and_find_it_on_the_leaderboard(
     page: Page, tmp_path: Path
 ) -> None:
     challenge = published_challenge(join_code="owls-2026", cv_folds=3)
-    sign_up(page, challenge.slug, "owls-2026")
+    sign_up(page, "owls-2026")
     expect(page.get_by_role("heading", name=challenge.name)).to_be_visible()
     assert Participant.objects.filter(challenge=challenge, user__username="ada").exists()
 
