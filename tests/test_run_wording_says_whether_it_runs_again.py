@@ -102,3 +102,9 @@ def test_a_platform_failure_past_its_last_run_says_it_will_not_run_again() -> No
         "the judge worker (w1) stopped answering (gave up after 1 run: it will not run again)"
     )
     assert "failed after 1 run: the platform could not judge it" in _page(submission)
+
+
+def test_the_api_schema_documents_run_status(teacher_client: Client) -> None:
+    schema = teacher_client.get("/api/schema/?format=json").json()
+    field = schema["components"]["schemas"]["Submission"]["properties"]["run_status"]
+    assert "whether it will run again" in field["description"]
