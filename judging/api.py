@@ -122,6 +122,10 @@ class SubmissionSerializer(SubmissionSummarySerializer):
     queued_at = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
     attempts = serializers.IntegerField()
+    run_status = serializers.CharField(
+        help_text="Which run this is and whether it will run again: a run is repeated only "
+        "when the platform failed it, never for an error in the code."
+    )
     private_score = serializers.SerializerMethodField(help_text="Null until the challenge closes.")
     cv_mean = serializers.FloatField(allow_null=True)
     cv_std = serializers.FloatField(allow_null=True)

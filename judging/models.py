@@ -5,6 +5,7 @@ from django.db import models
 
 from foundation.failure_kinds import failure_kind_field
 from foundation.leases import LeasedJob
+from judging import run_wording
 from worker_node.command import OWN_JUDGE_QUEUE
 
 # A challenge's own judge queue is named as `ppipe-worker` knows a judge queue.
@@ -231,6 +232,16 @@ class Submission(LeasedJob):
     @property
     def is_ended(self) -> bool:
         return self.state in ENDED_STATES
+
+    @property
+    def run_status(self) -> str:
+        """Which run this is and whether another will come (judging/run_wording.py)."""
+        return run_wording.run_status(
+            state=self.state,
+            attempts=self.attempts,
+            max_attempts=self.max_attempts,
+            failure_kind=self.failure_kind,
+        )
 
 
 class ChallengeBlend(models.Model):

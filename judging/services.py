@@ -48,6 +48,7 @@ from judging.models import (
     SubmissionState,
 )
 from judging.owner_store import JudgeStoreError, judge_store_stage
+from judging.run_wording import run_gave_up, run_queued, run_will_retry
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores
 from teams.services import participant_lock
@@ -277,7 +278,12 @@ def _send_some(
                 continue
             job = judge_job(submission=row, attempt=attempt)
             Submission.objects.filter(id=row.id).update(job=job)
-            _event(row.id, State.QUEUED, attempt, f"run {attempt} of at most {row.max_attempts}")
+            _event(
+                row.id,
+                State.QUEUED,
+                attempt,
+                run_queued(attempt=attempt, max_attempts=row.max_attempts),
+            )
             db_transaction.on_commit(_sender(send, row, job, lease))
         sent += 1
     return sent
@@ -358,11 +364,16 @@ def _retry_or_fail(row: Submission, *, attempt: int, reason: str, kind: FailureK
     )
     if outcome.state == State.NEW:
         if outcome.changed:
-            _event(row.id, State.NEW, attempt, f"{reason}; it will be judged again")
+            _event(
+                row.id,
+                State.NEW,
+                attempt,
+                run_will_retry(reason=reason, attempt=attempt, max_attempts=row.max_attempts),
+            )
             _feed_after_commit()
         return State.NEW
     # Ended with its reason, timeline and notice, as every failure is.
-    _end(row, State.FAILED, attempt, f"{reason} (gave up after {attempt} runs)", failure_kind=kind)
+    _end(row, State.FAILED, attempt, run_gave_up(reason=reason, attempt=attempt), failure_kind=kind)
     return State.FAILED
 
 

@@ -20,8 +20,7 @@ from judging.services import submission_upload
 from judging.views import my_submissions_context
 from probing.forms import EndpointForm
 from probing.models import Endpoint
-from receipts.models import Question
-from receipts.selectors import questions_of
+from receipts.selectors import ShownQuestion, shown_questions
 from receipts.services import questions_pose
 from teams.selectors import team_of
 from worker_wing.pipeline.code_check import SubmissionRejected
@@ -87,10 +86,10 @@ def _live_context(participant: Participant) -> dict[str, object]:
             "protocol": endpoint.protocol,
             "model_name": endpoint.model_name,
         }
-    questions: list[Question] = []
+    questions: list[ShownQuestion] = []
     if participant.challenge.receipt_rules.receipt_questions:
         questions_pose(challenge=participant.challenge)
-        questions = sorted(questions_of(participant), key=lambda q: (q.verdict != "open", -q.id))
+        questions = shown_questions(participant)
     endpoint_form = EndpointForm(initial=initial)
     if endpoint is None or not endpoint.auth_header:
         del endpoint_form.fields["remove_auth_header"]  # nothing to remove

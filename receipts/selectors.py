@@ -3,6 +3,7 @@ leaderboard's receipt score."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
@@ -27,6 +28,50 @@ def release_rows(release: Release) -> pd.DataFrame:
 
 def questions_of(participant: Participant) -> QuerySet[Question]:
     return Question.objects.filter(participant=participant).select_related("release")
+
+
+# Verdicts as the page colours them: the classes .ok, .partial, .bad, .pending.
+VERDICT_CLASSES = {
+    Verdict.OPEN: "pending",
+    Verdict.CORRECT: "ok",
+    Verdict.PARTIAL: "partial",
+    Verdict.INCORRECT: "bad",
+    Verdict.MISSED: "bad",
+}
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    """A question as the student's page shows it: numbered by its place in their
+    list (releases in order, then as posed), which a later release never changes,
+    so the page, its messages and answered rows keep one order and one name."""
+
+    question: Question
+    number: int
+    total: int
+
+    @property
+    def label(self) -> str:
+        return f"Question {self.number} of {self.total}"
+
+    @property
+    def verdict_class(self) -> str:
+        return VERDICT_CLASSES.get(Verdict(self.question.verdict), "pending")
+
+
+def shown_questions(participant: Participant) -> list[ShownQuestion]:
+    questions = list(questions_of(participant).order_by("release__sequence", "id"))
+    return [
+        ShownQuestion(question=question, number=number, total=len(questions))
+        for number, question in enumerate(questions, start=1)
+    ]
+
+
+def shown_question(question: Question) -> ShownQuestion:
+    """One question as its page shows it (its number among its participant's)."""
+    return next(
+        shown for shown in shown_questions(question.participant) if shown.question.pk == question.pk
+    )
 
 
 def receipt_scores(challenge: Challenge) -> dict[int, float]:

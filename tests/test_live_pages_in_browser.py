@@ -1,7 +1,7 @@
 """A student's endpoint and questions in headless Chromium, against a live
 server: register a model server from the challenge page, check it now through a
 real probe worker and read the raw exchange, see the metrics and charts of its
-probes; answer proof-of-receipt questions from the file delivered."""
+probes. (Proof-of-receipt questions: tests/test_receipts_answered_in_place.py.)"""
 
 from __future__ import annotations
 
@@ -15,14 +15,9 @@ from playwright.sync_api import Page, expect
 
 from challenges.models import Participant
 from probing.models import Endpoint, Probe, ProbeState
-from receipts.models import Question, Verdict
 from tests.browser import PASSWORD
-from tests.factories import ChallengeFactory, DestinationFactory
 from tests.probe_platform import probe_platform
 from tests.probe_servers import iris_release, model_server
-from tests.receipt_answers import answer_from, deliver_release
-from tests.release_jobs import read_release
-from tests.release_platform import publish_with_releases
 from tests.submissions import participants, published_challenge
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,33 +92,3 @@ def test_register_check_now_and_read_the_charts(page: Page, settings: Any, tmp_p
     expect(metrics).to_contain_text("66.7 %")  # uptime: two of three answered
     expect(metrics).to_contain_text("trained on release 1")
     expect(page.locator("#probes tbody tr")).to_have_count(3)
-
-
-def test_answer_questions_from_the_file_received(page: Page, tmp_path: Path) -> None:
-
-    challenge = ChallengeFactory(receipt_questions=2)
-    folder = DestinationFactory(owner=challenge.owner, path=str(tmp_path / "share"))
-    publish_with_releases(challenge, [folder], releases="2", delay=0)
-    (ada,) = participants(challenge, 1)
-    (path,) = deliver_release(challenge, 1)
-    received = read_release(path, "csv")
-
-    log_in(page, ada, challenge.slug)
-    rows = page.locator("#questions tbody tr")
-    expect(rows).to_have_count(2)
-    questions = list(Question.objects.filter(participant=ada).order_by("id"))
-    right, wrong = questions
-    page.get_by_label(f"Answer to question {right.pk}").fill(
-        answer_from(
-            received, {"kind": right.kind, "column": right.column, "row_number": right.row_number}
-        )
-    )
-    page.locator(f"tr[data-question='{right.pk}']").get_by_role("button", name="Answer").click()
-    expect(page.locator(f"tr[data-question='{right.pk}'] .verdict")).to_have_text("Correct")
-    page.get_by_label(f"Answer to question {wrong.pk}").fill("not the answer")
-    page.locator(f"tr[data-question='{wrong.pk}']").get_by_role("button", name="Answer").click()
-    expect(page.locator(f"tr[data-question='{wrong.pk}'] .verdict")).to_have_text("Incorrect")
-    assert {q.verdict for q in Question.objects.filter(participant=ada)} == {
-        Verdict.CORRECT,
-        Verdict.INCORRECT,
-    }

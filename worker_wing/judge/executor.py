@@ -68,6 +68,7 @@ from worker_wing.judge.runner_fold import (
 from worker_wing.judge.runner_steps import MAX_MODEL_BYTES
 from worker_wing.judge.sandbox import JobRun, sandbox_release, sandbox_take
 from worker_wing.judge.sandbox_command import SandboxConfig, SandboxUnavailable, check_bwrap
+from worker_wing.judge.traceback_folding import fold_runner_frames
 from worker_wing.pipeline.check import extract_pipeline_archive
 from worker_wing.pipeline.spec import PipelineRejected
 from worker_wing.worker_identity import worker_name
@@ -394,7 +395,8 @@ def _measured(
         "peak_memory_mb": run.peak_memory_mb,
         "wall_seconds": run.wall_seconds,
         "stdout_tail": str(report.get("stdout_tail") or ""),
-        "stderr_tail": str(report.get("stderr_tail") or ""),
+        # The student's own frames first: the runner's fold into one line.
+        "stderr_tail": fold_runner_frames(str(report.get("stderr_tail") or "")),
         "provenance": provenance,
     }
 
