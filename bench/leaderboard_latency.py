@@ -2,7 +2,8 @@
 
 Serves the site with gunicorn as `make run` does (2 workers x 4 threads) on
 PostgreSQL, and has 20 concurrent clients read, with API tokens, the leaderboard
-JSON and the leaderboard page. The baseline in the same run is the challenge's
+JSON, the leaderboard page and the page's polls (one whose version is current,
+answered 204, and one that gets the fragment). The baseline in the same run is the challenge's
 description (GET /api/challenges/{slug}/: one row and its release schedule,
 through the same authentication and middleware). Prints p50/p95 and the ratio of
 p95s, and the SQL queries a leaderboard costs (counted in-process) for a small
@@ -17,6 +18,7 @@ import argparse
 import logging
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -112,13 +114,25 @@ def load(
             began = time.perf_counter()
             response = client.get(url)
             elapsed = time.perf_counter() - began
-            if response.status_code != 200:
+            # A poll whose version is current answers 204 (nothing to swap).
+            if response.status_code not in (200, 204):
                 errors += 1
             return elapsed
 
     with ThreadPoolExecutor(clients) as pool:
         times = list(pool.map(one, range(requests)))
     return times, errors
+
+
+def board_version(base: str, session: str) -> str:
+    """The version the leaderboard page's polled fragment carries (its hx-get's v=)."""
+    import httpx
+
+    page = httpx.get(f"{base}/challenges/large/leaderboard/", cookies={"sessionid": session})
+    found = re.search(r'hx-get="[^"]*[?&]amp;v=([0-9a-f]+)"', page.text)
+    if found is None:
+        raise SystemExit("The leaderboard page polls nothing: is the challenge open?")
+    return found.group(1)
 
 
 def p95(times: list[float]) -> float:
@@ -159,6 +173,8 @@ def main() -> None:
         results = {}
         for cache_seconds in ("5", "0"):
             with gunicorn(platform.work, PPIPE_LEADERBOARD_CACHE_SECONDS=cache_seconds) as base:
+                version = board_version(base, session)
+                poll = f"/challenges/large/leaderboard/live/?order=rank&v={version}"
                 cases = [
                     ("baseline: challenge description", f"{base}/api/challenges/large/"),
                     (
@@ -168,6 +184,12 @@ def main() -> None:
                     (
                         f"leaderboard page, cache {cache_seconds} s",
                         f"{base}/challenges/large/leaderboard/",
+                    ),
+                    # What each open page does every 5 s: most polls find nothing new.
+                    (f"poll, nothing new, cache {cache_seconds} s", f"{base}{poll}"),
+                    (
+                        f"poll, changed, cache {cache_seconds} s",
+                        f"{base}/challenges/large/leaderboard/live/?order=rank",
                     ),
                 ]
                 for label, url in cases:

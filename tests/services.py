@@ -49,11 +49,21 @@ def _start_pgserver() -> str:
     return str(server.get_uri())
 
 
-def _empty_redis_db(url: str) -> int | None:
-    """A database number on the machine's Redis that nothing else uses now."""
+# Set in the database a run takes: another run starting at the same moment sees it
+# (SET NX is atomic) and takes another. Kept until the run's exit empties the database.
+CLAIM_KEY = "ppipe-test-run"
+
+
+def _claim_redis_db(url: str) -> int | None:
+    """A database number on the machine's Redis that nothing else uses, claimed for
+    this run: empty but for this run's own claim."""
     for number in range(15, 0, -1):
-        if redis.Redis.from_url(f"{url}/{number}").dbsize() == 0:
+        client = redis.Redis.from_url(f"{url}/{number}")
+        if not client.set(CLAIM_KEY, os.getpid(), nx=True):
+            continue  # another run's
+        if client.dbsize() == 1:
             return number
+        client.delete(CLAIM_KEY)  # used by something that does not claim (make run, a bench)
     return None
 
 
@@ -62,7 +72,7 @@ def _machine_redis() -> str | None:
         redis.Redis.from_url(MACHINE_REDIS, socket_connect_timeout=2).ping()
     except redis.RedisError:
         return None
-    number = _empty_redis_db(MACHINE_REDIS)
+    number = _claim_redis_db(MACHINE_REDIS)
     if number is None:
         return None
     url = f"{MACHINE_REDIS}/{number}"
