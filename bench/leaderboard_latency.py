@@ -131,7 +131,9 @@ def board_version(base: str, session: str) -> str:
     page = httpx.get(f"{base}/challenges/large/leaderboard/", cookies={"sessionid": session})
     found = re.search(r'hx-get="[^"]*[?&]amp;v=([0-9a-f]+)"', page.text)
     if found is None:
-        raise SystemExit("The leaderboard page polls nothing: is the challenge open?")
+        raise SystemExit(
+            f"The leaderboard page ({page.status_code}) polls nothing: is the challenge open?"
+        )
     return found.group(1)
 
 
@@ -156,6 +158,10 @@ def main() -> None:
 
         from foundation.accounts import admin_account_ensure
 
+        from django.core.management import call_command
+
+        # The pages' static files, as `make run` collects them (the manifest names them).
+        call_command("collectstatic", interactive=False, verbosity=0)
         print("Seeding …", flush=True)
         small = seed("small", 3, 10)
         large = seed("large", args.participants, args.submissions)
