@@ -153,12 +153,11 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     with bench_platform() as platform:
+        from django.core.management import call_command
         from django.test import Client
         from rest_framework.authtoken.models import Token
 
         from foundation.accounts import admin_account_ensure
-
-        from django.core.management import call_command
 
         # The pages' static files, as `make run` collects them (the manifest names them).
         call_command("collectstatic", interactive=False, verbosity=0)
