@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 
 from challenges.join_forms import NO_OPEN_CHALLENGE, JoinForm, SignupForm
 from challenges.selectors import challenge_with_code, challenges_joinable_by, challenges_visible_to
-from challenges.services import JoinRefused, participant_join, student_signup
+from challenges.services import JoinRefused, student_signup
 from foundation.accounts import signed_in_user
 from foundation.throttles import join_code_refused
 
@@ -50,16 +50,7 @@ def join_with_code(request: HttpRequest) -> HttpResponse:
         challenge = challenge_with_code(form.cleaned_data["code"])
         if challenge is None:
             form.add_error("code", NO_OPEN_CHALLENGE)
-        else:
-            try:
-                participant_join(
-                    challenge=challenge,
-                    user=signed_in_user(request),
-                    code=form.cleaned_data["code"],
-                )
-            except JoinRefused as error:
-                form.add_error("code", str(error))
-            else:
-                messages.success(request, f"You take part in '{challenge.name}'.")
-                return redirect("challenge", slug=challenge.slug)
+        elif form.join(challenge, signed_in_user(request)):
+            messages.success(request, f"You take part in '{challenge.name}'.")
+            return redirect("challenge", slug=challenge.slug)
     return render(request, "join.html", {"form": form})

@@ -12,7 +12,6 @@ from django.shortcuts import redirect, render
 from challenges.join_forms import JoinForm
 from challenges.models import Participant
 from challenges.selectors import challenge_for
-from challenges.services import JoinRefused, participant_join
 from dispatch.student_data import data_section
 from foundation.accounts import signed_in_user
 from judging.forms import SubmissionForm
@@ -37,17 +36,8 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     join_form, submit_form = JoinForm(), SubmissionForm()
     if request.method == "POST" and participant is None:
         join_form = JoinForm(request.POST, request=request)
-        if join_form.is_valid():
-            try:
-                participant_join(
-                    challenge=challenge,
-                    user=signed_in_user(request),
-                    code=join_form.cleaned_data["code"],
-                )
-            except JoinRefused as error:
-                join_form.add_error("code", str(error))
-            else:
-                return redirect("challenge", slug=slug)
+        if join_form.is_valid() and join_form.join(challenge, signed_in_user(request)):
+            return redirect("challenge", slug=slug)
     elif request.method == "POST" and participant is not None:
         submit_form = SubmissionForm(request.POST, request.FILES)
         if submit_form.is_valid():
