@@ -24,6 +24,8 @@ from probing.models import Endpoint
 from probing.services import endpoint_register
 
 DEMO_SLUG = "breast-cancer-demo"
+# Printed by `make run`: whoever tries the platform signs up as a student with it.
+DEMO_JOIN_CODE = "DEMO-CELLS"
 DEMO_PROBE_NETWORK = "127.0.0.0/8"
 DEMO_ENDPOINT_OWNER = "demo-ada"
 
@@ -62,6 +64,7 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
                 "Predict whether a tumour is malignant or benign from 30 measurements of "
                 "its cell nuclei (scikit-learn's breast cancer dataset)."
             ),
+            "join_code": DEMO_JOIN_CODE,
             "target_column": "diagnosis",
             "id_column": "patient_id",
             "task_type": "classification",
@@ -85,6 +88,8 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
             "release_interval_seconds": 60,
             "release_cumulative": False,
             "release_format": "csv",
+            # Students download their releases from the challenge page and the kit.
+            "release_downloads": True,
             "destinations": [demo_destination_ensure(owner=owner).pk],
             # The demo endpoint runs on this machine: probes may reach loopback.
             "probe_interval_seconds": 30,

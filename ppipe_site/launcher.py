@@ -187,7 +187,7 @@ def main() -> None:
     from django.conf import settings
 
     django.setup()
-    from ppipe_site.demo import DEMO_SLUG, demo_model_command
+    from ppipe_site.demo import DEMO_JOIN_CODE, DEMO_SLUG, demo_model_command
 
     lock = hold_instance_lock(settings.VAR_DIR)  # held until this process exits
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")
@@ -215,6 +215,7 @@ def main() -> None:
         f"  admin        {site}/admin/\n"
         f"  demo         {site}/admin/challenges/challenge/\n"
         f"  leaderboard  {site}/challenges/{DEMO_SLUG}/leaderboard/\n"
+        f"  student      {site}/signup/  (join code {DEMO_JOIN_CODE}: sign up as a student)\n"
         f"  demo model   {demo_model}/health (probed as demo-ada's endpoint)\n"
         f"  API          {site}/api/docs/\n"
         f"  health       {site}/healthz\n"

@@ -13,7 +13,9 @@ from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
 from challenges.models import Challenge
-from ppipe_site.demo import DEMO_SLUG
+from challenges.selectors import challenge_with_code
+from dispatch.models import ReleasePlan
+from ppipe_site.demo import DEMO_JOIN_CODE, DEMO_SLUG
 
 
 def setup_platform(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
@@ -48,6 +50,9 @@ def test_a_fresh_database_gets_an_admin_a_teachers_group_and_a_published_demo(
     ]
     hopper = demo.submissions.get(participant__user__username="demo-hopper")
     assert (hopper.kind, hopper.sweep, len(hopper.plans)) == ("pipeline", True, 2)
+    # Whoever tries the platform signs up with the printed code and downloads releases.
+    assert challenge_with_code(DEMO_JOIN_CODE.lower()) == demo
+    assert ReleasePlan.objects.get(challenge=demo).release_downloads
 
 
 @pytest.mark.django_db
