@@ -13,15 +13,9 @@ from challenges.models import Challenge
 from challenges.selectors import challenge_for, challenge_joinable
 from foundation.live_fragments import fragment_login_required, fragment_version, live_fragment
 from judging.leaderboard import (
-    ENDPOINT_COLUMNS,
-    SORTABLE,
-    Leaderboard,
-    leaderboard_cache,
-    leaderboard_cached,
-    leaderboard_points,
     valid_order,
 )
-from judging.leaderboard_charts import score_cost_chart, score_history_chart, viewer_members
+from judging.leaderboard_page import board_context, with_charts
 from judging.models import REPRODUCTION_WAITING, WAITING_STATES, Submission
 from judging.picks import submission_select, submission_unselect
 from judging.selectors import (
@@ -192,88 +186,8 @@ def submission_unselect_view(request: HttpRequest, submission_id: int) -> HttpRe
     return redirect("challenge", slug=submission.challenge.slug)
 
 
-HEADERS = {
-    "rank": "Rank",
-    "participant": "Participant",
-    "public_score": "Public score",
-    "private_score": "Private score",
-    "cv_mean": "CV mean ± std",
-    "cpu_seconds": "CPU s",
-    "peak_memory_mb": "Peak MB",
-    "fit_seconds": "Train s",
-    "contributivity": "Contributivity %",
-    "submissions": "Submissions",
-    "last_submission_at": "Last submission",
-    "endpoint_uptime": "Uptime",
-    "endpoint_p95_ms": "p95 ms",
-    "endpoint_sla": "SLA met",
-    "endpoint_score": "Live score",
-    "endpoint_releases_behind": "Releases behind",
-    "receipt_score": "Receipt",
-}
-
-
-def _headers(order: str, board: Leaderboard) -> list[dict[str, str]]:
-    """Column headers as sort links: a click sorts by the column, a second reverses."""
-    headers = []
-    for column in SORTABLE:
-        if column == "private_score" and not board.final:
-            continue
-        if column in ENDPOINT_COLUMNS and not board.has_endpoints:
-            continue
-        if column == "receipt_score" and not board.has_receipts:
-            continue
-        arrow = " ▲" if order == column else " ▼" if order == f"-{column}" else ""
-        headers.append(
-            {
-                "column": column,
-                "label": HEADERS[column],
-                "next_order": f"-{column}" if order == column else column,
-                "arrow": arrow,
-            }
-        )
-    return headers
-
-
-def _board_live(challenge: Challenge, board: Leaderboard) -> bool:
-    """While the challenge is open its ranking can move; once closed it is final."""
-    return challenge.status == "open" and not board.final
-
-
-def _board_context(request: HttpRequest, challenge: Challenge) -> dict[str, object]:
-    """The ranking as this reader sees it (their own row marked), and the version a
-    poll compares; the charts are added by _with_charts, only when rendered."""
-    order = valid_order(request.GET.get("order", "rank"))
-    board = leaderboard_cached(challenge, order=order)
-    me = getattr(request.user, "username", "")
-    return {
-        "challenge": challenge,
-        "board": board,
-        "order": order,
-        "headers": _headers(order, board),
-        "me": me,
-        "live": _board_live(challenge, board),
-        "version": fragment_version(board.final, order, me, board.rows),
-    }
-
-
-def _with_charts(context: dict[str, object]) -> dict[str, object]:
-    board = context["board"]
-    assert isinstance(board, Leaderboard)
-    challenge = board.challenge
-    # The points are the same for every reader: cached. The table and the charts mark
-    # the reader's own row, so they are built per reader (a few ms next to the query,
-    # whose rows are cached).
-    points = leaderboard_cache(
-        f"ppipe:leaderboard-points:{challenge.pk}:{board.final}",
-        lambda: leaderboard_points(challenge),
-    )
-    mine = viewer_members(board.rows, str(context["me"]))
-    charts = {
-        "score_cost": score_cost_chart(board.rows, board.score_field, challenge.metric, mine),
-        "score_history": score_history_chart(points, challenge.metric, mine),
-    }
-    return {**context, "charts": charts}
+def _order(request: HttpRequest) -> str:
+    return valid_order(request.GET.get("order", "rank"))
 
 
 @login_required
@@ -282,18 +196,18 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         # A shared link reached a student not in the challenge yet: its page has the join form.
         messages.info(request, "Join this challenge with its code to see its leaderboard.")
         return redirect("challenge", slug=slug)
-    context = _board_context(request, _challenge(request, slug))
-    return render(request, "judging/leaderboard.html", _with_charts(context))
+    context = board_context(_challenge(request, slug), request.user, _order(request))
+    return render(request, "judging/leaderboard.html", with_charts(context))
 
 
 @fragment_login_required
 def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     """The leaderboard's table and charts alone, polled by its page while the challenge is open."""
-    context = _board_context(request, _challenge(request, slug))
+    context = board_context(_challenge(request, slug), request.user, _order(request))
     return live_fragment(
         request,
         "judging/leaderboard_live.html",
-        lambda: _with_charts(context),
+        lambda: with_charts(context),
         version=str(context["version"]),
         live=bool(context["live"]),
     )

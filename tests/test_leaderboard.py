@@ -16,8 +16,11 @@ from judging.leaderboard_charts import (
     Entry,
     pareto_front,
     score_cost_chart,
+    score_cost_you,
     score_history_chart,
+    score_history_you,
     viewer_members,
+    with_reader,
 )
 from judging.models import SubmissionState
 from probing.models import Endpoint, Probe
@@ -173,26 +176,32 @@ def test_the_charts_name_the_front_mark_the_reader_and_escape_names() -> None:
     mine = viewer_members(board.rows, "grace")
     assert mine == {"grace"}
 
-    chart = traces(score_cost_chart(board.rows, board.score_field, "accuracy", mine).figure_json)
+    points = leaderboard_points(challenge)
+    base = score_cost_chart(board.rows, board.score_field, "accuracy")
+    chart = traces(
+        with_reader(base, score_cost_you(board.rows, board.score_field, mine)).figure_json
+    )
     assert chart["Pareto front"]["text"] == ["ada"]
     assert chart["you"]["text"] == ["grace"]
-    assert chart["other participants"]["text"] == ["&lt;b&gt;linus&lt;/b&gt;"]
+    assert chart["other participants"]["text"] == ["grace", "&lt;b&gt;linus&lt;/b&gt;"]
+    # The reader's star is drawn last, over the point every reader sees.
+    assert list(chart)[-1] == "you"
 
-    history = traces(
-        score_history_chart(leaderboard_points(challenge), "accuracy", mine).figure_json
-    )
+    history_base = score_history_chart(points, "accuracy")
+    history = traces(with_reader(history_base, score_history_you(points, mine)).figure_json)
     best = history["best so far"]["y"]
     assert best == sorted(best)
     assert best[-1] == 0.9
     assert len(best) == 3
     assert history["you"]["text"] == ["grace"]
-    assert "grace" not in history["improvements"]["text"]
+    # What every reader sees is cached once: the reader's marks are only added.
+    assert "you" not in traces(base.figure_json)
+    assert "you" not in traces(history_base.figure_json)
 
     # A teacher has no row: nothing is "you".
     teacher = viewer_members(board.rows, challenge.owner.username)
-    assert "you" not in traces(
-        score_cost_chart(board.rows, board.score_field, "accuracy", teacher).figure_json
-    )
+    assert score_cost_you(board.rows, board.score_field, teacher) is None
+    assert with_reader(base, None) == base
 
 
 def test_the_history_shows_each_participants_improvements_only() -> None:

@@ -1,0 +1,140 @@
+"""What the leaderboard page and its polled fragment show: the ranking table with
+the reader's own row marked, and the two charts with the reader's own points.
+
+Near a deadline a whole class has the page open and each copy polls every few
+seconds, so what is the same for every reader (the table's HTML, the charts'
+figures) is built once per version of the ranking and cached; only the marking
+of the reader's row and points is done per request, on the cached text.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from challenges.models import Challenge
+from foundation.live_fragments import fragment_version
+from judging.leaderboard import (
+    ENDPOINT_COLUMNS,
+    SORTABLE,
+    Leaderboard,
+    leaderboard_cache,
+    leaderboard_cached,
+    leaderboard_points,
+)
+from judging.leaderboard_charts import (
+    score_cost_chart,
+    score_cost_you,
+    score_history_chart,
+    score_history_you,
+    viewer_members,
+    with_reader,
+)
+
+HEADERS = {
+    "rank": "Rank",
+    "participant": "Participant",
+    "public_score": "Public score",
+    "private_score": "Private score",
+    "cv_mean": "CV mean ± std",
+    "cpu_seconds": "CPU s",
+    "peak_memory_mb": "Peak MB",
+    "fit_seconds": "Train s",
+    "contributivity": "Contributivity %",
+    "submissions": "Submissions",
+    "last_submission_at": "Last submission",
+    "endpoint_uptime": "Uptime",
+    "endpoint_p95_ms": "p95 ms",
+    "endpoint_sla": "SLA met",
+    "endpoint_score": "Live score",
+    "endpoint_releases_behind": "Releases behind",
+    "receipt_score": "Receipt",
+}
+
+
+def _headers(order: str, board: Leaderboard) -> list[dict[str, str]]:
+    """Column headers as sort links: a click sorts by the column, a second reverses."""
+    headers = []
+    for column in SORTABLE:
+        if column == "private_score" and not board.final:
+            continue
+        if column in ENDPOINT_COLUMNS and not board.has_endpoints:
+            continue
+        if column == "receipt_score" and not board.has_receipts:
+            continue
+        arrow = " ▲" if order == column else " ▼" if order == f"-{column}" else ""
+        headers.append(
+            {
+                "column": column,
+                "label": HEADERS[column],
+                "next_order": f"-{column}" if order == column else column,
+                "arrow": arrow,
+            }
+        )
+    return headers
+
+
+def _board_live(challenge: Challenge, board: Leaderboard) -> bool:
+    """While the challenge is open its ranking can move; once closed it is final."""
+    return challenge.status == "open" and not board.final
+
+
+def marked_rows(table: str, labels: list[str]) -> SafeString:
+    """The cached table with the reader's row(s) given the class `me`."""
+    for label in labels:
+        row = f'<tr data-participant="{escape(label)}">'
+        table = table.replace(row, f'<tr data-participant="{escape(label)}" class="me">', 1)
+    # The cached table was rendered with autoescaping; the marks are escaped too.
+    return mark_safe(table)  # noqa: S308
+
+
+def board_context(
+    challenge: Challenge, reader: AbstractBaseUser | AnonymousUser, order: str
+) -> dict[str, object]:
+    """The ranking as this reader sees it, and the version a poll compares; the
+    charts are added by with_charts, only when the fragment is rendered."""
+    board = leaderboard_cached(challenge, order=order)
+    mine = viewer_members(board.rows, reader.get_username())
+    rows_version = fragment_version(board.final, board.rows)
+    table = leaderboard_cache(
+        f"ppipe:leaderboard-table:{challenge.pk}:{rows_version}:{order}",
+        lambda: render_to_string(
+            "judging/leaderboard_table.html", {"board": board, "headers": _headers(order, board)}
+        ),
+    )
+    labels = [row.participant for row in board.rows if mine & set(row.members)]
+    return {
+        "challenge": challenge,
+        "board": board,
+        "order": order,
+        "mine": mine,
+        "table": marked_rows(table, labels),
+        "rows_version": rows_version,
+        "live": _board_live(challenge, board),
+        "version": fragment_version(rows_version, order, sorted(mine)),
+    }
+
+
+def with_charts(context: dict[str, object]) -> dict[str, object]:
+    board, mine = context["board"], context["mine"]
+    assert isinstance(board, Leaderboard)
+    assert isinstance(mine, frozenset)
+    challenge = board.challenge
+    points = leaderboard_cache(
+        f"ppipe:leaderboard-points:{challenge.pk}:{board.final}",
+        lambda: leaderboard_points(challenge),
+    )
+    cost, history = leaderboard_cache(
+        f"ppipe:leaderboard-charts:{challenge.pk}:{context['rows_version']}",
+        lambda: (
+            score_cost_chart(board.rows, board.score_field, challenge.metric),
+            score_history_chart(points, challenge.metric),
+        ),
+    )
+    charts = {
+        "score_cost": with_reader(cost, score_cost_you(board.rows, board.score_field, mine)),
+        "score_history": with_reader(history, score_history_you(points, mine)),
+    }
+    return {**context, "charts": charts}
