@@ -278,12 +278,8 @@ def _send_some(
                 continue
             job = judge_job(submission=row, attempt=attempt)
             Submission.objects.filter(id=row.id).update(job=job)
-            _event(
-                row.id,
-                State.QUEUED,
-                attempt,
-                run_queued(attempt=attempt, max_attempts=row.max_attempts),
-            )
+            queued = run_queued(attempt=attempt, max_attempts=row.max_attempts)
+            _event(row.id, State.QUEUED, attempt, queued)
             db_transaction.on_commit(_sender(send, row, job, lease))
         sent += 1
     return sent
@@ -364,12 +360,8 @@ def _retry_or_fail(row: Submission, *, attempt: int, reason: str, kind: FailureK
     )
     if outcome.state == State.NEW:
         if outcome.changed:
-            _event(
-                row.id,
-                State.NEW,
-                attempt,
-                run_will_retry(reason=reason, attempt=attempt, max_attempts=row.max_attempts),
-            )
+            again = run_will_retry(reason=reason, attempt=attempt, max_attempts=row.max_attempts)
+            _event(row.id, State.NEW, attempt, again)
             _feed_after_commit()
         return State.NEW
     # Ended with its reason, timeline and notice, as every failure is.
