@@ -9,9 +9,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from challenges.models import Challenge
 from challenges.selectors import challenge_with_code
-from challenges.services import JoinRefused, participant_join
 from foundation.throttles import JOIN_TRIES, join_code_refused, join_code_wait, retry_message
 
 NO_OPEN_CHALLENGE = (
@@ -41,16 +39,6 @@ class JoinForm(forms.Form):
     def clean_code(self) -> str:
         _check_join_tries(self._request, count=True)
         return str(self.cleaned_data["code"])
-
-    def join(self, challenge: Challenge, user: User) -> bool:
-        """Join `challenge` with the valid form's code; a refusal becomes the code
-        field's error (False)."""
-        try:
-            participant_join(challenge=challenge, user=user, code=self.cleaned_data["code"])
-        except JoinRefused as error:
-            self.add_error("code", str(error))
-            return False
-        return True
 
 
 class SignupForm(UserCreationForm):

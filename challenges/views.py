@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from challenges.join_forms import NO_OPEN_CHALLENGE, JoinForm, SignupForm
+from challenges.joining import join_with_form
 from challenges.selectors import challenge_with_code, challenges_joinable_by, challenges_visible_to
 from challenges.services import JoinRefused, student_signup
 from foundation.accounts import signed_in_user
@@ -50,7 +51,7 @@ def join_with_code(request: HttpRequest) -> HttpResponse:
         challenge = challenge_with_code(form.cleaned_data["code"])
         if challenge is None:
             form.add_error("code", NO_OPEN_CHALLENGE)
-        elif form.join(challenge, signed_in_user(request)):
+        elif join_with_form(form, challenge, signed_in_user(request)):
             messages.success(request, f"You take part in '{challenge.name}'.")
             return redirect("challenge", slug=challenge.slug)
     return render(request, "join.html", {"form": form})

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from challenges.join_forms import JoinForm
+from challenges.joining import join_with_form
 from challenges.models import Participant
 from challenges.selectors import challenge_for
 from dispatch.student_data import data_section
@@ -36,7 +37,7 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     join_form, submit_form = JoinForm(), SubmissionForm()
     if request.method == "POST" and participant is None:
         join_form = JoinForm(request.POST, request=request)
-        if join_form.is_valid() and join_form.join(challenge, signed_in_user(request)):
+        if join_form.is_valid() and join_with_form(join_form, challenge, signed_in_user(request)):
             return redirect("challenge", slug=slug)
     elif request.method == "POST" and participant is not None:
         submit_form = SubmissionForm(request.POST, request.FILES)
