@@ -122,30 +122,21 @@ def uptime_chart(probes: Sequence[Probe], start: datetime, end: datetime) -> Cha
     ]
     most = max(u + d for u, d in zip(up, down, strict=True))
     hover = "%{x|%H}:00 to %{x|%H}:59: %{y} %{meta}<br>uptime %{text}<extra></extra>"
-    traces = [
-        go.Bar(
-            name="up (2xx answer)",
+
+    def bars(name: str, counts: list[int], meta: str, color: str) -> go.Bar:
+        return go.Bar(
+            name=name,
             x=slots,
-            y=up,
+            y=counts,
             text=shares,
             textposition="none",
-            meta="up",
-            marker={"color": GREEN},
+            meta=meta,
+            marker={"color": color},
             width=HOUR.total_seconds() * 1000 * 0.85,
             hovertemplate=hover,
-        ),
-        go.Bar(
-            name="failed",
-            x=slots,
-            y=down,
-            text=shares,
-            textposition="none",
-            meta="failed",
-            marker={"color": RED},
-            width=HOUR.total_seconds() * 1000 * 0.85,
-            hovertemplate=hover,
-        ),
-    ]
+        )
+
+    traces = [bars("up (2xx answer)", up, "up", GREEN), bars("failed", down, "failed", RED)]
     fig = figure(
         traces,
         axis(f"hour ({timezone.get_current_timezone_name()})", type="date"),
