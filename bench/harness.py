@@ -4,11 +4,19 @@ settings pointed at them, Celery processes, and everything removed afterwards.
     with bench_platform(PPIPE_X="1") as platform:
         platform.start_celery("worker", "-Q", "control", "-n", "control@bench")
         ...
+
+Every folder a benchmark makes in the temporary directory comes from
+`bench_temp_dir()`, which removes it when the benchmark exits: at the end, on
+an exception, on Ctrl-C (SIGINT) and on SIGTERM. A day of runs once left 5 GB
+of `ppipe-bench-*` folders behind.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,6 +27,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+_temp_dirs: list[Path] = []
+_owner_pid = os.getpid()
+
+
+def bench_temp_dir(prefix: str = "ppipe-bench-") -> Path:
+    """A new folder in the temporary directory, removed when this benchmark exits,
+    however it exits (but SIGKILL). Made in the benchmark's own process: a
+    folder made in a pool's forked child would not be removed by the child,
+    which leaves through os._exit, past atexit."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    _temp_dirs.append(path)
+    return path
+
+
+def remove_temp_dirs() -> None:
+    # Only the process that made them: a forked child that runs atexit would
+    # remove its parent's folders while the parent still works in them.
+    if os.getpid() != _owner_pid:
+        return
+    while _temp_dirs:
+        shutil.rmtree(_temp_dirs.pop(), ignore_errors=True)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # The default action ends the process on the spot, past `finally` and atexit:
+    # as an exception, it unwinds like Ctrl-C, stopping the benchmark's servers too.
+    raise SystemExit(128 + signum)
+
+
+atexit.register(remove_temp_dirs)
+if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 @dataclass
@@ -48,6 +89,19 @@ class BenchPlatform:
         self.processes.append(process)
         return process
 
+    def stop_processes(self) -> None:
+        """SIGTERM every process started, and wait (SIGKILL after 30 s)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        self.processes.clear()
+
 
 @contextmanager
 def bench_platform(**env: str) -> Iterator[BenchPlatform]:
@@ -63,7 +117,7 @@ def bench_platform(**env: str) -> Iterator[BenchPlatform]:
     admin_url = base.replace("postgres://", "postgresql://", 1)
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    work = Path(tempfile.mkdtemp(prefix="ppipe-bench-"))
+    work = bench_temp_dir()
     (work / "redis").mkdir()
     redis = RedisServer(work / "redis").start()
     os.environ.update(
@@ -72,6 +126,8 @@ def bench_platform(**env: str) -> Iterator[BenchPlatform]:
         CELERY_BROKER_URL=redis.url,
         CELERY_RESULT_BACKEND=redis.url,
         PPIPE_VAR_DIR=str(work / "var"),
+        # The judge workers' sandboxes, inside the folder that is removed at exit.
+        PPIPE_JUDGE_WORK_DIR=str(work),
         **env,
     )
     platform = BenchPlatform(work=work)
@@ -84,10 +140,7 @@ def bench_platform(**env: str) -> Iterator[BenchPlatform]:
         call_command("migrate", verbosity=0)
         yield platform
     finally:
-        for process in platform.processes:
-            process.terminate()
-        for process in platform.processes:
-            process.wait(timeout=30)
+        platform.stop_processes()
         redis.stop()
         from django.db import connections
 

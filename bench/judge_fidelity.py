@@ -18,7 +18,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -29,6 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from harness import bench_temp_dir  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
 from tests.judge_kits import frames_job  # noqa: E402
@@ -78,7 +78,7 @@ def time_v(command: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="ppipe-bench-fidelity-"))
+    work = bench_temp_dir("ppipe-bench-fidelity-")
     store = ContentStore(work / "artifacts")
     x, y = make_classification(n_samples=6000, n_features=20, random_state=0)
     frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(20)]).assign(target=y)

@@ -16,7 +16,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
 
 import pandas as pd  # noqa: E402
+from harness import bench_temp_dir  # noqa: E402
 from ramp_kit import install_ramp_test, ramp_test_seconds, write_kit  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, cross_validate  # noqa: E402
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--ramp-test", type=Path, help="a ramp-test to compare with")
     parser.add_argument("--no-ramp", action="store_true", help="skip the ramp-test column")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="ppipe-bench-judge-"))
+    work = bench_temp_dir("ppipe-bench-judge-")
     store = ContentStore(work / "artifacts")
     config = SandboxConfig(prewarm=True, work_root=str(work))
     ramp_test, why_not = args.ramp_test, ""

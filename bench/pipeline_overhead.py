@@ -16,7 +16,6 @@ import io
 import os
 import statistics
 import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
 
 import pandas as pd  # noqa: E402
+from harness import bench_temp_dir  # noqa: E402
 from judge_overhead import LOGISTIC_ON_PAIRS, baseline_seconds, job_for  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="ppipe-bench-pipeline-"))
+    work = bench_temp_dir("ppipe-bench-pipeline-")
     store = ContentStore(work / "artifacts")
     config = SandboxConfig(prewarm=True, work_root=str(work))
     x, y = make_classification(n_samples=int(args.rows / 0.8), n_features=20, random_state=0)
