@@ -1,5 +1,5 @@
 """The multi-host fault suite: the platform spread over hosts made of network
-namespaces (tests/fault/lab.py), a fault injected, and every job accounted for.
+namespaces (tests/lab.py), a fault injected, and every job accounted for.
 
 Hosts: `broker` (PostgreSQL, Redis, the control worker, beat), `judge1` and
 `judge2` (judge workers with no database), `dispatch` and `probe`. Scenarios:
@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.fault.lab import Lab
+from tests.lab import Lab
 
 HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
 LATE_RESULT = "a late result"  # how judging/services.py notes an ignored result

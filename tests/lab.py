@@ -1,7 +1,10 @@
-"""Hosts on one machine for the fault suite: network namespaces joined by veth
-pairs to a bridge, each with its own address, and the servers of the
+"""Hosts on one machine, for the fault suite (tests/fault/run.py) and the
+two-host benchmark (bench/judge_throughput.py): network namespaces joined by
+veth pairs to a bridge, each with its own address, and the servers of a
 broker-and-database host (PostgreSQL and Redis of their own, never the
-machine's). Needs root (CI runs as root).
+machine's). This machine itself is reachable from every host at the bridge's
+address (`Lab.gateway`), and runs programs with `run_here`. Needs root (CI
+runs as root).
 
     with Lab(["broker", "judge1", "judge2", "dispatch", "probe"]) as lab:
         lab.start_postgres(); lab.start_redis()
@@ -48,13 +51,14 @@ def _clock_off(offset: str) -> dict[str, str]:
         "LD_PRELOAD": str(found[0]),
         "FAKETIME": offset,
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        "PYTHONPATH": str(Path(__file__).with_name("clock_shim")),
+        "PYTHONPATH": str(Path(__file__).parent / "fault" / "clock_shim"),
     }
 
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
 NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
 ROOT_ADDRESS = 254
+HERE = "this-machine"  # the name of this machine's programs in a lab's records
 # Labs' ids: lab n has the subnet 10.n.0.0/24, the bridge ppbr<n>, the veths
 # pp<n>v<i> and the namespaces pp<n>-<host>.
 LAB_IDS = range(100, 200)
@@ -113,6 +117,11 @@ class Lab:
     @property
     def bridge(self) -> str:
         return f"ppbr{self.id}"
+
+    @property
+    def gateway(self) -> str:
+        """This machine's address on the lab's bridge, as the hosts reach it."""
+        return f"10.{self.id}.0.{ROOT_ADDRESS}"
 
     def _claim_id(self) -> None:
         """Take an id no other lab on this machine holds: its subnet, bridge, veths
@@ -219,12 +228,29 @@ class Lab:
         """Start a program on a host, in a process group of its own; output to a log.
         `clock` ("+5m", "-5m") sets the program's wall clock off by that much, as on
         a host whose time is not synchronised (libfaketime)."""
-        path = self.work / f"{host}-{len(self.processes.get(host, []))}.log"
-        log = path.open("ab")
         # Only the network is the host's own: `ip netns exec` would also mount a
         # fresh /sys, hiding the cgroups a judge worker gives its sandboxes, which
         # a real judge host has.
         prefix = [NSENTER, f"--net=/run/netns/{self.namespace(host)}"]
+        return self._start(host, prefix, argv, env, user=user, clock=clock)
+
+    def run_here(self, argv: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start a program on this machine, outside every namespace (it reaches the
+        hosts over the bridge); stopped with the lab's programs."""
+        return self._start(HERE, [], argv, env)
+
+    def _start(
+        self,
+        host: str,
+        prefix: list[str],
+        argv: Sequence[str],
+        env: dict[str, str],
+        *,
+        user: str | None = None,
+        clock: str = "",
+    ) -> subprocess.Popen[bytes]:
+        path = self.work / f"{host}-{len(self.processes.get(host, []))}.log"
+        log = path.open("ab")
         if user:
             prefix += [shutil.which("runuser") or "/usr/sbin/runuser", "-u", user, "--"]
         if clock:
