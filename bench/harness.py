@@ -42,6 +42,13 @@ def bench_temp_dir(prefix: str = "ppipe-bench-") -> Path:
     return path
 
 
+def remove_temp_dir(path: Path) -> None:
+    """Remove one of them now, when a benchmark is done with it before it ends."""
+    if path in _temp_dirs:
+        _temp_dirs.remove(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def remove_temp_dirs() -> None:
     # Only the process that made them: a forked child that runs atexit would
     # remove its parent's folders while the parent still works in them.
@@ -147,3 +154,4 @@ def bench_platform(**env: str) -> Iterator[BenchPlatform]:
         connections.close_all()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        remove_temp_dir(work)  # its artifacts and sandboxes: gigabytes, not kept till exit
