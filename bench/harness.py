@@ -110,6 +110,15 @@ class BenchPlatform:
         self.processes.clear()
 
 
+def _start_pgserver() -> str:
+    """A throwaway PostgreSQL in a folder removed at exit. Its own atexit handler,
+    registered after ours, stops it first (atexit runs them last in, first out)."""
+    import pgserver
+
+    server = pgserver.get_server(bench_temp_dir("ppipe-bench-pg-"), cleanup_mode="stop")
+    return str(server.get_uri())
+
+
 @contextmanager
 def bench_platform(**env: str) -> Iterator[BenchPlatform]:
     """PostgreSQL on 127.0.0.1:5432 (or a throwaway pgserver) with a database of its
@@ -117,7 +126,7 @@ def bench_platform(**env: str) -> Iterator[BenchPlatform]:
     import psycopg
 
     from tests.servers import RedisServer
-    from tests.services import MACHINE_POSTGRES, _postgres_answers, _start_pgserver
+    from tests.services import MACHINE_POSTGRES, _postgres_answers
 
     base = MACHINE_POSTGRES if _postgres_answers(MACHINE_POSTGRES) else _start_pgserver()
     name = f"bench_ppipe_{os.getpid()}"
