@@ -1,4 +1,4 @@
-"""Loaded only by the fault suite's programs whose clock is set off (lab.py).
+"""Loaded only by the fault suite's programs whose clock is set off (tests/lab.py).
 
 A shim for a bug of the tool, not of ppipe: with FAKETIME_DONT_FAKE_MONOTONIC,
 libfaketime 0.9.10 (Debian's) makes clock_nanosleep fail with EINVAL, and
