@@ -5,9 +5,11 @@ Run by path with the virtualenv's Python (`.venv/bin/python
 ppipe_site/install_requirements.py control`), before any dependency exists: it uses
 the standard library only, and importing the ppipe_site package would load Celery.
 
-Why uv: measured here, pip spends most of a first start installing (78 s for the
-control side's packages at load ~3, see bench/README.md "First start"); uv installs
-the same pinned set in seconds, and installing uv itself with pip costs a few more.
+Why uv: pip spent most of a first start installing (measured for issue 22: 78 s
+for the 92 packages of `.[dev]`, uv 5-8 s cold; bench/README.md, "First start",
+has this repository's figures against a bare pip install in the same run), and
+installing uv itself with pip costs a few seconds more.
+
 uv does not read pip's configuration, so the index, extra indexes, find-links,
 constraints and certificate pip is configured with on this machine (pip.conf files,
 PIP_* variables) are passed to it explicitly: the same sources, the same caps, the
