@@ -162,32 +162,9 @@ class FirstStart:
                 leftover.kill()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--source", type=Path, default=REPOSITORY, help="the repository to clone")
-    arguments = parser.parse_args()
-    global SOURCE
-    SOURCE = arguments.source.resolve()
-    head = subprocess.run(
-        [GIT, "rev-parse", "--short", "HEAD"], cwd=SOURCE, capture_output=True, text=True
-    ).stdout.strip()
-    print(f"first start of {head}; load average before: {load()}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="ppipe-bench-first-start-") as temporary:
-        folder = Path(temporary)
-        start = FirstStart(folder / "run")
-        try:
-            start.wait_for("healthz", start.healthy)
-            print(f"  /healthz 200 after {start.marks['healthz']:.0f} s", flush=True)
-            start.wait_for("scored", start.four_rows_scored)
-            print(f"  four demo rows scored after {start.marks['scored']:.0f} s", flush=True)
-        finally:
-            start.stop()
-        load_after_run = load()
-        bare = None if arguments.skip_baseline else baseline(folder / "baseline")
-        load_after = load()
+def report(start: FirstStart, bare: float | None, loads: str) -> None:
     installed = start.marks.get("installed", float("nan"))
-    print(f"\nload average after make run: {load_after_run}; after the baseline: {load_after}")
+    print(f"\nload average {loads}", flush=True)
     print("| measure | seconds |")
     print("|---|---|")
     print(f"| make run: venv + install (to 'Setting up') | {installed:.0f} |")
@@ -198,6 +175,36 @@ def main() -> None:
         print(f"\nratio, make run's install / baseline: {installed / bare:.2f}")
         to_health = start.marks["healthz"] / bare
         print(f"ratio, make run to /healthz / the baseline's install alone: {to_health:.2f}")
+    print(flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--source", type=Path, default=REPOSITORY, help="the repository to clone")
+    arguments = parser.parse_args()
+    global SOURCE
+    SOURCE = arguments.source.resolve()
+    head = subprocess.run(
+        [GIT, "rev-parse", "--short", "HEAD"], cwd=SOURCE, capture_output=True, text=True
+    ).stdout.strip()
+    before = load()
+    print(f"first start of {head}; load average before: {before}", flush=True)
+    # The figures are printed before the folder is removed (two virtualenvs: slow).
+    with tempfile.TemporaryDirectory(prefix="ppipe-bench-first-start-") as temporary:
+        folder = Path(temporary)
+        start = FirstStart(folder / "run")
+        try:
+            start.wait_for("healthz", start.healthy)
+            print(f"  /healthz 200 after {start.marks['healthz']:.0f} s", flush=True)
+            start.wait_for("scored", start.four_rows_scored)
+            print(f"  four demo rows scored after {start.marks['scored']:.0f} s", flush=True)
+        finally:
+            start.stop()
+        after_run = load()
+        bare = None if arguments.skip_baseline else baseline(folder / "baseline")
+        loads = f"before: {before}; after make run: {after_run}; after the baseline: {load()}"
+        report(start, bare, loads)
 
 
 if __name__ == "__main__":
