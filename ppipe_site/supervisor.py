@@ -11,18 +11,25 @@ a session of its own (Ctrl-C reaches only this supervisor), and the supervisor
 tells each one once: SIGTERM (a Celery worker's warm shutdown, which stops its
 own pool children), the broker last, then SIGKILL for whatever is still running
 at the deadline, the whole process group, so no orphan outlives `make run`.
+
+A first start has set-up steps (migrations, static files, the demo): processes
+that need none of them start at once, and the set-up runs meanwhile, in a thread
+that announces each step it finishes; the processes that waited on a step then
+start. Stopping works the same during set-up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+import traceback
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -37,6 +44,13 @@ class Process:
     command: list[str]
     # Stopped after all the others (the broker: workers hand their messages back to it).
     stops_last: bool = False
+    # The set-up step it needs finished before it starts ("" for none).
+    after: str = ""
+
+
+# A set-up: runs in its own thread, calls `done(step)` when a step has finished, so
+# that the processes waiting on it start; raises to abort the start.
+SetUp = Callable[[Callable[[str], None]], None]
 
 
 class Supervisor:
@@ -51,6 +65,9 @@ class Supervisor:
         self._lock = threading.Lock()
         self._readers: list[threading.Thread] = []
         self._stop = threading.Event()
+        # Steps the set-up thread has finished; only the main thread starts processes.
+        self._steps_done: queue.Queue[str] = queue.Queue()
+        self._setup_error: list[BaseException] = []
 
     def say(self, name: str, line: str) -> None:
         with self._lock:
@@ -62,8 +79,8 @@ class Supervisor:
             self.say(name, raw.decode(errors="replace").rstrip("\n"))
         stream.close()
 
-    def start(self) -> None:
-        for process in self.processes:
+    def start(self, processes: Sequence[Process] | None = None) -> None:
+        for process in self.processes if processes is None else processes:
             child = subprocess.Popen(
                 process.command,
                 env=self.env,
@@ -82,21 +99,54 @@ class Supervisor:
             reader.start()
             self._readers.append(reader)
 
-    def run(self) -> int:
-        """Start everything and wait for Ctrl-C (or SIGTERM): 0 after a clean stop,
-        1 when a process ended on its own (everything else is stopped then too)."""
+    def run(self, set_up: SetUp | None = None) -> int:
+        """Start everything (each process once the set-up step it waits on is done)
+        and wait for Ctrl-C (or SIGTERM): 0 after a clean stop, 1 when a process ended
+        on its own or the set-up failed (everything else is stopped then too)."""
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: self._stop.set())
-        self.start()
-        ended = ""
+        waiting = [p for p in self.processes if p.after]
+        self.start([p for p in self.processes if not p.after])
+        setting_up = self._run_set_up(set_up)
+        failed = False
         while not self._stop.wait(0.2):
+            while not self._steps_done.empty():
+                step = self._steps_done.get()
+                self.start([p for p in waiting if p.after == step])
+                waiting = [p for p in waiting if p.after != step]
+            if self._setup_error:
+                self.say("system", f"set-up failed ({self._setup_error[0]}): stopping everything")
+                failed = True
+                break
+            if waiting and not setting_up.is_alive() and self._steps_done.empty():
+                names = ", ".join(p.name for p in waiting)
+                self.say("system", f"set-up ended without starting {names}: stopping everything")
+                failed = True
+                break
             ended = next((n for n, p in self.running.items() if p.poll() is not None), "")
             if ended:
                 code = self.running[ended].returncode
                 self.say("system", f"{ended} ended (exit code {code}): stopping everything")
+                failed = True
                 break
         self.stop()
-        return 1 if ended else 0
+        return 1 if failed else 0
+
+    def _run_set_up(self, set_up: SetUp | None) -> threading.Thread:
+        def work() -> None:
+            try:
+                if set_up is not None:
+                    set_up(self._steps_done.put)
+            except BaseException as error:  # the main thread stops everything
+                with self._lock:
+                    traceback.print_exception(error, file=self.out)
+                self._setup_error.append(error)
+
+        # A daemon: on Ctrl-C during set-up, its current step's child gets the
+        # terminal's SIGINT too, and nothing waits on the thread.
+        thread = threading.Thread(target=work, name="set-up", daemon=True)
+        thread.start()
+        return thread
 
     def stop(self) -> None:
         started = time.monotonic()

@@ -1,8 +1,11 @@
-"""Debian packages the platform needs beyond Python: installed by `make setup`.
+"""Debian packages the platform needs beyond Python: installed by `make run` (those
+running needs) and `make test` (all of them).
 
-bubblewrap sandboxes student code; chromium drives the page tests;
-docker-compose checks deploy/docker-compose.yml (its `config` needs no engine);
-faketime sets a host's clock off in the fault suite. As root on
+bubblewrap sandboxes student code: running needs it. Only the tests need the
+others: chromium drives the page tests; docker-compose checks
+deploy/docker-compose.yml (its `config` needs no engine); faketime sets a host's
+clock off in the fault suite. Leaving them to `make test` keeps a first `make run`
+short (chromium alone brings a few hundred MB). As root on
 Debian they are installed with apt-get when missing; anywhere else the missing
 ones are named with the command that installs them, and set-up goes on (the
 judge refuses to run student code without a sandbox, and says so). Set-up also
@@ -17,17 +20,21 @@ import shutil
 import subprocess
 import sys
 
-# Debian package -> a program it installs.
-PACKAGES = {
-    "bubblewrap": "bwrap",
+# Debian package -> a program it installs, for running and for the tests.
+RUN_PACKAGES = {"bubblewrap": "bwrap"}
+TEST_PACKAGES = {
+    **RUN_PACKAGES,
     "chromium": "chromium",
     "docker-compose": "docker-compose",
     "faketime": "faketime",
 }
+PACKAGES = {"run": RUN_PACKAGES, "test": TEST_PACKAGES}
 
 
-def missing_packages() -> list[str]:
-    return [package for package, program in PACKAGES.items() if shutil.which(program) is None]
+def missing_packages(purpose: str = "test") -> list[str]:
+    return [
+        package for package, program in PACKAGES[purpose].items() if shutil.which(program) is None
+    ]
 
 
 # Host users that untrusted work runs as on a worker started as root, each a
@@ -56,10 +63,13 @@ def ensure_user(name: str, role: str) -> None:
     subprocess.run([useradd, *command], check=True)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] not in PACKAGES:
+        print(f"usage: python -m ppipe_site.system_packages {{{'|'.join(PACKAGES)}}}")
+        return 2
     ensure_user(SANDBOX_USER, "student code in judge sandboxes")
     ensure_user(RCLONE_USER, "uploads to teachers' destinations")
-    missing = missing_packages()
+    missing = missing_packages(argv[0])
     if not missing:
         return 0
     apt_get = shutil.which("apt-get")
@@ -76,4 +86,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
