@@ -23,13 +23,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import psutil
+from harness import bench_temp_dir, remove_temp_dir
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # What is cloned: this repository, or --source (another checkout, to compare).
@@ -191,8 +191,9 @@ def main() -> None:
     before = load()
     print(f"first start of {head}; load average before: {before}", flush=True)
     # The figures are printed before the folder is removed (two virtualenvs: slow).
-    with tempfile.TemporaryDirectory(prefix="ppipe-bench-first-start-") as temporary:
-        folder = Path(temporary)
+    # Removed however the bench ends, SIGTERM included (bench/harness.py).
+    folder = bench_temp_dir("ppipe-bench-first-start-")
+    try:
         start = FirstStart(folder / "run")
         try:
             start.wait_for("healthz", start.healthy)
@@ -205,6 +206,8 @@ def main() -> None:
         bare = None if arguments.skip_baseline else baseline(folder / "baseline")
         loads = f"before: {before}; after make run: {after_run}; after the baseline: {load()}"
         report(start, bare, loads)
+    finally:
+        remove_temp_dir(folder)
 
 
 if __name__ == "__main__":
