@@ -359,7 +359,9 @@ def transactions_record_results(*, results: list[dict[str, Any]]) -> dict[str, i
             try:
                 outcome = transaction_record_result(result=result)
             except (KeyError, TypeError, ValueError):
-                logger.exception("result of transaction %s not recorded", result.get("transaction_id"))
+                logger.exception(
+                    "result of transaction %s not recorded", result.get("transaction_id")
+                )
                 outcome = "unrecorded"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes

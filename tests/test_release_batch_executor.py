@@ -81,8 +81,10 @@ def test_a_refused_path_fails_only_its_own_job(tmp_path: Path, rc_calls: list[st
     )
 
     assert [result["ok"] for result in results] == [True, False, True, False, True]
-    assert results[1]["transient"] is False and "'..'" in results[1]["error"]
-    assert results[3]["transient"] is True and results[3]["transaction_id"] == 4
+    assert results[1]["transient"] is False
+    assert "'..'" in results[1]["error"]
+    assert results[3]["transient"] is True
+    assert results[3]["transaction_id"] == 4
     assert not (tmp_path / "escape.csv").exists()
     assert rc_calls == ["job/batch", "job/batch"]
 
@@ -106,4 +108,5 @@ def test_a_file_that_arrives_wrong_fails_its_check(
     )
 
     assert [result["ok"] for result in results] == [True, True, False]
-    assert "instead of" in results[2]["error"] and results[2]["transient"] is True
+    assert "instead of" in results[2]["error"]
+    assert results[2]["transient"] is True

@@ -33,9 +33,7 @@ def a_class(frame_rows: int, students: int, out: Path, slug: str) -> Challenge:
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(rng.normal(size=(frame_rows, 12)), columns=[f"f{i}" for i in range(12)])
     frame["label"] = np.where(frame["f0"] > 0, "pos", "neg")
-    challenge = dataset_challenge(
-        frame, test_fraction=0.2, release_per_participant=True, slug=slug
-    )
+    challenge = dataset_challenge(frame, test_fraction=0.2, release_per_participant=True, slug=slug)
     for n in range(students):
         participant_enroll(challenge=challenge, user=UserFactory(username=f"student{n}"))
     destination = DestinationFactory(owner=challenge.owner, path=str(out))
@@ -67,7 +65,8 @@ def test_a_blocked_folder_fails_alone_and_its_retry_sends_only_it(
         ended = wait_until_all_ended(challenge, timeout=120, platform=platform)
         by_student = {tx.participant.user.username: tx for tx in ended}  # type: ignore[union-attr]
         blocked = by_student.pop("student2")
-        assert blocked.state == State.FAILED and blocked.attempts == 2
+        assert blocked.state == State.FAILED
+        assert blocked.attempts == 2
         assert all(tx.state == State.DONE and tx.attempts == 1 for tx in by_student.values())
         # The five delivered went in one message, as one batch.
         assert len({tx.task_id for tx in by_student.values()}) == 1
@@ -83,7 +82,8 @@ def test_a_blocked_folder_fails_alone_and_its_retry_sends_only_it(
     retried = Transaction.objects.get(id=blocked.id)
     assert retried.task_id not in {tx.task_id for tx in by_student.values()}
     for tx in Transaction.objects.filter(id__in=[tx.id for tx in by_student.values()]):
-        assert tx.attempts == 1 and delivered_once(tx)
+        assert tx.attempts == 1
+        assert delivered_once(tx)
         assert TransactionEvent.objects.filter(transaction=tx, state=State.QUEUED).count() == 1
     rows = len(training_rows(challenge))
     for n in range(6):
@@ -99,10 +99,12 @@ def test_a_worker_killed_mid_batch_loses_none_of_it(tmp_path: Path) -> None:
         slow = platform.dispatch_worker(RCLONE_BWLIMIT="100k")
         challenge = a_class(6_000, 3, out, "killed-class")
         wait_until(
-            lambda: Transaction.objects.filter(
-                release__challenge=challenge, state=State.RUNNING
-            ).count()
-            == 3,
+            lambda: (
+                Transaction.objects.filter(
+                    release__challenge=challenge, state=State.RUNNING
+                ).count()
+                == 3
+            ),
             timeout=60,
             what="the batch to start",
         )

@@ -55,9 +55,7 @@ def test_a_release_to_every_student_folder_is_one_message(
         assert transactions_send_due(send=sender) == 12
 
     [message] = sender.messages
-    assert sorted(job["participant"] for job in message) == sorted(
-        f"student{n}" for n in range(12)
-    )
+    assert sorted(job["participant"] for job in message) == sorted(f"student{n}" for n in range(12))
     rows = transactions(challenge)
     assert {row.task_id for row in rows} == {sender_task_id(message)}
     assert all(row.state == State.QUEUED and row.attempts == 1 for row in rows)
@@ -92,9 +90,12 @@ def test_a_failure_in_a_batch_sends_back_only_its_transaction(
     challenge = class_of(3)
     transactions_send_due(send=RecordingSender())
     first, second, third = transactions(challenge)
-    assert transactions_mark_started(
-        started=[(row.id, 1) for row in (first, second, third)], worker="w1"
-    ) == 3
+    assert (
+        transactions_mark_started(
+            started=[(row.id, 1) for row in (first, second, third)], worker="w1"
+        )
+        == 3
+    )
 
     outcomes = transactions_record_results(
         results=[success(first), failure(second, 1), success(third)]

@@ -380,12 +380,7 @@ class Rclone:
                     daemon,
                     "operations/copyfile",
                     [uploads[index] for index in indexes],
-                    lambda upload, fs, name: {
-                        "srcFs": str(copies[upload.source].parent),
-                        "srcRemote": copies[upload.source].name,
-                        "dstFs": fs,
-                        "dstRemote": name,
-                    },
+                    _copy_input(copies),
                 )
             finally:
                 daemon.unstage(copies)
@@ -475,13 +470,30 @@ class Rclone:
         )
         results = reply.get("results") if isinstance(reply, dict) else None
         if not isinstance(results, list) or len(results) != len(inputs):
-            raise RcloneError("rclone answered a batch with another number of results", transient=True)
+            raise RcloneError(
+                "rclone answered a batch with another number of results", transient=True
+            )
         for index, result in zip(sent, results, strict=True):
             if isinstance(result, dict) and "error" in result and "status" in result:
                 answers[index] = failed_call(method, str(result["error"]), secrets_to_hide)
             else:
                 answers[index] = result
         return answers
+
+
+def _copy_input(
+    copies: dict[Path, Path],
+) -> Callable[[Upload, dict[str, str], str], dict[str, Any]]:
+    def body(upload: Upload, fs: dict[str, str], name: str) -> dict[str, Any]:
+        staged = copies[upload.source]
+        return {
+            "srcFs": str(staged.parent),
+            "srcRemote": staged.name,
+            "dstFs": fs,
+            "dstRemote": name,
+        }
+
+    return body
 
 
 def _remote_object(answer: Any, path: str) -> RemoteObject | RcloneError:
