@@ -98,9 +98,7 @@ def test_a_batch_uploads_as_the_release_user_and_leaves_no_staged_copy(
     try:
         digest = store_training_data(tmp_path / "artifacts")
         jobs = [
-            release_job(
-                digest, remote=server.remote(), path=f"bucket/s{n}/r.csv", transaction_id=n
-            )
+            release_job(digest, remote=server.remote(), path=f"bucket/s{n}/r.csv", transaction_id=n)
             for n in range(3)
         ]
         results = execute_release_batch(
