@@ -15,6 +15,7 @@ from challenges.models import Challenge
 from challenges.services import challenge_publish, participant_enroll
 from dispatch.models import Transaction, TransactionState
 from dispatch.services import (
+    transaction_cancel,
     transactions_mark_started,
     transactions_record_results,
     transactions_send_due,
@@ -130,3 +131,24 @@ def test_a_batch_started_twice_or_late_changes_nothing_more() -> None:
     assert all(row.events.filter(state=State.RUNNING).count() == 1 for row in rows)
     assert transactions_record_results(results=[success(row) for row in rows]) == {State.DONE: 2}
     assert transactions_record_results(results=[success(row) for row in rows]) == {"duplicate": 2}
+
+
+@pytest.mark.django_db
+def test_cancelling_one_of_a_batch_leaves_the_others_message_running(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    challenge = class_of(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        transactions_send_due(send=RecordingSender())
+    first, second = transactions(challenge)
+    revoked: list[str] = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert transaction_cancel(transaction=first, revoke=revoked.append)
+    assert revoked == []
+    assert "its batch goes on" in first.events.get(state=State.CANCELLED).message
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert transaction_cancel(transaction=second, revoke=revoked.append)
+    assert revoked == [second.task_id]
+    assert second.events.get(state=State.CANCELLED).message == "cancelled"
