@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from dispatch import signals
+from dispatch.batches import batches
 from dispatch.jobs import release_job, with_secrets
 from dispatch.models import (
     ACTIVE_STATES,
@@ -50,9 +51,10 @@ LIFECYCLE = Lifecycle(
     backoff=Backoff("PPIPE_DISPATCH_BACKOFF_SECONDS", "PPIPE_DISPATCH_BACKOFF_MAX_SECONDS"),
 )
 
-# Set by dispatch.tasks: sends one job to the dispatch queue. A parameter, not an
-# import, so these services stay testable and free of Celery wiring.
-JobSender = Callable[[int, ReleaseJobMessage, datetime], str]
+# Set by dispatch.tasks: sends a batch of jobs to the dispatch queue as one message
+# and returns its id. A parameter, not an import, so these services stay testable
+# and free of Celery wiring.
+JobSender = Callable[[list[ReleaseJobMessage], datetime], str]
 Revoker = Callable[[str], None]
 
 
@@ -162,7 +164,13 @@ def releases_replan(*, challenge: Challenge) -> tuple[int, int]:
 
 # --- sending ----------------------------------------------------------------
 def transactions_send_due(*, send: JobSender, now: datetime | None = None) -> int:
-    """Claim due planned transactions and send each to the dispatch queue.
+    """Claim due planned transactions and send them to the dispatch queue in batches.
+
+    Transactions of one challenge's training data go together, in the order of its
+    releases, up to PPIPE_DISPATCH_GROUP_SIZE a message (dispatch/batches.py): a
+    worker then serialises each release's bytes once and uploads the batch in one
+    rclone call, and reports once for all of it. Each transaction keeps its own
+    attempt, lease, timeline and result.
 
     A claim is a conditional update from `planned` with the attempt number read:
     a second beat (or a second tick) finds nothing left to claim. The message is
@@ -172,34 +180,47 @@ def transactions_send_due(*, send: JobSender, now: datetime | None = None) -> in
     now = now or timezone.now()
     due = list(
         Transaction.objects.filter(state=State.PLANNED, next_attempt_at__lte=now)
-        .select_related("destination")
+        .select_related("destination", "release")
         .order_by("next_attempt_at", "id")[: settings.PPIPE_DISPATCH_BATCH]
     )
     lease = now + timedelta(seconds=settings.PPIPE_DISPATCH_QUEUE_SECONDS)
     sent = 0
-    for row in due:
-        attempt = row.attempts + 1
+    for group in batches(due, size=settings.PPIPE_DISPATCH_GROUP_SIZE):
+        # One database transaction per batch: its claims and timeline entries
+        # commit together, then its one message goes.
         with db_transaction.atomic():
-            if not LIFECYCLE.claim(row.id, attempts=row.attempts, lease=lease, queued_at=now):
+            claimed = [
+                row
+                for row in group
+                if LIFECYCLE.claim(row.id, attempts=row.attempts, lease=lease, queued_at=now)
+            ]
+            if not claimed:
                 continue
-            _event(row.id, State.QUEUED, attempt, f"attempt {attempt} of {row.max_attempts}")
-            job = with_secrets(row.job, row.destination, attempt=attempt)
-            db_transaction.on_commit(_sender(send, row.id, job, lease))
-        sent += 1
+            TransactionEvent.objects.bulk_create(
+                TransactionEvent(
+                    transaction_id=row.id,
+                    state=State.QUEUED,
+                    attempt=row.attempts + 1,
+                    message=f"attempt {row.attempts + 1} of {row.max_attempts}",
+                )
+                for row in claimed
+            )
+            jobs = [
+                with_secrets(row.job, row.destination, attempt=row.attempts + 1) for row in claimed
+            ]
+            db_transaction.on_commit(_sender(send, [row.id for row in claimed], jobs, lease))
+        sent += len(claimed)
     return sent
 
 
 def _sender(
-    send: JobSender, transaction_id: int, job: ReleaseJobMessage, lease: datetime
+    send: JobSender, transaction_ids: list[int], jobs: list[ReleaseJobMessage], lease: datetime
 ) -> Callable[[], None]:
     def send_and_remember() -> None:
-        _record_task_id(transaction_id, send(transaction_id, job, lease))
+        # Every transaction of a batch travels in the same message, so they share its id.
+        Transaction.objects.filter(id__in=transaction_ids).update(task_id=send(jobs, lease))
 
     return send_and_remember
-
-
-def _record_task_id(transaction_id: int, task_id: str) -> None:
-    Transaction.objects.filter(id=transaction_id).update(task_id=task_id)
 
 
 # --- recording --------------------------------------------------------------
@@ -218,6 +239,31 @@ def transaction_mark_started(
         if started:
             _event(transaction_id, State.RUNNING, attempt, where)
     return bool(started)
+
+
+def transactions_mark_started(
+    *, started: list[tuple[int, int]], worker: str, reported_at: str | None = None
+) -> int:
+    """A worker's one report that it began a batch: (transaction id, attempt) each.
+    The same rules as one transaction's report, committed together."""
+    now = timezone.now()
+    where = worker_described(worker=worker, reported_at=reported_at, now=now)
+    lease = now + timedelta(
+        seconds=settings.PPIPE_DISPATCH_TIME_LIMIT + settings.PPIPE_DISPATCH_LEASE_GRACE_SECONDS
+    )
+    with db_transaction.atomic():
+        running = [
+            (transaction_id, attempt)
+            for transaction_id, attempt in started
+            if LIFECYCLE.start(
+                transaction_id, attempt=attempt, lease=lease, started_at=now, worker=worker[:200]
+            )
+        ]
+        TransactionEvent.objects.bulk_create(
+            TransactionEvent(transaction_id=tx, state=State.RUNNING, attempt=attempt, message=where)
+            for tx, attempt in running
+        )
+    return len(running)
 
 
 def _retry_or_fail(
@@ -302,6 +348,25 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
     )
 
 
+def transactions_record_results(*, results: list[dict[str, Any]]) -> dict[str, int]:
+    """A batch's results, each recorded as its own transaction's would be (once, by
+    transaction id), in one database transaction. One that cannot be recorded (a bug
+    of ours in it) is left to the reaper and does not hold back the others.
+    Returns how many ended in each outcome."""
+    outcomes: dict[str, int] = {}
+    with db_transaction.atomic():
+        for result in results:
+            try:
+                outcome = transaction_record_result(result=result)
+            except (KeyError, TypeError, ValueError):
+                logger.exception(
+                    "result of transaction %s not recorded", result.get("transaction_id")
+                )
+                outcome = "unrecorded"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def transactions_reap(*, discard: Revoker | None = None, now: datetime | None = None) -> int:
     """Take back queued or running attempts whose lease ran out (a lost message,
     a worker that died): retry them, or end them when attempts run out. A message
@@ -361,7 +426,23 @@ def transaction_cancel(*, transaction: Transaction, revoke: Callable[[str], None
             lease_expires_at=None,
             failure_kind=FailureKind.CANCELLED,
         )
-        _event(current.id, State.CANCELLED, current.attempts, "cancelled")
-        if current.task_id and current.state in ACTIVE_STATES:
+        in_flight = current.task_id and current.state in ACTIVE_STATES
+        # A batch's message carries other transactions too: stopping it would stop
+        # theirs. It goes on; this one's result, should its file arrive, is ignored.
+        shared = (
+            in_flight
+            and Transaction.objects.filter(task_id=current.task_id, state__in=ACTIVE_STATES)
+            .exclude(id=current.id)
+            .exists()
+        )
+        _event(
+            current.id,
+            State.CANCELLED,
+            current.attempts,
+            "cancelled (its batch goes on for the others: the file may still arrive)"
+            if shared
+            else "cancelled",
+        )
+        if in_flight and not shared:
             db_transaction.on_commit(lambda: revoke(current.task_id))
     return True

@@ -18,18 +18,18 @@ from worker_wing.jobs import ReleaseJobMessage
 logger = logging.getLogger(__name__)
 
 
-def _send(transaction_id: int, job: ReleaseJobMessage, lease: datetime) -> str:
+def _send(jobs: list[ReleaseJobMessage], lease: datetime) -> str:
     # No `expires`: the worker would compare it with its own clock (see
     # foundation/worker_clocks.py). A copy that surfaces after the reaper took the
     # attempt back is revoked by the reaper instead.
-    # Flower and the logs show the job with the remote's secrets redacted; the
+    # Flower and the logs show the jobs with the remotes' secrets redacted; the
     # message itself carries them.
     # By name: the task lives on the remote workers (worker_node/tasks.py), with the
     # same time limits as the message carries.
     result = app.send_task(
-        names.EXECUTE_TRANSACTION,
-        args=(job,),
-        argsrepr=repr((shown(job),)),
+        names.EXECUTE_TRANSACTION_BATCH,
+        args=(jobs,),
+        argsrepr=repr(([shown(job) for job in jobs],)),
         ignore_result=False,
         **names.dispatch_time_limits(settings.PPIPE_DISPATCH_TIME_LIMIT),
     )
@@ -63,6 +63,26 @@ def record_transaction_started(
     return transaction_mark_started(
         transaction_id=transaction_id, attempt=attempt, worker=worker, reported_at=reported_at
     )
+
+
+@shared_task(name="dispatch.tasks.record_transactions_started", **RECORD_TASK_OPTIONS)
+def record_transactions_started(
+    started: list[list[int]], worker: str, reported_at: str | None = None
+) -> int:
+    from dispatch.services import transactions_mark_started
+
+    return transactions_mark_started(
+        started=[(int(tx), int(attempt)) for tx, attempt in started],
+        worker=worker,
+        reported_at=reported_at,
+    )
+
+
+@shared_task(name="dispatch.tasks.record_transaction_results", **RECORD_TASK_OPTIONS)
+def record_transaction_results(results: list[dict[str, Any]]) -> dict[str, int]:
+    from dispatch.services import transactions_record_results
+
+    return transactions_record_results(results=results)
 
 
 @shared_task(name="dispatch.tasks.record_transaction_result", **RECORD_TASK_OPTIONS)

@@ -359,6 +359,11 @@ PPIPE_DISPATCH_LEASE_GRACE_SECONDS = env_int("PPIPE_DISPATCH_LEASE_GRACE_SECONDS
 PPIPE_RELEASE_TICK_SECONDS = env_int("PPIPE_RELEASE_TICK_SECONDS", 5, minimum=1)
 PPIPE_REAPER_SECONDS = env_int("PPIPE_REAPER_SECONDS", 15, minimum=1)
 PPIPE_DISPATCH_BATCH = env_int("PPIPE_DISPATCH_BATCH", 200, minimum=1)
+# Transactions one message to a dispatch worker carries at most (one challenge's,
+# uploaded in one rclone call): a release to 200 student folders is four messages,
+# which several dispatch processes share. The whole batch shares
+# PPIPE_DISPATCH_TIME_LIMIT: lower this for very large release files.
+PPIPE_DISPATCH_GROUP_SIZE = env_int("PPIPE_DISPATCH_GROUP_SIZE", 50, minimum=1)
 # Ranges beyond the public internet that destinations' hosts may be in (CIDR,
 # comma-separated): checked after DNS on each worker, as probes are.
 PPIPE_DESTINATION_ALLOWED_NETWORKS = env_networks("PPIPE_DESTINATION_ALLOWED_NETWORKS")

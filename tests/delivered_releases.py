@@ -48,9 +48,9 @@ def release_due_to(username: str, capture: Capture | None = None) -> None:
 
     jobs: list[dict[str, Any]] = []
 
-    def send(transaction_id: int, job: dict[str, Any], lease: Any) -> str:
-        jobs.append(job)
-        return f"task-{transaction_id}"
+    def send(batch: list[dict[str, Any]], lease: Any) -> str:
+        jobs.extend(batch)
+        return f"task-{batch[0]['transaction_id']}"
 
     with committing():
         send_due(send=send)

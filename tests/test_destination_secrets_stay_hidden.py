@@ -136,7 +136,7 @@ def test_a_dispatch_message_shows_flower_no_secret_but_carries_it(settings: Any)
             "remote": {"type": "s3", "options": {"secret_access_key": "s3cret-key", "region": "x"}},
         },
     }
-    task_id = _send(1, job, timezone.now() + timedelta(minutes=5))
+    task_id = _send([job], timezone.now() + timedelta(minutes=5))  # type: ignore[list-item]
 
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL, decode_responses=True)
     queued = [str(raw) for raw in broker.lrange("dispatch", 0, -1)]

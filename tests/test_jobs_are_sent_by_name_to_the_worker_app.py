@@ -23,6 +23,7 @@ from worker_node.celery import app as worker_app
 
 EXECUTE = [
     names.EXECUTE_TRANSACTION,
+    names.EXECUTE_TRANSACTION_BATCH,
     names.EXECUTE_JUDGE_JOB,
     names.EXECUTE_REPRODUCTION_JOB,
     names.EXECUTE_PROBE,
@@ -47,9 +48,10 @@ def test_the_execute_tasks_live_on_the_worker_app_only() -> None:
 
     assert set(EXECUTE) <= set(worker_app.tasks)
     assert not set(EXECUTE) & set(control_app.tasks)
-    assert len(RECORD) == 8
+    assert len(RECORD) == 10
     assert set(RECORD) <= set(control_app.tasks)
     assert worker_app.tasks[names.EXECUTE_TRANSACTION].acks_late
+    assert worker_app.tasks[names.EXECUTE_TRANSACTION_BATCH].acks_late
     assert worker_app.tasks[names.EXECUTE_PROBE].ignore_result
 
 
@@ -65,9 +67,9 @@ def test_a_release_job_carries_the_upload_time_limits(settings: Any) -> None:
     lease = timezone.now() + timedelta(seconds=30)
     job: Any = {"transaction_id": 1}
 
-    message = _taken(settings.CELERY_BROKER_URL, "dispatch", dispatch.tasks._send(1, job, lease))
+    message = _taken(settings.CELERY_BROKER_URL, "dispatch", dispatch.tasks._send([job], lease))
 
-    assert message["headers"]["task"] == names.EXECUTE_TRANSACTION
+    assert message["headers"]["task"] == names.EXECUTE_TRANSACTION_BATCH
     assert message["headers"]["timelimit"] == [87, 77]
     assert message["headers"]["ignore_result"] is False
 

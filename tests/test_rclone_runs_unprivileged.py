@@ -17,6 +17,7 @@ from ppipe_site.system_packages import RCLONE_USER
 from tests.release_jobs import release_job, store_training_data
 from tests.servers import LOOPBACK, RcloneServer
 from worker_wing.content_store import ContentStore
+from worker_wing.release.batch import execute_release_batch
 from worker_wing.release.executor import execute_release_job
 from worker_wing.release.rclone import Rclone, RcloneDaemon
 
@@ -86,3 +87,32 @@ def test_local_folders_keep_the_worker_user_that_can_write_them(
     assert target.exists()
     [key] = own_daemons
     assert key[1] is None  # the local daemon is not the release user's
+
+
+def test_a_batch_uploads_as_the_release_user_and_leaves_no_staged_copy(
+    tmp_path: Path, own_daemons: dict[Any, RcloneDaemon]
+) -> None:
+    root = tmp_path / "served"
+    (root / "bucket").mkdir(parents=True)
+    server = RcloneServer("s3", root, user="teacher", secret="s3cret-pass").start()
+    try:
+        digest = store_training_data(tmp_path / "artifacts")
+        jobs = [
+            release_job(digest, remote=server.remote(), path=f"bucket/s{n}/r.csv", transaction_id=n)
+            for n in range(3)
+        ]
+        results = execute_release_batch(
+            jobs,
+            artifacts=ContentStore(tmp_path / "artifacts"),
+            rclone=Rclone(allowed_networks=LOOPBACK, run_as=RCLONE_USER),
+            local_roots=None,
+        )
+    finally:
+        server.stop()
+
+    assert [result["ok"] for result in results] == [True, True, True]
+    assert all((root / "bucket" / f"s{n}" / "r.csv").exists() for n in range(3))
+    [daemon] = own_daemons.values()
+    assert daemon.process is not None
+    assert psutil.Process(daemon.process.pid).uids().effective == pwd.getpwnam(RCLONE_USER).pw_uid
+    assert [path.name for path in daemon.folder.iterdir() if path.name.startswith("upload-")] == []

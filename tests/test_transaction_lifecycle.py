@@ -31,14 +31,18 @@ State = TransactionState
 
 
 class RecordingSender:
+    """Keeps the jobs sent, and each message (a batch of jobs) as sent."""
+
     def __init__(self) -> None:
         self.jobs: list[dict[str, Any]] = []
+        self.messages: list[list[dict[str, Any]]] = []
         self.lock = threading.Lock()
 
-    def __call__(self, transaction_id: int, job: dict[str, Any], expires: datetime) -> str:
+    def __call__(self, jobs: list[dict[str, Any]], expires: datetime) -> str:
         with self.lock:
-            self.jobs.append(job)
-        return f"task-{transaction_id}-{job['attempt']}"
+            self.jobs.extend(jobs)
+            self.messages.append(jobs)
+        return f"task-{jobs[0]['transaction_id']}-{jobs[0]['attempt']}"
 
 
 def published_transaction(

@@ -12,6 +12,8 @@ from typing import TypedDict
 
 # Control → remote: the jobs (worker_node/tasks.py runs them).
 EXECUTE_TRANSACTION = "dispatch.tasks.execute_transaction"
+# Several transactions in one message (what the control side sends since issue 22).
+EXECUTE_TRANSACTION_BATCH = "dispatch.tasks.execute_transaction_batch"
 EXECUTE_JUDGE_JOB = "judging.tasks.execute_judge_job"
 EXECUTE_REPRODUCTION_JOB = "judging.tasks.execute_reproduction_job"
 EXECUTE_PROBE = "probing.tasks.execute_probe"
@@ -19,6 +21,8 @@ EXECUTE_PROBE = "probing.tasks.execute_probe"
 # Remote → control: what a job reports (the apps' tasks.py record it).
 RECORD_TRANSACTION_STARTED = "dispatch.tasks.record_transaction_started"
 RECORD_TRANSACTION_RESULT = "dispatch.tasks.record_transaction_result"
+RECORD_TRANSACTIONS_STARTED = "dispatch.tasks.record_transactions_started"
+RECORD_TRANSACTION_RESULTS = "dispatch.tasks.record_transaction_results"
 RECORD_SUBMISSION_STARTED = "judging.tasks.record_submission_started"
 RECORD_SUBMISSION_HEARTBEAT = "judging.tasks.record_submission_heartbeat"
 RECORD_JUDGE_RESULT = "judging.tasks.record_judge_result"

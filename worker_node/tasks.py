@@ -85,6 +85,49 @@ def execute_transaction(job: ReleaseJobMessage) -> dict[str, object]:
     }
 
 
+@app.task(
+    name=names.EXECUTE_TRANSACTION_BATCH,
+    shared=False,
+    # As one transaction: a batch whose worker died is handed out again whole; the
+    # transactions it had already delivered are recorded once (by transaction id).
+    acks_late=True,
+    reject_on_worker_lost=True,
+    **names.dispatch_time_limits(settings.dispatch_time_limit),
+)
+def execute_transaction_batch(jobs: list[ReleaseJobMessage]) -> dict[str, object]:
+    """Several release jobs in one: one "started" report, one rclone call for the
+    copies and one for the checks, one report of every transaction's result."""
+    from worker_wing.release.batch import execute_release_batch
+    from worker_wing.release.rclone import Rclone
+
+    worker = worker_name()
+    started = [[int(job.get("transaction_id") or 0), int(job.get("attempt") or 0)] for job in jobs]
+    _report(names.RECORD_TRANSACTIONS_STARTED, started, worker, now_reported())
+    rclone = Rclone(
+        timeout=settings.dispatch_time_limit,
+        allowed_networks=settings.destination_allowed_networks,
+        run_as=settings.rclone_user,
+    )
+    results = job_outcome(
+        lambda: execute_release_batch(
+            jobs,
+            artifacts=artifact_store(),
+            rclone=rclone,
+            local_roots=settings.local_destination_roots,
+        ),
+        failed=lambda failure: [release_failure(job, failure, worker=worker) for job in jobs],
+        worker=worker,
+        time_limit_reason=f"the batch's uploads took longer than {settings.dispatch_time_limit} s",
+        what=f"release batch of {len(jobs)} jobs",
+    )
+    _report(names.RECORD_TRANSACTION_RESULTS, results)
+    return {
+        "transactions": len(results),
+        "ok": sum(1 for result in results if result["ok"]),
+        "failed": [result["transaction_id"] for result in results if not result["ok"]],
+    }
+
+
 # --- judging ------------------------------------------------------------------
 @contextmanager
 def _heartbeats(submission_id: int, attempt: int) -> Iterator[None]:

@@ -28,7 +28,7 @@ from worker_wing.jobs import (
     release_failure,
 )
 from worker_wing.release.destination_addresses import DestinationUnreachable
-from worker_wing.release.rclone import Rclone, RcloneError
+from worker_wing.release.rclone import Rclone, RcloneError, RemoteObject
 from worker_wing.release.remotes import Remote, RemoteError, check_local_root, check_path
 
 JOB_KIND = "ppipe.release"
@@ -144,6 +144,23 @@ def _upload(
     local_roots: list[Path] | None,
 ) -> ReleaseResult:
     started = time.monotonic()
+    spec, payload = prepare_release(job, artifacts=artifacts, local_roots=local_roots)
+    with tempfile.TemporaryDirectory(prefix="ppipe-release-") as folder:
+        local = Path(folder) / Path(spec.path).name
+        local.write_bytes(payload)
+        try:
+            rclone.copy_file(local, spec.remote, spec.path)
+            seen = rclone.stat(spec.remote, spec.path)
+        except (RcloneError, DestinationUnreachable, RemoteError) as error:
+            raise upload_failure(error) from None
+    return verified_result(spec, PayloadFacts.of(payload), seen, started=started)
+
+
+def prepare_release(
+    job: ReleaseJobMessage, *, artifacts: ContentStore, local_roots: list[Path] | None
+) -> tuple[ReleaseJob, bytes]:
+    """The job checked and its file's bytes, or the JobFailure that ends it before
+    anything is sent."""
     try:
         spec = ReleaseJob.parse(job)
         if spec.remote.type == "local" and local_roots is not None:
@@ -166,24 +183,44 @@ def _upload(
             transient=False,
             kind=INFRA,
         )
-    payload = _payload(artifacts.root, spec.source_sha256, spec.start, spec.stop, spec.format)
-    with tempfile.TemporaryDirectory(prefix="ppipe-release-") as folder:
-        local = Path(folder) / Path(spec.path).name
-        local.write_bytes(payload)
-        try:
-            rclone.copy_file(local, spec.remote, spec.path)
-            seen = rclone.stat(spec.remote, spec.path)
-        except RcloneError as error:
-            raise JobFailure(str(error), transient=error.transient, kind=INFRA) from None
-        except DestinationUnreachable as error:
-            raise JobFailure(str(error), transient=True, kind=INFRA) from None
-        except RemoteError as error:
-            raise JobFailure(str(error), transient=False, kind=INFRA) from None
+    return spec, _payload(artifacts.root, spec.source_sha256, spec.start, spec.stop, spec.format)
+
+
+def _digests(payload: bytes) -> tuple[str, str]:
     md5 = hashlib.md5(payload, usedforsecurity=False).hexdigest()
-    if seen.size != len(payload) or (seen.md5 is not None and seen.md5 != md5):
+    return md5, hashlib.sha256(payload).hexdigest()
+
+
+def upload_failure(error: RcloneError | DestinationUnreachable | RemoteError) -> JobFailure:
+    """An upload's error as the failure its teacher reads: a host that does not resolve
+    now or rclone's trouble may pass; a remote the policy refuses will not."""
+    if isinstance(error, RcloneError):
+        return JobFailure(str(error), transient=error.transient, kind=INFRA)
+    return JobFailure(str(error), transient=isinstance(error, DestinationUnreachable), kind=INFRA)
+
+
+@dataclass(frozen=True)
+class PayloadFacts:
+    """What a file sent must be found as: kept instead of its bytes while a batch runs."""
+
+    size: int
+    md5: str
+    sha256: str
+
+    @classmethod
+    def of(cls, payload: bytes) -> PayloadFacts:
+        return cls(len(payload), *_digests(payload))
+
+
+def verified_result(
+    spec: ReleaseJob, sent: PayloadFacts, seen: RemoteObject, *, started: float
+) -> ReleaseResult:
+    """The success of a file the destination holds as sent (its size, and its md5 where
+    the remote has one), or the JobFailure of one that differs."""
+    if seen.size != sent.size or (seen.md5 is not None and seen.md5 != sent.md5):
         raise JobFailure(
             f"the destination holds {seen.size} bytes (md5 {seen.md5}) instead of "
-            f"{len(payload)} bytes (md5 {md5})",
+            f"{sent.size} bytes (md5 {sent.md5})",
             transient=True,
             kind=INFRA,
         )
@@ -191,10 +228,10 @@ def _upload(
         "transaction_id": spec.transaction_id,
         "attempt": spec.attempt,
         "ok": True,
-        "bytes": len(payload),
+        "bytes": sent.size,
         "rows": spec.stop - spec.start,
-        "md5": md5,
-        "sha256": hashlib.sha256(payload).hexdigest(),
+        "md5": sent.md5,
+        "sha256": sent.sha256,
         "verified": "size+md5" if seen.md5 else "size",
         "remote_path": spec.path,
         "duration_seconds": round(time.monotonic() - started, 3),

@@ -1,7 +1,9 @@
 """Talking to rclone: `rclone rcd` daemons per worker process, over private unix sockets.
 
 Starting rclone costs about 40 ms, more than copying a 1 MB file; a daemon kept
-per process makes a release cost an HTTP call instead. Remotes are passed as JSON
+per process makes a release cost an HTTP call instead, and a batch of releases
+one `job/batch` call for the copies and one for the checks (each file keeps its
+own answer: one refused file fails alone). Remotes are passed as JSON
 objects in the request body: no shell, no command line, no config file, so
 neither a hostile value nor a secret ever lands where it could run or be seen.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import pwd
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,10 +39,10 @@ from typing import Any
 import httpx
 
 from worker_wing.network_policy import Network
-from worker_wing.release.destination_addresses import checked_remote
+from worker_wing.release.destination_addresses import DestinationUnreachable, checked_remote
 from worker_wing.release.egress_proxy import EgressProxy
 from worker_wing.release.rclone_errors import summarise
-from worker_wing.release.remotes import Remote
+from worker_wing.release.remotes import Remote, RemoteError
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +74,22 @@ class RcloneError(Exception):
 class RemoteObject:
     size: int
     md5: str | None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a batch: a local file (several uploads may share one) and where it goes."""
+
+    source: Path
+    remote: Remote
+    path: str
+
+
+# What one upload of a batch came to: None (copied), what is there, or why not.
+UploadError = RcloneError | RemoteError | DestinationUnreachable
+# Files rclone moves at once inside one batch: enough to hide a remote's latency,
+# few enough not to open a connection per student folder.
+BATCH_CONCURRENCY = 4
 
 
 def rclone_binary() -> str:
@@ -115,6 +135,15 @@ def _user(name: str) -> pwd.struct_passwd:
     if account.pw_uid == 0:
         raise RcloneError("PPIPE_RCLONE_USER may not be root", transient=False)
     return account
+
+
+def failed_call(method: str, message: str, secrets_to_hide: list[str]) -> RcloneError:
+    """What the teacher reads of rclone's error; the operator's log gets the whole of it."""
+    for secret in secrets_to_hide:
+        message = message.replace(secret, "***")
+    # The teacher gets rclone's words without anything the remote answered (an SSRF's loot).
+    logger.warning("rclone %s failed: %s", method, message[:2000])
+    return RcloneError(summarise(message), transient=True)
 
 
 class RcloneDaemon:
@@ -201,12 +230,7 @@ class RcloneDaemon:
                 message = str(response.json().get("error", response.text))
             except ValueError:
                 message = response.text
-            for secret in secrets_to_hide:
-                message = message.replace(secret, "***")
-            # The whole message is for the operator; the teacher gets rclone's
-            # words without anything the remote answered (an SSRF's loot).
-            logger.warning("rclone %s failed: %s", method, message[:2000])
-            raise RcloneError(summarise(message), transient=True)
+            raise failed_call(method, message, secrets_to_hide)
         return response.json()
 
     def staged(self, source: Path) -> Path:
@@ -219,6 +243,28 @@ class RcloneDaemon:
         for path in (staging, copy):
             os.chown(path, self.account.pw_uid, self.account.pw_gid)
         return copy
+
+    def staged_many(self, sources: list[Path]) -> dict[Path, Path]:
+        """Copies of `sources` the daemon's user can read, in one folder of its own
+        (the files themselves when they are ours); remove with `unstage`."""
+        if self.account is None:
+            return {source: source for source in sources}
+        staging = Path(tempfile.mkdtemp(prefix="upload-", dir=self.folder))
+        os.chown(staging, self.account.pw_uid, self.account.pw_gid)
+        copies = {}
+        for number, source in enumerate(dict.fromkeys(sources)):
+            copy = staging / f"{number}-{source.name}"
+            shutil.copyfile(source, copy)
+            os.chown(copy, self.account.pw_uid, self.account.pw_gid)
+            copies[source] = copy
+        return copies
+
+    @staticmethod
+    def unstage(copies: dict[Path, Path]) -> None:
+        for source, copy in copies.items():
+            if copy != source:
+                shutil.rmtree(copy.parent, ignore_errors=True)
+                return
 
     def close(self) -> None:
         if self.client is not None:
@@ -321,3 +367,137 @@ class Rclone:
         return RemoteObject(
             size=int(item["Size"]), md5=(item.get("Hashes") or {}).get("md5") or None
         )
+
+    # --- batches: one rc call per daemon for many files ---------------------------
+    def copy_files(self, uploads: list[Upload]) -> list[UploadError | None]:
+        """Copy each upload to its place, in one `job/batch` per daemon; for each, in
+        order, None when copied or why not (the others go on regardless)."""
+        outcomes: list[UploadError | None] = [None] * len(uploads)
+        for daemon, indexes in self._by_daemon(uploads).items():
+            copies = daemon.staged_many([uploads[index].source for index in indexes])
+            try:
+                answers = self._batch_or_failed(
+                    daemon,
+                    "operations/copyfile",
+                    [uploads[index] for index in indexes],
+                    _copy_input(copies),
+                )
+            finally:
+                daemon.unstage(copies)
+            for index, answer in zip(indexes, answers, strict=True):
+                outcomes[index] = answer if isinstance(answer, UploadError) else None
+        return outcomes
+
+    def stat_files(self, uploads: list[Upload]) -> list[RemoteObject | UploadError]:
+        """What each upload's place holds (size, and md5 where the remote has one),
+        in one `job/batch` per daemon."""
+        outcomes: list[RemoteObject | UploadError] = [
+            RcloneError("not checked", transient=True)
+        ] * len(uploads)
+        for daemon, indexes in self._by_daemon(uploads).items():
+            answers = self._batch_or_failed(
+                daemon,
+                "operations/stat",
+                [uploads[index] for index in indexes],
+                lambda upload, fs, name: {
+                    "fs": fs,
+                    "remote": name,
+                    "opt": {"showHash": True, "hashTypes": ["md5"]},
+                },
+            )
+            for index, answer in zip(indexes, answers, strict=True):
+                outcomes[index] = (
+                    answer
+                    if isinstance(answer, UploadError)
+                    else _remote_object(answer, uploads[index].path)
+                )
+        return outcomes
+
+    def _by_daemon(self, uploads: list[Upload]) -> dict[RcloneDaemon, list[int]]:
+        groups: dict[RcloneDaemon, list[int]] = {}
+        for index, upload in enumerate(uploads):
+            groups.setdefault(self._daemon(upload.remote), []).append(index)
+        return groups
+
+    def _batch_or_failed(
+        self,
+        daemon: RcloneDaemon,
+        method: str,
+        uploads: list[Upload],
+        body: Callable[[Upload, dict[str, str], str], dict[str, Any]],
+    ) -> list[Any | UploadError]:
+        # The daemon itself failing (stopped, timed out) fails every file it had.
+        try:
+            return self._batch(daemon, method, uploads, body)
+        except RcloneError as error:
+            return [error] * len(uploads)
+
+    def _batch(
+        self,
+        daemon: RcloneDaemon,
+        method: str,
+        uploads: list[Upload],
+        body: Callable[[Upload, dict[str, str], str], dict[str, Any]],
+    ) -> list[Any | UploadError]:
+        """One `job/batch` of `method`, an input per upload: each upload's answer, or
+        why it failed (a remote refused by the address policy never reaches rclone)."""
+        answers: list[Any | UploadError] = [None] * len(uploads)
+        inputs, sent, secrets_to_hide = [], [], []
+        # A remote is checked (its hosts resolved) once per batch, not once per file.
+        checked: dict[tuple[str, str], tuple[Remote, dict[str, str]] | UploadError] = {}
+        for index, upload in enumerate(uploads):
+            root, name = self._split(upload.path)
+            key = (json.dumps(upload.remote.as_job(reveal_secrets=True), sort_keys=True), root)
+            if key not in checked:
+                try:
+                    checked[key] = self._fs(upload.remote, root)
+                except (RemoteError, DestinationUnreachable) as error:
+                    checked[key] = error
+            found = checked[key]
+            if isinstance(found, UploadError):
+                answers[index] = found
+                continue
+            secrets_to_hide.extend(found[0].secrets())
+            inputs.append({"_path": method, **body(upload, found[1], name)})
+            sent.append(index)
+        if not inputs:
+            return answers
+        reply = daemon.call(
+            "job/batch",
+            {"concurrency": BATCH_CONCURRENCY, "inputs": inputs},
+            timeout=self.timeout,
+            secrets_to_hide=secrets_to_hide,
+        )
+        results = reply.get("results") if isinstance(reply, dict) else None
+        if not isinstance(results, list) or len(results) != len(inputs):
+            raise RcloneError(
+                "rclone answered a batch with another number of results", transient=True
+            )
+        for index, result in zip(sent, results, strict=True):
+            if isinstance(result, dict) and "error" in result and "status" in result:
+                answers[index] = failed_call(method, str(result["error"]), secrets_to_hide)
+            else:
+                answers[index] = result
+        return answers
+
+
+def _copy_input(
+    copies: dict[Path, Path],
+) -> Callable[[Upload, dict[str, str], str], dict[str, Any]]:
+    def body(upload: Upload, fs: dict[str, str], name: str) -> dict[str, Any]:
+        staged = copies[upload.source]
+        return {
+            "srcFs": str(staged.parent),
+            "srcRemote": staged.name,
+            "dstFs": fs,
+            "dstRemote": name,
+        }
+
+    return body
+
+
+def _remote_object(answer: Any, path: str) -> RemoteObject | RcloneError:
+    item = answer.get("item") if isinstance(answer, dict) else None
+    if not item:
+        return RcloneError(f"{path} is not at the destination after the copy", transient=True)
+    return RemoteObject(size=int(item["Size"]), md5=(item.get("Hashes") or {}).get("md5") or None)
