@@ -66,8 +66,9 @@ _MAX_AGE_SECONDS = 3600.0
 _START_SECONDS = 120.0
 # How often the worker reads the cgroup while a job runs.
 SAMPLE_SECONDS = 0.02
-# The zygote and the supervisor's own tasks, beyond the student's processes.
-_OWN_TASKS = 8
+# The zygote and the supervisor's own tasks, beyond the student's processes (the
+# zygote's warm-up leaves two of pyarrow's I/O threads in it: runner_warm.py).
+_OWN_TASKS = 10
 # Before the first job: room for the zygote's imports.
 _START_MEMORY_BYTES = 2 * 2**30
 # What the report of a job may hold beyond its two binary files (the

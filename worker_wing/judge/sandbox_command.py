@@ -29,6 +29,7 @@ RUNNER_MODULES = (
     "runner_files.py",
     "runner_fold.py",
     "runner_steps.py",
+    "runner_warm.py",
 )
 # Where the runner's files are, inside the sandbox, laid out as in the repository
 # (RUNNER_LIB/worker_wing/judge/...), so that its imports need nothing else.

@@ -6,7 +6,8 @@ bubblewrap as root and drops to an unprivileged host user before Python starts;
 the worker alone measures and limits CPU, memory and processes, through the
 sandbox's cgroup. Inside, the runner plays three parts:
 
-- the zygote imports the maths libraries once, then forks one job supervisor
+- the zygote imports the maths libraries once and makes their first calls on
+  made-up data (runner_warm.py), then forks one job supervisor
   per JSON line on stdin (a run spec) and waits for it; it never reads a job's
   data, so a later job inherits nothing of an earlier one;
 - the job supervisor reads the features (never a label), and for each
@@ -28,8 +29,9 @@ of the runner is in its sibling modules, bound read-only into the sandbox as
 this file is (worker_wing/judge/sandbox_command.py's RUNNER_MODULES):
 runner_confinement.py (namespaces, mounts, rlimits, seccomp), runner_fold.py
 (the fold and student processes), runner_steps.py (a pipeline's steps on one
-fold), runner_figures.py (checking and summing what the folds wrote) and
-runner_files.py (the places and files they share).
+fold), runner_figures.py (checking and summing what the folds wrote),
+runner_files.py (the places and files they share) and runner_warm.py (the
+zygote's warm-up).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ from worker_wing.judge.runner_figures import (
 )
 from worker_wing.judge.runner_files import PLACES
 from worker_wing.judge.runner_fold import ISOLATION_EXIT, fold_process, read_inputs
+from worker_wing.judge.runner_warm import warm_up
 
 # The zygote's first line: its imports are done, it takes jobs.
 READY = b"ready\n"
@@ -225,6 +228,7 @@ def main() -> None:
     # Neither the zygote nor its forks (the supervisors) can then be traced or have
     # their memory read by anything of the same user.
     prctl(PR_SET_DUMPABLE, 0)
+    warm_up()
     # The libraries are imported: from here on the cgroup's figures are the jobs'.
     _write_all(READY)
     serve()
