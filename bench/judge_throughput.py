@@ -22,6 +22,7 @@ import os
 import statistics
 import time
 
+from control_census import ControlCensus
 from harness import BenchPlatform, bench_platform
 
 # A small but real job: a forest on the breast cancer data, ~0.5 s of CPU over 5 folds.
@@ -123,6 +124,7 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
     groups = {"control worker": control.pid, "uploads and code checks": os.getpid()}
     before = {name: tree_cpu(pid) for name, pid in groups.items()}
 
+    census = ControlCensus.start(hostname="control@bench")
     busy_before = machine_busy()
     started = time.perf_counter()
     for _ in range(args.each):
@@ -156,6 +158,7 @@ def run(args: argparse.Namespace, platform: BenchPlatform) -> None:
         print(f"  {name:28}: {seconds:7.1f} s")
     rest = busy - sum(cpu) - sum(spent.values())
     print(f"  {'judge worker, beat, Redis, PostgreSQL':28}: {rest:7.1f} s")
+    census.print_breakdown(submissions=total)
 
 
 def machine_busy() -> float:

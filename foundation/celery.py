@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -46,10 +47,9 @@ def _drop_stale_database_connections(sender: Any = None, **_: Any) -> None:
     # next query's health check (CONN_HEALTH_CHECKS) reconnects instead of failing.
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return  # run in the caller's process (tests): its connection is the caller's
-    try:
+    # Closing a dead connection may raise: it is gone either way.
+    with contextlib.suppress(DatabaseError):
         close_old_connections()
-    except DatabaseError:  # closing a dead connection: it is gone either way
-        pass
 
 
 # Record tasks (a worker's report reaching the database) wait out a database
