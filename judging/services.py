@@ -22,7 +22,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction as db_transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
@@ -223,16 +222,20 @@ def submissions_feed(*, send: JobSender, now: datetime | None = None) -> int:
     lease = now + timedelta(seconds=settings.PPIPE_JUDGE_QUEUE_SECONDS)
     sent = 0
     for to_fill in judge_queues_to_fill():
-        rows = fair_queue(to_fill.challenge_ids).select_related(
+        free = to_fill.free
+        # The turns ranked on ids alone (the partial index, no join), then only the
+        # few rows to send read whole, with what their jobs need.
+        chosen = list(fair_queue(to_fill.challenge_ids).values_list("id", flat=True)[: free * 2])
+        rows = Submission.objects.filter(id__in=chosen).select_related(
             "challenge__split", "challenge__judging_rules__judge_store"
         )
-        free = to_fill.free
-        sent += _send_some(rows[: free * 2], free, send=send, now=now, lease=lease)
+        in_turn = sorted(rows, key=lambda row: chosen.index(row.id))
+        sent += _send_some(in_turn, free, send=send, now=now, lease=lease)
     return sent
 
 
 def _send_some(
-    rows: QuerySet[Submission], free: int, *, send: JobSender, now: datetime, lease: datetime
+    rows: list[Submission], free: int, *, send: JobSender, now: datetime, lease: datetime
 ) -> int:
     sent = 0
     for row in rows:
