@@ -62,7 +62,9 @@ while True:
     source = read(struct.unpack(">I", header)[0])
     used = resource.getrusage(resource.RUSAGE_SELF)
     spent = int(used.ru_utime + used.ru_stime) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (spent + 10, resource.RLIM_INFINITY))
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    soft = spent + 10 if hard == resource.RLIM_INFINITY else min(spent + 10, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
     write(json.dumps(facts(source)) + "\n")
     sys.stdout.flush()
 """
