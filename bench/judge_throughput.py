@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from control_census import ControlCensus
 from harness import BenchPlatform, bench_platform
 
 # A small but real job: a forest on the breast cancer data, ~0.5 s of CPU over 5 folds.
@@ -147,6 +148,7 @@ def whole_path(
     before = {name: tree_cpu(pid) for name, pid in groups.items()}
 
     load_before = os.getloadavg()[0]
+    census = ControlCensus.start(hostname="control@bench")
     busy_before = machine_busy()
     started = time.perf_counter()
     for n in range(total):
@@ -182,6 +184,7 @@ def whole_path(
     rest = busy - sum(measure.cpu) - sum(spent.values())
     # /proc/stat counts the whole machine: other people's work too, on a shared one.
     print(f"  {'judge worker, beat, Redis, PostgreSQL, others':28}: {rest:7.1f} s", flush=True)
+    census.print_breakdown(submissions=total)
     return measure
 
 

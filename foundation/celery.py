@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
-from django.db import InterfaceError, OperationalError
+from celery.signals import beat_init, task_postrun, task_prerun, worker_init
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
 
@@ -35,6 +36,20 @@ def _quiet_periodic_ticks(sender: Any = None, **_: Any) -> None:
     quiet_routine_tasks((job.task for job in declared_periodic_jobs()), own_lines=True)
     # A mail's own line (notifications/console_mail.py) says all: Celery's two are noise.
     quiet_routine_tasks(["notifications.tasks.deliver_notification"], own_lines=False)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _drop_stale_database_connections(sender: Any = None, **_: Any) -> None:
+    # Connections outlive tasks (CELERY_DB_REUSE_MAX), so what Django does around
+    # each web request is done around each task: a connection past CONN_MAX_AGE, or
+    # one an error left unusable (PostgreSQL restarted), is closed here, and the
+    # next query's health check (CONN_HEALTH_CHECKS) reconnects instead of failing.
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return  # run in the caller's process (tests): its connection is the caller's
+    # Closing a dead connection may raise: it is gone either way.
+    with contextlib.suppress(DatabaseError):
+        close_old_connections()
 
 
 # Record tasks (a worker's report reaching the database) wait out a database

@@ -224,6 +224,13 @@ class Submission(LeasedJob):
         indexes = [
             models.Index(fields=["challenge", "state"], name="submission_challenge_state"),
             models.Index(fields=["participant", "created_at"], name="submission_participant_day"),
+            # The feeder's turns (judging/judge_queues.py): the waiting submissions
+            # read in (participant, age) order, only those, without a sort.
+            models.Index(
+                fields=["participant", "created_at", "id"],
+                condition=models.Q(state=SubmissionState.NEW),
+                name="submission_waiting_turns",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -85,11 +87,19 @@ def private_scores_visible(submission: Submission) -> bool:
     return timezone.now() >= submission.challenge.closes_at
 
 
+@lru_cache(maxsize=16)
+def _scoring_labels(labels_sha256: str) -> pd.DataFrame:
+    # Read once per control process rather than once per result recorded: the
+    # frame is named by its content's digest, so it never goes stale, and scoring
+    # only reads it (judging/scoring.py copies the columns it uses).
+    return hidden_labels(labels_sha256)
+
+
 def challenge_test_scores(challenge: Challenge, predictions: list[Any]) -> HiddenTestScores:
     """Test predictions scored against the challenge's hidden labels (control side
     only: the labels never leave it). Raises ScoringError saying what is wrong."""
     return hidden_test_scores(
-        labels=hidden_labels(challenge.split.labels_sha256),
+        labels=_scoring_labels(challenge.split.labels_sha256),
         target_column=challenge.target_column,
         metric_name=challenge.metric,
         predictions=predictions,

@@ -22,8 +22,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction as db_transaction
-from django.db.models import Count, F, QuerySet, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
@@ -34,7 +32,9 @@ from foundation.leases import Lifecycle
 from foundation.worker_clocks import worker_described
 from judging import signals
 from judging.contributivity import contributivity_mark_stale
+from judging.feed_wakeups import feed_after_commit, feed_after_commit_if_room
 from judging.jobs import judge_job
+from judging.judge_queues import fair_queue, judge_queues_to_fill
 from judging.models import (
     COUNTED_STATES,
     ENDED_STATES,
@@ -82,10 +82,6 @@ def _event(submission_id: int, state: str, attempt: int, message: str = "") -> N
     SubmissionEvent.objects.create(
         submission_id=submission_id, state=state, attempt=attempt, message=message
     )
-
-
-def _feed_after_commit() -> None:
-    db_transaction.on_commit(partial(signals.judge_queue_changed.send, sender=Submission))
 
 
 # --- upload -----------------------------------------------------------------
@@ -182,8 +178,10 @@ def submission_create(
                 else f"configuration {_configuration_label(plans[0]['configuration'])}"
             )
         _event(submission.pk, State.NEW, 0, what)
-        if wake_feeder:
-            _feed_after_commit()
+        if wake_feeder:  # only if its queue has room: else the next freed slot sends it
+            feed_after_commit_if_room(
+                submission.pk, waiting_at_most=settings.PPIPE_JUDGE_QUEUE_DEPTH - 1
+            )
     return submission
 
 
@@ -212,21 +210,6 @@ def submission_upload(
 
 
 # --- feeding ----------------------------------------------------------------
-def _fair_queue() -> QuerySet[Submission]:
-    """Waiting submissions, participants taken in turns: everyone's oldest first,
-    then everyone's second oldest, and so on, so one student's fifty submissions
-    wait behind a classmate's single one."""
-    return (
-        Submission.objects.filter(state=State.NEW)
-        .annotate(
-            turn=Window(
-                RowNumber(), partition_by=[F("participant_id")], order_by=[F("created_at"), F("id")]
-            )
-        )
-        .order_by("turn", "created_at", "id")
-    )
-
-
 def submissions_feed(*, send: JobSender, now: datetime | None = None) -> int:
     """Send waiting submissions to their judge queue, keeping each queue at most
     DEPTH deep: a challenge's own queue with no worker fills only itself, never
@@ -236,37 +219,23 @@ def submissions_feed(*, send: JobSender, now: datetime | None = None) -> int:
     send the same submission twice (the claim is conditional).
     """
     now = now or timezone.now()
-    # The shared pool's challenges have an empty judge_queue.
-    queued = dict(
-        Submission.objects.filter(state=State.QUEUED)
-        .order_by()
-        .values_list("challenge__judging_rules__judge_queue")
-        .annotate(count=Count("id"))
-        .values_list("challenge__judging_rules__judge_queue", "count")
-    )
-    waiting_in = (
-        Submission.objects.filter(state=State.NEW)
-        .order_by()  # the default ordering would make DISTINCT see every row
-        .values_list("challenge__judging_rules__judge_queue", flat=True)
-        .distinct()
-    )
     lease = now + timedelta(seconds=settings.PPIPE_JUDGE_QUEUE_SECONDS)
     sent = 0
-    for queue in list(waiting_in):
-        free = settings.PPIPE_JUDGE_QUEUE_DEPTH - queued.get(queue, 0)
-        if free <= 0:
-            continue
-        rows = (
-            _fair_queue()
-            .filter(challenge__judging_rules__judge_queue=queue)
-            .select_related("challenge__split", "challenge__judging_rules__judge_store")
+    for to_fill in judge_queues_to_fill():
+        free = to_fill.free
+        # The turns ranked on ids alone (the partial index, no join), then only the
+        # few rows to send read whole, with what their jobs need.
+        chosen = list(fair_queue(to_fill.challenge_ids).values_list("id", flat=True)[: free * 2])
+        rows = Submission.objects.filter(id__in=chosen).select_related(
+            "challenge__split", "challenge__judging_rules__judge_store"
         )
-        sent += _send_some(rows[: free * 2], free, send=send, now=now, lease=lease)
+        in_turn = sorted(rows, key=lambda row: chosen.index(row.id))
+        sent += _send_some(in_turn, free, send=send, now=now, lease=lease)
     return sent
 
 
 def _send_some(
-    rows: QuerySet[Submission], free: int, *, send: JobSender, now: datetime, lease: datetime
+    rows: list[Submission], free: int, *, send: JobSender, now: datetime, lease: datetime
 ) -> int:
     sent = 0
     for row in rows:
@@ -326,7 +295,11 @@ def submission_mark_started(
         )
         if started:
             _event(submission_id, State.RUNNING, attempt, where)
-            _feed_after_commit()
+            # A job left the broker: top it up once half of its reserve is gone (the
+            # next result tops it up anyway; many judges can drain it sooner).
+            feed_after_commit_if_room(
+                submission_id, waiting_at_most=settings.PPIPE_JUDGE_QUEUE_DEPTH // 2
+            )
     return bool(started)
 
 
@@ -344,7 +317,7 @@ def _end(row: Submission, state: str, attempt: int, reason: str, **fields: Any) 
         state=state, reason=reason, finished_at=timezone.now(), lease_expires_at=None, **fields
     )
     _event(row.id, state, attempt, reason or "scored")
-    _feed_after_commit()
+    feed_after_commit()
     db_transaction.on_commit(
         partial(
             signals.submission_ended.send, sender=Submission, submission_id=row.id, attempt=attempt
@@ -362,7 +335,7 @@ def _retry_or_fail(row: Submission, *, attempt: int, reason: str, kind: FailureK
         if outcome.changed:
             again = run_will_retry(reason=reason, attempt=attempt, max_attempts=row.max_attempts)
             _event(row.id, State.NEW, attempt, again)
-            _feed_after_commit()
+            feed_after_commit()
         return State.NEW
     # Ended with its reason, timeline and notice, as every failure is.
     _end(row, State.FAILED, attempt, run_gave_up(reason=reason, attempt=attempt), failure_kind=kind)
@@ -526,7 +499,7 @@ def submissions_reap(*, discard: Revoker | None = None, now: datetime | None = N
                     _event(row.id, State.NEW, row.attempts, _not_taken(row))
                     if discard and row.task_id:
                         db_transaction.on_commit(partial(discard, row.task_id))
-                    _feed_after_commit()
+                    feed_after_commit()
             else:
                 locked = LIFECYCLE.locked(row.id)
                 if locked is None or not LIFECYCLE.is_current(locked, row.attempts):
@@ -560,7 +533,7 @@ def submission_cancel(*, submission: Submission, revoke: Revoker, by: str = "its
         if current.task_id and current.state in IN_FLIGHT_STATES:
             task_id = current.task_id
             db_transaction.on_commit(lambda: revoke(task_id))
-        _feed_after_commit()
+        feed_after_commit()
     return True
 
 
@@ -584,7 +557,7 @@ def submission_rejudge(*, submission: Submission) -> bool:
             FoldResult.objects.filter(submission_id=submission.pk).delete()
             ConfigurationResult.objects.filter(submission_id=submission.pk).delete()
             _event(submission.pk, State.NEW, 0, "judge again (requested by the teacher)")
-            _feed_after_commit()
+            feed_after_commit()
     return bool(changed)
 
 

@@ -43,8 +43,11 @@ def revoke_judge_task(task_id: str) -> None:
 
 @shared_task(name="judging.tasks.feed_judge_queue", ignore_result=True)
 def feed_judge_queue() -> int:
+    from judging.feed_wakeups import feed_wakeup_release
     from judging.services import submissions_feed
 
+    # Before reading the database: whatever commits from now on wakes the next feed.
+    feed_wakeup_release()
     return submissions_feed(send=_send)
 
 
@@ -161,9 +164,14 @@ def refresh_contributivity() -> int:
 # feeder, contributivity_refresh) or the reaper (a reproduction never sent).
 @receiver(signals.judge_queue_changed, dispatch_uid="judging.tasks.wake_feeder")
 def _wake_feeder(**_: Any) -> None:
+    from judging.feed_wakeups import feed_wakeup_claim, feed_wakeup_release
+
+    if not feed_wakeup_claim():
+        return  # a feed is queued and has not started: it will see this change
     try:
         feed_judge_queue.apply_async(retry=False)
     except Exception:
+        feed_wakeup_release()
         logger.warning("the judge feeder was not woken; its next periodic tick will send the job")
 
 

@@ -78,8 +78,9 @@ def send_teacher_digests() -> int:
 
 
 # --- the events other apps announce, connected in NotificationsConfig.ready ---------
-# Each only asks for a control task, so the mail is composed and sent outside the
-# transaction that recorded the event (signals are sent after it commits).
+# Each asks for a control task (a submission's end composes its notice at once), so
+# the mail is composed and sent outside the transaction that recorded the event
+# (signals are sent after it commits).
 def _enqueue(task: Any, **kwargs: Any) -> None:
     try:
         task.apply_async(kwargs=kwargs, retry=False)
@@ -89,7 +90,17 @@ def _enqueue(task: Any, **kwargs: Any) -> None:
 
 @receiver(submission_ended, dispatch_uid="notifications.tasks.submission_ended")
 def _on_submission_ended(*, submission_id: int, attempt: int, **_: Any) -> None:
-    _enqueue(notify_submission_ended, submission_id=submission_id, attempt=attempt)
+    # Composed here, after the commit that ended the submission, in the process
+    # that recorded it (the control worker's record task): a task a submission
+    # fewer. Only the mail's sending is a task of its own. Should this fail (the
+    # database gone just now), the task does it, retried through an outage.
+    from notifications.events import submission_ended_notify
+
+    try:
+        submission_ended_notify(submission_id=submission_id, attempt=attempt)
+    except Exception:
+        logger.warning("submission %s: its notice is left to a task", submission_id, exc_info=True)
+        _enqueue(notify_submission_ended, submission_id=submission_id, attempt=attempt)
 
 
 @receiver(release_delivered, dispatch_uid="notifications.tasks.release_delivered")

@@ -321,6 +321,13 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Without this, Celery's Django fixup closes the database connection before and
+# after every task, so CONN_MAX_AGE never applies on a worker: the control worker
+# opened a PostgreSQL session per task (1,353 for 200 submissions, most of the
+# database's CPU). With it the fixup closes only every this many tasks; between,
+# foundation/celery.py applies CONN_MAX_AGE, and drops a connection that failed or
+# fails its health check (a restarted PostgreSQL), at each task's start and end.
+CELERY_DB_REUSE_MAX = 1000
 
 # --- metrics ------------------------------------------------------------------
 # /metrics answers staff, and a Prometheus scraper sending this bearer token.

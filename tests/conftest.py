@@ -12,6 +12,7 @@ from django.test import Client
 from playwright.sync_api import Browser, Page
 from pytest_django.live_server_helper import LiveServer
 
+from judging.feed_wakeups import feed_wakeup_release
 from tests.browser import admin_log_in, chromium
 from tests.factories import TeacherFactory
 from tests.processes import WorkerProcess
@@ -49,6 +50,8 @@ def empty_cache() -> None:
             client.delete(key)
     else:
         throttles.clear()
+    # No judge feed marked as queued by an earlier test (judging/feed_wakeups.py).
+    feed_wakeup_release()
 
 
 @pytest.fixture

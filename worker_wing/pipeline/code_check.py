@@ -2,41 +2,13 @@
 
 The web process never imports, compiles or even parses student code itself: a
 hostile file (deeply nested brackets, a huge literal) can crash or stall the
-parser. A short-lived child process with tight limits does it and answers in JSON.
+parser. A child process with tight limits does it and answers in JSON, kept from
+upload to upload (worker_wing/pipeline/source_checker.py).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-# Runs in `python -I -S`: no site-packages, no environment, stdin is the file.
-_CHECK_SCRIPT = r"""
-import ast, json, resource, sys
-for limit, value in ((resource.RLIMIT_CPU, 10), (resource.RLIMIT_AS, 512 * 1024 * 1024)):
-    resource.setrlimit(limit, (value, value))
-source = sys.stdin.buffer.read()
-try:
-    tree = ast.parse(source, filename="estimator.py")
-except SyntaxError as error:
-    print(json.dumps({"error": f"line {error.lineno}: {error.msg}"}))
-    sys.exit(0)
-except (ValueError, RecursionError, MemoryError) as error:
-    print(json.dumps({"error": f"{type(error).__name__}: {error}"}))
-    sys.exit(0)
-names = set()
-for node in tree.body:
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        names.add(node.name)
-    elif isinstance(node, ast.Assign):
-        names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    elif isinstance(node, (ast.Import, ast.ImportFrom)):
-        names.update((a.asname or a.name).split(".")[0] for a in node.names)
-print(json.dumps({"defines_get_estimator": "get_estimator" in names}))
-"""
-# Wall time for the check; its CPU and memory limits are set inside the script.
-_CHECK_SECONDS = 20
+from worker_wing.pipeline.source_checker import parsed_source_facts
 
 
 class SubmissionRejected(ValueError):
@@ -63,17 +35,7 @@ def estimator_source_check(content: bytes, *, max_bytes: int) -> None:
             "The file is not UTF-8 text: upload estimator.py, a Python source file "
             "(archives and notebooks are not accepted)."
         ) from None
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", _CHECK_SCRIPT],
-            input=content,
-            capture_output=True,
-            timeout=_CHECK_SECONDS,
-            check=False,
-        )
-        answer = json.loads(completed.stdout or b"{}")
-    except (subprocess.TimeoutExpired, ValueError):
-        answer = {}
+    answer = parsed_source_facts(content)
     if "error" in answer:
         raise SubmissionRejected(f"estimator.py does not parse: {answer['error']}.")
     if "defines_get_estimator" not in answer:
