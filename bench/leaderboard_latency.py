@@ -116,7 +116,8 @@ def load(
 
     def one(_: int) -> float:
         nonlocal errors
-        with httpx.Client(headers=headers, cookies={"sessionid": session}, timeout=60) as client:
+        # A generous timeout: on a loaded machine a slow answer is a figure, not an error.
+        with httpx.Client(headers=headers, cookies={"sessionid": session}, timeout=300) as client:
             began = time.perf_counter()
             response = client.get(url)
             elapsed = time.perf_counter() - began
@@ -254,7 +255,11 @@ def gunicorn(work: Path, **env: str) -> Iterator[str]:
         yield base
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ earliest. Three queries whatever the number of submissions and teams: one pass
 over the challenge's submissions (windows per participant: their representative,
 their submission count, number of picks and last upload; a team's representative
 is the best of its members'), the participants (names, teams) and the endpoints;
-the charts' points are two more. Live endpoints add four, whatever the number of
+the charts' points are one more. Live endpoints add four, whatever the number of
 probes (their metrics are aggregated in SQL), and proof of receipt one.
 """
 
@@ -432,11 +432,9 @@ def leaderboard_cached(challenge: Challenge, *, order: str = "rank") -> Leaderbo
 
 def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:
     """The scored submissions that improved their author's public score, oldest
-    first: how each participant progressed, in a few points each rather than every
-    submission of the term. Two queries: the window runs over the
-    submission_board_order index in its order, and the authors' names
-    are read once for the few hundred participants rather than joined to every
-    submission."""
+    first: how each participant progressed, in one query and a few points each
+    rather than every submission of the term (the window reads the
+    submission_board_order index in its order)."""
     improving = (
         Submission.objects.filter(
             challenge=challenge,
@@ -453,13 +451,10 @@ def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:
         )
         .filter(public_score__gte=F("best_so_far"))
         .order_by("created_at", "id")
-        .values_list("participant_id", "created_at", "public_score", "cpu_seconds")
-    )
-    points = list(improving)
-    names = dict(
-        Participant.objects.filter(challenge=challenge).values_list("id", "user__username")
     )
     return [
-        ScoredPoint(names[participant_id], at, score or 0.0, cpu or 0.0)
-        for participant_id, at, score, cpu in points
+        ScoredPoint(name, at, score or 0.0, cpu or 0.0)
+        for name, at, score, cpu in improving.values_list(
+            "participant__user__username", "created_at", "public_score", "cpu_seconds"
+        )
     ]
