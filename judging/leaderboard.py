@@ -193,20 +193,24 @@ def _best_first(final: bool) -> list[Any]:
 
 
 def _standings(challenge: Challenge, final: bool) -> dict[int, _Standing]:
-    """Each participant's standing, by participant id, in one query: a window over
-    the challenge's submissions partitioned by participant (one scan of the
-    submission_board_order index, already in partition order) gives the
-    first submission in _best_first order and the counts beside it."""
+    """Each participant's standing, by participant id, in one query: windows over
+    the challenge's submissions partitioned by participant (one scan and one sort,
+    where the old query read every submission's participant through a join and
+    aggregated them again in another) give the first submission in _best_first
+    order and the counts beside it."""
     score_field = "private_score" if final else "public_score"
-    per_participant = {"partition_by": [F("participant_id")]}
+    participant = [F("participant_id")]
     ranked = (
         Submission.objects.filter(challenge=challenge)
         .annotate(
-            pick=Window(RowNumber(), order_by=_best_first(final), **per_participant),
-            made=Window(Count("id", filter=~Q(state=SubmissionState.CANCELLED)), **per_participant),
-            last=Window(Max("created_at"), **per_participant),
+            pick=Window(RowNumber(), order_by=_best_first(final), partition_by=participant),
+            made=Window(
+                Count("id", filter=~Q(state=SubmissionState.CANCELLED)), partition_by=participant
+            ),
+            last=Window(Max("created_at"), partition_by=participant),
             picked=Window(
-                Count("id", filter=Q(state=SubmissionState.SCORED) & _PICKED), **per_participant
+                Count("id", filter=Q(state=SubmissionState.SCORED) & _PICKED),
+                partition_by=participant,
             ),
         )
         .filter(pick=1)
@@ -433,8 +437,7 @@ def leaderboard_cached(challenge: Challenge, *, order: str = "rank") -> Leaderbo
 def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:
     """The scored submissions that improved their author's public score, oldest
     first: how each participant progressed, in one query and a few points each
-    rather than every submission of the term (the window reads the
-    submission_board_order index in its order)."""
+    rather than every submission of the term."""
     improving = (
         Submission.objects.filter(
             challenge=challenge,

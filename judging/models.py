@@ -224,9 +224,10 @@ class Submission(LeasedJob):
         indexes = [
             models.Index(fields=["challenge", "state"], name="submission_challenge_state"),
             models.Index(fields=["participant", "created_at"], name="submission_participant_day"),
-            # The leaderboard's windows partition a challenge's submissions by
-            # participant (judging/leaderboard.py): read in this order, they need
-            # no sort by participant, and its points' window (by time) none at all.
+            # The leaderboard's windows read a challenge's submissions by
+            # participant, then by time (judging/leaderboard.py): this order lets
+            # the planner skip the sort by participant when the challenge is a
+            # small part of the table.
             models.Index(
                 fields=["challenge", "participant", "created_at"],
                 name="submission_board_order",
