@@ -20,7 +20,8 @@ tags in labels, and an escaped name shows as typed.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 import plotly.graph_objects as go
@@ -69,28 +70,66 @@ def axis(title: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def layout(x_axis: dict[str, Any], y_axis: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The site's layout: no fixed width (the container decides), the legend above the
+    plot where a phone has room for it, hover on the nearest point."""
+    return {
+        # The empty template: the default one would add 10 kB of JSON to each chart.
+        "template": "none",
+        "height": HEIGHT,
+        "autosize": True,
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2933"},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "hovermode": "closest",
+        "dragmode": False,
+        "xaxis": x_axis,
+        "yaxis": y_axis,
+        **extra,
+    }
+
+
 def figure(
-    traces: list[Any], x_axis: dict[str, Any], y_axis: dict[str, Any], **layout: Any
+    traces: list[Any], x_axis: dict[str, Any], y_axis: dict[str, Any], **extra: Any
 ) -> go.Figure:
-    """A figure with the site's layout: no fixed width (the container decides), the
-    legend above the plot where a phone has room for it, hover on the nearest point."""
-    return go.Figure(
-        data=traces,
-        layout={
-            # The empty template: the default one would add 10 kB of JSON to each chart.
-            "template": "none",
-            "height": HEIGHT,
-            "autosize": True,
-            "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
-            "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2933"},
-            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-            "hovermode": "closest",
-            "dragmode": False,
-            "xaxis": x_axis,
-            "yaxis": y_axis,
-            **layout,
-        },
-    )
+    return go.Figure(data=traces, layout=layout(x_axis, y_axis, **extra))
+
+
+# plotly's "none" template as a figure's JSON carries it.
+NONE_TEMPLATE = {"data": {"scatter": [{"type": "scatter"}]}}
+
+
+def scatter(name: str, x: list[Any], y: list[Any], text: list[str], **style: Any) -> dict[str, Any]:
+    """A scatter trace as plain JSON-able data, the same as plotly's go.Scatter gives
+    for these arguments (plotly's validation of each point costs more than the
+    whole rest of a large chart)."""
+    return {"type": "scatter", "name": name, "x": x, "y": y, "text": text, **style}
+
+
+def plain_chart(
+    chart_id: str,
+    label: str,
+    traces: list[dict[str, Any]],
+    x_axis: dict[str, Any],
+    y_axis: dict[str, Any],
+) -> Chart:
+    """A chart from plain traces (scatter()), its JSON written directly. The layout
+    comes first and the traces last, so that with_trace can add one at the end of
+    the text without parsing it."""
+    fig_layout = {**layout(x_axis, y_axis), "template": NONE_TEMPLATE}
+    data = json.dumps(traces, separators=(",", ":"))
+    fig_json = f'{{"layout":{json.dumps(fig_layout, separators=(",", ":"))},"data":{data}}}'
+    return Chart(chart_id=chart_id, label=label, figure_json=fig_json)
+
+
+def with_trace(base: Chart, trace: dict[str, Any] | None) -> Chart:
+    """A copy of a plain_chart with `trace` drawn last (on top); `base` when None."""
+    if trace is None or not base.figure_json:
+        return base
+    text = base.figure_json
+    assert text.endswith("]}"), "with_trace takes a plain_chart"
+    joint = "," if not text.endswith("[]}") else ""
+    return replace(base, figure_json=f"{text[:-2]}{joint}{json.dumps(trace)}]}}")
 
 
 def chart(chart_id: str, label: str, fig: go.Figure) -> Chart:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -79,6 +81,29 @@ class SubmissionEventInline(ReadOnlyInline):
     fields = ("at", "state", "attempt", "message")
     readonly_fields = fields
     verbose_name_plural = "Timeline"
+
+
+# What a list row never shows: a submission's jobs, logs and records (kilobytes each),
+# read only on its own page.
+BULKY_FIELDS = (
+    "job",
+    "pipeline",
+    "plans",
+    "provenance",
+    "artifacts",
+    "stdout_tail",
+    "stderr_tail",
+)
+
+
+class SubmissionChangeList(ChangeList):
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
+        rows = super().get_queryset(request, exclude_parameters)
+        # Each row's checkbox is labelled with str(submission), which names the
+        # participant's challenge: without it a query per row, 100 a page (the
+        # admin adds list_select_related only to a queryset that has none, and
+        # submissions_taught_by has its own).
+        return rows.select_related("participant__challenge").defer(*BULKY_FIELDS)
 
 
 @admin.register(Submission)
@@ -168,6 +193,9 @@ class SubmissionAdmin(TeacherEditsOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
         return submissions_taught_by(request.user)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return SubmissionChangeList
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

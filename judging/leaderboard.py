@@ -15,11 +15,12 @@ their pick with the best public score, or with no pick their best public score.
 After it, the private part: their pick with the best private score, or with no
 pick the submission with the best public score (ranked by its private score,
 which nobody chose it for); the private scores are shown. Equal scores: the
-earliest. Three queries whatever the number of submissions and teams: the
-representative submission per team or participant (a window) and the submission count, number of
-picks and last upload per participant (an aggregate); the charts' points are one
-more. Live endpoints add four, whatever the number of probes (their metrics are
-aggregated in SQL), and proof of receipt one.
+earliest. Three queries whatever the number of submissions and teams: one pass
+over the challenge's submissions (windows per participant: their representative,
+their submission count, number of picks and last upload; a team's representative
+is the best of its members'), the participants (names, teams) and the endpoints;
+the charts' points are one more. Live endpoints add four, whatever the number of
+probes (their metrics are aggregated in SQL), and proof of receipt one.
 """
 
 from __future__ import annotations
@@ -159,9 +160,21 @@ def _unit(participant_id: int, team_id: int | None) -> Unit:
     return ("team", team_id) if team_id is not None else ("participant", participant_id)
 
 
-def _representatives(challenge: Challenge, final: bool) -> dict[Unit, Submission]:
-    """Each team's or lone participant's best pick, else their best public score
-    (see the module's docstring)."""
+@dataclass(frozen=True)
+class _Standing:
+    """A participant's representative submission (None when none is eligible) and
+    the counts their row shows, from one pass over the challenge's submissions."""
+
+    best: Submission | None
+    made: int
+    last: datetime | None
+    picked: int
+
+
+def _best_first(final: bool) -> list[Any]:
+    """The order in which a participant's submissions are considered to represent
+    them (see the module's docstring): eligible (scored, with the ranking's score)
+    first, then picks, then the score, the earliest, the first recorded."""
     score_field = "private_score" if final else "public_score"
     # With no pick, the final ranking still chooses by the public score.
     choose_by = (
@@ -169,35 +182,43 @@ def _representatives(challenge: Challenge, final: bool) -> dict[Unit, Submission
         if final
         else F("public_score")
     )
+    eligible = Q(state=SubmissionState.SCORED, **{f"{score_field}__isnull": False})
+    return [
+        ExpressionWrapper(eligible, output_field=BooleanField()).desc(),
+        ExpressionWrapper(_PICKED, output_field=BooleanField()).desc(),
+        choose_by.desc(nulls_last=True),
+        F("created_at").asc(),
+        F("id").asc(),
+    ]
+
+
+def _standings(challenge: Challenge, final: bool) -> dict[int, _Standing]:
+    """Each participant's standing, by participant id, in one query: windows over
+    the challenge's submissions partitioned by participant (one scan and one sort,
+    where the old query read every submission's participant through a join and
+    aggregated them again in another) give the first submission in _best_first
+    order and the counts beside it."""
+    score_field = "private_score" if final else "public_score"
+    participant = [F("participant_id")]
     ranked = (
-        Submission.objects.filter(
-            challenge=challenge, state=SubmissionState.SCORED, **{f"{score_field}__isnull": False}
-        )
+        Submission.objects.filter(challenge=challenge)
         .annotate(
-            picked=ExpressionWrapper(_PICKED, output_field=BooleanField()),
-            team_id=F("participant__team_id"),
-        )
-        .annotate(
-            pick=Window(
-                RowNumber(),
-                # A team's members together (NULLs partition together: lone
-                # participants apart by their own id).
-                partition_by=[
-                    F("participant__team_id"),
-                    Case(When(participant__team_id__isnull=True, then=F("participant_id"))),
-                ],
-                order_by=[
-                    F("picked").desc(),
-                    choose_by.desc(nulls_last=True),
-                    F("created_at"),
-                    F("id"),
-                ],
-            )
+            pick=Window(RowNumber(), order_by=_best_first(final), partition_by=participant),
+            made=Window(
+                Count("id", filter=~Q(state=SubmissionState.CANCELLED)), partition_by=participant
+            ),
+            last=Window(Max("created_at"), partition_by=participant),
+            picked=Window(
+                Count("id", filter=Q(state=SubmissionState.SCORED) & _PICKED),
+                partition_by=participant,
+            ),
         )
         .filter(pick=1)
+        .order_by()
         .only(
             "id",
             "participant_id",
+            "state",
             "selected",
             "promoted",
             "created_at",
@@ -207,7 +228,25 @@ def _representatives(challenge: Challenge, final: bool) -> dict[Unit, Submission
             "contributivity",
         )
     )
-    return {_unit(row.participant_id, row.team_id): row for row in ranked}
+    standings = {}
+    for row in ranked:
+        eligible = row.state == SubmissionState.SCORED and getattr(row, score_field) is not None
+        standings[row.participant_id] = _Standing(
+            best=row if eligible else None, made=row.made, last=row.last, picked=row.picked
+        )
+    return standings
+
+
+def _better(final: bool) -> Callable[[Submission], tuple[bool, bool, float, datetime, int]]:
+    """_best_first's order (among eligible submissions) as a key, smallest first: a
+    team's representative is the first of its members' representatives."""
+
+    def key(row: Submission) -> tuple[bool, bool, float, datetime, int]:
+        picked = row.selected or row.promoted
+        score = row.private_score if final and picked else row.public_score
+        return (not picked, score is None, -(score or 0.0), row.created_at, row.pk)
+
+    return key
 
 
 def _ranks(rows: dict[Unit, Submission], score_field: str) -> dict[Unit, int]:
@@ -270,38 +309,33 @@ def _mean(values: list[float]) -> float | None:
 
 def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
     score_field = "private_score" if final else "public_score"
-    picks = _representatives(challenge, final)
-    ranks = _ranks(picks, score_field)
+    standings = _standings(challenge, final)
     people = (
         Participant.objects.filter(challenge=challenge)
-        .annotate(
-            made=Count("submissions", filter=~Q(submissions__state=SubmissionState.CANCELLED)),
-            last=Max("submissions__created_at"),
-            # In the aggregate the query makes anyway: a window in _representatives
-            # would cost it a third more.
-            picked=Count(
-                "submissions",
-                filter=Q(submissions__state=SubmissionState.SCORED)
-                & (Q(submissions__selected=True) | Q(submissions__promoted=True)),
-            ),
-        )
         .annotate(answered=Exists(Question.objects.filter(participant=OuterRef("pk"))))
-        # Every member of a team, to name them all on its row.
-        .filter(
-            Q(made__gt=0) | Q(endpoint__isnull=False) | Q(answered=True) | Q(team__isnull=False)
-        )
         .order_by("user__username")
-        .values_list(
-            "id", "user__username", "made", "last", "picked", "answered", "team_id", "team__name"
-        )
+        .values_list("id", "user__username", "answered", "team_id", "team__name")
     )
     endpoints = challenge_endpoint_metrics(challenge)
     receipts = receipt_scores(challenge) if challenge.receipt_rules.receipt_questions else {}
     units: dict[Unit, _Members] = {}
-    for participant_id, username, made, last, picked, answered, team_id, team_name in people:
-        unit = units.setdefault(_unit(participant_id, team_id), _Members(team=team_name or ""))
-        unit.add(participant_id, username, made, last, picked)
+    bests: dict[Unit, list[Submission]] = {}
+    for participant_id, username, answered, team_id, team_name in people:
+        standing = standings.get(participant_id)
+        made = standing.made if standing else 0
+        if not (made or answered or team_id is not None or participant_id in endpoints):
+            continue
+        key = _unit(participant_id, team_id)
+        unit = units.setdefault(key, _Members(team=team_name or ""))
+        if standing:
+            unit.add(participant_id, username, made, standing.last, standing.picked)
+            if standing.best is not None:
+                bests.setdefault(key, []).append(standing.best)
+        else:
+            unit.add(participant_id, username, 0, None, 0)
         unit.shown |= bool(made or answered or participant_id in endpoints)
+    picks = {key: min(rows, key=_better(final)) for key, rows in bests.items()}
+    ranks = _ranks({key: pick for key, pick in picks.items() if key in units}, score_field)
     rows = []
     for key, unit in units.items():
         if not unit.shown:
@@ -419,7 +453,7 @@ def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:
             )
         )
         .filter(public_score__gte=F("best_so_far"))
-        .order_by("created_at")
+        .order_by("created_at", "id")
     )
     return [
         ScoredPoint(name, at, score or 0.0, cpu or 0.0)

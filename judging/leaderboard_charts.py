@@ -10,12 +10,10 @@ small "you" trace is added to a copy of its JSON (with_reader).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
 from django.utils import timezone
 
 from foundation.charts import (
@@ -25,10 +23,11 @@ from foundation.charts import (
     ORANGE,
     Chart,
     axis,
-    chart,
     empty_chart,
     escaped,
-    figure,
+    plain_chart,
+    scatter,
+    with_trace,
 )
 from judging.leaderboard import LeaderboardRow, ScoredPoint
 
@@ -100,21 +99,22 @@ def score_cost_chart(rows: Sequence[LeaderboardRow], score_field: str, metric: s
             marker={"color": BLUE, "size": 11},
         ),
     ]
-    fig = figure(
+    return plain_chart(
+        "score-cost-chart",
+        label,
         traces,
         # Short titles: a phone's chart is 300 px wide.
         axis("CPU time (s, all folds)", rangemode="tozero"),
         axis(f"{score_name} ({metric})"),
     )
-    return chart("score-cost-chart", label, fig)
 
 
-def _cost_trace(name: str, chosen: Sequence[Entry], hover: str, **style: object) -> go.Scatter:
-    return go.Scatter(
-        name=name,
-        x=[e.cost for e in chosen],
-        y=[e.score for e in chosen],
-        text=[escaped(e.label) for e in chosen],
+def _cost_trace(name: str, chosen: Sequence[Entry], hover: str, **style: object) -> dict[str, Any]:
+    return scatter(
+        name,
+        [e.cost for e in chosen],
+        [e.score for e in chosen],
+        [escaped(e.label) for e in chosen],
         hovertemplate=hover,
         **style,
     )
@@ -129,16 +129,13 @@ def score_cost_you(
         return None
     hover = _hover(score_field.replace("_", " "), "CPU %{x:.3g} s")
     star = {"color": ORANGE, "size": 18, "symbol": "star", "line": {"color": "#1f2933", "width": 1}}
-    return _cost_trace(YOU, own, hover, mode="markers", marker=star).to_plotly_json()
+    return _cost_trace(YOU, own, hover, mode="markers", marker=star)
 
 
 def with_reader(base: Chart, you: dict[str, Any] | None) -> Chart:
-    """A copy of `base` with the reader's own trace drawn last (on top)."""
-    if you is None or not base.figure_json:
-        return base
-    figure_data = json.loads(base.figure_json)
-    figure_data["data"].append(you)
-    return replace(base, figure_json=json.dumps(figure_data))
+    """A copy of `base` with the reader's own trace drawn last (on top): added to
+    the cached chart's text, not parsed and written again per request."""
+    return with_trace(base, you)
 
 
 def _when(point: ScoredPoint) -> str:
@@ -148,12 +145,14 @@ def _when(point: ScoredPoint) -> str:
 HISTORY_HOVER = _hover("public score", "%{x|%Y-%m-%d %H:%M}")
 
 
-def _history_trace(name: str, chosen: Sequence[ScoredPoint], **style: object) -> go.Scatter:
-    return go.Scatter(
-        name=name,
-        x=[_when(p) for p in chosen],
-        y=[p.public_score for p in chosen],
-        text=[escaped(p.participant) for p in chosen],
+def _history_trace(
+    name: str, chosen: Sequence[ScoredPoint], when: list[str] | None = None, **style: object
+) -> dict[str, Any]:
+    return scatter(
+        name,
+        when if when is not None else [_when(p) for p in chosen],
+        [p.public_score for p in chosen],
+        [escaped(p.participant) for p in chosen],
         hovertemplate=HISTORY_HOVER,
         **style,
     )
@@ -174,24 +173,28 @@ def score_history_chart(points: Sequence[ScoredPoint], metric: str) -> Chart:
         else:
             best.append(best[-1])
             holders.append(holders[-1])
+    when = [_when(p) for p in points]
     traces = [
-        _history_trace("improvements", points, mode="markers", marker={"color": GREY, "size": 8}),
-        go.Scatter(
-            name="best so far",
-            x=[_when(p) for p in points],
-            y=best,
-            text=holders,
+        _history_trace(
+            "improvements", points, when, mode="markers", marker={"color": GREY, "size": 8}
+        ),
+        scatter(
+            "best so far",
+            when,
+            best,
+            holders,
             mode="lines",
             line={"color": GREEN, "width": 3, "shape": "hv"},
             hovertemplate="best so far %{y:.4g} (%{text})<br>%{x|%Y-%m-%d %H:%M}<extra></extra>",
         ),
     ]
-    fig = figure(
+    return plain_chart(
+        "score-history-chart",
+        label,
         traces,
         axis(f"submitted at ({zone})", type="date"),
         axis(f"public score ({metric})"),
     )
-    return chart("score-history-chart", label, fig)
 
 
 def score_history_you(points: Sequence[ScoredPoint], mine: frozenset[str]) -> dict[str, Any] | None:
@@ -205,4 +208,4 @@ def score_history_you(points: Sequence[ScoredPoint], mine: frozenset[str]) -> di
         mode="lines+markers",
         line={"color": ORANGE, "dash": "dot", "shape": "hv"},
         marker={"color": ORANGE, "size": 14, "symbol": "star"},
-    ).to_plotly_json()
+    )

@@ -10,7 +10,6 @@ of the reader's row and points is done per request, on the cached text.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -32,6 +31,7 @@ from judging.leaderboard_charts import (
     viewer_members,
     with_reader,
 )
+from judging.leaderboard_table import leaderboard_table
 
 HEADERS = {
     "rank": "Rank",
@@ -94,34 +94,32 @@ def board_context(
     challenge: Challenge, reader: AbstractBaseUser | AnonymousUser, order: str
 ) -> dict[str, object]:
     """The ranking as this reader sees it, and the version a poll compares; the
-    charts are added by with_charts, only when the fragment is rendered."""
+    table and the charts are added by with_table_and_charts, only when the page or
+    the fragment is rendered (a poll finding nothing new needs neither)."""
     board = leaderboard_cached(challenge, order=order)
     mine = viewer_members(board.rows, reader.get_username())
     rows_version = fragment_version(board.final, board.rows)
-    table = leaderboard_cache(
-        f"ppipe:leaderboard-table:{challenge.pk}:{rows_version}:{order}",
-        lambda: render_to_string(
-            "judging/leaderboard_table.html", {"board": board, "headers": _headers(order, board)}
-        ),
-    )
-    labels = [row.participant for row in board.rows if mine & set(row.members)]
     return {
         "challenge": challenge,
         "board": board,
         "order": order,
         "mine": mine,
-        "table": marked_rows(table, labels),
         "rows_version": rows_version,
         "live": _board_live(challenge, board),
         "version": fragment_version(rows_version, order, sorted(mine)),
     }
 
 
-def with_charts(context: dict[str, object]) -> dict[str, object]:
-    board, mine = context["board"], context["mine"]
+def with_table_and_charts(context: dict[str, object]) -> dict[str, object]:
+    board, mine, order = context["board"], context["mine"], str(context["order"])
     assert isinstance(board, Leaderboard)
     assert isinstance(mine, frozenset)
     challenge = board.challenge
+    table = leaderboard_cache(
+        f"ppipe:leaderboard-table:{challenge.pk}:{context['rows_version']}:{order}",
+        lambda: leaderboard_table(board, _headers(order, board)),
+    )
+    labels = [row.participant for row in board.rows if mine & set(row.members)]
     points = leaderboard_cache(
         f"ppipe:leaderboard-points:{challenge.pk}:{board.final}",
         lambda: leaderboard_points(challenge),
@@ -137,4 +135,4 @@ def with_charts(context: dict[str, object]) -> dict[str, object]:
         "score_cost": with_reader(cost, score_cost_you(board.rows, board.score_field, mine)),
         "score_history": with_reader(history, score_history_you(points, mine)),
     }
-    return {**context, "charts": charts}
+    return {**context, "table": marked_rows(table, labels), "charts": charts}

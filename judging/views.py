@@ -15,7 +15,7 @@ from foundation.live_fragments import fragment_login_required, fragment_version,
 from judging.leaderboard import (
     valid_order,
 )
-from judging.leaderboard_page import board_context, with_charts
+from judging.leaderboard_page import board_context, with_table_and_charts
 from judging.models import REPRODUCTION_WAITING, WAITING_STATES, Submission
 from judging.picks import submission_select, submission_unselect
 from judging.selectors import (
@@ -197,7 +197,7 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(request, "Join this challenge with its code to see its leaderboard.")
         return redirect("challenge", slug=slug)
     context = board_context(_challenge(request, slug), request.user, _order(request))
-    return render(request, "judging/leaderboard.html", with_charts(context))
+    return render(request, "judging/leaderboard.html", with_table_and_charts(context))
 
 
 @fragment_login_required
@@ -207,7 +207,7 @@ def leaderboard_fragment(request: HttpRequest, slug: str) -> HttpResponse:
     return live_fragment(
         request,
         "judging/leaderboard_live.html",
-        lambda: with_charts(context),
+        lambda: with_table_and_charts(context),
         version=str(context["version"]),
         live=bool(context["live"]),
     )
