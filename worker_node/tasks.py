@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from worker_node import names
 from worker_node.celery import app, settings
@@ -28,6 +28,9 @@ from worker_wing.jobs import (
 )
 from worker_wing.worker_identity import now_reported, worker_name
 
+if TYPE_CHECKING:  # imported in the task: only dispatch workers load rclone's module
+    from worker_wing.release.rclone import Rclone
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,6 +46,19 @@ def _report(name: str, *args: Any, **options: Any) -> None:
 # --- releases -----------------------------------------------------------------
 # shared=False: the tasks belong to this app only, not to every app of the
 # process (the control side's, in a test that imports both).
+
+
+def _release_rclone() -> Rclone:
+    """The rclone of a release job, within this worker's limits and address policy."""
+    from worker_wing.release.rclone import Rclone
+
+    return Rclone(
+        timeout=settings.dispatch_time_limit,
+        allowed_networks=settings.destination_allowed_networks,
+        run_as=settings.rclone_user,
+    )
+
+
 @app.task(
     name=names.EXECUTE_TRANSACTION,
     shared=False,
@@ -54,16 +70,11 @@ def _report(name: str, *args: Any, **options: Any) -> None:
 )
 def execute_transaction(job: ReleaseJobMessage) -> dict[str, object]:
     from worker_wing.release.executor import execute_release_job
-    from worker_wing.release.rclone import Rclone
 
     worker = worker_name()
     transaction_id, attempt = int(job.get("transaction_id") or 0), int(job.get("attempt") or 0)
     _report(names.RECORD_TRANSACTION_STARTED, transaction_id, attempt, worker, now_reported())
-    rclone = Rclone(
-        timeout=settings.dispatch_time_limit,
-        allowed_networks=settings.destination_allowed_networks,
-        run_as=settings.rclone_user,
-    )
+    rclone = _release_rclone()
     result = job_outcome(
         lambda: execute_release_job(
             job,
@@ -98,16 +109,11 @@ def execute_transaction_batch(jobs: list[ReleaseJobMessage]) -> dict[str, object
     """Several release jobs in one: one "started" report, one rclone call for the
     copies and one for the checks, one report of every transaction's result."""
     from worker_wing.release.batch import execute_release_batch
-    from worker_wing.release.rclone import Rclone
 
     worker = worker_name()
     started = [[int(job.get("transaction_id") or 0), int(job.get("attempt") or 0)] for job in jobs]
     _report(names.RECORD_TRANSACTIONS_STARTED, started, worker, now_reported())
-    rclone = Rclone(
-        timeout=settings.dispatch_time_limit,
-        allowed_networks=settings.destination_allowed_networks,
-        run_as=settings.rclone_user,
-    )
+    rclone = _release_rclone()
     results = job_outcome(
         lambda: execute_release_batch(
             jobs,
