@@ -86,7 +86,9 @@ def test_a_worker_started_by_the_command_serves_its_queues_without_a_database() 
             timeout=60,
             what=f"worker {name}",
         )
-        queues = app.control.inspect(destination=[name], timeout=5).active_queues() or {}
+        # One reply is all that is awaited (limit=1 returns on it); the deadline is
+        # only for a worker that never answers, so it can be generous on a busy machine.
+        queues = app.control.inspect(destination=[name], timeout=120, limit=1).active_queues() or {}
     finally:
         stop_process(process)
 

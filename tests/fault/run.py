@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.fault.lab import Lab
+from tests.servers import patience
 
 HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
 LATE_RESULT = "a late result"  # how judging/services.py notes an ignored result
@@ -227,6 +228,8 @@ class Platform:
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """`timeout` is an idle machine's; it grows with the load (tests/servers.py)."""
+    timeout *= patience()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
