@@ -40,6 +40,11 @@ def patience() -> float:
     return min(MOST_PATIENCE, max(1.0, per_core))
 
 
+def grown_with_load(settings: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """Those of `settings` (whole seconds, as environment variables) times patience()."""
+    return {name: str(round(int(settings[name]) * patience())) for name in names}
+
+
 def wait_until(
     condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1
 ) -> None:
