@@ -321,7 +321,8 @@ def _account_probes() -> dict[str, int]:
     from probing.models import Probe, ProbeState
 
     scheduled = Probe.objects.filter(scheduled_at__lte=timezone.now())
-    window = settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60 + 10  # the reaper's grace, and a tick
+    # The reaper's grace and a tick; the reaper and the recording run late on a loaded machine.
+    window = (settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60 + 10) * patience()
     deadline = time.monotonic() + window
     # Stuck: still pending when the wait ended, counted by the check that ended
     # it. A probe the scheduler was committing as the wait began (due by then, but
