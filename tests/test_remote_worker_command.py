@@ -14,7 +14,7 @@ import pytest
 
 from foundation.celery import app
 from tests.processes import process_env
-from tests.servers import stop_process, wait_until
+from tests.servers import patience, stop_process, wait_until
 from worker_node.command import WorkerConfigError, worker_argv
 
 
@@ -50,7 +50,7 @@ def test_the_command_refuses_database_credentials_on_a_judge_machine() -> None:
         env=process_env(),  # carries the test database's URL
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=60 * patience(),
     )
 
     assert run.returncode != 0
