@@ -13,6 +13,8 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from tests.servers import patience
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -25,10 +27,20 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery staple"  # TeacherFactory's
+# What an expect() may wait by default on an idle machine (Playwright's own is 5 s): the
+# live server answers from a thread of the test process, which a loaded machine slows.
+EXPECT_SECONDS = 10
+
+
+def patient_ms(seconds: float) -> float:
+    """A browser wait's deadline in milliseconds: `seconds` on an idle machine, grown
+    with the machine's load as every wait of the tests is (tests/servers.py)."""
+    return seconds * 1000 * patience()
 
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
+    expect.set_options(timeout=patient_ms(EXPECT_SECONDS))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page
 from pytest_django.live_server_helper import LiveServer
 
 from judging.feed_wakeups import feed_wakeup_release
-from tests.browser import admin_log_in, chromium
+from tests.browser import admin_log_in, chromium, patient_ms
 from tests.factories import TeacherFactory
 from tests.processes import WorkerProcess
 
@@ -92,7 +92,7 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A fresh browser session against the live server."""
     context = browser.new_context(base_url=live_server.url, timezone_id="UTC")
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(patient_ms(20))
     yield page
     context.close()
 

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from judging.models import ENDED_STATES, Submission
 from tests.processes import BeatProcess, WorkerProcess
-from tests.servers import wait_until
+from tests.servers import grown_with_load, wait_until
 
 FAST = {
     "PPIPE_JUDGE_TICK_SECONDS": "1",
@@ -21,13 +21,19 @@ FAST = {
     "PPIPE_JUDGE_LEASE_SECONDS": "4",
     "PPIPE_JUDGE_QUEUE_SECONDS": "30",
 }
+# Clocks the platform races its own workers against: on a loaded machine a heartbeat
+# or a job's start comes late, and an idle machine's lease would take a job back from
+# a worker still judging it (judged twice, a test's outcome decided by the load).
+# They grow with the load, as the tests' waits do.
+GROWN_WITH_LOAD = ("PPIPE_JUDGE_LEASE_SECONDS", "PPIPE_JUDGE_QUEUE_SECONDS")
 # Where a judge worker would find a database if it looked: nowhere.
 NO_DATABASE = "postgresql://nobody@127.0.0.1:9/no-database-here"
 
 
-def _env(**extra: str) -> dict[str, str]:
+def _env(clocks: dict[str, str], **extra: str) -> dict[str, str]:
     return {
         **FAST,
+        **clocks,
         "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR),
         "PPIPE_PRIVATE_DIR": str(settings.PPIPE_PRIVATE_DIR),
         **extra,
@@ -37,11 +43,13 @@ def _env(**extra: str) -> dict[str, str]:
 @dataclass
 class JudgePlatform:
     stack: ExitStack
+    # One value per platform: every process reads the same lease and deadlines.
+    clocks: dict[str, str] = field(default_factory=lambda: grown_with_load(FAST, GROWN_WITH_LOAD))
     workers: list[WorkerProcess] = field(default_factory=list)
 
     def judge_worker(self, queue: str = "judge", **extra: str) -> WorkerProcess:
         # No private store either: the hidden labels are not on a judge machine.
-        env = _env(DATABASE_URL=NO_DATABASE, PPIPE_PRIVATE_DIR="/nonexistent", **extra)
+        env = _env(self.clocks, DATABASE_URL=NO_DATABASE, PPIPE_PRIVATE_DIR="/nonexistent", **extra)
         worker = WorkerProcess([queue], **env)
         self.stack.callback(worker.stop)
         self.workers.append(worker.wait_ready())
@@ -68,11 +76,11 @@ def judge_platform(
 ) -> Iterator[JudgePlatform]:
     with ExitStack() as stack:
         platform = JudgePlatform(stack=stack)
-        control = WorkerProcess(["control"], concurrency=2, **_env(**control_env))
+        control = WorkerProcess(["control"], concurrency=2, **_env(platform.clocks, **control_env))
         stack.callback(control.stop)
         platform.workers.append(control.wait_ready())
         for _ in range(judges):
             platform.judge_worker()
         if beat:
-            stack.callback(BeatProcess(**_env(**control_env)).stop)
+            stack.callback(BeatProcess(**_env(platform.clocks, **control_env)).stop)
         yield platform

@@ -387,7 +387,9 @@ class Lab:
         replays its log ("the database system is starting up")."""
         import psycopg
 
-        deadline = time.monotonic() + timeout
+        from tests.servers import patience
+
+        deadline = time.monotonic() + timeout * patience()
         while True:
             try:
                 psycopg.connect(url, connect_timeout=2).close()
@@ -401,6 +403,9 @@ class Lab:
     def _wait_port(address: str, port: int, what: str, timeout: float = 30) -> None:
         import socket
 
+        from tests.servers import patience
+
+        timeout *= patience()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with socket.socket() as sock:
@@ -408,4 +413,4 @@ class Lab:
                 if sock.connect_ex((address, port)) == 0:
                     return
             time.sleep(0.2)
-        raise TimeoutError(f"{what} did not listen on {address}:{port} within {timeout} s")
+        raise TimeoutError(f"{what} did not listen on {address}:{port} within {timeout:.0f} s")

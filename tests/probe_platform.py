@@ -9,16 +9,28 @@ from typing import Any
 
 from tests.judge_platform import NO_DATABASE
 from tests.processes import BeatProcess, WorkerProcess
+from tests.servers import patience
 
-FAST = {"PPIPE_PROBE_TICK_SECONDS": "1", "PPIPE_PROBE_TIMEOUT_SECONDS": "2"}
+FAST = {"PPIPE_PROBE_TICK_SECONDS": "1"}
+
+
+def probe_timeout_seconds() -> int:
+    """2 s on an idle machine, for a silent endpoint's probes to end soon; grown with
+    the load, or a model server answering from a thread of the loaded test process
+    would be timed out like the silent one."""
+    return max(2, round(2 * patience()))
 
 
 @contextmanager
 def probe_platform(settings: Any, *, beat: bool = True) -> Iterator[list[WorkerProcess]]:
     """Start the processes; `settings` is pytest-django's fixture (the web side's
     probe timeout matches the workers')."""
-    settings.PPIPE_PROBE_TIMEOUT_SECONDS = 2
-    env = {**FAST, "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR)}
+    settings.PPIPE_PROBE_TIMEOUT_SECONDS = probe_timeout_seconds()
+    env = {
+        **FAST,
+        "PPIPE_PROBE_TIMEOUT_SECONDS": str(settings.PPIPE_PROBE_TIMEOUT_SECONDS),
+        "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR),
+    }
     with ExitStack() as stack:
         control = WorkerProcess(
             ["control"], concurrency=2, PPIPE_PRIVATE_DIR=str(settings.PPIPE_PRIVATE_DIR), **env

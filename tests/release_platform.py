@@ -23,7 +23,7 @@ from dispatch.models import Destination, Transaction, TransactionState
 from foundation.content_store import artifact_store
 from tests.factories import ChallengeFactory
 from tests.processes import BeatProcess, WorkerProcess
-from tests.servers import wait_until
+from tests.servers import grown_with_load, wait_until
 
 FAST = {
     "PPIPE_RELEASE_TICK_SECONDS": "1",
@@ -39,8 +39,18 @@ FAST = {
 }
 
 
+# A transaction's queue deadline and an upload's time limit, raced against the workers:
+# on a loaded machine an idle machine's values expire work still under way (sent twice).
+GROWN_WITH_LOAD = ("PPIPE_DISPATCH_QUEUE_SECONDS", "PPIPE_DISPATCH_TIME_LIMIT")
+
+
 def process_env(**extra: str) -> dict[str, str]:
-    return {**FAST, "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR), **extra}
+    return {
+        **FAST,
+        **grown_with_load(FAST, GROWN_WITH_LOAD),
+        "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR),
+        **extra,
+    }
 
 
 @dataclass

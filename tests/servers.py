@@ -3,6 +3,7 @@ directory, stopped by PID, never the machine's shared instances."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -25,15 +26,38 @@ VENV_BIN = Path(sys.executable).parent
 LOOPBACK = parse_networks("127.0.0.0/8")
 
 
+# The most a deadline grows on a loaded machine: past it, a wait is a hang.
+MOST_PATIENCE = 8.0
+
+
+def patience() -> float:
+    """How many times an idle machine's deadline a wait may take now: the load per
+    core over the last minute, at least 1. Another run on a 2-core machine (load 10
+    is common here) slows every process of a test about as much, and a deadline
+    only costs time when something fails, so deadlines grow with the load instead
+    of deciding a test's outcome by the machine's business."""
+    per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return min(MOST_PATIENCE, max(1.0, per_core))
+
+
+def grown_with_load(settings: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """Those of `settings` (whole seconds, as environment variables) times patience()."""
+    return {name: str(round(int(settings[name]) * patience())) for name in names}
+
+
 def wait_until(
     condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1
 ) -> None:
-    deadline = time.monotonic() + timeout
+    """Until the condition holds; `timeout` is what it may take on an idle machine."""
+    allowed = timeout * patience()
+    deadline = time.monotonic() + allowed
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise TimeoutError(
+        f"timed out after {allowed:.0f} s ({timeout:.0f} s on an idle machine) waiting for {what}"
+    )
 
 
 def free_port() -> int:

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.servers import patience
+
 
 def settings_process(
     code: str, var_dir: Path, *, inherit: Callable[[str], bool], **env: str
@@ -26,5 +28,5 @@ def settings_process(
         },
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=60 * patience(),
     )

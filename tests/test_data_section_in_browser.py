@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from challenges.services import challenge_publish, participant_enroll
-from tests.browser import PASSWORD
+from tests.browser import PASSWORD, patient_ms
 from tests.delivered_releases import per_student_challenge, release_due_to
 from tests.factories import StudentFactory
 
@@ -37,7 +37,7 @@ def test_a_release_appears_without_a_reload_and_downloads_on_a_phone(
     release_due_to("ada")
 
     row = page.locator("#data-releases [data-sequence='1']")
-    expect(row).to_be_visible(timeout=60_000)  # no reload: the section polls itself
+    expect(row).to_be_visible(timeout=patient_ms(60))  # no reload: the section polls itself
     delivered = (tmp_path / "class" / challenge.slug / "ada" / "release-001.parquet").read_bytes()
     expect(row.locator(".data-sha256")).to_have_text(hashlib.sha256(delivered).hexdigest())
     expect(section).to_contain_text("Next release due")

@@ -15,6 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.servers import patience
 from worker_node.command import REMOTE_QUEUES
 
 SYSTEMD_ANALYZE = "/usr/bin/systemd-analyze"
@@ -48,7 +49,7 @@ def _compose_config(env_file: Path) -> subprocess.CompletedProcess[str]:
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=60 * patience(),
     )
 
 
@@ -137,7 +138,10 @@ def test_the_systemd_units_verify(tmp_path: Path, template: str, queue: str, bro
     instance = _unit_for_this_machine(tmp_path, template, text, queue)
 
     run = subprocess.run(
-        [SYSTEMD_ANALYZE, "verify", str(instance)], capture_output=True, text=True, timeout=60
+        [SYSTEMD_ANALYZE, "verify", str(instance)],
+        capture_output=True,
+        text=True,
+        timeout=60 * patience(),
     )
 
     assert (run.returncode != 0) is broken, run.stderr

@@ -14,7 +14,7 @@ import pytest
 
 from dispatch.models import Destination
 from dispatch.student_data import destination_shown
-from tests.servers import VENV_BIN, RcloneServer, obscure
+from tests.servers import VENV_BIN, RcloneServer, obscure, patience
 from worker_wing.release.remotes import SECRET_OPTIONS
 
 
@@ -59,7 +59,7 @@ def test_the_shown_command_with_the_students_credentials_copies_the_releases(
         env={**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=60 * patience(),
     )
 
     assert completed.returncode == 0, completed.stderr

@@ -11,6 +11,7 @@ from django.db import connection
 from judging.models import Submission, SubmissionState
 from judging.picks import submission_select
 from tests.factories import SubmissionFactory
+from tests.servers import patience
 from tests.submissions import participants, published_challenge
 from worker_wing.pipeline.code_check import SubmissionRejected
 
@@ -39,7 +40,7 @@ def test_concurrent_selects_never_exceed_the_limit() -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=30 * patience())
 
     assert Submission.objects.filter(selected=True).count() == 2
     assert len(refused) == 4

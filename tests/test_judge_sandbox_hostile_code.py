@@ -8,7 +8,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.judge_kits import GOOD, LIMITS, estimator_doing, estimator_predicting, judge
+from tests.judge_kits import (
+    GOOD,
+    LIMITS,
+    WALL_LIMITED,
+    estimator_doing,
+    estimator_predicting,
+    judge,
+)
 from tests.servers import http_server
 
 CASES = {
@@ -78,8 +85,10 @@ def test_hostile_code_fails_with_a_clear_reason_and_the_worker_goes_on(
     tmp_path: Path, case: str
 ) -> None:
     code, reason = CASES[case]
+    # Only the sleeper meets the wall limit; the others keep it far away (LIMITS).
+    limits = WALL_LIMITED if case == "long sleep" else LIMITS
 
-    result = judge(tmp_path, code)
+    result = judge(tmp_path, code, limits=limits)
 
     assert result["ok"] is False
     assert result["transient"] is False
@@ -88,11 +97,9 @@ def test_hostile_code_fails_with_a_clear_reason_and_the_worker_goes_on(
 
 
 def test_an_endless_loop_is_stopped_by_its_cpu_limit_not_the_clock(tmp_path: Path) -> None:
-    # A wall limit far past the CPU limit: on a busy machine the loop gets a fraction of
-    # a core, and only the CPU limit can be the one that stops it.
-    limits = {**LIMITS, "wall_seconds": 600}
-
-    result = judge(tmp_path, estimator_doing("while True:\n    pass"), limits=limits)
+    # A wall limit far past the CPU limit (LIMITS): on a busy machine the loop gets a
+    # fraction of a core, and only the CPU limit can be the one that stops it.
+    result = judge(tmp_path, estimator_doing("while True:\n    pass"))
 
     assert result["ok"] is False
     assert result["transient"] is False

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from tests.judge_kits import GOOD, LIMITS, estimator_doing, judge
+from tests.servers import patience
 from worker_wing.judge import sandbox
 from worker_wing.judge.sandbox import SandboxConfig
 
@@ -188,7 +189,7 @@ def test_a_virtualenv_below_tmp_stays_visible_and_read_only_in_each_job() -> Non
             cwd=root,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=120 * patience(),
             check=False,
         )
         assert done.returncode == 0, done.stderr[-2000:]

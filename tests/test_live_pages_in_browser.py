@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from challenges.models import Participant
 from probing.models import Endpoint, Probe, ProbeState
-from tests.browser import PASSWORD
+from tests.browser import PASSWORD, patient_ms
 from tests.probe_platform import probe_platform
 from tests.probe_servers import iris_release, model_server
 from tests.submissions import participants, published_challenge
@@ -54,7 +54,7 @@ def test_register_check_now_and_read_the_charts(page: Page, settings: Any, tmp_p
 
         page.get_by_role("button", name="Check now").click()
         result = page.locator("#check-result")
-        expect(result.locator(".outcome")).to_have_text("ok", timeout=30_000)
+        expect(result.locator(".outcome")).to_have_text("ok", timeout=patient_ms(30))
         expect(page.locator("#check-request")).to_contain_text("dataframe_split")
         expect(page.locator("#check-response")).to_contain_text("HTTP 200")
         expect(page.locator("#check-response")).to_contain_text("predictions")

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from judging.services import submission_create
-from tests.browser import signed_in_context
+from tests.browser import patient_ms, signed_in_context
 from tests.judge_platform import judge_platform
 from tests.submissions import LOGISTIC_REGRESSION, participants, published_challenge
 
@@ -31,7 +31,7 @@ def test_submission_and_leaderboard_pages_follow_the_judge(
     ada, grace = participants(challenge, 2)
     context = signed_in_context(browser, live_server.url, ada.user)
     mine = context.new_page()
-    mine.set_default_timeout(20_000)
+    mine.set_default_timeout(patient_ms(20))
 
     # Uploaded before any worker runs: the page opens on a submission still waiting.
     submission = submission_create(
@@ -43,7 +43,7 @@ def test_submission_and_leaderboard_pages_follow_the_judge(
     mine.evaluate(MARK)
 
     with judge_platform(beat=True) as platform:
-        expect(mine.locator("#state")).to_have_text("scored", timeout=120_000)
+        expect(mine.locator("#state")).to_have_text("scored", timeout=patient_ms(120))
         expect(mine.locator("#folds tbody tr")).to_have_count(3)
         assert mine.evaluate(MARKED) == "still here"
         # Final: the fragment no longer asks to be polled.
@@ -61,7 +61,7 @@ def test_submission_and_leaderboard_pages_follow_the_judge(
             participant=grace, filename="estimator.py", content=LOGISTIC_REGRESSION
         )
         grace_row = board.locator(f"tr[data-participant='{grace.user.username}']")
-        expect(grace_row).to_have_count(1, timeout=120_000)
+        expect(grace_row).to_have_count(1, timeout=patient_ms(120))
         platform.wait_until_ended(other)
         assert other.state == "scored"
 

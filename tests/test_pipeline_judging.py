@@ -11,13 +11,14 @@ from pathlib import Path
 from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, judge_pipeline
 
 # Two featurizers on one level, each waiting in fit for the other to arrive: run one
-# after the other, the barrier breaks (after 20 s) and the submission fails.
+# after the other, the barrier breaks (after 60 s: far from the fork of a step on a
+# loaded machine) and the submission fails.
 MEET_PY = """\
 import threading
 
 from sklearn.preprocessing import FunctionTransformer
 
-both_fitting = threading.Barrier(2, timeout=20)
+both_fitting = threading.Barrier(2, timeout=60)
 
 
 class Meeting(FunctionTransformer):

@@ -36,7 +36,9 @@ def _job(url: str, protocol: str = "json", rows: int = 4, **changes: Any) -> dic
         "columns": list(chosen.columns),
         "rows": chosen.to_numpy().tolist(),
         "allowed_networks": LOOPBACK,
-        "timeout_seconds": 2,
+        # Far from a loopback answer's time, even on a loaded machine: only the tests
+        # of the timeout itself set one that can be reached.
+        "timeout_seconds": 30,
         "max_response_bytes": 2**20,
         "keep_exchange": True,
         **changes,

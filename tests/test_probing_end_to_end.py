@@ -88,7 +88,7 @@ def test_a_registered_endpoint_is_probed_scored_and_on_the_leaderboard(
         assert all(probe.score is not None and probe.score > 0.8 for probe in probes)
         assert all(probe.worker and probe.data_version == "1" for probe in probes)
         assert {probe.outcome for probe in failures} == {"timeout"}
-        assert "within 2 s" in failures[0].detail
+        assert f"within {settings.PPIPE_PROBE_TIMEOUT_SECONDS} s" in failures[0].detail
 
         metrics = token_client(ada.user).get(f"/api/endpoints/{registered.json()['id']}/").json()
         assert metrics["metrics"]["uptime"] == 1.0

@@ -15,7 +15,7 @@ from playwright.sync_api import Dialog, Page, expect
 from challenges.models import Challenge, Participant
 from receipts.models import Question, Verdict
 from receipts.services import questions_pose
-from tests.browser import PASSWORD
+from tests.browser import PASSWORD, patient_ms
 from tests.factories import ChallengeFactory, DestinationFactory
 from tests.receipt_answers import answer_from, deliver_release
 from tests.release_jobs import read_release
@@ -68,7 +68,7 @@ def test_answered_in_place_with_a_confirmation(page: Page, tmp_path: Path) -> No
     page.get_by_label("Answer to question 2").fill("not the answer")
     rows.nth(0).get_by_role("button", name="Answer").click()
     verdict = page.locator("#question-1 .verdict")
-    expect(verdict).to_have_text("Correct", timeout=60_000)
+    expect(verdict).to_have_text("Correct", timeout=patient_ms(60))
     expect(verdict).to_have_class("verdict ok")
     assert dialogs == [f"Answers are final: send {right}?"]
     expect(page.get_by_label("Answer to question 2")).to_have_value("not the answer")
@@ -77,7 +77,7 @@ def test_answered_in_place_with_a_confirmation(page: Page, tmp_path: Path) -> No
 
     rows.nth(1).get_by_role("button", name="Answer").click()
     wrong = page.locator("#question-2")
-    expect(wrong.locator(".verdict")).to_have_text("Incorrect", timeout=60_000)
+    expect(wrong.locator(".verdict")).to_have_text("Incorrect", timeout=patient_ms(60))
     expect(wrong.locator(".verdict")).to_have_class("verdict bad")
     expect(wrong).to_contain_text("Question 2 of 2")
     expect(wrong).not_to_contain_text(f"Question {second.pk}")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser
 from pytest_django.live_server_helper import LiveServer
 
-from tests.browser import admin_log_in
+from tests.browser import admin_log_in, patient_ms
 from tests.factories import ChallengeFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_in_chromium_the_download_link_saves_the_csv(
     challenge = ChallengeFactory(owner=teacher, slug="roster-class")
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(patient_ms(15))
     admin_log_in(page, teacher.username)
     page.goto(reverse("admin:challenges_challenge_roster", args=[challenge.pk]))
     page.locator("#id_roster").fill("username,email\ncarla,carla@example.org\n")

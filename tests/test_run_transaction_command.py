@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.release_jobs import read_release, release_job, store_training_data, training_frame
+from tests.servers import patience
 
 
 def run_transaction(job_file: Path, artifacts: Path) -> subprocess.CompletedProcess[str]:
@@ -25,7 +26,7 @@ def run_transaction(job_file: Path, artifacts: Path) -> subprocess.CompletedProc
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=120 * patience(),
     )
 
 

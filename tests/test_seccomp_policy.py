@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.servers import patience
 from worker_wing.judge.runner_confinement import install_filter
 from worker_wing.judge.sandbox_command import read_only_system
 from worker_wing.judge.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
@@ -242,7 +243,7 @@ def run_sandboxed(bpf: bytes | None, script: str, *args: str) -> dict[str, Any]:
             env=SANDBOX_ENV,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=120 * patience(),
             check=False,
         )
     assert done.returncode == 0, done.stderr

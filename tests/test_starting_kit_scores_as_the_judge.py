@@ -25,7 +25,7 @@ from tests.factories import ChallengeFactory, DestinationFactory, StudentFactory
 from tests.judge_platform import judge_platform
 from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, zip_of
 from tests.processes import WorkerProcess
-from tests.release_platform import FAST, process_env, publish_with_releases, wait_until_all_ended
+from tests.release_platform import process_env, publish_with_releases, wait_until_all_ended
 from tests.submissions import LOGISTIC_REGRESSION, participants, upload
 
 PIPELINE = zip_of(SCALE_THEN_MODEL, {"scale.py": SCALE_PY, "model.py": MODEL_PY})
@@ -80,8 +80,11 @@ def test_the_kit_scores_a_submission_as_the_judge_did(tmp_path: Path) -> None:
     (student,) = participants(challenge, 1)
     (outsider,) = participants(closed, 1)
 
-    with judge_platform(**FAST) as platform:
-        dispatch = WorkerProcess(["dispatch"], **process_env())
+    # One environment for both sides: the dispatch lease the control worker gives is
+    # the one the dispatch worker's time limit fits in.
+    dispatch_env = process_env()
+    with judge_platform(**dispatch_env) as platform:
+        dispatch = WorkerProcess(["dispatch"], **dispatch_env)
         platform.stack.callback(dispatch.stop)
         dispatch.wait_ready()
         estimator = upload(student)

@@ -21,7 +21,7 @@ from dispatch.models import Release, Transaction, TransactionState
 from judging.models import FoldResult, Submission, SubmissionEvent, SubmissionState
 from judging.services import submission_create
 from probing.models import Endpoint, Probe, ProbeState
-from tests.browser import signed_in_context
+from tests.browser import patient_ms, signed_in_context
 from tests.factories import DestinationFactory, ParticipantFactory, StudentFactory
 from tests.submissions import LOGISTIC_REGRESSION, participants, published_challenge
 
@@ -192,7 +192,7 @@ def student_page(
 ) -> Iterator[Page]:
     context = signed_in_context(browser, live_server.url, content.student.user)
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(patient_ms(20))
     yield page
     context.close()
 

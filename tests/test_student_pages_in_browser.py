@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from challenges.models import Participant
 from judging.models import Submission
+from tests.browser import patient_ms
 from tests.judge_platform import judge_platform
 from tests.submissions import LOGISTIC_REGRESSION, published_challenge
 
@@ -62,7 +63,7 @@ def test_submit_watch_it_be_scored_and_find_it_on_the_leaderboard(
         row = page.locator(f"#submission-{submission.pk}")
         expect(row).to_be_visible()
         # No reload from here: the table refreshes itself while the submission waits.
-        expect(row.locator(".state")).to_have_text("scored", timeout=90_000)
+        expect(row.locator(".state")).to_have_text("scored", timeout=patient_ms(90))
         platform.wait_until_ended(submission)
 
     assert submission.state == "scored"

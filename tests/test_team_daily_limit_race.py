@@ -10,6 +10,7 @@ from django.db import connection
 
 from challenges.models import Participant
 from judging.models import Submission
+from tests.servers import patience
 from tests.submissions import published_challenge, upload
 from tests.teams import student, team
 from worker_wing.pipeline.code_check import SubmissionRejected
@@ -37,7 +38,7 @@ def test_concurrent_uploads_of_members_never_exceed_the_teams_limit() -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=60 * patience())
 
     assert Submission.objects.count() == 2
     assert len(refused) == 2

@@ -12,6 +12,7 @@ from django.db import connection
 from challenges.models import Participant
 from teams.services import TeamRefused, team_create, team_join
 from tests.factories import ChallengeFactory
+from tests.servers import patience
 from tests.teams import student, team
 
 
@@ -54,7 +55,7 @@ def test_concurrent_joins_never_exceed_the_size() -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=30 * patience())
 
     assert Participant.objects.filter(team=owls).count() == 3
     assert len(refused) == 4

@@ -16,6 +16,7 @@ from django.conf import settings as django_settings
 from foundation.shared_cache import ForgivingRedisCache
 from tests.factories import StudentFactory
 from tests.processes import process_env
+from tests.servers import patience
 from tests.submissions import published_challenge
 from tests.test_api_challenges import token_client
 
@@ -47,7 +48,7 @@ def test_tries_counted_in_one_process_leave_none_to_another() -> None:
         },
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=60 * patience(),
         check=True,
     )
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+from tests.servers import patience
+
 CONTROL_SIDE = (
     "django", "rest_framework", "ppipe_site", "challenges", "dispatch", "judging",
     "probing", "receipts", "grades", "notifications",
@@ -33,7 +35,7 @@ def _import_in_a_fresh_interpreter(package: str, **env: str) -> dict[str, list[s
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ".", **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=120 * patience(),
         check=True,
     )
     report: dict[str, list[str]] = json.loads(done.stdout)

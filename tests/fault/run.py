@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.lab import Lab
+from tests.servers import patience
 
 HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
 LATE_RESULT = "a late result"  # how judging/services.py notes an ignored result
@@ -227,6 +228,8 @@ class Platform:
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """`timeout` is an idle machine's; it grows with the load (tests/servers.py)."""
+    timeout *= patience()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -318,7 +321,8 @@ def _account_probes() -> dict[str, int]:
     from probing.models import Probe, ProbeState
 
     scheduled = Probe.objects.filter(scheduled_at__lte=timezone.now())
-    window = settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60 + 10  # the reaper's grace, and a tick
+    # The reaper's grace and a tick; the reaper and the recording run late on a loaded machine.
+    window = (settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60 + 10) * patience()
     deadline = time.monotonic() + window
     # Stuck: still pending when the wait ended, counted by the check that ended
     # it. A probe the scheduler was committing as the wait began (due by then, but

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import patience
+
 ROOT = Path(__file__).resolve().parents[2]
 # The suite's own servers and settings: nothing of the test run's may leak in.
 TEST_RUN_ONLY = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "PPIPE_VAR_DIR")
@@ -30,7 +32,7 @@ def test_no_job_is_lost_or_judged_twice_whatever_fails() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=900 * patience(),
         check=False,
     )
     print(run.stdout)  # the table, in the test's output
