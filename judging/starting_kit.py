@@ -52,6 +52,7 @@ JUDGE_MODULES = (
     "pipeline/code_check.py",
     "pipeline/graph.py",
     "pipeline/plan.py",
+    "pipeline/source_checker.py",
     "pipeline/spec.py",
 )
 KIT_TEMPLATES = "judging/kit"

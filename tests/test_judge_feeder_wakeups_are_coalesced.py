@@ -70,7 +70,9 @@ def test_a_burst_queues_one_feed_and_every_submission_is_sent_once(settings: Any
                 _judge_what_is_queued()
 
     assert burst == [FEED]  # 12 uploads, 4 starts, 4 results: one feed
-    assert len(queued) < 12
+    # How many feeds the later results queue depends on how fast the worker takes
+    # each (a feed that has started no longer holds the mark): not asserted, as
+    # the burst above is, where no worker runs.
     sent = SubmissionEvent.objects.filter(state=State.QUEUED)
     assert sent.count() == 12
     assert set(sent.values_list("submission_id", flat=True)) == set(
