@@ -55,7 +55,7 @@ def test_judge_and_release_jobs_carry_no_deadline_a_skewed_worker_would_misread(
         settings.CELERY_BROKER_URL, "judge", send_judge_job(submission.pk, submission.job, lease)
     )
     release = _sent_message(
-        settings.CELERY_BROKER_URL, "dispatch", send_release_job(1, {"transaction_id": 1}, lease)
+        settings.CELERY_BROKER_URL, "dispatch", send_release_job([{"transaction_id": 1}], lease)
     )
 
     for message in (judge, release):
