@@ -287,14 +287,28 @@ def _retry_or_fail(
     return outcome.state
 
 
+def _announce_delivered(transaction_ids: list[int]) -> None:
+    """After the commit: one signal for every transaction delivered in it, so that a
+    batch's fifty deliveries become one notice task, not fifty."""
+    if transaction_ids:
+        db_transaction.on_commit(
+            partial(
+                signals.release_delivered.send, sender=Transaction, transaction_ids=transaction_ids
+            )
+        )
+
+
 @db_transaction.atomic
-def transaction_record_result(*, result: dict[str, Any]) -> str:
+def transaction_record_result(*, result: dict[str, Any], delivered: list[int] | None = None) -> str:
     """Record what a worker reported, once: idempotent by transaction id.
 
     A success is kept from any attempt unless the transaction already ended (the
     file is at the destination, verified). A failure counts only for the attempt
     now in flight: a late report of an attempt the reaper already replaced is noted
     in the timeline and changes nothing.
+
+    A delivery is announced after the commit; a caller recording several results in
+    one transaction passes `delivered` and announces them together.
     """
     transaction_id, attempt = int(result["transaction_id"]), int(result.get("attempt") or 0)
     now = timezone.now()
@@ -323,9 +337,10 @@ def transaction_record_result(*, result: dict[str, Any]) -> str:
         _event(
             row.id, State.DONE, attempt, f"{result['bytes']} bytes, verified {result['verified']}"
         )
-        db_transaction.on_commit(
-            partial(signals.release_delivered.send, sender=Transaction, transaction_id=row.id)
-        )
+        if delivered is None:
+            _announce_delivered([row.id])
+        else:
+            delivered.append(row.id)
         return State.DONE
     if attempt != row.attempts or row.state not in ACTIVE_STATES:
         _event(
@@ -354,16 +369,18 @@ def transactions_record_results(*, results: list[dict[str, Any]]) -> dict[str, i
     of ours in it) is left to the reaper and does not hold back the others.
     Returns how many ended in each outcome."""
     outcomes: dict[str, int] = {}
+    delivered: list[int] = []
     with db_transaction.atomic():
         for result in results:
             try:
-                outcome = transaction_record_result(result=result)
+                outcome = transaction_record_result(result=result, delivered=delivered)
             except (KeyError, TypeError, ValueError):
                 logger.exception(
                     "result of transaction %s not recorded", result.get("transaction_id")
                 )
                 outcome = "unrecorded"
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        _announce_delivered(delivered)
     return outcomes
 
 

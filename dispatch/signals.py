@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# A release transaction reached its destination; kwargs: transaction_id.
+# Release transactions reached their destinations, recorded in one commit;
+# kwargs: transaction_ids.
 release_delivered = Signal()

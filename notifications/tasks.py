@@ -35,9 +35,18 @@ def notify_submission_ended(submission_id: int, attempt: int) -> bool:
     name="notifications.tasks.notify_release_delivered", ignore_result=True, **RECORD_TASK_OPTIONS
 )
 def notify_release_delivered(transaction_id: int) -> int:
+    # Kept for messages queued before deliveries were announced together.
+    return notify_releases_delivered([transaction_id])
+
+
+@shared_task(
+    name="notifications.tasks.notify_releases_delivered", ignore_result=True, **RECORD_TASK_OPTIONS
+)
+def notify_releases_delivered(transaction_ids: list[int]) -> int:
+    """Every delivery one commit recorded (a dispatch batch's), in one task."""
     from notifications.events import release_delivered_notify
 
-    return release_delivered_notify(transaction_id=transaction_id)
+    return sum(release_delivered_notify(transaction_id=tid) for tid in transaction_ids)
 
 
 @shared_task(name="notifications.tasks.deliver_notification", ignore_result=True)
@@ -104,8 +113,8 @@ def _on_submission_ended(*, submission_id: int, attempt: int, **_: Any) -> None:
 
 
 @receiver(release_delivered, dispatch_uid="notifications.tasks.release_delivered")
-def _on_release_delivered(*, transaction_id: int, **_: Any) -> None:
-    _enqueue(notify_release_delivered, transaction_id=transaction_id)
+def _on_release_delivered(*, transaction_ids: list[int], **_: Any) -> None:
+    _enqueue(notify_releases_delivered, transaction_ids=transaction_ids)
 
 
 @receiver(notification_recorded, dispatch_uid="notifications.tasks.notification_recorded")

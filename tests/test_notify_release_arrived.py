@@ -14,7 +14,8 @@ from django.utils import timezone
 from challenges.models import Challenge
 from challenges.services import challenge_publish
 from dispatch.models import Transaction
-from dispatch.services import transaction_record_result
+from dispatch.services import transaction_record_result, transactions_record_results
+from dispatch.signals import release_delivered
 from tests.factories import ChallengeFactory, DestinationFactory
 from tests.notifications import eager_tasks, mails_to
 from tests.submissions import participants
@@ -36,20 +37,22 @@ def published(*, per_student: bool, destinations: int, students: int) -> Challen
     return challenge
 
 
+def success(tx: Transaction) -> dict[str, Any]:
+    return {
+        "transaction_id": tx.id,
+        "attempt": 1,
+        "ok": True,
+        "bytes": 123,
+        "md5": "0" * 32,
+        "sha256": "1" * 64,
+        "verified": "size+md5",
+        "duration_seconds": 0.2,
+        "worker": "w1",
+    }
+
+
 def delivered(tx: Transaction) -> None:
-    transaction_record_result(
-        result={
-            "transaction_id": tx.id,
-            "attempt": 1,
-            "ok": True,
-            "bytes": 123,
-            "md5": "0" * 32,
-            "sha256": "1" * 64,
-            "verified": "size+md5",
-            "duration_seconds": 0.2,
-            "worker": "w1",
-        }
-    )
+    transaction_record_result(result=success(tx))
 
 
 def deliver_all(challenge: Challenge, capture: Any, sequence: int = 1) -> None:
@@ -106,3 +109,26 @@ def test_a_student_who_switched_releases_off_gets_none(
     deliver_all(challenge, django_capture_on_commit_callbacks)
 
     assert [m.to for m in mailoutbox] == [[told.user.email]]
+
+
+def test_a_batch_of_deliveries_is_announced_once_and_tells_each_student(
+    django_capture_on_commit_callbacks: Any, mailoutbox: list[Any]
+) -> None:
+    challenge = published(per_student=True, destinations=1, students=3)
+    rows = list(Transaction.objects.filter(release__challenge=challenge, release__sequence=1))
+    announced: list[list[int]] = []
+
+    def remember(*, transaction_ids: list[int], **_: Any) -> None:
+        announced.append(sorted(transaction_ids))
+
+    release_delivered.connect(remember, dispatch_uid="test-batch-announced")
+    try:
+        with eager_tasks(), django_capture_on_commit_callbacks(execute=True):
+            transactions_record_results(results=[success(tx) for tx in rows])
+    finally:
+        release_delivered.disconnect(dispatch_uid="test-batch-announced")
+
+    assert announced == [sorted(tx.id for tx in rows)]  # one notice task, not three
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        challenge.participants.values_list("user__email", flat=True)
+    )
