@@ -29,9 +29,13 @@ from __future__ import annotations
 
 import ast
 import os
+import resource
 import subprocess
 import sys
 import sysconfig
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 UV_VERSION = "0.13.8"
@@ -43,6 +47,19 @@ LIST_OPTIONS = {
     "constraint": "--constraint",
 }
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+
+
+@contextmanager
+def step(done: str) -> Iterator[None]:
+    """Prints `install: <done> (wall and CPU seconds)` after the step: where a first
+    start's time goes, read by bench/first_start.py. The CPU is its children's."""
+    started = time.monotonic()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
+    yield
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = usage.ru_utime + usage.ru_stime - cpu
+    print(f"install: {done} ({time.monotonic() - started:.1f} s, CPU {spent:.1f} s)", flush=True)
 
 
 def pip_configuration() -> dict[str, list[str]]:
@@ -106,7 +123,8 @@ def uv_program() -> Path | None:
     )
     if installed.split()[1:2] == [UV_VERSION]:
         return uv
-    result = subprocess.run([*PIP, "install", "--quiet", f"uv=={UV_VERSION}"], check=False)
+    with step(f"uv {UV_VERSION} ready"):
+        result = subprocess.run([*PIP, "install", "--quiet", f"uv=={UV_VERSION}"], check=False)
     return uv if result.returncode == 0 and uv.exists() else None
 
 
@@ -116,7 +134,8 @@ def compile_bytecode() -> int:
     command = [sys.executable, "-m", "compileall", "-q", "-j", "0", "-x", "/tests?/"]
     # Not a failure when a file does not compile (a package may ship a template or
     # Python 2 file): pip's own compiling skips those too; they stay source.
-    subprocess.run([*command, site_packages], stdout=subprocess.DEVNULL, check=False)
+    with step("bytecode compiled"):
+        subprocess.run([*command, site_packages], stdout=subprocess.DEVNULL, check=False)
     return 0
 
 
@@ -127,13 +146,16 @@ def install(extra: str, *, use_uv: bool = True) -> int:
         settings = pip_configuration()
         command = [str(uv), "pip", "install", "--python", sys.executable]
         command += [*uv_arguments(settings), "--quiet", "-e", target]
-        result = subprocess.run(command, env=uv_environment(settings), check=False)
+        with step(f"{target} installed by uv"):
+            result = subprocess.run(command, env=uv_environment(settings), check=False)
         if result.returncode == 0:
             return compile_bytecode()
         print(f"uv could not install {target} (exit code {result.returncode}): using pip instead.")
     elif use_uv:
         print(f"uv {UV_VERSION} could not be installed: using pip instead (slower).")
-    return subprocess.run([*PIP, "install", "--quiet", "-e", target], check=False).returncode
+    with step(f"{target} installed by pip"):
+        result = subprocess.run([*PIP, "install", "--quiet", "-e", target], check=False)
+    return result.returncode
 
 
 def main(argv: list[str]) -> int:
