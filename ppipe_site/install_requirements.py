@@ -15,12 +15,15 @@ constraints and certificate pip is configured with on this machine (pip.conf fil
 PIP_* variables) are passed to it explicitly: the same sources, the same caps, the
 same pinned versions.
 
-Bytecode is compiled after the install, but not for the packages' own test suites
-(a quarter of the files, 42 % of the compiling CPU measured here): no ppipe process
-imports them. Compiling cannot be left to the first import: the judge's sandboxed
-processes cannot write into the virtualenv, so each job would compile pandas and
-scikit-learn again, and the platform's processes, started together, would each
-compile the same modules.
+Bytecode: `make run` compiles none here. The launcher compiles the libraries the
+judge's sandboxes import, beside its other set-up steps, before the judge worker
+starts (ppipe_site/sandbox_bytecode.py says why); the platform's own processes
+write the rest on first import, the launcher first (it imports what the web and
+the control worker import, before they start). Compiling the whole virtualenv
+here was the largest part of a first start's CPU (bench/README.md, "First
+start"). `make test` (`dev`) still compiles everything but the packages' own test
+suites (a quarter of the files, 42 % of the compiling CPU): the suite starts many
+processes at once, which would each compile the same modules.
 
 If uv cannot be installed or fails, pip installs instead, and says why.
 """
@@ -40,6 +43,8 @@ from pathlib import Path
 
 UV_VERSION = "0.13.8"
 EXTRAS = {"control": ".[control]", "dev": ".[dev]"}
+# The extras whose install compiles the whole virtualenv's bytecode (see above).
+COMPILED_AT_INSTALL = {"dev"}
 # pip options that are lists (one flag per value for uv) and the uv flag for each.
 LIST_OPTIONS = {
     "extra-index-url": "--extra-index-url",
@@ -149,7 +154,7 @@ def install(extra: str, *, use_uv: bool = True) -> int:
         with step(f"{target} installed by uv"):
             result = subprocess.run(command, env=uv_environment(settings), check=False)
         if result.returncode == 0:
-            return compile_bytecode()
+            return compile_bytecode() if extra in COMPILED_AT_INSTALL else 0
         print(f"uv could not install {target} (exit code {result.returncode}): using pip instead.")
     elif use_uv:
         print(f"uv {UV_VERSION} could not be installed: using pip instead (slower).")
