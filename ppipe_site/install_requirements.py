@@ -15,15 +15,15 @@ constraints and certificate pip is configured with on this machine (pip.conf fil
 PIP_* variables) are passed to it explicitly: the same sources, the same caps, the
 same pinned versions.
 
-Bytecode: `make run` compiles none here. The launcher compiles the libraries the
-judge's sandboxes import, beside its other set-up steps, before the judge worker
-starts (ppipe_site/sandbox_bytecode.py says why); the platform's own processes
-write the rest on first import, the launcher first (it imports what the web and
-the control worker import, before they start). Compiling the whole virtualenv
-here was the largest part of a first start's CPU (bench/README.md, "First
-start"). `make test` (`dev`) still compiles everything but the packages' own test
-suites (a quarter of the files, 42 % of the compiling CPU): the suite starts many
-processes at once, which would each compile the same modules.
+Bytecode is compiled after the install, in parallel, but not for the packages'
+own test suites (a quarter of the files, 42 % of the compiling CPU measured here):
+no ppipe process imports them. Compiling cannot be left to first imports: the
+judge's sandboxed processes cannot write into the virtualenv, and the platform's
+processes, started together, would each compile the same modules, one file at a
+time (measured for issue 22: a first start that compiled only the sandboxes'
+libraries up front spent more CPU, and /healthz came later). `make run` leaves
+scikit-learn and scipy to the launcher (COMPILED_BY_THE_LAUNCHER): nothing on the
+way to /healthz imports them, and their compiling then runs beside the set-up.
 
 If uv cannot be installed or fails, pip installs instead, and says why.
 """
@@ -43,8 +43,12 @@ from pathlib import Path
 
 UV_VERSION = "0.13.8"
 EXTRAS = {"control": ".[control]", "dev": ".[dev]"}
-# The extras whose install compiles the whole virtualenv's bytecode (see above).
-COMPILED_AT_INSTALL = {"dev"}
+# Compiled by `make run`'s launcher, beside its set-up steps, before the judge worker
+# starts (ppipe_site/sandbox_bytecode.py, which compiles them, says why); skipped
+# here by `make run` (`control`). `make test` (`dev`) compiles them here.
+COMPILED_BY_THE_LAUNCHER = ("sklearn", "scipy")
+# Files no ppipe process imports: the packages' own test suites.
+NEVER_IMPORTED = r"[/\\]tests?[/\\]"
 # pip options that are lists (one flag per value for uv) and the uv flag for each.
 LIST_OPTIONS = {
     "extra-index-url": "--extra-index-url",
@@ -133,10 +137,15 @@ def uv_program() -> Path | None:
     return uv if result.returncode == 0 and uv.exists() else None
 
 
-def compile_bytecode() -> int:
-    """Compile the installed packages (uv leaves that undone), their tests aside."""
+def compile_bytecode(extra: str) -> int:
+    """Compile the installed packages (uv leaves that undone), their tests aside, and
+    for `control` the packages the launcher compiles aside too."""
     site_packages = sysconfig.get_paths()["purelib"]
-    command = [sys.executable, "-m", "compileall", "-q", "-j", "0", "-x", "/tests?/"]
+    skipped = NEVER_IMPORTED
+    if extra == "control":
+        later = "|".join(COMPILED_BY_THE_LAUNCHER)
+        skipped += rf"|site-packages[/\\]({later})[/\\]"
+    command = [sys.executable, "-m", "compileall", "-q", "-j", "0", "-x", skipped]
     # Not a failure when a file does not compile (a package may ship a template or
     # Python 2 file): pip's own compiling skips those too; they stay source.
     with step("bytecode compiled"):
@@ -154,7 +163,7 @@ def install(extra: str, *, use_uv: bool = True) -> int:
         with step(f"{target} installed by uv"):
             result = subprocess.run(command, env=uv_environment(settings), check=False)
         if result.returncode == 0:
-            return compile_bytecode() if extra in COMPILED_AT_INSTALL else 0
+            return compile_bytecode(extra)
         print(f"uv could not install {target} (exit code {result.returncode}): using pip instead.")
     elif use_uv:
         print(f"uv {UV_VERSION} could not be installed: using pip instead (slower).")

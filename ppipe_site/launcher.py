@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import IO
@@ -35,9 +35,7 @@ def _bin(name: str) -> str:
     return found
 
 
-def set_up(
-    done: Callable[[str], None], *, demo_endpoint: str, bytecode: Sequence[str] = ()
-) -> None:
+def set_up(done: Callable[[str], None], *, demo_endpoint: str) -> None:
     """The first start's steps, in the order they depend on each other, each
     announced when done so the processes waiting on it start (a second start finds
     each done already, in a few seconds).
@@ -47,13 +45,13 @@ def set_up(
     the platform's set-up run here, in the launcher, which has Django loaded
     already: two fewer Python processes to start, on a machine that may be busy.
     The sandboxes' libraries are compiled meanwhile, in a process of its own
-    (ppipe_site/sandbox_bytecode.py, or the `bytecode` command given); the
-    `bytecode` step, which the judge worker waits on, is announced once it has
-    ended and the platform's set-up is done (the judge has no job before)."""
+    (ppipe_site/sandbox_bytecode.py): the judge
+    worker waits on that step, and the platform's set-up after it, as the demo's
+    data set imports scikit-learn (compiled once, not twice at the same time)."""
     from django.core.management import call_command
     from django.db import connections
 
-    compiling = subprocess.Popen(list(bytecode or BYTECODE_COMMAND), stdin=subprocess.DEVNULL)
+    compiling = subprocess.Popen(BYTECODE_COMMAND, stdin=subprocess.DEVNULL)
     static = subprocess.Popen(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"]
     )
@@ -63,12 +61,12 @@ def set_up(
         if static.wait() != 0:
             raise SystemExit(f"collectstatic failed (exit code {static.returncode})")
         done("static")
-        call_command("setup_platform", demo_endpoint=demo_endpoint)
-        done("platform")
         # Whatever its exit code: a file that did not compile stays source, and the
         # sandboxes import it all the same (slower).
         compiling.wait()
         done("bytecode")
+        call_command("setup_platform", demo_endpoint=demo_endpoint)
+        done("platform")
     finally:
         for child in (static, compiling):
             if child.poll() is None:
@@ -79,7 +77,7 @@ def set_up(
 
 
 # Run by path: ppipe_site/sandbox_bytecode.py needs neither Django nor Celery.
-BYTECODE_COMMAND = (sys.executable, str(Path(__file__).with_name("sandbox_bytecode.py")))
+BYTECODE_COMMAND = [sys.executable, str(Path(__file__).with_name("sandbox_bytecode.py"))]
 
 
 def processes(
@@ -217,7 +215,7 @@ def processes(
     # are there, and the others once the platform's set-up is done (measured for
     # issue 22: started with the web server, they delayed /healthz by 14 s); beat
     # with them, as its first tick sends the demo's submissions, which that set-up
-    # creates; the judge worker once the sandboxes' libraries are compiled too: its
+    # creates; the judge worker once the sandboxes' libraries are compiled: its
     # sandboxes could not write their bytecode.
     starts_after = {"redis": "", "web": "static", "judge": "bytecode"}
     return [replace(p, after=starts_after.get(p.name, "platform")) for p in result]

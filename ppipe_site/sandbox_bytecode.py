@@ -2,15 +2,15 @@
 `make run`'s first start (the launcher's `bytecode` step), which the judge worker
 waits on.
 
-Why only these, and why here rather than at install: the sandboxed processes
-cannot write into the virtualenv, so a library they import without its `.pyc`
-files is compiled again in memory by every job's zygote (seconds of CPU for
-scikit-learn, scipy and pandas). Every other package is imported only by the
-platform's own processes, which can write the virtualenv: each module is compiled
-once, on its first import, and only the modules that are imported (a fraction of
-Django, plotly or celery). Compiling the whole virtualenv at install was the
-largest part of a first start's CPU (12 s of 56 s, measured for issue 22, in
-bench/README.md), all of it before anything started.
+Why: the sandboxed processes cannot write into the virtualenv, so a library they
+import without its `.pyc` files is compiled again, in memory, by every job's
+zygote (seconds of CPU for scikit-learn, scipy and pandas). The installer
+compiles the rest of the virtualenv (ppipe_site/install_requirements.py) but
+leaves scikit-learn and scipy to this step: since issue 22 nothing on the way to
+/healthz imports them, so they compile beside the migrations and the static files
+rather than before. The other sandbox libraries are compiled already by then, and
+compileall only checks them (a second start checks all of them, in about a
+second).
 
 Run by path (`python ppipe_site/sandbox_bytecode.py`): the standard library only,
 no Django, no Celery. It lowers its own priority first: the set-up steps on the
@@ -30,7 +30,8 @@ from pathlib import Path
 # runner modules) and what those import in turn, by top-level package, with the
 # libraries a student's estimator.py is expected to import (scikit-learn's whole
 # package, pandas, numpy, scipy). tests/test_sandbox_libraries_have_bytecode.py
-# checks the runner's imports are all here.
+# checks the runner's imports are all here. (What every interpreter imports at its
+# start, from `.pth` files, is compiled by the launcher's own start.)
 SANDBOX_PACKAGES = (
     "sklearn",
     "scipy",
@@ -45,6 +46,9 @@ SANDBOX_PACKAGES = (
     "pytz",
     "six.py",
     "tzdata",
+    # Imported when installed (joblib's process pool imports psutil if it can).
+    "psutil",
+    "rich",
 )
 # The packages' own test suites: nothing imports them (a quarter of the files).
 TESTS = re.compile(r"[/\\]tests?[/\\]")

@@ -188,6 +188,11 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         _, left_running = platform.stop_with_ctrl_c()
     assert left_running == []
     output = platform.log.read_text()
+    # The judge's sandboxes cannot write bytecode: its worker starts only once the
+    # launcher's step has compiled their libraries.
+    judge_first_line = re.search(r"^\S+ judge +\|", output, re.MULTILINE)
+    assert judge_first_line is not None
+    assert 0 <= output.find("set-up step done: bytecode") < judge_first_line.start()
     assert "Demo challenge created: breast-cancer-demo" in output
     assert f"Demo endpoint registered: http://127.0.0.1:{platform.model}" in output
     assert f"http://127.0.0.1:{platform.web}/admin/" in output
