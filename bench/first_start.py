@@ -155,6 +155,7 @@ class FirstStart:
         )
         self.log = folder / "make-run.log"
         self.marks: dict[str, float] = {}
+        self.token = ""
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [MAKE, "run"],
@@ -194,11 +195,16 @@ class FirstStart:
         return httpx.get(f"http://127.0.0.1:{self.web}/healthz", timeout=5).status_code == 200
 
     def four_rows_scored(self) -> bool:
-        password = (self.source / "var" / "admin_password").read_text()
         base = f"http://127.0.0.1:{self.web}"
-        token = httpx.post(
-            f"{base}/api/auth/token/", data={"username": "admin", "password": password}, timeout=10
-        ).json()["token"]
+        if not self.token:
+            # Once: the bench's own requests take CPU from the start it measures.
+            password = (self.source / "var" / "admin_password").read_text()
+            self.token = httpx.post(
+                f"{base}/api/auth/token/",
+                data={"username": "admin", "password": password},
+                timeout=10,
+            ).json()["token"]
+        token = self.token
         board = httpx.get(
             f"{base}/api/challenges/{SLUG}/leaderboard/",
             headers={"Authorization": f"Token {token}"},

@@ -12,6 +12,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from ppipe_site.install_requirements import COMPILED_BY_THE_LAUNCHER
 from ppipe_site.sandbox_bytecode import SANDBOX_PACKAGES, compile_sandbox_packages
 from tests.judge_kits import estimator_doing, judge
 
@@ -57,6 +58,10 @@ def test_every_library_the_zygote_imports_is_compiled_by_the_bytecode_step() -> 
 
     assert {"sklearn", "pandas", "numpy", "scipy"} <= imported  # the check checks
     assert imported <= set(SANDBOX_PACKAGES), "add these to SANDBOX_PACKAGES"
+
+
+def test_what_make_runs_install_leaves_uncompiled_the_bytecode_step_compiles() -> None:
+    assert set(COMPILED_BY_THE_LAUNCHER) <= set(SANDBOX_PACKAGES)
 
 
 def test_the_step_compiles_those_libraries_and_leaves_the_rest_to_first_imports(
