@@ -40,7 +40,7 @@ SANDBOX_PACKAGES = (
     "pyarrow",
     "narwhals",
     "joblib",
-    "threadpoolctl",
+    "threadpoolctl.py",
     "cloudpickle",
     "dateutil",
     "pytz",
