@@ -45,9 +45,9 @@ def set_up(done: Callable[[str], None], *, demo_endpoint: str) -> None:
     the platform's set-up run here, in the launcher, which has Django loaded
     already: two fewer Python processes to start, on a machine that may be busy.
     The sandboxes' libraries are compiled meanwhile, in a process of its own
-    (ppipe_site/sandbox_bytecode.py): the judge
-    worker waits on that step, and the platform's set-up after it, as the demo's
-    data set imports scikit-learn (compiled once, not twice at the same time)."""
+    (ppipe_site/sandbox_bytecode.py): the judge worker waits on that step, and so
+    does the platform's set-up, as the demo's data set imports scikit-learn
+    (compiled once, not by two processes at the same time)."""
     from django.core.management import call_command
     from django.db import connections
 
@@ -213,7 +213,8 @@ def processes(
     # (measured at load 20: all nine starting with the migrations, /healthz took over
     # 120 s), so the web server starts alone once the database and the static files
     # are there, and the others once the platform's set-up is done (measured for
-    # issue 22: started with the web server, they delayed /healthz by 14 s); beat
+    # issue 22: started with the web server, 14 s passed between its first worker
+    # booting and /healthz); beat
     # with them, as its first tick sends the demo's submissions, which that set-up
     # creates; the judge worker once the sandboxes' libraries are compiled: its
     # sandboxes could not write their bytecode.
