@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.model_selection import train_test_split
 
 
 class SplitError(ValueError):
@@ -37,6 +36,10 @@ def _divide(
     seed: int,
     what: str,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    # Imported here: this module is loaded by every Django process (the challenge
+    # forms), and scikit-learn with scipy costs each about 2 s of CPU to import.
+    from sklearn.model_selection import train_test_split
+
     try:
         kept, held = train_test_split(
             positions,

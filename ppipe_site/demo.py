@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from sklearn.datasets import load_breast_cancer
 
 from challenges.forms import ChallengeForms
 from challenges.models import Challenge
@@ -31,6 +30,9 @@ DEMO_ENDPOINT_OWNER = "demo-ada"
 
 
 def demo_dataset_csv() -> bytes:
+    # Imported here: the launcher loads this module for its names at every start.
+    from sklearn.datasets import load_breast_cancer
+
     bunch = load_breast_cancer(as_frame=True)
     frame = bunch.frame.rename(columns={"target": "diagnosis"})
     frame["diagnosis"] = frame["diagnosis"].map(dict(enumerate(bunch.target_names)))

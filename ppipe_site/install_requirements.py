@@ -15,12 +15,15 @@ constraints and certificate pip is configured with on this machine (pip.conf fil
 PIP_* variables) are passed to it explicitly: the same sources, the same caps, the
 same pinned versions.
 
-Bytecode is compiled after the install, but not for the packages' own test suites
-(a quarter of the files, 42 % of the compiling CPU measured here): no ppipe process
-imports them. Compiling cannot be left to the first import: the judge's sandboxed
-processes cannot write into the virtualenv, so each job would compile pandas and
-scikit-learn again, and the platform's processes, started together, would each
-compile the same modules.
+Bytecode is compiled after the install, in parallel, but not for the packages'
+own test suites (a quarter of the files, 42 % of the compiling CPU measured here):
+no ppipe process imports them. Compiling cannot be left to first imports: the
+judge's sandboxed processes cannot write into the virtualenv, and the platform's
+processes, started together, would each compile the same modules, one file at a
+time (measured for issue 22: a first start that compiled only the sandboxes'
+libraries up front spent more CPU, and /healthz came later). `make run` leaves
+scikit-learn and scipy to the launcher (COMPILED_BY_THE_LAUNCHER): nothing on the
+way to /healthz imports them, and their compiling then runs beside the set-up.
 
 If uv cannot be installed or fails, pip installs instead, and says why.
 """
@@ -29,13 +32,23 @@ from __future__ import annotations
 
 import ast
 import os
+import resource
 import subprocess
 import sys
 import sysconfig
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 UV_VERSION = "0.13.8"
 EXTRAS = {"control": ".[control]", "dev": ".[dev]"}
+# Compiled by `make run`'s launcher, beside its set-up steps, before the judge worker
+# starts (ppipe_site/sandbox_bytecode.py, which compiles them, says why); skipped
+# here by `make run` (`control`). `make test` (`dev`) compiles them here.
+COMPILED_BY_THE_LAUNCHER = ("sklearn", "scipy")
+# Files no ppipe process imports: the packages' own test suites.
+NEVER_IMPORTED = r"[/\\]tests?[/\\]"
 # pip options that are lists (one flag per value for uv) and the uv flag for each.
 LIST_OPTIONS = {
     "extra-index-url": "--extra-index-url",
@@ -43,6 +56,19 @@ LIST_OPTIONS = {
     "constraint": "--constraint",
 }
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+
+
+@contextmanager
+def step(done: str) -> Iterator[None]:
+    """Prints `install: <done> (wall and CPU seconds)` after the step: where a first
+    start's time goes, read by bench/first_start.py. The CPU is its children's."""
+    started = time.monotonic()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
+    yield
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = usage.ru_utime + usage.ru_stime - cpu
+    print(f"install: {done} ({time.monotonic() - started:.1f} s, CPU {spent:.1f} s)", flush=True)
 
 
 def pip_configuration() -> dict[str, list[str]]:
@@ -106,17 +132,24 @@ def uv_program() -> Path | None:
     )
     if installed.split()[1:2] == [UV_VERSION]:
         return uv
-    result = subprocess.run([*PIP, "install", "--quiet", f"uv=={UV_VERSION}"], check=False)
+    with step(f"uv {UV_VERSION} ready"):
+        result = subprocess.run([*PIP, "install", "--quiet", f"uv=={UV_VERSION}"], check=False)
     return uv if result.returncode == 0 and uv.exists() else None
 
 
-def compile_bytecode() -> int:
-    """Compile the installed packages (uv leaves that undone), their tests aside."""
+def compile_bytecode(extra: str) -> int:
+    """Compile the installed packages (uv leaves that undone), their tests aside, and
+    for `control` the packages the launcher compiles aside too."""
     site_packages = sysconfig.get_paths()["purelib"]
-    command = [sys.executable, "-m", "compileall", "-q", "-j", "0", "-x", "/tests?/"]
+    skipped = NEVER_IMPORTED
+    if extra == "control":
+        later = "|".join(COMPILED_BY_THE_LAUNCHER)
+        skipped += rf"|site-packages[/\\]({later})[/\\]"
+    command = [sys.executable, "-m", "compileall", "-q", "-j", "0", "-x", skipped]
     # Not a failure when a file does not compile (a package may ship a template or
     # Python 2 file): pip's own compiling skips those too; they stay source.
-    subprocess.run([*command, site_packages], stdout=subprocess.DEVNULL, check=False)
+    with step("bytecode compiled"):
+        subprocess.run([*command, site_packages], stdout=subprocess.DEVNULL, check=False)
     return 0
 
 
@@ -127,13 +160,16 @@ def install(extra: str, *, use_uv: bool = True) -> int:
         settings = pip_configuration()
         command = [str(uv), "pip", "install", "--python", sys.executable]
         command += [*uv_arguments(settings), "--quiet", "-e", target]
-        result = subprocess.run(command, env=uv_environment(settings), check=False)
+        with step(f"{target} installed by uv"):
+            result = subprocess.run(command, env=uv_environment(settings), check=False)
         if result.returncode == 0:
-            return compile_bytecode()
+            return compile_bytecode(extra)
         print(f"uv could not install {target} (exit code {result.returncode}): using pip instead.")
     elif use_uv:
         print(f"uv {UV_VERSION} could not be installed: using pip instead (slower).")
-    return subprocess.run([*PIP, "install", "--quiet", "-e", target], check=False).returncode
+    with step(f"{target} installed by pip"):
+        result = subprocess.run([*PIP, "install", "--quiet", "-e", target], check=False)
+    return result.returncode
 
 
 def main(argv: list[str]) -> int:

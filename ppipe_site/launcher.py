@@ -43,10 +43,15 @@ def set_up(done: Callable[[str], None], *, demo_endpoint: str) -> None:
     Static files are collected by a process of their own, beside the migrations:
     they need no database, and compressing them is the longest step. Migrations and
     the platform's set-up run here, in the launcher, which has Django loaded
-    already: two fewer Python processes to start, on a machine that may be busy."""
+    already: two fewer Python processes to start, on a machine that may be busy.
+    The sandboxes' libraries are compiled meanwhile, in a process of its own
+    (ppipe_site/sandbox_bytecode.py): the judge worker waits on that step, and so
+    does the platform's set-up, as the demo's data set imports scikit-learn
+    (compiled once, not by two processes at the same time)."""
     from django.core.management import call_command
     from django.db import connections
 
+    compiling = subprocess.Popen(BYTECODE_COMMAND, stdin=subprocess.DEVNULL)
     static = subprocess.Popen(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"]
     )
@@ -56,14 +61,23 @@ def set_up(done: Callable[[str], None], *, demo_endpoint: str) -> None:
         if static.wait() != 0:
             raise SystemExit(f"collectstatic failed (exit code {static.returncode})")
         done("static")
+        # Whatever its exit code: a file that did not compile stays source, and the
+        # sandboxes import it all the same (slower).
+        compiling.wait()
+        done("bytecode")
         call_command("setup_platform", demo_endpoint=demo_endpoint)
         done("platform")
     finally:
-        if static.poll() is None:
-            static.kill()
-            static.wait()
+        for child in (static, compiling):
+            if child.poll() is None:
+                child.kill()
+                child.wait()
         # The launcher keeps no connection open for the platform's lifetime.
         connections.close_all()
+
+
+# Run by path: ppipe_site/sandbox_bytecode.py needs neither Django nor Celery.
+BYTECODE_COMMAND = [sys.executable, str(Path(__file__).with_name("sandbox_bytecode.py"))]
 
 
 def processes(
@@ -197,11 +211,15 @@ def processes(
     # static files it finds when it starts (whitenoise), after the migrations. On a
     # busy 2-core machine every process started beside the set-up takes CPU from it
     # (measured at load 20: all nine starting with the migrations, /healthz took over
-    # 120 s), so the others start with the web server, once the database and the
-    # static files are there; beat last, as its first tick sends the demo's
-    # submissions, which the platform's set-up creates.
-    starts_after = {"redis": "", "beat": "platform"}
-    return [replace(p, after=starts_after.get(p.name, "static")) for p in result]
+    # 120 s), so the web server starts alone once the database and the static files
+    # are there, and the others once the platform's set-up is done (measured for
+    # issue 22: started with the web server, 14 s passed between its first worker
+    # booting and /healthz); beat
+    # with them, as its first tick sends the demo's submissions, which that set-up
+    # creates; the judge worker once the sandboxes' libraries are compiled: its
+    # sandboxes could not write their bytecode.
+    starts_after = {"redis": "", "web": "static", "judge": "bytecode"}
+    return [replace(p, after=starts_after.get(p.name, "platform")) for p in result]
 
 
 def hold_instance_lock(var_dir: Path) -> IO[str]:

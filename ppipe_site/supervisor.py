@@ -132,11 +132,16 @@ class Supervisor:
         self.stop()
         return 1 if failed else 0
 
+    def _step_done(self, step: str) -> None:
+        # Said when it happens: the bench (bench/first_start.py) times each step by it.
+        self.say("system", f"set-up step done: {step}")
+        self._steps_done.put(step)
+
     def _run_set_up(self, set_up: SetUp | None) -> threading.Thread:
         def work() -> None:
             try:
                 if set_up is not None:
-                    set_up(self._steps_done.put)
+                    set_up(self._step_done)
             except BaseException as error:  # the main thread stops everything
                 with self._lock:
                     traceback.print_exception(error, file=self.out)

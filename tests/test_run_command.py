@@ -65,11 +65,15 @@ class Platform:
 
     def flower_workers(self) -> set[str]:
         password = (self.var_dir / "flower_password").read_text()
-        response = httpx.get(
-            f"http://127.0.0.1:{self.flower}/api/workers?refresh=1",
-            auth=("operator", password),
-            timeout=10,
-        )
+        try:
+            response = httpx.get(
+                f"http://127.0.0.1:{self.flower}/api/workers?refresh=1",
+                auth=("operator", password),
+                timeout=10,
+            )
+        except httpx.TransportError:
+            # Flower starts after /healthz answers (once the demo is loaded).
+            return set()
         return set(response.json()) if response.status_code == 200 else set()
 
     def healthy(self) -> bool:
@@ -119,7 +123,7 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         wait_until(platform.healthy, timeout=120, what="/healthz to answer 200", interval=0.5)
         wait_until(
             lambda: {name.split("@")[0] for name in platform.flower_workers()} >= WORKERS,
-            timeout=60,
+            timeout=120,
             what="Flower to show the control, jobs, judge and probe workers online",
         )
         assert platform.get("/admin/login/").status_code == 200
@@ -188,6 +192,11 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         _, left_running = platform.stop_with_ctrl_c()
     assert left_running == []
     output = platform.log.read_text()
+    # The judge's sandboxes cannot write bytecode: its worker starts only once the
+    # launcher's step has compiled their libraries.
+    judge_first_line = re.search(r"^\S+ judge +\|", output, re.MULTILINE)
+    assert judge_first_line is not None
+    assert 0 <= output.find("set-up step done: bytecode") < judge_first_line.start()
     assert "Demo challenge created: breast-cancer-demo" in output
     assert f"Demo endpoint registered: http://127.0.0.1:{platform.model}" in output
     assert f"http://127.0.0.1:{platform.web}/admin/" in output

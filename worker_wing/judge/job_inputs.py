@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pyarrow import parquet
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from worker_wing.content_store import ContentStore
 
@@ -99,6 +98,10 @@ def place_folder(source: Path, target: Path) -> None:
 
 def cv_folds(y: pd.Series, task_type: str, folds: int, seed: int) -> list[np.ndarray]:
     """Each fold's validation rows."""
+    # Imported here: the web's starting-kit page loads this module, and scikit-learn
+    # with scipy costs every Django process about 2 s of CPU at its start.
+    from sklearn.model_selection import KFold, StratifiedKFold
+
     splitter: KFold | StratifiedKFold
     if task_type == "classification" and y.value_counts().min() >= folds:
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
