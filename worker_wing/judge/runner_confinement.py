@@ -1,7 +1,6 @@
-"""How a job's folds confine the student's code, INSIDE the sandbox: user and PID
-namespaces for the job (its supervisor), then for each fold new mount and IPC
-namespaces, a private view of the files, no power over those mounts, rlimits and
-the student-stage seccomp filter (the fold's student process). Part of the
+"""How a fold confines the student's code, INSIDE the sandbox: new namespaces and a
+private view of the files (the fold process), then no power over those mounts,
+rlimits and the student-stage seccomp filter (the student's process). Part of the
 sandbox's runner (sandbox_runner.py): it imports nothing of ppipe.
 """
 
@@ -79,14 +78,15 @@ def install_filter(bpf: bytes) -> None:
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
 
-def enter_job_user_namespace() -> None:
-    """In the job's supervisor, once per job, before it starts a thread (the kernel
-    refuses a new user namespace to a process with threads): a user namespace whose
-    root, the job's, may build each fold's namespaces and view of the files."""
+def private_view(tmpfs_mb: int, fold: int) -> None:
+    """Give this process a /tmp and /dev/shm of its own that die with the fold, and a
+    /job/input where only this fold's training labels are readable (at FOLD_VIEW).
+    Its next child is PID 1 of a new PID namespace."""
     uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
     # A non-dumpable process's /proc/self files belong to root: dumpable only while
-    # it writes its own maps, before any code of the student's exists in the job.
+    # it writes its own maps, never while student code runs (it could then write
+    # this process's memory through /proc and make it lift the mounts below).
     prctl(PR_SET_DUMPABLE, 1)
     try:
         for name, value in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
@@ -96,22 +96,6 @@ def enter_job_user_namespace() -> None:
             handle.write(f"{gid} {gid} 1")
     finally:
         prctl(PR_SET_DUMPABLE, 0)
-
-
-def enter_job_pid_namespace() -> None:
-    """In the job's supervisor, once per job, after its last thread started (the
-    kernel refuses it new threads from then on): the supervisor's next child, the
-    job's fold init (runner_fold.py), is PID 1 of a new PID namespace. A process
-    enters a new PID namespace only once, so it is the job's, shared by its folds
-    one after another, not the fold's."""
-    _check(_libc.unshare(CLONE_NEWPID), "unshare pid")
-
-
-def private_view(tmpfs_mb: int, fold: int) -> None:
-    """In the fold's student process, before the student's code: new mount and IPC
-    namespaces, a /tmp and /dev/shm of its own that die with the fold, and a /job/input where only this fold's training labels are readable
-    (at FOLD_VIEW)."""
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     _mount("none", "/", MS_REC | MS_PRIVATE)
     if PLACES.kept:  # held aside, or the job's own /tmp would hide them
         _mount("/tmp", HOLD, MS_BIND | MS_REC)  # noqa: S108
@@ -131,9 +115,8 @@ def private_view(tmpfs_mb: int, fold: int) -> None:
 
 
 def drop_mount_power() -> None:
-    """In the fold's student process, after its private view: a user namespace inside
-    the job's, full of nothing, owns no mount, so the student cannot reveal what is
-    under them."""
+    """In PID 1 of the fold's namespace: a user namespace inside the fold's, full of
+    nothing, owns no mount, so the student cannot reveal what is under them."""
     _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
     os.chdir("/tmp")  # noqa: S108
 

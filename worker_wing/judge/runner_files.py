@@ -61,15 +61,6 @@ def open_fold_files() -> None:
     FOLD_FILES.models = open_out("models", append=True)
 
 
-def write_out(name: str, text: str) -> None:
-    """A whole file of the output folder, written by the supervisor."""
-    fd = open_out(name)
-    try:
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
-
-
 def write_phase(name: str) -> None:
     os.ftruncate(FOLD_FILES.phase, 0)
     os.pwrite(FOLD_FILES.phase, name.encode(), 0)
