@@ -51,11 +51,18 @@ from worker_wing.judge.runner_steps import (
     predict_in_batches,
 )
 
-# The conversion pd.read_parquet makes, where pandas keeps it (2.2 to 3.x); without
-# it, pd.read_parquet itself.
-_arrow_table_to_pandas: Callable[[Any], pd.DataFrame] | None = getattr(
-    importlib.import_module("pandas.io._util"), "arrow_table_to_pandas", None
-)
+
+def _pandas_conversion() -> Callable[[Any], pd.DataFrame] | None:
+    """The conversion pd.read_parquet makes, where pandas keeps it (2.2 to 3.x);
+    None elsewhere, and the runner then calls pd.read_parquet itself."""
+    try:
+        found = getattr(importlib.import_module("pandas.io._util"), "arrow_table_to_pandas", None)
+    except ImportError:
+        return None
+    return found if callable(found) else None
+
+
+_arrow_table_to_pandas = _pandas_conversion()
 
 # The fold process exits with this code when the job could not be isolated.
 ISOLATION_EXIT = 4
@@ -70,9 +77,10 @@ Inputs = tuple[pd.DataFrame, pd.DataFrame, np.ndarray]
 
 def read_parquet_file(path: str) -> pd.DataFrame:
     """What pd.read_parquet(path) returns (the same table, converted by pandas' own
-    function), read through pyarrow's one-file reader instead of its dataset layer:
-    in a freshly forked process that touches fewer pages, about half the CPU for a
-    fold's labels (tests/test_runner_reads_parquet_as_pandas_does.py)."""
+    function: tests/test_runner_reads_parquet_as_pandas_does.py), read through
+    pyarrow's one-file reader instead of its dataset layer, which in a freshly
+    forked process touches fewer pages: less CPU for the supervisor's inputs and
+    each fold's labels (bench/README.md, the judge's fixed cost)."""
     if _arrow_table_to_pandas is None:
         return pd.read_parquet(path)
     table = pq.ParquetFile(path).read(use_pandas_metadata=True, use_threads=False)
