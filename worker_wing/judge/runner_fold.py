@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib
 import json
 import os
 import sys
 import time
 import traceback
+import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from worker_wing.judge.runner_confinement import (
     PR_SET_DUMPABLE,
@@ -47,6 +51,19 @@ from worker_wing.judge.runner_steps import (
     predict_in_batches,
 )
 
+
+def _pandas_conversion() -> Callable[[Any], pd.DataFrame] | None:
+    """The conversion pd.read_parquet makes, where pandas keeps it (2.2 to 3.x);
+    None elsewhere, and the runner then calls pd.read_parquet itself."""
+    try:
+        found = getattr(importlib.import_module("pandas.io._util"), "arrow_table_to_pandas", None)
+    except ImportError:
+        return None
+    return found if callable(found) else None
+
+
+_arrow_table_to_pandas = _pandas_conversion()
+
 # The fold process exits with this code when the job could not be isolated.
 ISOLATION_EXIT = 4
 ISOLATION_FAILED = "isolating the job failed"
@@ -58,12 +75,30 @@ STEP_ERROR_EXIT = 5
 Inputs = tuple[pd.DataFrame, pd.DataFrame, np.ndarray]
 
 
+def read_parquet_file(path: str) -> pd.DataFrame:
+    """What pd.read_parquet(path) returns (the same table, converted by pandas' own
+    function: tests/test_runner_reads_parquet_as_pandas_does.py), read through
+    pyarrow's one-file reader instead of its dataset layer, which in a freshly
+    forked process touches fewer pages: less CPU for the supervisor's inputs and
+    each fold's labels (bench/README.md, the judge's fixed cost)."""
+    if _arrow_table_to_pandas is None:
+        return pd.read_parquet(path)
+    table = pq.ParquetFile(path).read(use_pandas_metadata=True, use_threads=False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "make_block is deprecated")  # as pandas does
+        frame = _arrow_table_to_pandas(table)
+    metadata = table.schema.metadata or {}
+    if b"PANDAS_ATTRS" in metadata:
+        frame.attrs = json.loads(metadata[b"PANDAS_ATTRS"])
+    return frame
+
+
 def read_inputs(spec: dict[str, Any]) -> Inputs:
     """The training features (no labels are in this file), the test features and
     each row's fold: read once by the supervisor, inherited by every fold."""
     id_column = spec["id_column"]
-    features = pd.read_parquet(f"{PLACES.input}/features.parquet")
-    test = pd.read_parquet(f"{PLACES.input}/test.parquet")
+    features = read_parquet_file(f"{PLACES.input}/features.parquet")
+    test = read_parquet_file(f"{PLACES.input}/test.parquet")
     fold_of = np.load(f"{PLACES.input}/folds.npy", allow_pickle=False)
     drop = [id_column] if id_column else []
     return (
@@ -99,7 +134,7 @@ def _run_fold(
     ]
     widest = max(sum(1 for s in plan["steps"] if s["level"] == step.level) for step in steps)
     mask = fold_of == fold
-    y_train = pd.read_parquet(labels).iloc[:, 0]
+    y_train = read_parquet_file(labels).iloc[:, 0]
     values: dict[str, Any] = {"X": x_all[~mask], "y": y_train}
     rows = int((~mask).sum())
     batch_seconds: list[float] = []
