@@ -162,6 +162,12 @@ class SandboxCgroup:
         """Every cgroup.procs a new process writes its pid into before exec-ing the sandbox."""
         return sorted({f"{directory}/cgroup.procs" for directory in self._dirs.values()})
 
+    def add(self, pid: int) -> None:
+        """Move a running process (by host pid) into the sandbox, in every hierarchy: what
+        it does from then on is the sandbox's, what it did before stays where it was."""
+        for procs in self.procs_files():
+            _write(procs, str(pid))
+
     def limit(self, *, memory_bytes: int, pids: int) -> None:
         """Cap memory with no swap (the kernel OOM-kills in the sandbox rather than swap)
         and tasks (threads count too: leave room for BLAS threads)."""

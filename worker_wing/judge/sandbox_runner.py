@@ -71,9 +71,10 @@ from worker_wing.judge.runner_figures import (
 )
 from worker_wing.judge.runner_files import PLACES
 from worker_wing.judge.runner_fold import ISOLATION_EXIT, fold_process, read_inputs
+from worker_wing.judge.runner_nursery import BoxOrder, nursery_loop
 from worker_wing.judge.runner_warm import warm_up
 
-# The zygote's first line: its imports are done, it takes jobs.
+# A box's zygote's first line: it is confined, in its own cgroup, and takes jobs.
 READY = b"ready\n"
 
 
@@ -222,16 +223,28 @@ def serve() -> None:
             _write_all(("\n" + json.dumps({"error": error}) + "\n").encode())
 
 
-def main() -> None:
-    PLACES.input, PLACES.out, PLACES.kept = sys.argv[1], sys.argv[2], sys.argv[3:]
+def _become_box(order: BoxOrder, input_dir: str, out: str) -> None:
+    """A box's zygote, forked from the nursery and confined (runner_nursery.py): one
+    participant's jobs, each in a fresh supervisor; never returns."""
+    del order  # its name and settings served the box's confinement
+    PLACES.input, PLACES.out = input_dir, out
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     # Neither the zygote nor its forks (the supervisors) can then be traced or have
     # their memory read by anything of the same user.
     prctl(PR_SET_DUMPABLE, 0)
-    warm_up()
-    # The libraries are imported: from here on the cgroup's figures are the jobs'.
+    # The worker measures the box's cgroup from here on: its figures are the jobs'.
     _write_all(READY)
     serve()
+    os._exit(0)
+
+
+def main() -> None:
+    """The nursery: argv names the folder of box sub-folders and the binds below /tmp."""
+    boxes, PLACES.kept = sys.argv[1], sys.argv[2:]
+    # Nothing of the same user can trace the nursery or read its memory.
+    prctl(PR_SET_DUMPABLE, 0)
+    warm_up()
+    nursery_loop(boxes, PLACES.kept, _become_box)
 
 
 if __name__ == "__main__":
