@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,6 +166,8 @@ class Nursery:
     inherited_charge: int = 0
     library_bytes: int = 0
     boxes: int = 0
+    # One order at a time on the control socket, whatever thread sends it.
+    _ordering: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def private(self) -> Path:
@@ -228,8 +231,12 @@ class Nursery:
 
     def await_ready(self) -> str:
         """Wait for the nursery's imports; why it never got ready, or ""."""
-        if self.ready or self.problem:
-            return self.problem
+        with self._ordering:
+            if self.ready or self.problem:
+                return self.problem
+            return self._read_ready()
+
+    def _read_ready(self) -> str:
         message = b""
         if select.select([self.control], [], [], START_SECONDS)[0]:
             with contextlib.suppress(OSError):
@@ -252,10 +259,11 @@ class Nursery:
         waits, doing nothing, for GO on its stdin."""
         order = {"name": name, "isolate": isolate, "tmpfs_mb": self.config.tmpfs_mb}
         try:
-            socket.send_fds(self.control, [json.dumps(order).encode()], fds)
-            if not select.select([self.control], [], [], START_SECONDS)[0]:
-                raise NurseryFailed("the nursery did not answer")
-            answer = self.control.recv(ORDER_BYTES)
+            with self._ordering:
+                socket.send_fds(self.control, [json.dumps(order).encode()], fds)
+                if not select.select([self.control], [], [], START_SECONDS)[0]:
+                    raise NurseryFailed("the nursery did not answer")
+                answer = self.control.recv(ORDER_BYTES)
         except OSError as error:
             raise NurseryFailed(f"the nursery is gone ({error}): {self.stderr_tail()}") from None
         if not answer:
