@@ -12,7 +12,7 @@ from pathlib import Path
 # Run as `python -I` like the real runner: the repository is not on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from worker_wing.judge.runner_nursery import BoxOrder, nursery_loop  # noqa: E402
+from worker_wing.judge.runner_nursery import BoxOrder, nursery_loop
 
 REPORTS = {
     # 20 million empty lists in 60 MB: gigabytes once parsed.
