@@ -1,4 +1,5 @@
-"""One kernel cgroup per sandbox: memory, process count and CPU, enforced and measured outside it.
+"""One kernel cgroup per sandbox (a nursery, each of its boxes): memory, process count and CPU,
+enforced and measured outside it.
 
 Outside bubblewrap's PID namespace rusage is empty, and rlimits bind per process (or not
 at all for a student mapped back to root). A cgroup holds every process the sandbox

@@ -1,32 +1,47 @@
-"""Starting the sandbox that runs student code, and watching it from outside
-(the bubblewrap command it is started with: worker_wing/judge/sandbox_command.py).
+"""The boxes that run student code, one participant's each, and watching them from
+outside. A box is a fork of the worker process's nursery (worker_wing/judge/nursery.py;
+its bubblewrap command: worker_wing/judge/sandbox_command.py).
 
-The judge worker (root) starts bubblewrap as root, without a user namespace, so
-that bubblewrap can bind what it needs whatever the host's permissions; before
-Python starts, `setpriv` drops to an unprivileged host user that owns nothing
-(`ppipe-sandbox`), with no capabilities and no way back. The student's code
-therefore runs as that user by the kernel's own checks: `/proc/sys`, other
-processes and the host's files are out of its reach. A worker that is not root
-runs bubblewrap in a user namespace of its own user instead.
+The judge worker (root) starts the nursery under bubblewrap as root, without a
+user namespace, so that bubblewrap can bind what it needs whatever the host's
+permissions; before Python starts, `setpriv` drops to an unprivileged host user
+that owns nothing (`ppipe-sandbox`), with no capabilities and no way back. The
+student's code therefore runs as that user by the kernel's own checks:
+`/proc/sys`, other processes and the host's files are out of its reach. A
+worker that is not root runs bubblewrap in a user namespace of its own user
+instead. The nursery sees the system's libraries and this Python read-only, a
+read-only root and /dev, the host folder of its boxes' inputs read-only at
+/job/boxes, no network and no secret, behind a seccomp filter
+(worker_wing/judge/seccomp_policy.py); it imports and warms the libraries once
+and never runs a job.
 
-A sandbox has new PID, network, IPC, UTS and cgroup namespaces, a seccomp
-filter (worker_wing/judge/seccomp_policy.py), the system's libraries and this Python
-read-only, the job's inputs read-only at /job/input, a read-only root and /dev,
-and size-capped tmpfs mounts as the only writable places.
+Boxes are cheap (tens of milliseconds of CPU; importing numpy, pandas and
+scikit-learn in each, as every sandbox once did, costs more than a second) and
+each is as closed to the others as separate sandboxes were: it leaves the
+nursery's namespaces for new user (its uid mapped to itself), mount, IPC,
+network, UTS, cgroup and PID namespaces of its own, with its own /proc, a fresh
+size-capped /tmp and /dev/shm, its own sub-folder of /job/boxes at /job/input
+(read-only) and the rest of /job/boxes hidden, and then no capability at all
+(runner_box.py). Killing a box kills nothing else; the nursery's death ends
+every box (PR_SET_PDEATHSIG, and bubblewrap's PID namespace).
 
-Each sandbox lives in a cgroup of its own (worker_wing/judge/job_cgroup.py), which the
-worker sets and reads from outside: memory (tmpfs pages included), processes
-and CPU are bounded and measured by the kernel, where the student cannot touch
-them. The worker samples the cgroup while a job runs, kills the whole sandbox
-at a limit, and keeps the samples so each fold's and step's figures come from
-them (worker_wing/judge/outside_figures.py).
+Each box lives in a cgroup of its own (worker_wing/judge/job_cgroup.py), which
+the worker sets and reads from outside: memory (tmpfs pages included),
+processes and CPU are bounded and measured by the kernel, where the student
+cannot touch them. The worker moves the box into it before the box runs an
+instruction of its own, samples it while a job runs, kills the whole box at a
+limit, and keeps the samples so each fold's and step's figures come from them
+(worker_wing/judge/outside_figures.py). Pages the box inherited from the nursery
+stay charged to the nursery's cgroup: the worker adds what they weigh to the
+figures and takes the nursery's charge off the job's memory limit, so that
+both read as they did when a sandbox imported the libraries itself.
 
-Warm and reused, by one participant only: importing numpy, pandas and
-scikit-learn costs about a second of CPU. A sandbox's zygote (sandbox_runner.py)
-imports them once, then runs up to PPIPE_SANDBOX_JOBS jobs of ONE participant,
-each forked fresh (tests/test_judge_sandbox_isolation.py holds it to that). A
-worker process keeps one sandbox for the participant it judged last and one
-spare, started while it is idle, for anybody else.
+Reused by one participant only: a box runs up to PPIPE_SANDBOX_JOBS jobs of ONE
+participant, each forked fresh from its zygote (sandbox_runner.py), with folds
+isolated from each other (tests/test_judge_sandbox_isolation.py holds it to
+that). A worker process keeps its nursery, started again while it is idle if it
+died or aged, and the box of the participant it judged last; anybody else gets
+a new box.
 """
 
 from __future__ import annotations

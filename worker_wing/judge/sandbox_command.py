@@ -1,8 +1,8 @@
-"""The command that starts a sandbox: bubblewrap's namespaces, mounts and
+"""The command that starts a nursery: bubblewrap's namespaces, mounts and
 environment, the runner's files bound read-only, the drop to the sandbox user, and
 the check that all of it works on this host. Why it is built so (bubblewrap as
 root, then `setpriv` to a user that owns nothing) opens worker_wing/judge/sandbox.py,
-which starts, watches and reuses the sandboxes.
+which forks, watches and reuses the boxes the nursery makes.
 """
 
 from __future__ import annotations
