@@ -387,8 +387,10 @@ class Sandbox:
         for process in (self.process, self.zygote):
             if process is not None:
                 process.kill()
-                with contextlib.suppress(TimeoutError):
-                    process.wait_reaped(10)
+                # Its reaper is the nursery; a dead nursery's orphans may never be reaped.
+                if self.nursery.process.poll() is None:
+                    with contextlib.suppress(TimeoutError):
+                        process.wait_reaped(10)
 
     def discard(self) -> None:
         self.kill()
