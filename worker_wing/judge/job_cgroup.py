@@ -1,4 +1,5 @@
-"""One kernel cgroup per sandbox: memory, process count and CPU, enforced and measured outside it.
+"""One kernel cgroup per sandbox (a nursery, each of its boxes): memory, process count and CPU,
+enforced and measured outside it.
 
 Outside bubblewrap's PID namespace rusage is empty, and rlimits bind per process (or not
 at all for a student mapped back to root). A cgroup holds every process the sandbox
@@ -161,6 +162,12 @@ class SandboxCgroup:
     def procs_files(self) -> list[str]:
         """Every cgroup.procs a new process writes its pid into before exec-ing the sandbox."""
         return sorted({f"{directory}/cgroup.procs" for directory in self._dirs.values()})
+
+    def add(self, pid: int) -> None:
+        """Move a running process (by host pid) into the sandbox, in every hierarchy: what
+        it does from then on is the sandbox's, what it did before stays where it was."""
+        for procs in self.procs_files():
+            _write(procs, str(pid))
 
     def limit(self, *, memory_bytes: int, pids: int) -> None:
         """Cap memory with no swap (the kernel OOM-kills in the sandbox rather than swap)

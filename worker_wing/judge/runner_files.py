@@ -2,9 +2,9 @@
 what a fold leaves: its output, its phase, its figures, its predictions and its
 model. Part of the runner: it runs INSIDE the sandbox and imports nothing of ppipe.
 
-The places are set once from the zygote's argv; the fold's files are opened by
-the fold process before its private /tmp hides the folder they are in, and
-written by the student's process it forks.
+The places are set once by a box's zygote (sandbox_runner.py); the fold's files
+are opened by the fold process before its private /tmp hides the folder they are
+in, and written by the student's process it forks.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 @dataclass
 class RunnerPlaces:
-    # In bubblewrap: /job/input (read-only) and a folder on the sandbox's tmpfs.
+    # In bubblewrap: /job/input (read-only) and a folder on the box's tmpfs.
     input: str = "/job/input"
     out: str = "/tmp/ppipe-out"  # noqa: S108 - inside the sandbox's private tmpfs
     # Read-only binds below /tmp (a virtualenv in a clone there), which a fold's
@@ -25,10 +25,11 @@ class RunnerPlaces:
     kept: list[str] = field(default_factory=list)
 
 
-# One object, changed in place by the zygote's main(): every module of the runner
+# One object, changed in place by the nursery and a box's zygote: every module of the runner
 # reads the same places however it was imported.
 PLACES = RunnerPlaces()
-# The empty folder that holds the sandbox's /tmp while a job's own /tmp is mounted.
+# The empty folder that holds the box's /tmp while a fold's own /tmp is mounted
+# (and the nursery's while a box mounts its own).
 HOLD = "/job/hold"
 # Where a fold process sees its own fold's training labels, and nothing else.
 FOLD_VIEW = "/job/fold"

@@ -1,19 +1,19 @@
-"""The zygote's warm-up, INSIDE the sandbox, before it takes any job: the libraries'
-first calls, made once on made-up data, so that every job forked from it starts
-where a warm Python would. Part of the sandbox's runner (sandbox_runner.py): it
-imports nothing of ppipe.
+"""The nursery's warm-up, INSIDE the sandbox, before it forks any box: the
+libraries' first calls, made once on made-up data, so that every job forked from
+a box forked from it starts where a warm Python would. Part of the sandbox's
+runner (sandbox_runner.py): it imports nothing of ppipe.
 
 Importing numpy, pandas and scikit-learn is not all a first fit costs: pandas
 and scikit-learn import more modules on their first call (scikit-learn's
 dataframe checks import narwhals' pandas backend, about twenty modules), pyarrow
-imports its dataset layer on the first read, and caches fill. A fork of the
-zygote loses whatever it did after the fork, so without this every fold of every
+imports its dataset layer on the first read, and caches fill. A fork loses
+whatever its parent did after the fork, so without this every fold of every
 job paid those first calls again (about 35 ms of CPU a fold for a
 LogisticRegression on a small table, and the labels' first read on top).
 
-It reads and fits nothing but the table built here, and runs before the worker
-starts counting a job's CPU: no job's data or code is ever in the zygote, as
-before (tests/test_judge_sandbox_isolation.py).
+It reads and fits nothing but the table built here, in the nursery, whose CPU
+is charged to its own cgroup, never a job's: no job's data or code is ever in
+the nursery or a box's zygote (tests/test_judge_sandbox_isolation.py).
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def _read_as_the_runner_does(frame: pd.DataFrame, folder: str) -> pd.DataFrame:
     frame.to_parquet(path)
     np.save(os.path.join(folder, "warm.npy"), np.arange(_ROWS, dtype=np.int16))
     np.load(os.path.join(folder, "warm.npy"), allow_pickle=False)
-    # Without pyarrow's CPU pool; its I/O pool still leaves two threads in the zygote,
-    # which sandbox.py's _OWN_TASKS counts.
+    # Without pyarrow's CPU pool; its I/O pool still leaves two threads in the nursery
+    # (nursery.py's _NURSERY_TASKS counts them); a box, forked from one thread, has none.
     return pd.read_parquet(path, use_threads=False)
 
 
@@ -75,7 +75,7 @@ def _fit_and_predict(frame: pd.DataFrame, classes: np.ndarray, values: np.ndarra
 
 
 def warm_up() -> None:
-    """Make the libraries' first calls now; never fails the zygote (a job would then
+    """Make the libraries' first calls now; never fails the nursery (a job would then
     only pay them itself)."""
     with (
         warnings.catch_warnings(),

@@ -1,32 +1,47 @@
-"""Starting the sandbox that runs student code, and watching it from outside
-(the bubblewrap command it is started with: worker_wing/judge/sandbox_command.py).
+"""The boxes that run student code, one participant's each, and watching them from
+outside. A box is a fork of the worker process's nursery (worker_wing/judge/nursery.py;
+its bubblewrap command: worker_wing/judge/sandbox_command.py).
 
-The judge worker (root) starts bubblewrap as root, without a user namespace, so
-that bubblewrap can bind what it needs whatever the host's permissions; before
-Python starts, `setpriv` drops to an unprivileged host user that owns nothing
-(`ppipe-sandbox`), with no capabilities and no way back. The student's code
-therefore runs as that user by the kernel's own checks: `/proc/sys`, other
-processes and the host's files are out of its reach. A worker that is not root
-runs bubblewrap in a user namespace of its own user instead.
+The judge worker (root) starts the nursery under bubblewrap as root, without a
+user namespace, so that bubblewrap can bind what it needs whatever the host's
+permissions; before Python starts, `setpriv` drops to an unprivileged host user
+that owns nothing (`ppipe-sandbox`), with no capabilities and no way back. The
+student's code therefore runs as that user by the kernel's own checks:
+`/proc/sys`, other processes and the host's files are out of its reach. A
+worker that is not root runs bubblewrap in a user namespace of its own user
+instead. The nursery sees the system's libraries and this Python read-only, a
+read-only root and /dev, the host folder of its boxes' inputs read-only at
+/job/boxes, no network and no secret, behind a seccomp filter
+(worker_wing/judge/seccomp_policy.py); it imports and warms the libraries once
+and never runs a job.
 
-A sandbox has new PID, network, IPC, UTS and cgroup namespaces, a seccomp
-filter (worker_wing/judge/seccomp_policy.py), the system's libraries and this Python
-read-only, the job's inputs read-only at /job/input, a read-only root and /dev,
-and size-capped tmpfs mounts as the only writable places.
+Boxes are cheap (tens of milliseconds of CPU; importing numpy, pandas and
+scikit-learn in each, as every sandbox once did, costs more than a second) and
+each is as closed to the others as separate sandboxes were: it leaves the
+nursery's namespaces for new user (its uid mapped to itself), mount, IPC,
+network, UTS, cgroup and PID namespaces of its own, with its own /proc, a fresh
+size-capped /tmp and /dev/shm, its own sub-folder of /job/boxes at /job/input
+(read-only) and the rest of /job/boxes hidden, and then no capability at all
+(runner_box.py). Killing a box kills nothing else; the nursery's death ends
+every box (PR_SET_PDEATHSIG, and bubblewrap's PID namespace).
 
-Each sandbox lives in a cgroup of its own (worker_wing/judge/job_cgroup.py), which the
-worker sets and reads from outside: memory (tmpfs pages included), processes
-and CPU are bounded and measured by the kernel, where the student cannot touch
-them. The worker samples the cgroup while a job runs, kills the whole sandbox
-at a limit, and keeps the samples so each fold's and step's figures come from
-them (worker_wing/judge/outside_figures.py).
+Each box lives in a cgroup of its own (worker_wing/judge/job_cgroup.py), which
+the worker sets and reads from outside: memory (tmpfs pages included),
+processes and CPU are bounded and measured by the kernel, where the student
+cannot touch them. The worker moves the box into it before the box runs an
+instruction of its own, samples it while a job runs, kills the whole box at a
+limit, and keeps the samples so each fold's and step's figures come from them
+(worker_wing/judge/outside_figures.py). Pages the box inherited from the nursery
+stay charged to the nursery's cgroup: the worker adds what they weigh to the
+figures and takes the nursery's charge off the job's memory limit, so that
+both read as they did when a sandbox imported the libraries itself.
 
-Warm and reused, by one participant only: importing numpy, pandas and
-scikit-learn costs about a second of CPU. A sandbox's zygote (sandbox_runner.py)
-imports them once, then runs up to PPIPE_SANDBOX_JOBS jobs of ONE participant,
-each forked fresh (tests/test_judge_sandbox_isolation.py holds it to that). A
-worker process keeps one sandbox for the participant it judged last and one
-spare, started while it is idle, for anybody else.
+Reused by one participant only: a box runs up to PPIPE_SANDBOX_JOBS jobs of ONE
+participant, each forked fresh from its zygote (sandbox_runner.py), with folds
+isolated from each other (tests/test_judge_sandbox_isolation.py holds it to
+that). A worker process keeps its nursery, started again while it is idle if it
+died or aged, and the box of the participant it judged last; anybody else gets
+a new box.
 """
 
 from __future__ import annotations
@@ -37,52 +52,45 @@ import json
 import os
 import select
 import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from worker_wing.bounded_json import ReportRejected, loads_bounded
 from worker_wing.judge.job_cgroup import CgroupUnavailable, SandboxCgroup
+from worker_wing.judge.nursery import (
+    MAX_AGE_SECONDS,
+    START_SECONDS,
+    BoxProcess,
+    Nursery,
+    NurseryFailed,
+    first_child,
+)
+from worker_wing.judge.runner_nursery import GO
 from worker_wing.judge.sandbox_command import (
-    JOIN_CGROUP,
-    LAUNCHER_ENV,
     SANDBOX_OUT,
-    THREAD_VARIABLES,
     SandboxConfig,
     SandboxUnavailable,
-    bwrap_command,
 )
 from worker_wing.judge.sandbox_runner import READY
-from worker_wing.judge.seccomp_policy import sandbox_filter_bpf, student_filter_bpf
+from worker_wing.judge.seccomp_policy import student_filter_bpf
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
-_MAX_AGE_SECONDS = 3600.0
-# How long a new sandbox may take to import its libraries (about a second idle).
-_START_SECONDS = 120.0
+
 # How often the worker reads the cgroup while a job runs.
 SAMPLE_SECONDS = 0.02
-# The zygote and the supervisor's own tasks, beyond the student's processes (the
-# zygote's warm-up leaves two of pyarrow's I/O threads in it: runner_warm.py).
+# The box's own processes (its first process, its zygote, the job's supervisor and
+# the fold's parent), beyond the student's.
 _OWN_TASKS = 10
-# Before the first job: room for the zygote's imports.
-_START_MEMORY_BYTES = 2 * 2**30
+# Before the first job: room for the box to confine itself.
+_START_MEMORY_BYTES = 512 * 2**20
 # What the report of a job may hold beyond its two binary files (the
 # predictions and the model, each at most the job's file limit).
 _REPORT_BASE_BYTES = 16 * 2**20
 # Its structure: the runner's report nests 8 deep and holds a few thousand values.
 REPORT_MAX_DEPTH = 24
 REPORT_MAX_ITEMS = 200_000
-
-
-def _unsandboxed_command(input_dir: Path) -> list[str]:
-    # PPIPE_SANDBOX=none, for trusted code only: the same supervisor and cgroup,
-    # with a private folder next to the inputs as its scratch space.
-    return [sys.executable, "-I", "-B", str(RUNNER), str(input_dir), str(input_dir) + "-out"]
 
 
 @dataclass(frozen=True)
@@ -120,71 +128,68 @@ def _report_limit(limits: dict[str, Any]) -> int:
 
 @dataclass
 class Sandbox:
-    """One started sandbox: its zygote's process, its cgroup and the host folder at
-    /job/input; `owner` is the one participant whose jobs it may run."""
+    """One participant's box: a fork of this worker process's nursery, in a cgroup of
+    its own, with the host folder `input_dir` at its /job/input; `owner` is the one
+    participant whose jobs it may run. Forked when its first job is run."""
 
-    process: subprocess.Popen[bytes]
-    input_dir: Path
-    config: SandboxConfig
-    threads: int
-    stderr_path: Path
+    nursery: Nursery
+    name: str
     cgroup: SandboxCgroup
     owner: str | None = None
     started_at: float = field(default_factory=time.monotonic)
     jobs: int = 0
     ready: bool = False
-    # Library pages the zygote maps that its cgroup was not charged for (another
-    # process read them first): a bare Python's resident memory counts them, so
-    # the memory figures do too, for comparable numbers.
-    library_bytes: int = 0
+    # Its first process (and, confined, its zygote, PID 1 of its PID namespace).
+    process: BoxProcess | None = None
+    zygote: BoxProcess | None = None
+    stdin: BinaryIO | None = None
+    stdout: int = -1
+    # What it inherited from the nursery uncharged (Nursery.inherited_bytes).
+    inherited_bytes: int = 0
+
+    @property
+    def config(self) -> SandboxConfig:
+        return self.nursery.config
+
+    @property
+    def threads(self) -> int:
+        return self.nursery.threads
+
+    @property
+    def input_dir(self) -> Path:
+        return self.nursery.folder / self.name
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.nursery.private / f"{self.name}.stderr"
+
+    @property
+    def isolated(self) -> bool:
+        return self.config.mode != "none"
 
     @classmethod
-    def start(cls, config: SandboxConfig, threads: int) -> Sandbox:
-        input_dir = Path(tempfile.mkdtemp(prefix="ppipe-judge-", dir=config.work_root))
-        input_dir.chmod(0o755)
+    def of(cls, nursery: Nursery) -> Sandbox:
+        """A box of `nursery`, to be forked when its first job runs: its folder and cgroup."""
+        name = f"box{nursery.boxes + 1}-{os.urandom(4).hex()}"
+        (nursery.folder / name).mkdir(mode=0o755)
+        (nursery.folder / name).chmod(0o755)
         try:
-            cgroup = SandboxCgroup.create(input_dir.name, config.cgroup_root)
+            cgroup = SandboxCgroup.create(
+                f"{nursery.folder.name}-{name}", nursery.config.cgroup_root
+            )
         except CgroupUnavailable as error:
-            shutil.rmtree(input_dir, ignore_errors=True)
+            shutil.rmtree(nursery.folder / name, ignore_errors=True)
             raise SandboxUnavailable(str(error)) from None
         cgroup.limit(memory_bytes=_START_MEMORY_BYTES, pids=_OWN_TASKS + 64)
-        stderr_path = Path(f"{input_dir}.stderr")
-        with tempfile.TemporaryFile() as program, stderr_path.open("wb") as stderr:
-            program.write(sandbox_filter_bpf())
-            program.seek(0)
-            if config.mode == "none":
-                command = _unsandboxed_command(input_dir)
-                env = {**os.environ, **{name: str(threads) for name in THREAD_VARIABLES}}
-            else:
-                command = bwrap_command(config, input_dir, threads, program.fileno(), RUNNER)
-                env = LAUNCHER_ENV
-            process = subprocess.Popen(
-                [
-                    "/bin/sh",
-                    "-c",
-                    JOIN_CGROUP,
-                    "ppipe-join",
-                    *cgroup.procs_files(),
-                    "--",
-                    *command,
-                ],
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                start_new_session=True,
-                pass_fds=(program.fileno(),),
-            )
-        return cls(process, input_dir, config, threads, stderr_path, cgroup)
+        return cls(nursery, name, cgroup)
 
     def usable_for(self, config: SandboxConfig, threads: int, owner: str) -> bool:
         return (
-            self.config == config
-            and self.threads == threads
+            self.nursery.usable_for(config, threads)
             and self.owner in (None, owner)
-            and self.process.poll() is None
+            and (self.process is None or self.process.poll() is None)
             and self.jobs < config.jobs_per_sandbox
-            and time.monotonic() - self.started_at < _MAX_AGE_SECONDS
+            and time.monotonic() - self.started_at < MAX_AGE_SECONDS
         )
 
     def _stderr_tail(self) -> str:
@@ -194,16 +199,13 @@ class Sandbox:
             return ""
 
     def _phase_now(self) -> str:
-        """What the job was doing, read from the sandbox's own /tmp through its first
-        process's root (the student's processes see a /tmp of their own instead)."""
-        out = Path(f"{self.input_dir}-out")
-        if self.config.mode != "none":
-            try:
-                children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-                init = children.read_text().split()[0]
-            except (OSError, IndexError):
+        """What the job was doing, read from the box's own /tmp through its zygote's root
+        (the student's processes see a /tmp of their own instead)."""
+        out = self.nursery.folder / f"{self.name}-out"
+        if self.isolated:
+            if self.zygote is None:
                 return ""
-            out = Path(f"/proc/{init}/root{SANDBOX_OUT}")
+            out = Path(f"/proc/{self.zygote.pid}/root{SANDBOX_OUT}")
         try:
             fd = os.open(out / "phase", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
@@ -211,31 +213,51 @@ class Sandbox:
         with os.fdopen(fd, "rb") as handle:
             return handle.read(2000).decode(errors="replace")
 
-    def _await_ready(self) -> str:
-        """Wait for the zygote's imports, so that none of their CPU or memory is
-        charged to the first job; why it never got ready, or ""."""
-        stream = self.process.stdout
-        assert stream is not None
-        if select.select([stream], [], [], _START_SECONDS)[0]:
-            line = os.read(stream.fileno(), len(READY))
-            if line == READY:
-                self.ready = True
-                self.library_bytes = max(
-                    0, self._zygote_file_bytes() - self.cgroup.mapped_file_bytes()
+    def _fork(self) -> None:
+        """Have the nursery fork the box, move it into its cgroup, and let it go."""
+        stdin_reader, stdin_writer = os.pipe()
+        stdout_reader, stdout_writer = os.pipe()
+        self.stdin, self.stdout = os.fdopen(stdin_writer, "wb"), stdout_reader
+        with self.stderr_path.open("wb") as stderr:
+            try:
+                self.process = self.nursery.fork_box(
+                    self.name,
+                    isolate=self.isolated,
+                    fds=[stdin_reader, stdout_writer, stderr.fileno()],
                 )
-                return ""
-        self.kill()
-        return f"the sandbox did not start: {self._stderr_tail() or 'no answer'}"
+            finally:
+                os.close(stdin_reader)
+                os.close(stdout_writer)
+        # Before the box does anything of its own: from here on, all it does is charged
+        # to its cgroup, none of it to the nursery's.
+        self.cgroup.add(self.process.pid)
+        self.stdin.write(GO)
+        self.stdin.flush()
 
-    def _zygote_file_bytes(self) -> int:
-        """The zygote's resident file-backed memory (RssFile), the largest in the cgroup."""
-        found = 0
-        for pid in self.cgroup.pids():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("RssFile:"):
-                        found = max(found, int(line.split()[1]) * 1024)
-        return found
+    def _await_ready(self) -> str:
+        """Fork the box and wait until it is confined, so that nothing of that is charged
+        to the first job; why it never got ready, or ""."""
+        problem = self.nursery.await_ready()
+        if problem:
+            return f"the sandbox did not start: {problem}"
+        try:
+            self._fork()
+        except (NurseryFailed, OSError, ValueError) as error:
+            self.kill()
+            return f"the sandbox did not start: {error}"
+        answered = select.select([self.stdout], [], [], START_SECONDS)[0]
+        if answered and os.read(self.stdout, len(READY)) == READY:
+            self.ready = True
+            self.inherited_bytes = self.nursery.inherited_bytes
+            assert self.process is not None
+            if self.isolated:
+                zygote = first_child(self.process.pid)
+                with contextlib.suppress(OSError):
+                    self.zygote = BoxProcess(zygote) if zygote else None
+            return ""
+        self.kill()
+        reason = self._stderr_tail().strip() or self.nursery.stderr_tail().strip()
+        return f"the sandbox did not start: {reason or 'no answer'}"
 
     def _limit_reason(self, limits: dict[str, Any], cpu: float, started: float) -> str:
         if self.cgroup.out_of_memory():
@@ -246,6 +268,22 @@ class Sandbox:
             return f"wall-clock limit of {limits['wall_seconds']} s exceeded"
         return ""
 
+    def _limit_memory(self, limits: dict[str, Any]) -> bool:
+        """The job's memory limit on the box's cgroup, less what the nursery's cgroup holds
+        for it (as a sandbox that imported the libraries itself held it in its own);
+        False when that leaves nothing."""
+        budget = int(limits["memory_mb"]) * 2**20 - self.nursery.inherited_charge
+        if budget <= self.cgroup.memory_bytes():
+            return False
+        try:
+            self.cgroup.limit(
+                memory_bytes=budget,
+                pids=len(self.cgroup.pids()) + _OWN_TASKS + int(limits["processes"]),
+            )
+        except OSError:  # below what the box already holds
+            return False
+        return True
+
     def run(self, spec: dict[str, Any], owner: str) -> JobRun:
         """Send one job, watch its cgroup until its report comes, and stop it at a limit."""
         self.jobs += 1
@@ -253,39 +291,31 @@ class Sandbox:
         limits = spec["limits"]
         spec = {
             **spec,
-            "isolate": self.config.mode != "none",
+            "isolate": self.isolated,
             "tmpfs_mb": self.config.tmpfs_mb,
             "student_seccomp": (
-                base64.b64encode(student_filter_bpf()).decode()
-                if self.config.mode != "none"
-                else ""
+                base64.b64encode(student_filter_bpf()).decode() if self.isolated else ""
             ),
         }
         if not self.ready:
             trouble = self._await_ready()
             if trouble:
                 return JobRun(None, trouble=trouble)
-        try:
-            self.cgroup.limit(
-                memory_bytes=int(limits["memory_mb"]) * 2**20,
-                pids=len(self.cgroup.pids()) + _OWN_TASKS + int(limits["processes"]),
-            )
-        except OSError:  # below what the warm interpreter already holds
+        if not self._limit_memory(limits):
             return JobRun(None, killed_for=f"memory limit of {limits['memory_mb']} MB exceeded")
         self.cgroup.start_job()
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
+        assert self.stdin is not None
         started = time.monotonic()
         try:
-            self.process.stdin.write((json.dumps(spec) + "\n").encode())
-            self.process.stdin.flush()
+            self.stdin.write((json.dumps(spec) + "\n").encode())
+            self.stdin.flush()
         except OSError:
             return JobRun(None, trouble=f"the sandbox is gone: {self._stderr_tail()}")
         run = JobRun(None)
         line = self._watch(limits, started, run)
         run.wall_seconds = time.monotonic() - started
         run.cpu_seconds = self.cgroup.cpu_seconds()
-        run.peak_memory_mb = (self.cgroup.peak_memory_bytes() + self.library_bytes) / 2**20
+        run.peak_memory_mb = (self.cgroup.peak_memory_bytes() + self.inherited_bytes) / 2**20
         run.processes_refused = self.cgroup.pids_refused()
         if not run.killed_for:
             # The last samples may have missed a limit passed just before the end.
@@ -312,22 +342,20 @@ class Sandbox:
     def _watch(self, limits: dict[str, Any], started: float, run: JobRun) -> bytes | None:
         """Sample the cgroup until the report's line arrives; None if the sandbox ended,
         overflowed or was stopped at a limit (then `run.killed_for` says which)."""
-        stream = self.process.stdout
-        assert stream is not None
         chunks: list[bytes] = []
         size, cap = 0, _report_limit(limits)
         while True:
             cpu = self.cgroup.cpu_seconds()
-            memory = self.cgroup.memory_bytes() + self.library_bytes
+            memory = self.cgroup.memory_bytes() + self.inherited_bytes
             run.samples.append(Sample(time.monotonic(), cpu, memory))
             run.killed_for = self._limit_reason(limits, cpu, started)
             if run.killed_for:
                 run.phase = self._phase_now()
                 self.kill()
                 return None
-            if not select.select([stream], [], [], SAMPLE_SECONDS)[0]:
+            if not select.select([self.stdout], [], [], SAMPLE_SECONDS)[0]:
                 continue
-            chunk = os.read(stream.fileno(), 1 << 20)
+            chunk = os.read(self.stdout, 1 << 20)
             if not chunk:
                 return None
             end = chunk.find(b"\n")
@@ -350,52 +378,72 @@ class Sandbox:
                 entry.unlink()
 
     def kill(self) -> None:
-        # The cgroup holds every process of the sandbox, whatever it forked or
-        # however it left its session; the process group is bubblewrap's own.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        """Kill every process of the box; the nursery and the other boxes go on. Returns
+        once the nursery has reaped it."""
+        # The cgroup holds every process of the box, whatever it forked; its first
+        # process is killed by its pidfd too, should the worker have failed to move it.
         with contextlib.suppress(OSError, TimeoutError):  # a process stuck in the kernel
             self.cgroup.kill()
-        with contextlib.suppress(Exception):
-            self.process.wait(timeout=10)
+        for process in (self.process, self.zygote):
+            if process is not None:
+                process.kill()
+                # Its reaper is the nursery; a dead nursery's orphans may never be reaped.
+                if self.nursery.process.poll() is None:
+                    with contextlib.suppress(TimeoutError):
+                        process.wait_reaped(10)
 
     def discard(self) -> None:
         self.kill()
-        for stream in (self.process.stdin, self.process.stdout):
-            with contextlib.suppress(Exception):
-                if stream is not None:
-                    stream.close()
+        if self.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.stdin.close()
+        if self.stdout >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.stdout)
+            self.stdout = -1
+        for process in (self.process, self.zygote):
+            if process is not None:
+                process.close()
         with contextlib.suppress(OSError, TimeoutError):
             self.cgroup.remove()
         shutil.rmtree(self.input_dir, ignore_errors=True)
-        shutil.rmtree(str(self.input_dir) + "-out", ignore_errors=True)
+        shutil.rmtree(self.nursery.folder / f"{self.name}-out", ignore_errors=True)
         self.stderr_path.unlink(missing_ok=True)
 
 
-# This worker process's sandboxes: the one that ran the last participant's job,
-# and a spare, started while idle, that nobody's code has touched yet.
+# This worker process's nursery, and the box of the participant it judged last.
+_nursery: Nursery | None = None
 _kept: Sandbox | None = None
-_spare: Sandbox | None = None
+
+
+def _nursery_for(config: SandboxConfig, threads: int) -> Nursery:
+    """The running nursery, or a new one if it does not fit, died or aged (its boxes go
+    with it)."""
+    global _nursery, _kept
+    if _nursery is not None and not _nursery.usable_for(config, threads):
+        if _kept is not None and _kept.nursery is _nursery:
+            _kept.discard()
+            _kept = None
+        _nursery.discard()
+        _nursery = None
+    if _nursery is None:
+        _nursery = Nursery.start(config, threads, RUNNER)
+    return _nursery
 
 
 def sandbox_take(config: SandboxConfig, threads: int, owner: str) -> Sandbox:
-    """A started sandbox for one job of `owner`: the one they used last if it fits,
-    else the untouched spare, else a new one. Never one another participant used."""
-    global _kept, _spare
-    if _kept is not None and _kept.usable_for(config, threads, owner) and _kept.owner == owner:
+    """A box for one job of `owner`: the one they used last if it fits, else a new one
+    forked from the nursery. Never one another participant used."""
+    global _kept
+    if _kept is not None and _kept.owner == owner and _kept.usable_for(config, threads, owner):
         box, _kept = _kept, None
         return box
-    spare, _spare = _spare, None
-    if spare is not None and spare.usable_for(config, threads, owner):
-        return spare
-    if spare is not None:
-        spare.discard()
-    return Sandbox.start(config, threads)
+    return Sandbox.of(_nursery_for(config, threads))
 
 
 def sandbox_release(box: Sandbox, *, healthy: bool) -> None:
-    """After a job: keep a healthy sandbox for its participant's next job (dropping
-    the one kept for somebody else), else discard it; then start a spare while idle."""
+    """After a job: keep a healthy box for its participant's next job (dropping the one
+    kept for somebody else), else discard it; then start the nursery if it is gone."""
     global _kept
     if healthy and box.owner is not None and box.usable_for(box.config, box.threads, box.owner):
         try:
@@ -412,7 +460,6 @@ def sandbox_release(box: Sandbox, *, healthy: bool) -> None:
 
 
 def sandbox_prewarm(config: SandboxConfig, threads: int) -> None:
-    """Start the next participant's sandbox now, while this worker is idle."""
-    global _spare
-    if config.prewarm and _spare is None:
-        _spare = Sandbox.start(config, threads)
+    """Start the nursery now (importing the libraries), while this worker is idle."""
+    if config.prewarm:
+        _nursery_for(config, threads)

@@ -1,8 +1,8 @@
-"""The command that starts a sandbox: bubblewrap's namespaces, mounts and
+"""The command that starts a nursery: bubblewrap's namespaces, mounts and
 environment, the runner's files bound read-only, the drop to the sandbox user, and
 the check that all of it works on this host. Why it is built so (bubblewrap as
 root, then `setpriv` to a user that owns nothing) opens worker_wing/judge/sandbox.py,
-which starts, watches and reuses the sandboxes.
+which forks, watches and reuses the boxes the nursery makes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from worker_wing.judge.job_cgroup import cgroup_problem
+from worker_wing.judge.runner_box import BOX_INPUT, BOXES
 
 # Paths inside the sandbox: its own tmpfs, not the worker's /tmp.
 SANDBOX_TMP = "/tmp"  # noqa: S108
@@ -24,10 +25,12 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 # The runner's other modules (sandbox_runner.py imports them), each bound read-only
 # next to it: a module missing here fails every job at the zygote's first import.
 RUNNER_MODULES = (
+    "runner_box.py",
     "runner_confinement.py",
     "runner_figures.py",
     "runner_files.py",
     "runner_fold.py",
+    "runner_nursery.py",
     "runner_steps.py",
     "runner_warm.py",
 )
@@ -151,8 +154,10 @@ def _runner_binds(runner: Path) -> list[str]:
 
 
 def bwrap_command(
-    config: SandboxConfig, input_dir: Path, threads: int, seccomp_fd: int, runner: Path
+    config: SandboxConfig, boxes_dir: Path, threads: int, seccomp_fd: int, runner: Path
 ) -> list[str]:
+    """The nursery's sandbox: `boxes_dir` (one sub-folder per box) read-only at
+    /job/boxes, and an empty /job/input, where each box binds its own sub-folder."""
     uid, gid = sandbox_ids(config)
     env = {
         "PATH": "/usr/bin:/bin",
@@ -188,10 +193,12 @@ def bwrap_command(
         "/proc",
         "--dev",
         "/dev",
-        *_open_parents("/job/input"),
+        *_open_parents(BOX_INPUT),
+        "--dir",
+        BOX_INPUT,
         "--ro-bind",
-        str(input_dir),
-        "/job/input",
+        str(boxes_dir),
+        BOXES,
         *_runner_binds(runner),
         "--dir",
         "/job/hold",
@@ -208,9 +215,27 @@ def bwrap_command(
     ]
     for name, value in env.items():
         command += ["--setenv", name, value]
-    zygote = [sys.executable, "-I", "-B", "/job/runner.py", "/job/input", SANDBOX_OUT]
-    zygote += _below_sandbox_tmp()
-    return [*command, "--", *_drop_to(uid, gid), *zygote]
+    nursery = [sys.executable, "-I", "-B", "/job/runner.py", BOXES, *_below_sandbox_tmp()]
+    return [*command, "--", *_uncover_proc(), *_drop_to(uid, gid), *nursery]
+
+
+# Run as root inside the new namespaces, before setpriv: lifts the read-only binds
+# bubblewrap puts over parts of /proc (which of them depends on the host). A mount
+# below a /proc makes it "not fully visible", and the kernel then refuses a box the
+# /proc of its own PID namespace; each box covers the same parts of its /proc again
+# (runner_box.py). The nursery runs as the sandbox user, to whom the kernel's own
+# permission checks refuse those files anyway.
+UNCOVER_PROC = (
+    "points=$(while read -r _ _ _ _ point _; do case $point in /proc/?*) echo $point;; esac; "
+    'done < /proc/self/mountinfo); for point in $points; do umount -n -l "$point" || exit 126; '
+    'done; exec "$@"'
+)
+
+
+def _uncover_proc() -> list[str]:
+    if os.geteuid() != 0:  # in a user namespace bubblewrap covers nothing
+        return []
+    return ["/bin/sh", "-c", UNCOVER_PROC, "ppipe-uncover-proc"]
 
 
 # Joins the cgroup named by each file up to "--", then becomes the command: every

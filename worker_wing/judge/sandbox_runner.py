@@ -1,15 +1,21 @@
-"""The sandbox's runner: the zygote, supervisors and fold processes that run
-INSIDE the sandbox; they import nothing of ppipe but the runner's own modules.
+"""The sandbox's runner: the nursery, the boxes' zygotes, supervisors and fold
+processes that run INSIDE the sandbox; they import nothing of ppipe but the
+runner's own modules.
 
-Trust, from the outside in: the judge worker (worker_wing/judge/sandbox.py) starts
-bubblewrap as root and drops to an unprivileged host user before Python starts;
-the worker alone measures and limits CPU, memory and processes, through the
-sandbox's cgroup. Inside, the runner plays three parts:
+Trust, from the outside in: the judge worker (worker_wing/judge/sandbox.py and
+nursery.py) starts bubblewrap as root and drops to an unprivileged host user
+before Python starts; the worker alone measures and limits CPU, memory and
+processes, through each box's cgroup. Inside, the runner plays four parts:
 
-- the zygote imports the maths libraries once and makes their first calls on
-  made-up data (runner_warm.py), then forks one job supervisor
-  per JSON line on stdin (a run spec) and waits for it; it never reads a job's
-  data, so a later job inherits nothing of an earlier one;
+- the nursery imports the maths libraries once and makes their first calls on
+  made-up data (runner_warm.py), then forks one box per participant on the
+  worker's order (runner_nursery.py); it never runs a job, never sees a job's
+  data, and holds no secret;
+- a box's zygote, once the box is in its own cgroup and has confined itself
+  (runner_box.py: its own namespaces, /proc, /tmp, /dev/shm and /job/input),
+  forks one job supervisor per JSON line on its stdin (a run spec) and waits
+  for it; it never reads a job's data, so a later job inherits nothing of an
+  earlier one;
 - the job supervisor reads the features (never a label), and for each
   configuration and fold forks a fold process, records the fold's wall time,
   and prints ONE JSON line, its report, built from what the folds wrote;
@@ -21,17 +27,19 @@ sandbox's cgroup. Inside, the runner plays three parts:
 
 So the student's code never holds the labels it is scored on, and cannot see,
 signal or trace the supervisor and the zygote (they are outside its PID
-namespace, non-dumpable, and ptrace is denied by seccomp): nothing it does can
-forge a score or break the next job.
+namespace, non-dumpable, and ptrace is denied by seccomp), nor anything of
+another participant's box: nothing it does can forge a score or break the next
+job.
 
-This file, the sandbox's script, is the zygote and the job supervisor; the rest
-of the runner is in its sibling modules, bound read-only into the sandbox as
-this file is (worker_wing/judge/sandbox_command.py's RUNNER_MODULES):
-runner_confinement.py (namespaces, mounts, rlimits, seccomp), runner_fold.py
-(the fold and student processes), runner_steps.py (a pipeline's steps on one
-fold), runner_figures.py (checking and summing what the folds wrote),
-runner_files.py (the places and files they share) and runner_warm.py (the
-zygote's warm-up).
+This file, the sandbox's script, is the nursery's main, the boxes' zygote and
+the job supervisor; the rest of the runner is in its sibling modules, bound
+read-only into the sandbox as this file is (worker_wing/judge/sandbox_command.py's
+RUNNER_MODULES): runner_nursery.py (forking boxes), runner_box.py (a box's
+namespaces and mounts), runner_confinement.py (a fold's namespaces, mounts,
+rlimits, seccomp), runner_fold.py (the fold and student processes),
+runner_steps.py (a pipeline's steps on one fold), runner_figures.py (checking
+and summing what the folds wrote), runner_files.py (the places and files they
+share) and runner_warm.py (the nursery's warm-up).
 """
 
 from __future__ import annotations
@@ -52,8 +60,8 @@ if __name__ == "__main__":
     # path (in the sandbox, /job/runner.py links to the read-only copy at /job/lib).
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-# Imported before the job arrives: this is what makes a warm start cheap (numpy and
-# pandas come with the runner's modules below).
+# Imported by the nursery, once, before any box is forked: this is what makes a box
+# cheap (numpy and pandas come with the runner's modules below).
 import pyarrow.parquet  # noqa: F401 - what pandas reads the inputs with
 import sklearn.ensemble
 import sklearn.linear_model
@@ -71,9 +79,10 @@ from worker_wing.judge.runner_figures import (
 )
 from worker_wing.judge.runner_files import PLACES
 from worker_wing.judge.runner_fold import ISOLATION_EXIT, fold_process, read_inputs
+from worker_wing.judge.runner_nursery import BoxOrder, nursery_loop
 from worker_wing.judge.runner_warm import warm_up
 
-# The zygote's first line: its imports are done, it takes jobs.
+# A box's zygote's first line: it is confined, in its own cgroup, and takes jobs.
 READY = b"ready\n"
 
 
@@ -222,16 +231,28 @@ def serve() -> None:
             _write_all(("\n" + json.dumps({"error": error}) + "\n").encode())
 
 
-def main() -> None:
-    PLACES.input, PLACES.out, PLACES.kept = sys.argv[1], sys.argv[2], sys.argv[3:]
+def _become_box(order: BoxOrder, input_dir: str, out: str) -> None:
+    """A box's zygote, forked from the nursery and confined (runner_nursery.py): one
+    participant's jobs, each in a fresh supervisor; never returns."""
+    del order  # its name and settings served the box's confinement
+    PLACES.input, PLACES.out = input_dir, out
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     # Neither the zygote nor its forks (the supervisors) can then be traced or have
     # their memory read by anything of the same user.
     prctl(PR_SET_DUMPABLE, 0)
-    warm_up()
-    # The libraries are imported: from here on the cgroup's figures are the jobs'.
+    # The worker measures the box's cgroup from here on: its figures are the jobs'.
     _write_all(READY)
     serve()
+    os._exit(0)
+
+
+def main() -> None:
+    """The nursery: argv names the folder of box sub-folders and the binds below /tmp."""
+    boxes, PLACES.kept = sys.argv[1], sys.argv[2:]
+    # Nothing of the same user can trace the nursery or read its memory.
+    prctl(PR_SET_DUMPABLE, 0)
+    warm_up()
+    nursery_loop(boxes, PLACES.kept, _become_box)
 
 
 if __name__ == "__main__":
