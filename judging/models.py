@@ -259,6 +259,67 @@ class Submission(LeasedJob):
         )
 
 
+class LeaderboardStanding(models.Model):
+    """A participant's standing on their challenge's leaderboard: what the ranking's
+    one pass over the challenge's submissions gives for them (judging/leaderboard.py
+    `_standings`), kept so that a request reads one row per participant instead of
+    ranking every submission.
+
+    Kept by PostgreSQL itself: statement triggers on judging_submission (migration
+    0009, judging/standing_sql.py) recompute the standings of the participants whose
+    submissions a statement inserted, deleted or changed in a column the ranking
+    reads, in the same transaction. Triggers rather than services because every
+    writer must keep it (services, leases' conditional updates, bulk updates,
+    cascading deletes, factories in tests): a row that one path forgot would rank a
+    student wrongly without a sound. SQLite (the single-machine default) has no
+    such triggers here and ranks from the submissions each time.
+
+    Both representatives are kept, the open ranking's and the final one's, so a
+    change of the closing date needs nothing; their scores and costs are read from
+    the submissions themselves.
+    """
+
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    participant = models.ForeignKey(
+        "challenges.Participant",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    # Submissions not cancelled; the last upload (cancelled ones too); scored picks.
+    made = models.PositiveIntegerField()
+    last_at = models.DateTimeField(null=True)
+    picked = models.PositiveIntegerField()
+    # The representative before the close (public score) and after it (private
+    # score); None when no submission is eligible.
+    open_best = models.ForeignKey(
+        "Submission",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    final_best = models.ForeignKey(
+        "Submission",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "participant"], name="standing_unique_participant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"standing of participant {self.participant_id}"
+
+
 class ChallengeBlend(models.Model):
     """The challenge's contributivity computation: whether it is stale, and what the
     last one found.

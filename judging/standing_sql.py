@@ -1,0 +1,164 @@
+"""The PostgreSQL triggers that keep judging_leaderboardstanding (models.py
+`LeaderboardStanding`) equal to what judging/leaderboard.py `_standings` computes.
+
+A statement that inserts, deletes or changes submissions recomputes the standing
+of each participant it touched, from that participant's own submissions (a few
+dozen rows through the index on participant), in its own transaction. An update
+that changes none of the columns the ranking reads (a lease, a log tail, a
+contributivity) recomputes nothing.
+
+Two writers changing one participant's submissions at once would each compute
+from a snapshot without the other's change, and the later upsert would win with a
+stale standing: a transaction-scoped advisory lock per participant, taken before
+computing, makes the second wait for the first to commit and then see it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The advisory locks' first key: this table's own space (pg_advisory_xact_lock(int, int)).
+STANDING_LOCK_SPACE = 2209
+
+# What the ranking reads of a submission: a change to any of them moves a standing.
+RANKED_COLUMNS = (
+    "challenge_id",
+    "participant_id",
+    "state",
+    "public_score",
+    "private_score",
+    "selected",
+    "promoted",
+    "created_at",
+)
+
+_CHANGED = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in RANKED_COLUMNS)
+
+# The representatives' orders are judging/leaderboard.py `_best_first` among the
+# eligible submissions (scored, with the ranking's score): picks first, then the
+# score (a pick's private score after the close, otherwise the public one), the
+# earliest, the first recorded.
+CREATE = f"""
+CREATE OR REPLACE FUNCTION judging_standing_refresh(touched bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    who bigint;
+BEGIN
+    FOR who IN SELECT DISTINCT t FROM unnest(touched) AS t WHERE t IS NOT NULL ORDER BY t LOOP
+        PERFORM pg_advisory_xact_lock({STANDING_LOCK_SPACE}, (who % 2147483647)::int);
+    END LOOP;
+    DELETE FROM judging_leaderboardstanding AS kept
+    WHERE kept.participant_id = ANY(touched)
+      AND NOT EXISTS (
+          SELECT 1 FROM judging_submission AS s
+          WHERE s.participant_id = kept.participant_id AND s.challenge_id = kept.challenge_id
+      );
+    INSERT INTO judging_leaderboardstanding
+        (challenge_id, participant_id, made, last_at, picked, open_best_id, final_best_id)
+    SELECT
+        s.challenge_id,
+        s.participant_id,
+        count(*) FILTER (WHERE s.state <> 'cancelled'),
+        max(s.created_at),
+        count(*) FILTER (WHERE s.state = 'scored' AND (s.selected OR s.promoted)),
+        (SELECT b.id FROM judging_submission AS b
+         WHERE b.participant_id = s.participant_id AND b.challenge_id = s.challenge_id
+           AND b.state = 'scored' AND b.public_score IS NOT NULL
+         ORDER BY (b.selected OR b.promoted) DESC, b.public_score DESC, b.created_at, b.id
+         LIMIT 1),
+        (SELECT b.id FROM judging_submission AS b
+         WHERE b.participant_id = s.participant_id AND b.challenge_id = s.challenge_id
+           AND b.state = 'scored' AND b.private_score IS NOT NULL
+         ORDER BY (b.selected OR b.promoted) DESC,
+                  CASE WHEN b.selected OR b.promoted THEN b.private_score
+                       ELSE b.public_score END DESC NULLS LAST,
+                  b.created_at, b.id
+         LIMIT 1)
+    FROM judging_submission AS s
+    WHERE s.participant_id = ANY(touched)
+    GROUP BY s.challenge_id, s.participant_id
+    ON CONFLICT (challenge_id, participant_id) DO UPDATE SET
+        made = EXCLUDED.made,
+        last_at = EXCLUDED.last_at,
+        picked = EXCLUDED.picked,
+        open_best_id = EXCLUDED.open_best_id,
+        final_best_id = EXCLUDED.final_best_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION judging_standing_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM judging_standing_refresh(ARRAY(SELECT DISTINCT participant_id FROM new_rows));
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION judging_standing_deleted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM judging_standing_refresh(ARRAY(SELECT DISTINCT participant_id FROM old_rows));
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION judging_standing_updated() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM judging_standing_refresh(ARRAY(
+        SELECT o.participant_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+        WHERE {_CHANGED}
+        UNION
+        SELECT n.participant_id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+        WHERE {_CHANGED}
+    ));
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER judging_standing_insert AFTER INSERT ON judging_submission
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION judging_standing_inserted();
+CREATE TRIGGER judging_standing_delete AFTER DELETE ON judging_submission
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION judging_standing_deleted();
+CREATE TRIGGER judging_standing_update AFTER UPDATE ON judging_submission
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION judging_standing_updated();
+"""
+
+# Every standing from the submissions already there (the migration's backfill).
+BACKFILL = """
+SELECT judging_standing_refresh(
+    ARRAY(SELECT DISTINCT participant_id FROM judging_submission)
+);
+"""
+
+DROP = """
+DROP TRIGGER IF EXISTS judging_standing_insert ON judging_submission;
+DROP TRIGGER IF EXISTS judging_standing_delete ON judging_submission;
+DROP TRIGGER IF EXISTS judging_standing_update ON judging_submission;
+DROP FUNCTION IF EXISTS judging_standing_inserted();
+DROP FUNCTION IF EXISTS judging_standing_deleted();
+DROP FUNCTION IF EXISTS judging_standing_updated();
+DROP FUNCTION IF EXISTS judging_standing_refresh(bigint[]);
+"""
+
+
+def kept_by_triggers(connection: Any) -> bool:
+    """Whether this database keeps the standings (PostgreSQL does; SQLite does not)."""
+    return bool(connection.vendor == "postgresql")
+
+
+def create_triggers(apps: Any, schema_editor: Any) -> None:
+    if kept_by_triggers(schema_editor.connection):
+        # Without parameters: several statements, and a "%" that is SQL's modulo.
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(CREATE)
+            cursor.execute(BACKFILL)
+
+
+def drop_triggers(apps: Any, schema_editor: Any) -> None:
+    if kept_by_triggers(schema_editor.connection):
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(DROP)
