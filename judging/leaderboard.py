@@ -52,7 +52,7 @@ from django.utils import timezone
 
 from challenges.models import Challenge, Participant
 from judging.models import LeaderboardStanding, Submission, SubmissionState
-from judging.standing_sql import kept_by_triggers
+from judging.standing_sql import SHOWN_COLUMNS, kept_by_triggers
 from probing.selectors import EndpointMetrics, challenge_endpoint_metrics
 from receipts.models import Question
 from receipts.selectors import receipt_scores
@@ -165,12 +165,35 @@ def _unit(participant_id: int, team_id: int | None) -> Unit:
     return ("team", team_id) if team_id is not None else ("participant", participant_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Representative:
+    """What the leaderboard shows of the submission that represents a participant."""
+
+    id: int
+    selected: bool
+    promoted: bool
+    created_at: datetime
+    public_score: float | None
+    private_score: float | None
+    cv_mean: float | None
+    cv_std: float | None
+    cpu_seconds: float | None
+    peak_memory_mb: float | None
+    fit_seconds: float | None
+    contributivity: float | None
+
+
+# Representative's fields after its id, in order: what the kept standings copy
+# (judging/standing_sql.py SHOWN_COLUMNS) and what the computation reads.
+_SHOWN_FIELDS = SHOWN_COLUMNS
+
+
 @dataclass(frozen=True)
 class _Standing:
     """A participant's representative submission (None when none is eligible) and
-    the counts their row shows, from one pass over the challenge's submissions."""
+    the counts their row shows."""
 
-    best: Submission | None
+    best: Representative | None
     made: int
     last: datetime | None
     picked: int
@@ -206,35 +229,21 @@ def _standings(challenge: Challenge, final: bool) -> dict[int, _Standing]:
     return standings_computed(challenge, final)
 
 
-_SHOWN_FIELDS = (
-    "id",
-    "participant_id",
-    "state",
-    "selected",
-    "promoted",
-    "created_at",
-    "public_score",
-    "private_score",
-    *("cv_mean", "cv_std", "cpu_seconds", "peak_memory_mb", "fit_seconds"),
-    "contributivity",
-)
-
-
 def standings_kept(challenge: Challenge, final: bool) -> dict[int, _Standing]:
-    """The kept standings (judging/models.py `LeaderboardStanding`) with each one's
-    representative for this ranking, in one query over the challenge's participants
-    (a few hundred rows where the computation ranks every submission)."""
-    best = "final_best" if final else "open_best"
-    kept = (
-        LeaderboardStanding.objects.filter(challenge=challenge)
-        .select_related(best)
-        .only("participant_id", "made", "last_at", "picked", *(f"{best}__{f}" for f in _SHOWN_FIELDS))
+    """The kept standings (judging/models.py `LeaderboardStanding`) of this ranking,
+    in one query over one small table: a row per participant, their
+    representative's figures in it (no submission read, no model built)."""
+    kept = LeaderboardStanding.objects.filter(challenge=challenge, final=final).values_list(
+        "participant_id", "made", "last_at", "picked", "submission_id", *_SHOWN_FIELDS
     )
     return {
-        row.participant_id: _Standing(
-            best=getattr(row, best), made=row.made, last=row.last_at, picked=row.picked
+        participant_id: _Standing(
+            best=None if best_id is None else Representative(best_id, *shown),
+            made=made,
+            last=last,
+            picked=picked,
         )
-        for row in kept
+        for participant_id, made, last, picked, best_id, *shown in kept
     }
 
 
@@ -243,7 +252,7 @@ def standings_computed(challenge: Challenge, final: bool) -> dict[int, _Standing
     the challenge's submissions partitioned by participant (one scan and one sort,
     where the old query read every submission's participant through a join and
     aggregated them again in another) give the first submission in _best_first
-    order and the counts beside it."""
+    order and the counts beside it. What the kept standings must always equal."""
     score_field = "private_score" if final else "public_score"
     participant = [F("participant_id")]
     ranked = (
@@ -261,30 +270,31 @@ def standings_computed(challenge: Challenge, final: bool) -> dict[int, _Standing
         )
         .filter(pick=1)
         .order_by()
-        .only(*_SHOWN_FIELDS)
+        .only("id", "participant_id", "state", *_SHOWN_FIELDS)
     )
     standings = {}
     for row in ranked:
         eligible = row.state == SubmissionState.SCORED and getattr(row, score_field) is not None
+        best = Representative(row.id, *(getattr(row, name) for name in _SHOWN_FIELDS))
         standings[row.participant_id] = _Standing(
-            best=row if eligible else None, made=row.made, last=row.last, picked=row.picked
+            best=best if eligible else None, made=row.made, last=row.last, picked=row.picked
         )
     return standings
 
 
-def _better(final: bool) -> Callable[[Submission], tuple[bool, bool, float, datetime, int]]:
+def _better(final: bool) -> Callable[[Representative], tuple[bool, bool, float, datetime, int]]:
     """_best_first's order (among eligible submissions) as a key, smallest first: a
     team's representative is the first of its members' representatives."""
 
-    def key(row: Submission) -> tuple[bool, bool, float, datetime, int]:
+    def key(row: Representative) -> tuple[bool, bool, float, datetime, int]:
         picked = row.selected or row.promoted
         score = row.private_score if final and picked else row.public_score
-        return (not picked, score is None, -(score or 0.0), row.created_at, row.pk)
+        return (not picked, score is None, -(score or 0.0), row.created_at, row.id)
 
     return key
 
 
-def _ranks(rows: dict[Unit, Submission], score_field: str) -> dict[Unit, int]:
+def _ranks(rows: dict[Unit, Representative], score_field: str) -> dict[Unit, int]:
     """Competition ranking ("1, 2, 2, 4"): equal scores share a rank."""
     ordered = sorted(rows.items(), key=lambda item: -getattr(item[1], score_field))
     ranks: dict[Unit, int] = {}
@@ -354,7 +364,7 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
     endpoints = challenge_endpoint_metrics(challenge)
     receipts = receipt_scores(challenge) if challenge.receipt_rules.receipt_questions else {}
     units: dict[Unit, _Members] = {}
-    bests: dict[Unit, list[Submission]] = {}
+    bests: dict[Unit, list[Representative]] = {}
     for participant_id, username, answered, team_id, team_name in people:
         standing = standings.get(participant_id)
         made = standing.made if standing else 0

@@ -20,24 +20,36 @@ from typing import Any
 # The advisory locks' first key: this table's own space (pg_advisory_xact_lock(int, int)).
 STANDING_LOCK_SPACE = 2209
 
-# What the ranking reads of a submission: a change to any of them moves a standing.
-RANKED_COLUMNS = (
-    "challenge_id",
-    "participant_id",
-    "state",
-    "public_score",
-    "private_score",
+# What the leaderboard shows of a representative, copied into its standing.
+SHOWN_COLUMNS = (
     "selected",
     "promoted",
     "created_at",
+    "public_score",
+    "private_score",
+    "cv_mean",
+    "cv_std",
+    "cpu_seconds",
+    "peak_memory_mb",
+    "fit_seconds",
+    "contributivity",
 )
 
-_CHANGED = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in RANKED_COLUMNS)
+# What the leaderboard reads of a submission: a change to any of them moves a standing.
+READ_COLUMNS = ("challenge_id", "participant_id", "state", *SHOWN_COLUMNS)
 
-# The representatives' orders are judging/leaderboard.py `_best_first` among the
+_CHANGED = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in READ_COLUMNS)
+_SHOWN = ", ".join(SHOWN_COLUMNS)
+_BEST_SHOWN = ", ".join(f"best.{column}" for column in SHOWN_COLUMNS)
+_SET = ",\n        ".join(
+    f"{column} = EXCLUDED.{column}"
+    for column in ("made", "last_at", "picked", "submission_id", *SHOWN_COLUMNS)
+)
+
+# The representative's order is judging/leaderboard.py `_best_first` among the
 # eligible submissions (scored, with the ranking's score): picks first, then the
-# score (a pick's private score after the close, otherwise the public one), the
-# earliest, the first recorded.
+# score (a pick's private score in the final ranking, otherwise the public one),
+# the earliest, the first recorded.
 CREATE = f"""
 CREATE OR REPLACE FUNCTION judging_standing_refresh(touched bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -54,35 +66,39 @@ BEGIN
           WHERE s.participant_id = kept.participant_id AND s.challenge_id = kept.challenge_id
       );
     INSERT INTO judging_leaderboardstanding
-        (challenge_id, participant_id, made, last_at, picked, open_best_id, final_best_id)
+        (challenge_id, participant_id, final, made, last_at, picked, submission_id, {_SHOWN})
     SELECT
-        s.challenge_id,
-        s.participant_id,
-        count(*) FILTER (WHERE s.state <> 'cancelled'),
-        max(s.created_at),
-        count(*) FILTER (WHERE s.state = 'scored' AND (s.selected OR s.promoted)),
-        (SELECT b.id FROM judging_submission AS b
-         WHERE b.participant_id = s.participant_id AND b.challenge_id = s.challenge_id
-           AND b.state = 'scored' AND b.public_score IS NOT NULL
-         ORDER BY (b.selected OR b.promoted) DESC, b.public_score DESC, b.created_at, b.id
-         LIMIT 1),
-        (SELECT b.id FROM judging_submission AS b
-         WHERE b.participant_id = s.participant_id AND b.challenge_id = s.challenge_id
-           AND b.state = 'scored' AND b.private_score IS NOT NULL
-         ORDER BY (b.selected OR b.promoted) DESC,
-                  CASE WHEN b.selected OR b.promoted THEN b.private_score
-                       ELSE b.public_score END DESC NULLS LAST,
-                  b.created_at, b.id
-         LIMIT 1)
-    FROM judging_submission AS s
-    WHERE s.participant_id = ANY(touched)
-    GROUP BY s.challenge_id, s.participant_id
-    ON CONFLICT (challenge_id, participant_id) DO UPDATE SET
-        made = EXCLUDED.made,
-        last_at = EXCLUDED.last_at,
-        picked = EXCLUDED.picked,
-        open_best_id = EXCLUDED.open_best_id,
-        final_best_id = EXCLUDED.final_best_id;
+        counts.challenge_id, counts.participant_id, ranking.final,
+        counts.made, counts.last_at, counts.picked, best.id, {_BEST_SHOWN}
+    FROM (
+        SELECT
+            s.challenge_id,
+            s.participant_id,
+            count(*) FILTER (WHERE s.state <> 'cancelled') AS made,
+            max(s.created_at) AS last_at,
+            count(*) FILTER (WHERE s.state = 'scored' AND (s.selected OR s.promoted)) AS picked
+        FROM judging_submission AS s
+        WHERE s.participant_id = ANY(touched)
+        GROUP BY s.challenge_id, s.participant_id
+    ) AS counts
+    CROSS JOIN (VALUES (false), (true)) AS ranking(final)
+    LEFT JOIN LATERAL (
+        SELECT b.id, {", ".join(f"b.{column}" for column in SHOWN_COLUMNS)}
+        FROM judging_submission AS b
+        WHERE b.participant_id = counts.participant_id
+          AND b.challenge_id = counts.challenge_id
+          AND b.state = 'scored'
+          AND CASE WHEN ranking.final THEN b.private_score ELSE b.public_score END IS NOT NULL
+        ORDER BY
+            (b.selected OR b.promoted) DESC,
+            CASE WHEN ranking.final AND (b.selected OR b.promoted) THEN b.private_score
+                 ELSE b.public_score END DESC NULLS LAST,
+            b.created_at,
+            b.id
+        LIMIT 1
+    ) AS best ON true
+    ON CONFLICT (challenge_id, final, participant_id) DO UPDATE SET
+        {_SET};
 END
 $$;
 

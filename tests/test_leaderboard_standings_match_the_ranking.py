@@ -1,6 +1,7 @@
 """The standings PostgreSQL keeps as submissions change (judging/models.py
 `LeaderboardStanding`) are always what ranking every submission gives: after
 results, failures, cancellations, re-judging, picks and promotions, deletions,
+new costs and contributivity,
 with or without private scores, before and after the close; and the migration's
 backfill computes them for submissions recorded before it."""
 
@@ -29,7 +30,7 @@ State = SubmissionState
 def summary(challenge: Challenge, final: bool, kept: bool) -> dict[int, tuple[Any, ...]]:
     standings = (standings_kept if kept else standings_computed)(challenge, final)
     return {
-        who: (s.best.pk if s.best else None, s.made, s.last, s.picked)
+        who: (s.best, s.made, s.last, s.picked)
         for who, s in standings.items()
     }
 
@@ -58,6 +59,9 @@ def test_a_standing_is_kept_for_each_participant_with_submissions() -> None:
     }
     assert_kept_equals_computed(challenge)
     assert summary(challenge, False, kept=True)[grace.pk][:2] == (None, 0)
+    best = summary(challenge, True, kept=True)[ada.pk][0]
+    assert best is not None
+    assert (best.public_score, best.private_score) == (0.7, 0.6)
 
 
 @pytest.mark.django_db
@@ -101,7 +105,9 @@ def test_standings_match_after_a_random_history_of_changes() -> None:
     rng = random.Random(22)
     rows: list[Submission] = []
     for step in range(120):
-        action = rng.choice(["submit", "score", "fail", "cancel", "pick", "unpick", "delete"])
+        action = rng.choice(
+            ["submit", "score", "fail", "cancel", "pick", "unpick", "measure", "delete"]
+        )
         if action == "submit" or not rows:
             rows.append(submission(rng.choice(people), State.NEW))
         else:
@@ -120,6 +126,9 @@ def test_standings_match_after_a_random_history_of_changes() -> None:
                 chosen.update(**{rng.choice(["selected", "promoted"]): True})
             elif action == "unpick":
                 chosen.update(selected=False, promoted=False)
+            elif action == "measure":
+                # What the row shows beside the score: costs, contributivity.
+                chosen.update(cpu_seconds=rng.uniform(1, 9), contributivity=rng.uniform(0, 50))
             else:
                 chosen.delete()
                 rows.remove(row)
@@ -199,5 +208,7 @@ def test_two_writers_of_one_participant_at_once_leave_the_standing_right() -> No
     other.join(120)
 
     assert errors == []
-    assert summary(challenge, False, kept=True)[ada.pk][0] == high.pk
+    best = summary(challenge, False, kept=True)[ada.pk][0]
+    assert best is not None
+    assert best.id == high.pk
     assert_kept_equals_computed(challenge)
