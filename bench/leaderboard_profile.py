@@ -24,6 +24,7 @@ import pstats
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from harness import bench_platform
@@ -36,7 +37,9 @@ class _SqlTimer:
     def __init__(self) -> None:
         self.queries: list[tuple[str, Any, float]] = []
 
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
         began = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -52,7 +55,8 @@ def _backend_cpu() -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 

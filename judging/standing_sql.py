@@ -50,6 +50,7 @@ _SET = ",\n        ".join(
 # eligible submissions (scored, with the ranking's score): picks first, then the
 # score (a pick's private score in the final ranking, otherwise the public one),
 # the earliest, the first recorded.
+# Built from this module's constants only, never from input.
 CREATE = f"""
 CREATE OR REPLACE FUNCTION judging_standing_refresh(touched bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -141,7 +142,7 @@ CREATE TRIGGER judging_standing_delete AFTER DELETE ON judging_submission
 CREATE TRIGGER judging_standing_update AFTER UPDATE ON judging_submission
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION judging_standing_updated();
-"""
+"""  # noqa: S608
 
 # Every standing from the submissions already there (the migration's backfill).
 BACKFILL = """

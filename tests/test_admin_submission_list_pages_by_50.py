@@ -21,7 +21,9 @@ def test_a_page_lists_the_newest_50_and_the_next_page_the_rest(
     for participant in participants(challenge, 3):
         for _ in range(20):
             SubmissionFactory(participant=participant, state=SubmissionState.FAILED)
-    newest_first = list(Submission.objects.order_by("-created_at", "-id").values_list("id", flat=True))
+    newest_first = list(
+        Submission.objects.order_by("-created_at", "-id").values_list("id", flat=True)
+    )
     url = reverse("admin:judging_submission_changelist")
 
     first = teacher_client.get(url)

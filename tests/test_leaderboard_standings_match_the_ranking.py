@@ -29,10 +29,7 @@ State = SubmissionState
 
 def summary(challenge: Challenge, final: bool, kept: bool) -> dict[int, tuple[Any, ...]]:
     standings = (standings_kept if kept else standings_computed)(challenge, final)
-    return {
-        who: (s.best, s.made, s.last, s.picked)
-        for who, s in standings.items()
-    }
+    return {who: (s.best, s.made, s.last, s.picked) for who, s in standings.items()}
 
 
 def assert_kept_equals_computed(challenge: Challenge) -> None:
@@ -48,7 +45,7 @@ def submission(participant: Participant, state: str, **fields: Any) -> Submissio
 @pytest.mark.django_db
 def test_a_standing_is_kept_for_each_participant_with_submissions() -> None:
     challenge = published_challenge()
-    ada, grace, alan = participants(challenge, 3)
+    ada, grace, _nobody_yet = participants(challenge, 3)
     submission(ada, State.SCORED, public_score=0.7, private_score=0.6)
     submission(ada, State.FAILED)
     submission(grace, State.CANCELLED)
@@ -188,7 +185,7 @@ def test_two_writers_of_one_participant_at_once_leave_the_standing_right() -> No
                     # Hold the transaction open: the other writer computes meanwhile.
                     first_wrote.set()
                     threading.Event().wait(1.0)
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:  # reported by the assertion below
             errors.append(error)
         finally:
             first_wrote.set()
