@@ -15,11 +15,15 @@ their pick with the best public score, or with no pick their best public score.
 After it, the private part: their pick with the best private score, or with no
 pick the submission with the best public score (ranked by its private score,
 which nobody chose it for); the private scores are shown. Equal scores: the
-earliest. Three queries whatever the number of submissions and teams: one pass
-over the challenge's submissions (windows per participant: their representative,
-their submission count, number of picks and last upload; a team's representative
-is the best of its members'), the participants (names, teams) and the endpoints;
-the charts' points are one more. Live endpoints add four, whatever the number of
+earliest. Three queries whatever the number of submissions and teams: each
+participant's standing (their representative, their submission count, number of
+picks and last upload; a team's representative is the best of its members'), the
+participants (names, teams) and the endpoints; the charts' points are one more.
+On PostgreSQL the standings are kept as submissions change (models.py
+`LeaderboardStanding`, one row per participant and ranking, kept by triggers), so
+a request reads a few hundred rows whatever the number of submissions; elsewhere
+they come from one pass over the challenge's submissions (`standings_computed`,
+what the kept ones must always equal). Live endpoints add four, whatever the number of
 probes (their metrics are aggregated in SQL), and proof of receipt one.
 """
 
