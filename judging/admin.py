@@ -128,6 +128,12 @@ class SubmissionAdmin(TeacherEditsOnlyAdmin):
     list_filter = ("state", "failure_kind", OwnChallengeFilter, "created_at")
     # A filtered page counts only its matches, not the whole table as well.
     show_full_result_count = False
+    # Rendering the rows is nearly all of a page's cost (the admin formats each of
+    # 14 cells through its template tags: about 0.9 ms a row in a profile at 10,000
+    # submissions, against 1 ms for the page's seven queries): 50 rows a page
+    # rather than the admin's 100 halves it, and the newest 50 are what a teacher
+    # looks at.
+    list_per_page = 50
     search_fields = ("participant__user__username", "reason", "code_sha256")
     list_select_related = ("challenge", "participant__user")
     actions = [

@@ -15,11 +15,15 @@ their pick with the best public score, or with no pick their best public score.
 After it, the private part: their pick with the best private score, or with no
 pick the submission with the best public score (ranked by its private score,
 which nobody chose it for); the private scores are shown. Equal scores: the
-earliest. Three queries whatever the number of submissions and teams: one pass
-over the challenge's submissions (windows per participant: their representative,
-their submission count, number of picks and last upload; a team's representative
-is the best of its members'), the participants (names, teams) and the endpoints;
-the charts' points are one more. Live endpoints add four, whatever the number of
+earliest. Three queries whatever the number of submissions and teams: each
+participant's standing (their representative, their submission count, number of
+picks and last upload; a team's representative is the best of its members'), the
+participants (names, teams) and the endpoints; the charts' points are one more.
+On PostgreSQL the standings are kept as submissions change (models.py
+`LeaderboardStanding`, one row per participant and ranking, kept by triggers), so
+a request reads a few hundred rows whatever the number of submissions; elsewhere
+they come from one pass over the challenge's submissions (`standings_computed`,
+what the kept ones must always equal). Live endpoints add four, whatever the number of
 probes (their metrics are aggregated in SQL), and proof of receipt one.
 """
 
@@ -28,10 +32,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -49,7 +55,8 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
-from judging.models import Submission, SubmissionState
+from judging.models import LeaderboardStanding, Submission, SubmissionState
+from judging.standing_sql import SHOWN_COLUMNS, kept_by_triggers
 from probing.selectors import EndpointMetrics, challenge_endpoint_metrics
 from receipts.models import Question
 from receipts.selectors import receipt_scores
@@ -137,11 +144,13 @@ class Leaderboard:
     final: bool
     rows: list[LeaderboardRow]
 
-    @property
+    # Cached: the table asks for each of its rows (300 rows read 300 rows each,
+    # a fifth of an uncached page in a profile at 10,000 submissions).
+    @cached_property
     def has_endpoints(self) -> bool:
         return any(row.endpoint_registered for row in self.rows)
 
-    @property
+    @cached_property
     def has_receipts(self) -> bool:
         return self.challenge.receipt_rules.receipt_questions > 0
 
@@ -160,12 +169,35 @@ def _unit(participant_id: int, team_id: int | None) -> Unit:
     return ("team", team_id) if team_id is not None else ("participant", participant_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Representative:
+    """What the leaderboard shows of the submission that represents a participant."""
+
+    id: int
+    selected: bool
+    promoted: bool
+    created_at: datetime
+    public_score: float | None
+    private_score: float | None
+    cv_mean: float | None
+    cv_std: float | None
+    cpu_seconds: float | None
+    peak_memory_mb: float | None
+    fit_seconds: float | None
+    contributivity: float | None
+
+
+# Representative's fields after its id, in order: what the kept standings copy
+# (judging/standing_sql.py SHOWN_COLUMNS) and what the computation reads.
+_SHOWN_FIELDS = SHOWN_COLUMNS
+
+
 @dataclass(frozen=True)
 class _Standing:
     """A participant's representative submission (None when none is eligible) and
-    the counts their row shows, from one pass over the challenge's submissions."""
+    the counts their row shows."""
 
-    best: Submission | None
+    best: Representative | None
     made: int
     last: datetime | None
     picked: int
@@ -193,11 +225,38 @@ def _best_first(final: bool) -> list[Any]:
 
 
 def _standings(challenge: Challenge, final: bool) -> dict[int, _Standing]:
+    """Each participant's standing, by participant id: read from the standings
+    PostgreSQL keeps as submissions change (one row per participant), or on a
+    database that keeps none computed from the submissions."""
+    if kept_by_triggers(connection):
+        return standings_kept(challenge, final)
+    return standings_computed(challenge, final)
+
+
+def standings_kept(challenge: Challenge, final: bool) -> dict[int, _Standing]:
+    """The kept standings (judging/models.py `LeaderboardStanding`) of this ranking,
+    in one query over one small table: a row per participant, their
+    representative's figures in it (no submission read, no model built)."""
+    kept = LeaderboardStanding.objects.filter(challenge=challenge, final=final).values_list(
+        "participant_id", "made", "last_at", "picked", "submission_id", *_SHOWN_FIELDS
+    )
+    return {
+        participant_id: _Standing(
+            best=None if best_id is None else Representative(best_id, *shown),
+            made=made,
+            last=last,
+            picked=picked,
+        )
+        for participant_id, made, last, picked, best_id, *shown in kept
+    }
+
+
+def standings_computed(challenge: Challenge, final: bool) -> dict[int, _Standing]:
     """Each participant's standing, by participant id, in one query: windows over
     the challenge's submissions partitioned by participant (one scan and one sort,
     where the old query read every submission's participant through a join and
     aggregated them again in another) give the first submission in _best_first
-    order and the counts beside it."""
+    order and the counts beside it. What the kept standings must always equal."""
     score_field = "private_score" if final else "public_score"
     participant = [F("participant_id")]
     ranked = (
@@ -215,41 +274,31 @@ def _standings(challenge: Challenge, final: bool) -> dict[int, _Standing]:
         )
         .filter(pick=1)
         .order_by()
-        .only(
-            "id",
-            "participant_id",
-            "state",
-            "selected",
-            "promoted",
-            "created_at",
-            "public_score",
-            "private_score",
-            *("cv_mean", "cv_std", "cpu_seconds", "peak_memory_mb", "fit_seconds"),
-            "contributivity",
-        )
+        .only("id", "participant_id", "state", *_SHOWN_FIELDS)
     )
     standings = {}
     for row in ranked:
         eligible = row.state == SubmissionState.SCORED and getattr(row, score_field) is not None
+        best = Representative(row.id, *(getattr(row, name) for name in _SHOWN_FIELDS))
         standings[row.participant_id] = _Standing(
-            best=row if eligible else None, made=row.made, last=row.last, picked=row.picked
+            best=best if eligible else None, made=row.made, last=row.last, picked=row.picked
         )
     return standings
 
 
-def _better(final: bool) -> Callable[[Submission], tuple[bool, bool, float, datetime, int]]:
+def _better(final: bool) -> Callable[[Representative], tuple[bool, bool, float, datetime, int]]:
     """_best_first's order (among eligible submissions) as a key, smallest first: a
     team's representative is the first of its members' representatives."""
 
-    def key(row: Submission) -> tuple[bool, bool, float, datetime, int]:
+    def key(row: Representative) -> tuple[bool, bool, float, datetime, int]:
         picked = row.selected or row.promoted
         score = row.private_score if final and picked else row.public_score
-        return (not picked, score is None, -(score or 0.0), row.created_at, row.pk)
+        return (not picked, score is None, -(score or 0.0), row.created_at, row.id)
 
     return key
 
 
-def _ranks(rows: dict[Unit, Submission], score_field: str) -> dict[Unit, int]:
+def _ranks(rows: dict[Unit, Representative], score_field: str) -> dict[Unit, int]:
     """Competition ranking ("1, 2, 2, 4"): equal scores share a rank."""
     ordered = sorted(rows.items(), key=lambda item: -getattr(item[1], score_field))
     ranks: dict[Unit, int] = {}
@@ -319,7 +368,7 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
     endpoints = challenge_endpoint_metrics(challenge)
     receipts = receipt_scores(challenge) if challenge.receipt_rules.receipt_questions else {}
     units: dict[Unit, _Members] = {}
-    bests: dict[Unit, list[Submission]] = {}
+    bests: dict[Unit, list[Representative]] = {}
     for participant_id, username, answered, team_id, team_name in people:
         standing = standings.get(participant_id)
         made = standing.made if standing else 0

@@ -259,6 +259,73 @@ class Submission(LeasedJob):
         )
 
 
+class LeaderboardStanding(models.Model):
+    """A participant's standing on their challenge's leaderboard, twice (the open
+    ranking's and the final one's): what the ranking's one pass over the challenge's
+    submissions gives for them (judging/leaderboard.py `standings_computed`), kept so
+    that a request reads one row per participant instead of ranking every
+    submission, and with the representative's shown figures copied, so that it
+    reads no submission either.
+
+    Kept by PostgreSQL itself: statement triggers on judging_submission (migration
+    0009, judging/standing_sql.py) recompute the standings of the participants whose
+    submissions a statement inserted, deleted or changed in a column the leaderboard
+    reads, in the same transaction. Triggers rather than services because every
+    writer must keep it (services, leases' conditional updates, bulk updates,
+    cascading deletes, factories in tests): a row that one path forgot would rank a
+    student wrongly without a sound. SQLite (the single-machine default) has no
+    such triggers here and ranks from the submissions each time.
+
+    Both rankings are kept, so a change of the closing date needs nothing.
+    """
+
+    challenge = models.ForeignKey(
+        "challenges.Challenge", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    participant = models.ForeignKey(
+        "challenges.Participant",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    # The ranking after the close (private scores), or the one before it.
+    final = models.BooleanField()
+    # Submissions not cancelled; the last upload (cancelled ones too); scored picks.
+    made = models.PositiveIntegerField()
+    last_at = models.DateTimeField(null=True)
+    picked = models.PositiveIntegerField()
+    # The representative for this ranking (None when no submission is eligible) and
+    # what the leaderboard shows of it, as on the submission.
+    submission = models.ForeignKey(
+        "Submission",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    selected = models.BooleanField(null=True)
+    promoted = models.BooleanField(null=True)
+    created_at = models.DateTimeField(null=True)
+    public_score = models.FloatField(null=True)
+    private_score = models.FloatField(null=True)
+    cv_mean = models.FloatField(null=True)
+    cv_std = models.FloatField(null=True)
+    cpu_seconds = models.FloatField(null=True)
+    peak_memory_mb = models.FloatField(null=True)
+    fit_seconds = models.FloatField(null=True)
+    contributivity = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["challenge", "final", "participant"], name="standing_unique_participant"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"standing of participant {self.participant_id}"
+
+
 class ChallengeBlend(models.Model):
     """The challenge's contributivity computation: whether it is stale, and what the
     last one found.
