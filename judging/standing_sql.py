@@ -11,6 +11,12 @@ Two writers changing one participant's submissions at once would each compute
 from a snapshot without the other's change, and the later upsert would win with a
 stale standing: a transaction-scoped advisory lock per participant, taken before
 computing, makes the second wait for the first to commit and then see it.
+
+Migration judging 0009 runs `create_triggers` from here, so a fresh database gets
+this text as it is at 0009's point in the schema: the SQL must keep working on
+0009's tables. A change that needs later columns goes in a module of its own
+(`standing_sql_v2.py`, say) run by the migration that adds them, and leaves this
+one as it is.
 """
 
 from __future__ import annotations
