@@ -14,8 +14,13 @@ from pytest_django.live_server_helper import LiveServer
 
 from judging.feed_wakeups import feed_wakeup_release
 from tests.browser import admin_log_in, chromium, patient_ms
+from tests.database_flush import flush_cheaply
 from tests.factories import TeacherFactory
 from tests.processes import WorkerProcess
+
+
+def pytest_configure() -> None:
+    flush_cheaply()
 
 
 def pytest_report_header() -> str:

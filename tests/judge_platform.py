@@ -7,11 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
 
 from judging.models import ENDED_STATES, Submission
-from tests.processes import BeatProcess, WorkerProcess
+from tests.processes import (
+    BeatProcess,
+    CeleryProcess,
+    WorkerProcess,
+    stop_together,
+    wait_all_ready,
+)
 from tests.servers import grown_with_load, wait_until
 
 FAST = {
@@ -28,6 +35,7 @@ FAST = {
 GROWN_WITH_LOAD = ("PPIPE_JUDGE_LEASE_SECONDS", "PPIPE_JUDGE_QUEUE_SECONDS")
 # Where a judge worker would find a database if it looked: nowhere.
 NO_DATABASE = "postgresql://nobody@127.0.0.1:9/no-database-here"
+P = TypeVar("P", bound=CeleryProcess)
 
 
 def _env(clocks: dict[str, str], **extra: str) -> dict[str, str]:
@@ -46,14 +54,22 @@ class JudgePlatform:
     # One value per platform: every process reads the same lease and deadlines.
     clocks: dict[str, str] = field(default_factory=lambda: grown_with_load(FAST, GROWN_WITH_LOAD))
     workers: list[WorkerProcess] = field(default_factory=list)
+    # Everything started, stopped together when the platform ends (stop_together).
+    processes: list[CeleryProcess] = field(default_factory=list)
 
     def judge_worker(self, queue: str = "judge", **extra: str) -> WorkerProcess:
+        return self._judge_workers(1, queue, **extra)[0]
+
+    def _judge_workers(self, count: int, queue: str = "judge", **extra: str) -> list[WorkerProcess]:
         # No private store either: the hidden labels are not on a judge machine.
         env = _env(self.clocks, DATABASE_URL=NO_DATABASE, PPIPE_PRIVATE_DIR="/nonexistent", **extra)
-        worker = WorkerProcess([queue], **env)
-        self.stack.callback(worker.stop)
-        self.workers.append(worker.wait_ready())
-        return worker
+        started = [self._started(WorkerProcess([queue], **env)) for _ in range(count)]
+        self.workers.extend(wait_all_ready(started))
+        return started
+
+    def _started(self, process: P) -> P:
+        self.processes.append(process)
+        return process
 
     def logs(self) -> str:
         return "\n\n".join(worker.log_tail(30) for worker in self.workers)
@@ -76,11 +92,13 @@ def judge_platform(
 ) -> Iterator[JudgePlatform]:
     with ExitStack() as stack:
         platform = JudgePlatform(stack=stack)
-        control = WorkerProcess(["control"], concurrency=2, **_env(platform.clocks, **control_env))
-        stack.callback(control.stop)
-        platform.workers.append(control.wait_ready())
-        for _ in range(judges):
-            platform.judge_worker()
+        stack.callback(lambda: stop_together(platform.processes))
+        # The control worker starts while the judges start (wait_all_ready).
+        control = platform._started(
+            WorkerProcess(["control"], concurrency=2, **_env(platform.clocks, **control_env))
+        )
+        platform._judge_workers(judges)
+        platform.workers.insert(0, control.wait_ready())
         if beat:
-            stack.callback(BeatProcess(**_env(platform.clocks, **control_env)).stop)
+            platform._started(BeatProcess(**_env(platform.clocks, **control_env)))
         yield platform

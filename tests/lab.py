@@ -25,7 +25,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -36,6 +36,65 @@ def _pg_bin() -> Path:
     if not found:
         raise RuntimeError("the fault suite needs Debian's postgresql package (initdb, postgres)")
     return found[-1]
+
+
+def _initdb(data: Path) -> None:
+    data.mkdir()
+    shutil.chown(data, "postgres")
+    subprocess.run(
+        [
+            shutil.which("runuser") or "/usr/sbin/runuser",
+            "-u",
+            "postgres",
+            "--",
+            str(_pg_bin() / "initdb"),
+            "-D",
+            str(data),
+            "--auth=trust",
+            "-U",
+            "postgres",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def postgres_template(directory: Path, prepare: Callable[[str], None]) -> Path:
+    """A PostgreSQL data folder made once for many labs (Lab.start_postgres's
+    `template`): initdb, a server on a socket in the folder only (no network,
+    no namespace), `prepare(url)` (it makes the databases, say migrated ones),
+    then a clean shutdown. A lab's copy then starts in a fraction of a second,
+    where initdb and Django's migrations took about 10 s of CPU a lab."""
+    data = directory / "pgdata"
+    _initdb(data)
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    server = subprocess.Popen(
+        [
+            runuser,
+            "-u",
+            "postgres",
+            "--",
+            str(_pg_bin() / "postgres"),
+            "-D",
+            str(data),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            f"unix_socket_directories={data}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        url = f"postgresql://postgres@/postgres?host={data}"
+        Lab._wait_ready(url)
+        prepare(url)
+    finally:
+        # SIGINT: PostgreSQL's fast shutdown, which leaves the data consistent.
+        _signal_group(server, signal.SIGINT)
+        server.wait(timeout=60)
+    return data
 
 
 def _clock_off(offset: str) -> dict[str, str]:
@@ -292,27 +351,17 @@ class Lab:
 
     # --- the broker-and-database host ---------------------------------------------
 
-    def start_postgres(self, host: str = "broker") -> str:
-        """A PostgreSQL of the lab's own on the host; returns its URL (trust auth)."""
+    def start_postgres(self, host: str = "broker", *, template: Path | None = None) -> str:
+        """A PostgreSQL of the lab's own on the host; returns its URL (trust auth).
+        With a `template` (postgres_template()), its data is a copy of the template's:
+        databases already made, no initdb."""
         data = self.work / "pgdata"
-        data.mkdir()
-        shutil.chown(data, "postgres")
-        subprocess.run(
-            [
-                shutil.which("runuser") or "/usr/sbin/runuser",
-                "-u",
-                "postgres",
-                "--",
-                str(_pg_bin() / "initdb"),
-                "-D",
-                str(data),
-                "--auth=trust",
-                "-U",
-                "postgres",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        if template is None:
+            _initdb(data)
+        else:
+            # -a: the postgres user's files, with their modes, as the server wants them.
+            cp = shutil.which("cp") or "/bin/cp"
+            subprocess.run([cp, "-a", str(template), str(data)], check=True, capture_output=True)
         with (data / "pg_hba.conf").open("a") as hba:
             hba.write(f"host all all 10.{self.id}.0.0/24 trust\n")
         self._run_postgres(host)

@@ -8,7 +8,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from tests.judge_platform import NO_DATABASE
-from tests.processes import BeatProcess, WorkerProcess
+from tests.processes import BeatProcess, CeleryProcess, WorkerProcess, stop_together, wait_all_ready
 from tests.servers import patience
 
 FAST = {"PPIPE_PROBE_TICK_SECONDS": "1"}
@@ -32,10 +32,13 @@ def probe_platform(settings: Any, *, beat: bool = True) -> Iterator[list[WorkerP
         "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR),
     }
     with ExitStack() as stack:
+        # Stopped together, and the two workers' start-ups overlap (tests/processes.py).
+        processes: list[CeleryProcess] = []
+        stack.callback(lambda: stop_together(processes))
         control = WorkerProcess(
             ["control"], concurrency=2, PPIPE_PRIVATE_DIR=str(settings.PPIPE_PRIVATE_DIR), **env
         )
-        stack.callback(control.stop)
+        processes.append(control)
         prober = WorkerProcess(
             ["probe"],
             concurrency=8,
@@ -44,8 +47,8 @@ def probe_platform(settings: Any, *, beat: bool = True) -> Iterator[list[WorkerP
             PPIPE_PRIVATE_DIR="/nonexistent",
             **env,
         )
-        stack.callback(prober.stop)
-        workers = [control.wait_ready(), prober.wait_ready()]
+        processes.append(prober)
+        workers = wait_all_ready([control, prober])
         if beat:
-            stack.callback(BeatProcess(**env).stop)
+            processes.append(BeatProcess(**env))
         yield workers

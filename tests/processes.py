@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import connection
 
-from tests.servers import stop_process, wait_until
+from tests.servers import stop_processes, wait_until
 
 
 def test_database_url() -> str:
@@ -77,8 +77,7 @@ class CeleryProcess:
         return self.process.poll() is None
 
     def stop(self) -> None:
-        stop_process(self.process)
-        self._log.close()
+        stop_together([self])
 
     def kill(self) -> None:
         """SIGKILL the whole process group: no warm shutdown, no acknowledgement."""
@@ -142,6 +141,21 @@ class BeatProcess(CeleryProcess):
             env=process_env(**env),
             label="beat",
         )
+
+
+def stop_together(processes: list[CeleryProcess]) -> None:
+    """Stop these processes, their warm shutdowns overlapping (tests/servers.py)."""
+    stop_processes([process.process for process in processes])
+    for process in processes:
+        process._log.close()
+
+
+def wait_all_ready(workers: list[WorkerProcess]) -> list[WorkerProcess]:
+    """Wait for workers already started together: their start-ups (a few seconds
+    each, mostly importing) overlap instead of following one another."""
+    for worker in workers:
+        worker.wait_ready()
+    return workers
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from challenges.services import challenge_publish
 from dispatch.models import Destination, Transaction, TransactionState
 from foundation.content_store import artifact_store
 from tests.factories import ChallengeFactory
-from tests.processes import BeatProcess, WorkerProcess
+from tests.processes import BeatProcess, CeleryProcess, WorkerProcess, stop_together
 from tests.servers import grown_with_load, wait_until
 
 FAST = {
@@ -59,16 +59,22 @@ class ReleasePlatform:
     env: dict[str, str]
     workers: list[WorkerProcess] = field(default_factory=list)
     beats: list[BeatProcess] = field(default_factory=list)
+    # Everything started, stopped together when the platform ends (stop_together).
+    processes: list[CeleryProcess] = field(default_factory=list)
 
     def dispatch_worker(self, **extra: str) -> WorkerProcess:
-        worker = WorkerProcess(["dispatch"], **{**self.env, **extra})
-        self.stack.callback(worker.stop)
+        worker = self._started_dispatch_worker(**extra)
         self.workers.append(worker.wait_ready())
+        return worker
+
+    def _started_dispatch_worker(self, **extra: str) -> WorkerProcess:
+        worker = WorkerProcess(["dispatch"], **{**self.env, **extra})
+        self.processes.append(worker)
         return worker
 
     def beat(self) -> BeatProcess:
         beat = BeatProcess(**self.env)
-        self.stack.callback(beat.stop)
+        self.processes.append(beat)
         self.beats.append(beat)
         return beat
 
@@ -89,7 +95,7 @@ class ReleasePlatform:
                             pool=worker.pool,
                             **worker.env_extra,
                         )
-                        self.stack.callback(again.stop)
+                        self.processes.append(again)
                         self.workers[index] = again
                 for index, beat in enumerate(self.beats):
                     if not beat.alive():
@@ -114,11 +120,16 @@ def release_platform(
     env = process_env(**extra)
     with ExitStack() as stack:
         platform = ReleasePlatform(stack=stack, env=env)
+        stack.callback(lambda: stop_together(platform.processes))
         control = WorkerProcess(["control"], concurrency=2, **env)
-        stack.callback(control.stop)
+        platform.processes.append(control)
+        # The dispatch worker starts while the control worker starts.
+        dispatch = (
+            None if dispatch_env is None else platform._started_dispatch_worker(**dispatch_env)
+        )
         platform.workers.append(control.wait_ready())
-        if dispatch_env is not None:
-            platform.dispatch_worker(**dispatch_env)
+        if dispatch is not None:
+            platform.workers.append(dispatch.wait_ready())
         for _ in range(beats):
             platform.beat()
         yield platform

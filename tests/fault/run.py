@@ -34,13 +34,15 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from tests.lab import Lab
+from tests.lab import Lab, postgres_template
 from tests.servers import patience
 
 HOSTS = ["broker", "judge1", "judge2", "dispatch", "probe"]
@@ -474,19 +476,33 @@ def main() -> int:
     parser.add_argument(
         "--parallel", type=int, default=PARALLEL, help="scenarios (labs) run at a time"
     )
+    parser.add_argument(
+        "--template", type=Path, help="a PostgreSQL data folder with the database made"
+    )
+    parser.add_argument("--migrate", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.migrate:
+        _migrate(args.migrate)
+        return 0
     if args.scenario:
         with Lab(HOSTS) as lab:
-            outcome = _run_scenario(lab, args.scenario)
+            outcome = _run_scenario(lab, args.scenario, args.template)
         print(outcome.line(), flush=True)
         return 1 if outcome.failed else 0
+    with tempfile.TemporaryDirectory(prefix="ppipe-fault-template-") as directory:
+        Path(directory).chmod(0o755)  # the data folder below belongs to PostgreSQL's user
+        template = postgres_template(Path(directory), _database_made)
+        return _run_all(args.parallel, template)
+
+
+def _run_all(parallel: int, template: Path) -> int:
     # Each scenario in a process of its own: Django's settings name one lab's servers.
     # Labs share nothing (each claims its own id: subnet, bridge, namespaces, and
     # its own servers, ports and folders), so they can run side by side.
     lines: dict[str, str] = {}
     failed = False
-    with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
-        runs = {pool.submit(_run_scenario_process, name): name for name in LONGEST_FIRST}
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        runs = {pool.submit(_run_scenario_process, name, template): name for name in LONGEST_FIRST}
         for finished in as_completed(runs):
             name = runs[finished]
             returncode, stdout, stderr, seconds = finished.result()
@@ -499,10 +515,10 @@ def main() -> int:
     return 1 if failed else 0
 
 
-def _run_scenario_process(name: str) -> tuple[int, str, str, float]:
+def _run_scenario_process(name: str, template: Path) -> tuple[int, str, str, float]:
     started = time.monotonic()
     run = subprocess.run(
-        [sys.executable, "-m", "tests.fault.run", "--scenario", name],
+        [sys.executable, "-m", "tests.fault.run", "--scenario", name, "--template", str(template)],
         capture_output=True,
         text=True,
         check=False,
@@ -510,27 +526,64 @@ def _run_scenario_process(name: str) -> tuple[int, str, str, float]:
     return run.returncode, run.stdout, run.stderr, time.monotonic() - started
 
 
-def _run_scenario(lab: Lab, name: str) -> Outcome:
+DATABASE = "ppipe"
+
+
+def _database_url(server: str) -> str:
+    """The platform's database on the server whose URL names its `postgres` database."""
+    return urlsplit(server)._replace(path=f"/{DATABASE}").geturl()
+
+
+def _database_made(server: str) -> None:
+    """Make the platform's database on a fresh server: migrated, with the platform's
+    set-up (setup_platform, without the demo: its files go to a lab's own folders).
+    In a process of its own: Django's settings name one database per process."""
     import psycopg
 
-    server = lab.start_postgres()
-    broker = lab.start_redis()
     with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute("CREATE DATABASE ppipe")
-    database = server.rsplit("/", 1)[0] + "/ppipe"
-    platform = Platform(lab, database, broker)
+        connection.execute(f"CREATE DATABASE {DATABASE}")
+    subprocess.run(
+        [sys.executable, "-m", "tests.fault.run", "--migrate", _database_url(server)],
+        check=True,
+        capture_output=True,
+        timeout=300 * patience(),
+    )
+
+
+def _migrate(database: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="ppipe-fault-migrate-") as var:
+        os.environ.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "ppipe_site.settings",
+                "DATABASE_URL": database,
+                "PPIPE_VAR_DIR": var,
+                "PPIPE_ARTIFACT_DIR": f"{var}/artifacts",
+                "PPIPE_PRIVATE_DIR": f"{var}/private",
+            }
+        )
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        call_command("setup_platform", "--no-demo", stdout=io.StringIO())
+
+
+def _run_scenario(lab: Lab, name: str, template: Path | None = None) -> Outcome:
+    server = lab.start_postgres(template=template)
+    broker = lab.start_redis()
+    if template is None:  # run alone (--scenario): the database is made here
+        _database_made(server)
+    platform = Platform(lab, _database_url(server), broker)
     os.environ.update(platform.control_env)
     import django
 
     django.setup()
-    from django.core.management import call_command
-
     from foundation.accounts import admin_account_ensure
     from ppipe_site.demo import demo_challenge_ensure, demo_endpoint_ensure
     from probing.models import ProbeRules
 
-    call_command("migrate", verbosity=0)
-    call_command("setup_platform", "--no-demo", stdout=io.StringIO())
     challenge, _ = demo_challenge_ensure(owner=admin_account_ensure().user)
     ProbeRules.objects.filter(pk=challenge.pk).update(probe_interval_seconds=PROBE_INTERVAL_SECONDS)
     challenge.refresh_from_db()  # its probe rules are read again
