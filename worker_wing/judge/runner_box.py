@@ -36,10 +36,10 @@ from worker_wing.judge.runner_confinement import (
     MS_PRIVATE,
     MS_RDONLY,
     MS_REC,
-    PR_SET_DUMPABLE,
     _check,
     _libc,
     _mount,
+    map_own_ids,
     prctl,
 )
 from worker_wing.judge.runner_files import HOLD
@@ -63,27 +63,13 @@ def die_with_parent() -> None:
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _map_own_ids(uid: int, gid: int) -> None:
-    # A non-dumpable process's /proc/self files belong to root: dumpable only while
-    # it writes its own maps (as runner_confinement.private_view does).
-    prctl(PR_SET_DUMPABLE, 1)
-    try:
-        for name, value in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
-            with open(f"/proc/self/{name}", "w") as handle:
-                handle.write(value)
-        with open("/proc/self/gid_map", "w") as handle:
-            handle.write(f"{gid} {gid} 1")
-    finally:
-        prctl(PR_SET_DUMPABLE, 0)
-
-
 def box_namespaces() -> None:
     """In the box's first process: the box's namespaces. Returns in its second
     process, PID 1 of the new PID namespace; the first waits for it and ends with it."""
     uid, gid = os.getuid(), os.getgid()
     flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
     _check(_libc.unshare(flags | CLONE_NEWPID | CLONE_NEWCGROUP), "unshare")
-    _map_own_ids(uid, gid)
+    map_own_ids(uid, gid)
     _mount("none", "/", MS_REC | MS_PRIVATE)
     zygote = os.fork()
     if zygote == 0:

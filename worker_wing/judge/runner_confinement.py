@@ -78,15 +78,12 @@ def install_filter(bpf: bytes) -> None:
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
 
-def private_view(tmpfs_mb: int, fold: int) -> None:
-    """Give this process a /tmp and /dev/shm of its own that die with the fold, and a
-    /job/input where only this fold's training labels are readable (at FOLD_VIEW).
-    Its next child is PID 1 of a new PID namespace."""
-    uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
+def map_own_ids(uid: int, gid: int) -> None:
+    """In a new user namespace: map this process's own uid and gid to themselves, and
+    nothing else."""
     # A non-dumpable process's /proc/self files belong to root: dumpable only while
     # it writes its own maps, never while student code runs (it could then write
-    # this process's memory through /proc and make it lift the mounts below).
+    # this process's memory through /proc and make it lift the mounts it made).
     prctl(PR_SET_DUMPABLE, 1)
     try:
         for name, value in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
@@ -96,6 +93,15 @@ def private_view(tmpfs_mb: int, fold: int) -> None:
             handle.write(f"{gid} {gid} 1")
     finally:
         prctl(PR_SET_DUMPABLE, 0)
+
+
+def private_view(tmpfs_mb: int, fold: int) -> None:
+    """Give this process a /tmp and /dev/shm of its own that die with the fold, and a
+    /job/input where only this fold's training labels are readable (at FOLD_VIEW).
+    Its next child is PID 1 of a new PID namespace."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
+    map_own_ids(uid, gid)
     _mount("none", "/", MS_REC | MS_PRIVATE)
     if PLACES.kept:  # held aside, or the job's own /tmp would hide them
         _mount("/tmp", HOLD, MS_BIND | MS_REC)  # noqa: S108
