@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import os
 import re
 import resource
@@ -48,6 +49,7 @@ SLUG = "breast-cancer-demo"
 # The platform's own defaults, not the developer's: as a newcomer's `make run` starts.
 NAMED_BY_ENV = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY")
 DEADLINE_SECONDS = 900
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 # Lines of `make run`'s output that mark a step, in the order they come on a first
 # start: make echoes its recipe's commands; the installer, the supervisor and the
 # workers print the rest.
@@ -322,6 +324,27 @@ class CpuProfile:
         return by_kind
 
 
+def become_subreaper() -> None:
+    """Orphans of `make run` (a server whose parent ended first) are reparented to
+    this process instead of init, so their CPU reaches RUSAGE_CHILDREN once reaped."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def reap_orphans(keep: set[int], timeout: float = 60.0) -> None:
+    """Wait for every child but `keep` (the hogs): the orphans `make run` left."""
+    deadline = time.monotonic() + timeout
+    while orphans := [child for child in psutil.Process().children() if child.pid not in keep]:
+        for orphan in orphans:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(orphan.pid, os.WNOHANG)
+        if time.monotonic() > deadline:
+            print(f"  still running after make run ended: {[o.pid for o in orphans]}")
+            return
+        time.sleep(0.2)
+
+
 def children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -374,6 +397,7 @@ def main() -> None:
     # The figures are printed before the folder is removed (two virtualenvs: slow).
     # Removed however the bench ends, SIGTERM included (bench/harness.py).
     folder = bench_temp_dir("ppipe-bench-first-start-")
+    become_subreaper()
     hogs = Hogs(arguments.hogs)
     try:
         watch = LoadWatch()
@@ -388,6 +412,7 @@ def main() -> None:
         finally:
             cpu_by_kind = profile.stop()
             start.stop()
+        reap_orphans({hog.pid for hog in hogs.processes})
         # `make run` and everything below it have been waited for (the hogs not yet).
         cpu_total = children_cpu_seconds() - cpu_before
         during = watch.stop()
