@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -55,7 +55,12 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
-from judging.models import LeaderboardStanding, Submission, SubmissionState
+from judging.models import (
+    LeaderboardImprovement,
+    LeaderboardStanding,
+    Submission,
+    SubmissionState,
+)
 from judging.standing_sql import SHOWN_COLUMNS, kept_by_triggers
 from probing.selectors import EndpointMetrics, challenge_endpoint_metrics
 from receipts.models import Question
@@ -128,9 +133,9 @@ class LeaderboardRow:
         return dict(self.__dict__)
 
 
-@dataclass(frozen=True)
-class ScoredPoint:
-    """One scored submission, for the charts."""
+class ScoredPoint(NamedTuple):
+    """One scored submission, for the charts (a tuple: a page digests a thousand of
+    them to know whether its cached chart still holds)."""
 
     participant: str
     created_at: datetime
@@ -485,8 +490,27 @@ def leaderboard_cached(challenge: Challenge, *, order: str = "rank") -> Leaderbo
 
 def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:
     """The scored submissions that improved their author's public score, oldest
-    first: how each participant progressed, in one query and a few points each
-    rather than every submission of the term."""
+    first: how each participant progressed, a few points each rather than every
+    submission of the term. Read from the points PostgreSQL keeps as submissions
+    change (one small indexed read), or computed where none are kept."""
+    if kept_by_triggers(connection):
+        return points_kept(challenge)
+    return points_computed(challenge)
+
+
+def points_kept(challenge: Challenge) -> list[ScoredPoint]:
+    """The kept points (judging/models.py `LeaderboardImprovement`), in one query."""
+    kept = (
+        LeaderboardImprovement.objects.filter(challenge=challenge)
+        .order_by("created_at", "submission_id")
+        .values_list("participant__user__username", "created_at", "public_score", "cpu_seconds")
+    )
+    return [ScoredPoint(*point) for point in kept]
+
+
+def points_computed(challenge: Challenge) -> list[ScoredPoint]:
+    """The points from a window over the challenge's scored submissions: what the
+    kept points must always equal."""
     improving = (
         Submission.objects.filter(
             challenge=challenge,

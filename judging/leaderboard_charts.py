@@ -138,8 +138,11 @@ def with_reader(base: Chart, you: dict[str, Any] | None) -> Chart:
     return with_trace(base, you)
 
 
-def _when(point: ScoredPoint) -> str:
-    return timezone.localtime(point.created_at).strftime("%Y-%m-%d %H:%M:%S")
+def _times(points: Sequence[ScoredPoint]) -> list[str]:
+    """The points' times in the current time zone, as plotly's date axis reads them
+    (the zone looked up once, not once a point as timezone.localtime does)."""
+    zone = timezone.get_current_timezone()
+    return [p.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") for p in points]
 
 
 HISTORY_HOVER = _hover("public score", "%{x|%Y-%m-%d %H:%M}")
@@ -150,7 +153,7 @@ def _history_trace(
 ) -> dict[str, Any]:
     return scatter(
         name,
-        when if when is not None else [_when(p) for p in chosen],
+        when if when is not None else _times(chosen),
         [p.public_score for p in chosen],
         [escaped(p.participant) for p in chosen],
         hovertemplate=HISTORY_HOVER,
@@ -173,7 +176,7 @@ def score_history_chart(points: Sequence[ScoredPoint], metric: str) -> Chart:
         else:
             best.append(best[-1])
             holders.append(holders[-1])
-    when = [_when(p) for p in points]
+    when = _times(points)
     traces = [
         _history_trace(
             "improvements", points, when, mode="markers", marker={"color": GREY, "size": 8}

@@ -3,13 +3,25 @@ the reader's own row marked, and the two charts with the reader's own points.
 
 Near a deadline a whole class has the page open and each copy polls every few
 seconds, so what is the same for every reader (the table's HTML, the charts'
-figures) is built once per version of the ranking and cached; only the marking
+figures) is built once per version of what it shows and cached; only the marking
 of the reader's row and points is done per request, on the cached text.
+
+The rendered text is cached under a digest of everything it shows (the rows, the
+chart's points, the columns, the time zone): a change of any of them is a new
+key, so it is never stale and is kept whatever PPIPE_LEADERBOARD_CACHE_SECONDS
+says. That setting bounds how old the ranking itself may be; with 0 every request
+reads the ranking and the points again, and renders only what it has not
+rendered before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar, cast
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -19,6 +31,7 @@ from judging.leaderboard import (
     ENDPOINT_COLUMNS,
     SORTABLE,
     Leaderboard,
+    LeaderboardRow,
     leaderboard_cache,
     leaderboard_cached,
     leaderboard_points,
@@ -32,6 +45,12 @@ from judging.leaderboard_charts import (
     with_reader,
 )
 from judging.leaderboard_table import leaderboard_table
+
+T = TypeVar("T")
+
+# How long a web process keeps rendered text no request has asked for again: a
+# ranking that moved leaves its old text behind, unused, until then.
+RENDERED_SECONDS = 600
 
 HEADERS = {
     "rank": "Rank",
@@ -90,6 +109,23 @@ def marked_rows(table: str, labels: list[str]) -> SafeString:
     return mark_safe(table)  # noqa: S308
 
 
+def rows_version(final: bool, rows: list[LeaderboardRow]) -> str:
+    """A digest of the ranking's rows: the fields' values as tuples (a dataclass's
+    repr costs several times as much for 300 rows)."""
+    return fragment_version(final, [tuple(vars(row).values()) for row in rows])
+
+
+def rendered(key: str, compute: Callable[[], T]) -> T:
+    """compute() once per web process while `key`, which names a digest of what it
+    shows, is asked for (see the module's docstring)."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+    # Set on every use: the text a class keeps reading stays.
+    cache.set(key, value, RENDERED_SECONDS)
+    return cast(T, value)
+
+
 def board_context(
     challenge: Challenge, reader: AbstractBaseUser | AnonymousUser, order: str
 ) -> dict[str, object]:
@@ -98,15 +134,15 @@ def board_context(
     the fragment is rendered (a poll finding nothing new needs neither)."""
     board = leaderboard_cached(challenge, order=order)
     mine = viewer_members(board.rows, reader.get_username())
-    rows_version = fragment_version(board.final, board.rows)
+    version = rows_version(board.final, board.rows)
     return {
         "challenge": challenge,
         "board": board,
         "order": order,
         "mine": mine,
-        "rows_version": rows_version,
+        "rows_version": version,
         "live": _board_live(challenge, board),
-        "version": fragment_version(rows_version, order, sorted(mine)),
+        "version": fragment_version(version, order, sorted(mine)),
     }
 
 
@@ -115,21 +151,24 @@ def with_table_and_charts(context: dict[str, object]) -> dict[str, object]:
     assert isinstance(board, Leaderboard)
     assert isinstance(mine, frozenset)
     challenge = board.challenge
-    table = leaderboard_cache(
-        f"ppipe:leaderboard-table:{challenge.pk}:{context['rows_version']}:{order}",
+    zone = timezone.get_current_timezone_name()
+    shown = fragment_version(context["rows_version"], board.has_receipts, challenge.metric, zone)
+    table = rendered(
+        f"ppipe:leaderboard-table:{challenge.pk}:{shown}:{order}",
         lambda: leaderboard_table(board, _headers(order, board)),
     )
     labels = [row.participant for row in board.rows if mine & set(row.members)]
     points = leaderboard_cache(
-        f"ppipe:leaderboard-points:{challenge.pk}:{board.final}",
-        lambda: leaderboard_points(challenge),
+        f"ppipe:leaderboard-points:{challenge.pk}", lambda: leaderboard_points(challenge)
     )
-    cost, history = leaderboard_cache(
-        f"ppipe:leaderboard-charts:{challenge.pk}:{context['rows_version']}",
-        lambda: (
-            score_cost_chart(board.rows, board.score_field, challenge.metric),
-            score_history_chart(points, challenge.metric),
-        ),
+    cost = rendered(
+        f"ppipe:leaderboard-cost-chart:{challenge.pk}:{shown}",
+        lambda: score_cost_chart(board.rows, board.score_field, challenge.metric),
+    )
+    history = rendered(
+        f"ppipe:leaderboard-history-chart:{challenge.pk}:"
+        f"{fragment_version([tuple(p) for p in points], challenge.metric, zone)}",
+        lambda: score_history_chart(points, challenge.metric),
     )
     charts = {
         "score_cost": with_reader(cost, score_cost_you(board.rows, board.score_field, mine)),
