@@ -26,15 +26,19 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from challenges.models import Challenge
+from foundation.charts import Chart
 from foundation.live_fragments import fragment_version
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
     SORTABLE,
     Leaderboard,
     LeaderboardRow,
+    ScoredPoint,
     leaderboard_cache,
     leaderboard_cached,
     leaderboard_points,
+    points_kept,
+    points_version,
 )
 from judging.leaderboard_charts import (
     score_cost_chart,
@@ -126,6 +130,28 @@ def rendered(key: str, compute: Callable[[], T]) -> T:
     return cast(T, value)
 
 
+def _history(challenge: Challenge, zone: str) -> tuple[list[ScoredPoint], Chart]:
+    """The history chart's points and the chart every reader sees. Where the points
+    are kept (PostgreSQL), both are cached under the kept points' version and read
+    only when it is new; elsewhere the points are computed (at most once per
+    PPIPE_LEADERBOARD_CACHE_SECONDS) and the chart cached under their digest."""
+
+    def draw(points: list[ScoredPoint]) -> tuple[list[ScoredPoint], Chart]:
+        return points, score_history_chart(points, challenge.metric)
+
+    version = points_version(challenge)
+    if version is not None:
+        return rendered(
+            f"ppipe:leaderboard-history:{challenge.pk}:{version}:{challenge.metric}:{zone}",
+            lambda: draw(points_kept(challenge)),
+        )
+    points = leaderboard_cache(
+        f"ppipe:leaderboard-points:{challenge.pk}", lambda: leaderboard_points(challenge)
+    )
+    digest = fragment_version([tuple(point) for point in points], challenge.metric, zone)
+    return rendered(f"ppipe:leaderboard-history:{challenge.pk}:{digest}", lambda: draw(points))
+
+
 def board_context(
     challenge: Challenge, reader: AbstractBaseUser | AnonymousUser, order: str
 ) -> dict[str, object]:
@@ -158,18 +184,11 @@ def with_table_and_charts(context: dict[str, object]) -> dict[str, object]:
         lambda: leaderboard_table(board, _headers(order, board)),
     )
     labels = [row.participant for row in board.rows if mine & set(row.members)]
-    points = leaderboard_cache(
-        f"ppipe:leaderboard-points:{challenge.pk}", lambda: leaderboard_points(challenge)
-    )
     cost = rendered(
         f"ppipe:leaderboard-cost-chart:{challenge.pk}:{shown}",
         lambda: score_cost_chart(board.rows, board.score_field, challenge.metric),
     )
-    history = rendered(
-        f"ppipe:leaderboard-history-chart:{challenge.pk}:"
-        f"{fragment_version([tuple(p) for p in points], challenge.metric, zone)}",
-        lambda: score_history_chart(points, challenge.metric),
-    )
+    points, history = _history(challenge, zone)
     charts = {
         "score_cost": with_reader(cost, score_cost_you(board.rows, board.score_field, mine)),
         "score_history": with_reader(history, score_history_you(points, mine)),
