@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -241,7 +241,7 @@ def _standings(challenge: Challenge, final: bool) -> dict[int, _Standing]:
 # A kept timestamp as UTC text whatever the session's DateStyle, parsed by
 # datetime.fromisoformat: a twentieth of the cost of the driver's time-zone-aware
 # loader (600 timestamps were half of reading 300 standings).
-_UTC_TEXT = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+_UTC_TEXT = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
 _KEPT_COLUMNS = ", ".join(
     [
         "participant_id",
@@ -256,7 +256,7 @@ _CREATED_AT = _SHOWN_FIELDS.index("created_at")
 
 
 def _utc(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def standings_kept(challenge: Challenge, final: bool) -> dict[int, _Standing]:
