@@ -29,6 +29,8 @@ probes (their metrics are aggregated in SQL), and proof of receipt one.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +57,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
+from foundation.live_fragments import fragment_version
 from judging.models import (
     LeaderboardImprovement,
     LeaderboardStanding,
@@ -148,6 +151,9 @@ class Leaderboard:
     challenge: Challenge
     final: bool
     rows: list[LeaderboardRow]
+    # A digest that changes whenever the rows do (`board_rows`): what a poll
+    # compares and what the rendered table is cached under.
+    version: str = ""
 
     # Cached: the table asks for each of its rows (300 rows read 300 rows each,
     # a fifth of an uncached page in a profile at 10,000 submissions).
@@ -389,7 +395,12 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
+def _rows(
+    challenge: Challenge,
+    final: bool,
+    endpoints: dict[int, EndpointMetrics],
+    receipts: dict[int, float],
+) -> list[LeaderboardRow]:
     score_field = "private_score" if final else "public_score"
     standings = _standings(challenge, final)
     people = (
@@ -398,8 +409,6 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
         .order_by("user__username")
         .values_list("id", "user__username", "answered", "team_id", "team__name")
     )
-    endpoints = challenge_endpoint_metrics(challenge)
-    receipts = receipt_scores(challenge) if challenge.receipt_rules.receipt_questions else {}
     units: dict[Unit, _Members] = {}
     bests: dict[Unit, list[Representative]] = {}
     for participant_id, username, answered, team_id, team_name in people:
@@ -481,15 +490,114 @@ def _sorted(rows: list[LeaderboardRow], order: str) -> list[LeaderboardRow]:
     return rows
 
 
+# The participants, as the rows read them, in a digest: names, teams, whether
+# they answered a question. With the kept standings' digest, what a request
+# compares to reuse rows it built before. Built from constants only.
+_INPUTS_SQL = """
+SELECT
+    (SELECT md5(coalesce(string_agg(kept::text, ',' ORDER BY kept.participant_id), ''))
+     FROM {standings} AS kept
+     WHERE kept.challenge_id = %(challenge)s AND kept.final = %(final)s),
+    (SELECT md5(coalesce(string_agg(
+         ROW(people.id, users.username, people.team_id, teams.name,
+             EXISTS(SELECT 1 FROM {questions} AS asked WHERE asked.participant_id = people.id)
+         )::text, ',' ORDER BY people.id), ''))
+     FROM {participants} AS people
+     JOIN {users} AS users ON users.id = people.user_id
+     LEFT JOIN {teams} AS teams ON teams.id = people.team_id
+     WHERE people.challenge_id = %(challenge)s)
+"""
+
+
+def _kept_inputs(challenge: Challenge, final: bool) -> tuple[str, str] | None:
+    """Digests of the kept standings and of the participants, computed by
+    PostgreSQL (two short strings instead of 300 rows); None where no standings
+    are kept."""
+    if not kept_by_triggers(connection):
+        return None
+    sql = _INPUTS_SQL.format(
+        standings=LeaderboardStanding._meta.db_table,
+        questions=Question._meta.db_table,
+        participants=Participant._meta.db_table,
+        users=Participant._meta.get_field("user").related_model._meta.db_table,  # type: ignore[union-attr]
+        teams=Participant._meta.get_field("team").related_model._meta.db_table,  # type: ignore[union-attr]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"challenge": challenge.pk, "final": final})
+        standings, people = cursor.fetchone()
+    return standings, people
+
+
+class _BuiltRows:
+    """Rows this web process built lately, by challenge and inputs' version: the
+    same inputs give the same rows, so a request whose inputs have not moved
+    since reuses them instead of building 300 rows again. Not a time cache: a
+    change to any input is a new version."""
+
+    def __init__(self, size: int = 16) -> None:
+        self._rows: OrderedDict[tuple[int, str], list[LeaderboardRow]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str]) -> list[LeaderboardRow] | None:
+        with self._lock:
+            rows = self._rows.get(key)
+            if rows is not None:
+                self._rows.move_to_end(key)
+            return rows
+
+    def put(self, key: tuple[int, str], rows: list[LeaderboardRow]) -> None:
+        with self._lock:
+            self._rows[key] = rows
+            while len(self._rows) > self._size:
+                self._rows.popitem(last=False)
+
+
+_built = _BuiltRows()
+
+
+def rows_digest(final: bool, rows: list[LeaderboardRow]) -> str:
+    """A digest of the rows themselves: the fields' values as tuples (a dataclass's
+    repr costs several times as much for 300 rows)."""
+    return fragment_version(final, [tuple(vars(row).values()) for row in rows])
+
+
+def board_rows(challenge: Challenge, final: bool) -> tuple[str, list[LeaderboardRow]]:
+    """The ranking's rows (unsorted) and a version that changes whenever they do.
+
+    Where the standings are kept, the version is a digest of what the rows are
+    built from (the kept standings and the participants, digested by PostgreSQL;
+    the live endpoints' metrics and the receipt scores, read each time since they
+    move with the clock), and rows built from the same inputs before are reused.
+    Elsewhere the rows are built and the version is their own digest."""
+    endpoints = challenge_endpoint_metrics(challenge)
+    questions = challenge.receipt_rules.receipt_questions
+    receipts = receipt_scores(challenge) if questions else {}
+    inputs = _kept_inputs(challenge, final)
+    if inputs is None:
+        rows = _rows(challenge, final, endpoints, receipts)
+        return rows_digest(final, rows), rows
+    version = fragment_version(
+        final, inputs, questions, sorted(endpoints.items()), sorted(receipts.items())
+    )
+    rows = _built.get((challenge.pk, version))
+    if rows is None:
+        rows = _rows(challenge, final, endpoints, receipts)
+        # Kept only if nothing moved while they were read (the standings and the
+        # participants are read by statements of their own).
+        if _kept_inputs(challenge, final) == inputs:
+            _built.put((challenge.pk, version), rows)
+    return version, rows
+
+
 def leaderboard(
     challenge: Challenge, *, order: str = "rank", now: datetime | None = None
 ) -> Leaderboard:
     """The challenge's leaderboard sorted by `order` (a SORTABLE column, "-" for
     descending); private scores only once the challenge has closed."""
     final = (now or timezone.now()) >= challenge.closes_at
-    return Leaderboard(
-        challenge=challenge, final=final, rows=_sorted(_rows(challenge, final), order)
-    )
+    version, rows = board_rows(challenge, final)
+    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order), version=version)
 
 
 def leaderboard_cache(key: str, compute: Callable[[], T]) -> T:
@@ -504,16 +612,36 @@ def leaderboard_cache(key: str, compute: Callable[[], T]) -> T:
     return cast(T, value)
 
 
+# How long a web process keeps rendered text no request has asked for again: a
+# ranking that moved leaves its old text behind, unused, until then.
+RENDERED_SECONDS = 600
+
+
+def leaderboard_rendered(key: str, compute: Callable[[], T]) -> T:
+    """compute() once per web process while `key` is asked for. The key must name
+    a digest of everything the value shows (a board's version, an order, a time
+    zone): a change is then a new key, nothing stale is served, and the value is
+    kept whatever PPIPE_LEADERBOARD_CACHE_SECONDS says (that setting bounds how
+    old the ranking itself may be; with 0 every request reads it again and renders
+    only what it has not rendered before)."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+    # Set on every use: the text a class keeps reading stays.
+    cache.set(key, value, RENDERED_SECONDS)
+    return cast(T, value)
+
+
 def leaderboard_cached(challenge: Challenge, *, order: str = "rank") -> Leaderboard:
     """leaderboard() for pages and the API, computed at most once per
     PPIPE_LEADERBOARD_CACHE_SECONDS per web process: near a deadline a whole class
     reloads it, and a few seconds' delay costs nobody anything (a student's own
     submissions are never cached)."""
     final = timezone.now() >= challenge.closes_at
-    rows = leaderboard_cache(
-        f"ppipe:leaderboard:{challenge.pk}:{final}", lambda: _rows(challenge, final)
+    version, rows = leaderboard_cache(
+        f"ppipe:leaderboard:{challenge.pk}:{final}", lambda: board_rows(challenge, final)
     )
-    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order))
+    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order), version=version)
 
 
 def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:

@@ -16,11 +16,7 @@ rendered before.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar, cast
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -32,11 +28,11 @@ from judging.leaderboard import (
     ENDPOINT_COLUMNS,
     SORTABLE,
     Leaderboard,
-    LeaderboardRow,
     ScoredPoint,
     leaderboard_cache,
     leaderboard_cached,
     leaderboard_points,
+    leaderboard_rendered,
     points_kept,
     points_version,
 )
@@ -49,12 +45,6 @@ from judging.leaderboard_charts import (
     with_reader,
 )
 from judging.leaderboard_table import leaderboard_table
-
-T = TypeVar("T")
-
-# How long a web process keeps rendered text no request has asked for again: a
-# ranking that moved leaves its old text behind, unused, until then.
-RENDERED_SECONDS = 600
 
 HEADERS = {
     "rank": "Rank",
@@ -113,23 +103,6 @@ def marked_rows(table: str, labels: list[str]) -> SafeString:
     return mark_safe(table)  # noqa: S308
 
 
-def rows_version(final: bool, rows: list[LeaderboardRow]) -> str:
-    """A digest of the ranking's rows: the fields' values as tuples (a dataclass's
-    repr costs several times as much for 300 rows)."""
-    return fragment_version(final, [tuple(vars(row).values()) for row in rows])
-
-
-def rendered(key: str, compute: Callable[[], T]) -> T:
-    """compute() once per web process while `key`, which names a digest of what it
-    shows, is asked for (see the module's docstring)."""
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-    # Set on every use: the text a class keeps reading stays.
-    cache.set(key, value, RENDERED_SECONDS)
-    return cast(T, value)
-
-
 def _history(challenge: Challenge, zone: str) -> tuple[list[ScoredPoint], Chart]:
     """The history chart's points and the chart every reader sees. Where the points
     are kept (PostgreSQL), both are cached under the kept points' version and read
@@ -141,7 +114,7 @@ def _history(challenge: Challenge, zone: str) -> tuple[list[ScoredPoint], Chart]
 
     version = points_version(challenge)
     if version is not None:
-        return rendered(
+        return leaderboard_rendered(
             f"ppipe:leaderboard-history:{challenge.pk}:{version}:{challenge.metric}:{zone}",
             lambda: draw(points_kept(challenge)),
         )
@@ -149,7 +122,9 @@ def _history(challenge: Challenge, zone: str) -> tuple[list[ScoredPoint], Chart]
         f"ppipe:leaderboard-points:{challenge.pk}", lambda: leaderboard_points(challenge)
     )
     digest = fragment_version([tuple(point) for point in points], challenge.metric, zone)
-    return rendered(f"ppipe:leaderboard-history:{challenge.pk}:{digest}", lambda: draw(points))
+    return leaderboard_rendered(
+        f"ppipe:leaderboard-history:{challenge.pk}:{digest}", lambda: draw(points)
+    )
 
 
 def board_context(
@@ -160,7 +135,7 @@ def board_context(
     the fragment is rendered (a poll finding nothing new needs neither)."""
     board = leaderboard_cached(challenge, order=order)
     mine = viewer_members(board.rows, reader.get_username())
-    version = rows_version(board.final, board.rows)
+    version = board.version
     return {
         "challenge": challenge,
         "board": board,
@@ -179,12 +154,12 @@ def with_table_and_charts(context: dict[str, object]) -> dict[str, object]:
     challenge = board.challenge
     zone = timezone.get_current_timezone_name()
     shown = fragment_version(context["rows_version"], board.has_receipts, challenge.metric, zone)
-    table = rendered(
+    table = leaderboard_rendered(
         f"ppipe:leaderboard-table:{challenge.pk}:{shown}:{order}",
         lambda: leaderboard_table(board, _headers(order, board)),
     )
     labels = [row.participant for row in board.rows if mine & set(row.members)]
-    cost = rendered(
+    cost = leaderboard_rendered(
         f"ppipe:leaderboard-cost-chart:{challenge.pk}:{shown}",
         lambda: score_cost_chart(board.rows, board.score_field, challenge.metric),
     )
