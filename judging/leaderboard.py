@@ -528,32 +528,37 @@ def _kept_inputs(challenge: Challenge, final: bool) -> tuple[str, str] | None:
     return standings, people
 
 
-class _BuiltRows:
-    """Rows this web process built lately, by challenge and inputs' version: the
-    same inputs give the same rows, so a request whose inputs have not moved
-    since reuses them instead of building 300 rows again. Not a time cache: a
-    change to any input is a new version."""
+class _Recent:
+    """The values this web process computed lately, by key, the least recently
+    used dropped beyond `size`: kept as they are (Django's local-memory cache
+    pickles each value on every set and get, and a rendered table or chart is a
+    few hundred kilobytes)."""
 
-    def __init__(self, size: int = 16) -> None:
-        self._rows: OrderedDict[tuple[int, str], list[LeaderboardRow]] = OrderedDict()
+    def __init__(self, size: int) -> None:
+        self._values: OrderedDict[Any, Any] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[int, str]) -> list[LeaderboardRow] | None:
+    def get(self, key: Any) -> Any:
         with self._lock:
-            rows = self._rows.get(key)
-            if rows is not None:
-                self._rows.move_to_end(key)
-            return rows
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
 
-    def put(self, key: tuple[int, str], rows: list[LeaderboardRow]) -> None:
+    def put(self, key: Any, value: Any) -> None:
         with self._lock:
-            self._rows[key] = rows
-            while len(self._rows) > self._size:
-                self._rows.popitem(last=False)
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
 
 
-_built = _BuiltRows()
+# Rows this web process built lately, by challenge and inputs' version: the same
+# inputs give the same rows, so a request whose inputs have not moved since
+# reuses them instead of building 300 rows again. Not a time cache: a change to
+# any input is a new version.
+_built = _Recent(size=16)
 
 
 def rows_digest(final: bool, rows: list[LeaderboardRow]) -> str:
@@ -612,9 +617,9 @@ def leaderboard_cache(key: str, compute: Callable[[], T]) -> T:
     return cast(T, value)
 
 
-# How long a web process keeps rendered text no request has asked for again: a
-# ranking that moved leaves its old text behind, unused, until then.
-RENDERED_SECONDS = 600
+# A few orders and versions of a few challenges; a ranking that moved leaves its
+# old text behind until newer ones push it out.
+_rendered = _Recent(size=48)
 
 
 def leaderboard_rendered(key: str, compute: Callable[[], T]) -> T:
@@ -624,11 +629,10 @@ def leaderboard_rendered(key: str, compute: Callable[[], T]) -> T:
     kept whatever PPIPE_LEADERBOARD_CACHE_SECONDS says (that setting bounds how
     old the ranking itself may be; with 0 every request reads it again and renders
     only what it has not rendered before)."""
-    value = cache.get(key)
+    value = _rendered.get(key)
     if value is None:
         value = compute()
-    # Set on every use: the text a class keeps reading stays.
-    cache.set(key, value, RENDERED_SECONDS)
+        _rendered.put(key, value)
     return cast(T, value)
 
 

@@ -195,10 +195,14 @@ def test_the_charts_name_the_front_mark_the_reader_and_escape_names() -> None:
 
     history_base = score_history_chart(points, "accuracy")
     history = traces(with_reader(history_base, score_history_you(points, mine)).figure_json)
-    best = history["best so far"]["y"]
-    assert best == sorted(best)
-    assert best[-1] == 0.9
-    assert len(best) == 3
+    # A step line through where the best rose (ada's first score was the best),
+    # carried on to the last improvement.
+    assert history["best so far"]["y"] == [0.9, 0.9]
+    assert history["best so far"]["x"] == [
+        history["improvements"]["x"][0],
+        history["improvements"]["x"][-1],
+    ]
+    assert history["best so far"]["text"] == ["ada", "ada"]
     assert history["you"]["text"] == ["grace"]
     # What every reader sees is cached once: the reader's marks are only added.
     assert "you" not in traces(base.figure_json)
@@ -239,3 +243,17 @@ def test_pages_reuse_a_leaderboard_for_a_few_seconds(
     assert cached.rows[0].public_score == 0.6
     settings.PPIPE_LEADERBOARD_CACHE_SECONDS = 0
     assert leaderboard_cached(challenge).rows[0].public_score == 0.9
+
+
+def test_the_best_so_far_line_steps_where_the_best_rose() -> None:
+    challenge = published_challenge()
+    ada, grace = person(challenge, "ada"), person(challenge, "grace")
+    for who, score in ((ada, 0.6), (grace, 0.8), (ada, 0.7), (grace, 0.9)):
+        scored(who, score)
+    history = traces(score_history_chart(leaderboard_points(challenge), "accuracy").figure_json)
+    assert history["improvements"]["y"] == [0.6, 0.8, 0.7, 0.9]
+    line = history["best so far"]
+    assert line["y"] == [0.6, 0.8, 0.9]
+    assert line["text"] == ["ada", "grace", "grace"]
+    improvements_x = history["improvements"]["x"]
+    assert line["x"] == [improvements_x[0], improvements_x[1], improvements_x[3]]
