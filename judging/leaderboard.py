@@ -25,6 +25,14 @@ a request reads a few hundred rows whatever the number of submissions; elsewhere
 they come from one pass over the challenge's submissions (`standings_computed`,
 what the kept ones must always equal). Live endpoints add four, whatever the number of
 probes (their metrics are aggregated in SQL), and proof of receipt one.
+
+On PostgreSQL a request first asks for digests of the kept standings and of the
+participants (one query), and reuses the rows its web process built from the
+same inputs (`board_rows`): two queries when nothing moved, five when the rows
+are built (the digest is asked again after them, so that rows read while a
+result was being recorded are not kept under the older digest). The history
+chart's points are kept too (`LeaderboardImprovement`) and read only when their
+digest is new (`points_version`).
 """
 
 from __future__ import annotations
