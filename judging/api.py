@@ -379,7 +379,7 @@ class LeaderboardView(APIView):
             {"final": serializers.BooleanField(), "rows": LeaderboardRowSerializer(many=True)},
         ),
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponse:
         challenge = visible_challenge(request, slug)
         order = request.query_params.get("order", "rank")
         board = leaderboard_cached(challenge, order=order)
