@@ -25,15 +25,25 @@ a request reads a few hundred rows whatever the number of submissions; elsewhere
 they come from one pass over the challenge's submissions (`standings_computed`,
 what the kept ones must always equal). Live endpoints add four, whatever the number of
 probes (their metrics are aggregated in SQL), and proof of receipt one.
+
+On PostgreSQL a request first asks for digests of the kept standings and of the
+participants (one query), and reuses the rows its web process built from the
+same inputs (`board_rows`): two queries when nothing moved, five when the rows
+are built (the digest is asked again after them, so that rows read while a
+result was being recorded are not kept under the older digest). The history
+chart's points are kept too (`LeaderboardImprovement`) and read only when their
+digest is new (`points_version`).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -55,7 +65,13 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
-from judging.models import LeaderboardStanding, Submission, SubmissionState
+from foundation.live_fragments import fragment_version
+from judging.models import (
+    LeaderboardImprovement,
+    LeaderboardStanding,
+    Submission,
+    SubmissionState,
+)
 from judging.standing_sql import SHOWN_COLUMNS, kept_by_triggers
 from probing.selectors import EndpointMetrics, challenge_endpoint_metrics
 from receipts.models import Question
@@ -128,9 +144,9 @@ class LeaderboardRow:
         return dict(self.__dict__)
 
 
-@dataclass(frozen=True)
-class ScoredPoint:
-    """One scored submission, for the charts."""
+class ScoredPoint(NamedTuple):
+    """One scored submission, for the charts (a tuple: a page digests a thousand of
+    them to know whether its cached chart still holds)."""
 
     participant: str
     created_at: datetime
@@ -143,6 +159,9 @@ class Leaderboard:
     challenge: Challenge
     final: bool
     rows: list[LeaderboardRow]
+    # A digest that changes whenever the rows do (`board_rows`): what a poll
+    # compares and what the rendered table is cached under.
+    version: str = ""
 
     # Cached: the table asks for each of its rows (300 rows read 300 rows each,
     # a fifth of an uncached page in a profile at 10,000 submissions).
@@ -233,22 +252,50 @@ def _standings(challenge: Challenge, final: bool) -> dict[int, _Standing]:
     return standings_computed(challenge, final)
 
 
+# A kept timestamp as UTC text whatever the session's DateStyle, parsed by
+# datetime.fromisoformat: a twentieth of the cost of the driver's time-zone-aware
+# loader (600 timestamps were half of reading 300 standings).
+_UTC_TEXT = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+_KEPT_COLUMNS = ", ".join(
+    [
+        "participant_id",
+        "made",
+        _UTC_TEXT.format("last_at"),
+        "picked",
+        "submission_id",
+        *(_UTC_TEXT.format(name) if name == "created_at" else name for name in _SHOWN_FIELDS),
+    ]
+)
+_CREATED_AT = _SHOWN_FIELDS.index("created_at")
+
+
+def _utc(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
 def standings_kept(challenge: Challenge, final: bool) -> dict[int, _Standing]:
     """The kept standings (judging/models.py `LeaderboardStanding`) of this ranking,
     in one query over one small table: a row per participant, their
     representative's figures in it (no submission read, no model built)."""
-    kept = LeaderboardStanding.objects.filter(challenge=challenge, final=final).values_list(
-        "participant_id", "made", "last_at", "picked", "submission_id", *_SHOWN_FIELDS
-    )
-    return {
-        participant_id: _Standing(
+    table = LeaderboardStanding._meta.db_table
+    with connection.cursor() as cursor:
+        # Built from this module's constants only, never from input.
+        cursor.execute(
+            f"SELECT {_KEPT_COLUMNS} FROM {table} WHERE challenge_id = %s AND final = %s",  # noqa: S608
+            [challenge.pk, final],
+        )
+        kept = cursor.fetchall()
+    standings = {}
+    for participant_id, made, last, picked, best_id, *shown in kept:
+        if best_id is not None:
+            shown[_CREATED_AT] = _utc(shown[_CREATED_AT])
+        standings[participant_id] = _Standing(
             best=None if best_id is None else Representative(best_id, *shown),
             made=made,
-            last=last,
+            last=_utc(last),
             picked=picked,
         )
-        for participant_id, made, last, picked, best_id, *shown in kept
-    }
+    return standings
 
 
 def standings_computed(challenge: Challenge, final: bool) -> dict[int, _Standing]:
@@ -356,7 +403,12 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
+def _rows(
+    challenge: Challenge,
+    final: bool,
+    endpoints: dict[int, EndpointMetrics],
+    receipts: dict[int, float],
+) -> list[LeaderboardRow]:
     score_field = "private_score" if final else "public_score"
     standings = _standings(challenge, final)
     people = (
@@ -365,8 +417,6 @@ def _rows(challenge: Challenge, final: bool) -> list[LeaderboardRow]:
         .order_by("user__username")
         .values_list("id", "user__username", "answered", "team_id", "team__name")
     )
-    endpoints = challenge_endpoint_metrics(challenge)
-    receipts = receipt_scores(challenge) if challenge.receipt_rules.receipt_questions else {}
     units: dict[Unit, _Members] = {}
     bests: dict[Unit, list[Representative]] = {}
     for participant_id, username, answered, team_id, team_name in people:
@@ -448,15 +498,119 @@ def _sorted(rows: list[LeaderboardRow], order: str) -> list[LeaderboardRow]:
     return rows
 
 
+# The participants, as the rows read them, in a digest: names, teams, whether
+# they answered a question. With the kept standings' digest, what a request
+# compares to reuse rows it built before. Built from constants only.
+_INPUTS_SQL = """
+SELECT
+    (SELECT md5(coalesce(string_agg(kept::text, ',' ORDER BY kept.participant_id), ''))
+     FROM {standings} AS kept
+     WHERE kept.challenge_id = %(challenge)s AND kept.final = %(final)s),
+    (SELECT md5(coalesce(string_agg(
+         ROW(people.id, users.username, people.team_id, teams.name,
+             EXISTS(SELECT 1 FROM {questions} AS asked WHERE asked.participant_id = people.id)
+         )::text, ',' ORDER BY people.id), ''))
+     FROM {participants} AS people
+     JOIN {users} AS users ON users.id = people.user_id
+     LEFT JOIN {teams} AS teams ON teams.id = people.team_id
+     WHERE people.challenge_id = %(challenge)s)
+"""
+
+
+def _kept_inputs(challenge: Challenge, final: bool) -> tuple[str, str] | None:
+    """Digests of the kept standings and of the participants, computed by
+    PostgreSQL (two short strings instead of 300 rows); None where no standings
+    are kept."""
+    if not kept_by_triggers(connection):
+        return None
+    sql = _INPUTS_SQL.format(
+        standings=LeaderboardStanding._meta.db_table,
+        questions=Question._meta.db_table,
+        participants=Participant._meta.db_table,
+        users=Participant._meta.get_field("user").related_model._meta.db_table,  # type: ignore[union-attr]
+        teams=Participant._meta.get_field("team").related_model._meta.db_table,  # type: ignore[union-attr]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"challenge": challenge.pk, "final": final})
+        standings, people = cursor.fetchone()
+    return standings, people
+
+
+class _Recent:
+    """The values this web process computed lately, by key, the least recently
+    used dropped beyond `size`: kept as they are (Django's local-memory cache
+    pickles each value on every set and get, and a rendered table or chart is a
+    few hundred kilobytes)."""
+
+    def __init__(self, size: int) -> None:
+        self._values: OrderedDict[Any, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self._size:
+                self._values.popitem(last=False)
+
+
+# Rows this web process built lately, by challenge and inputs' version: the same
+# inputs give the same rows, so a request whose inputs have not moved since
+# reuses them instead of building 300 rows again. Not a time cache: a change to
+# any input is a new version.
+_built = _Recent(size=16)
+
+
+def rows_digest(final: bool, rows: list[LeaderboardRow]) -> str:
+    """A digest of the rows themselves: the fields' values as tuples (a dataclass's
+    repr costs several times as much for 300 rows)."""
+    return fragment_version(final, [tuple(vars(row).values()) for row in rows])
+
+
+def board_rows(challenge: Challenge, final: bool) -> tuple[str, list[LeaderboardRow]]:
+    """The ranking's rows (unsorted) and a version that changes whenever they do.
+
+    Where the standings are kept, the version is a digest of what the rows are
+    built from (the kept standings and the participants, digested by PostgreSQL;
+    the live endpoints' metrics and the receipt scores, read each time since they
+    move with the clock), and rows built from the same inputs before are reused.
+    Elsewhere the rows are built and the version is their own digest."""
+    endpoints = challenge_endpoint_metrics(challenge)
+    questions = challenge.receipt_rules.receipt_questions
+    receipts = receipt_scores(challenge) if questions else {}
+    inputs = _kept_inputs(challenge, final)
+    if inputs is None:
+        rows = _rows(challenge, final, endpoints, receipts)
+        return rows_digest(final, rows), rows
+    version = fragment_version(
+        final, inputs, questions, sorted(endpoints.items()), sorted(receipts.items())
+    )
+    rows = _built.get((challenge.pk, version))
+    if rows is None:
+        rows = _rows(challenge, final, endpoints, receipts)
+        # Kept only if nothing moved while they were read (the standings and the
+        # participants are read by statements of their own).
+        if _kept_inputs(challenge, final) == inputs:
+            _built.put((challenge.pk, version), rows)
+    return version, rows
+
+
 def leaderboard(
     challenge: Challenge, *, order: str = "rank", now: datetime | None = None
 ) -> Leaderboard:
     """The challenge's leaderboard sorted by `order` (a SORTABLE column, "-" for
     descending); private scores only once the challenge has closed."""
     final = (now or timezone.now()) >= challenge.closes_at
-    return Leaderboard(
-        challenge=challenge, final=final, rows=_sorted(_rows(challenge, final), order)
-    )
+    version, rows = board_rows(challenge, final)
+    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order), version=version)
 
 
 def leaderboard_cache(key: str, compute: Callable[[], T]) -> T:
@@ -471,22 +625,84 @@ def leaderboard_cache(key: str, compute: Callable[[], T]) -> T:
     return cast(T, value)
 
 
+# A few orders and versions of a few challenges; a ranking that moved leaves its
+# old text behind until newer ones push it out.
+_rendered = _Recent(size=48)
+
+
+def leaderboard_rendered(key: str, compute: Callable[[], T]) -> T:
+    """compute() once per web process while `key` is asked for. The key must name
+    a digest of everything the value shows (a board's version, an order, a time
+    zone): a change is then a new key, nothing stale is served, and the value is
+    kept whatever PPIPE_LEADERBOARD_CACHE_SECONDS says (that setting bounds how
+    old the ranking itself may be; with 0 every request reads it again and renders
+    only what it has not rendered before)."""
+    value = _rendered.get(key)
+    if value is None:
+        value = compute()
+        _rendered.put(key, value)
+    return cast(T, value)
+
+
 def leaderboard_cached(challenge: Challenge, *, order: str = "rank") -> Leaderboard:
     """leaderboard() for pages and the API, computed at most once per
     PPIPE_LEADERBOARD_CACHE_SECONDS per web process: near a deadline a whole class
     reloads it, and a few seconds' delay costs nobody anything (a student's own
     submissions are never cached)."""
     final = timezone.now() >= challenge.closes_at
-    rows = leaderboard_cache(
-        f"ppipe:leaderboard:{challenge.pk}:{final}", lambda: _rows(challenge, final)
+    version, rows = leaderboard_cache(
+        f"ppipe:leaderboard:{challenge.pk}:{final}", lambda: board_rows(challenge, final)
     )
-    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order))
+    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order), version=version)
 
 
 def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:
     """The scored submissions that improved their author's public score, oldest
-    first: how each participant progressed, in one query and a few points each
-    rather than every submission of the term."""
+    first: how each participant progressed, a few points each rather than every
+    submission of the term. Read from the points PostgreSQL keeps as submissions
+    change (one small indexed read), or computed where none are kept."""
+    if kept_by_triggers(connection):
+        return points_kept(challenge)
+    return points_computed(challenge)
+
+
+def points_version(challenge: Challenge) -> str | None:
+    """A digest that changes whenever the challenge's points do, computed by
+    PostgreSQL from the kept points (a kept point is deleted and inserted anew,
+    never updated, so its id names its values) and their authors' names; None
+    where no points are kept. A page reads the points only when it has not drawn
+    this version yet."""
+    if not kept_by_triggers(connection):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*), md5(coalesce(string_agg(
+                kept.id::text || ':' || users.username, ',' ORDER BY kept.id), ''))
+            FROM judging_leaderboardimprovement AS kept
+            JOIN challenges_participant AS people ON people.id = kept.participant_id
+            JOIN auth_user AS users ON users.id = people.user_id
+            WHERE kept.challenge_id = %s
+            """,
+            [challenge.pk],
+        )
+        count, digest = cursor.fetchone()
+    return f"{count}-{digest}"
+
+
+def points_kept(challenge: Challenge) -> list[ScoredPoint]:
+    """The kept points (judging/models.py `LeaderboardImprovement`), in one query."""
+    kept = (
+        LeaderboardImprovement.objects.filter(challenge=challenge)
+        .order_by("created_at", "submission_id")
+        .values_list("participant__user__username", "created_at", "public_score", "cpu_seconds")
+    )
+    return [ScoredPoint(*point) for point in kept]
+
+
+def points_computed(challenge: Challenge) -> list[ScoredPoint]:
+    """The points from a window over the challenge's scored submissions: what the
+    kept points must always equal."""
     improving = (
         Submission.objects.filter(
             challenge=challenge,

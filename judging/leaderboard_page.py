@@ -3,25 +3,38 @@ the reader's own row marked, and the two charts with the reader's own points.
 
 Near a deadline a whole class has the page open and each copy polls every few
 seconds, so what is the same for every reader (the table's HTML, the charts'
-figures) is built once per version of the ranking and cached; only the marking
+figures) is built once per version of what it shows and cached; only the marking
 of the reader's row and points is done per request, on the cached text.
+
+The rendered text is cached under a digest of everything it shows (the rows, the
+chart's points, the columns, the time zone): a change of any of them is a new
+key, so it is never stale and is kept whatever PPIPE_LEADERBOARD_CACHE_SECONDS
+says. That setting bounds how old the ranking itself may be; with 0 every request
+reads the ranking and the points again, and renders only what it has not
+rendered before.
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from challenges.models import Challenge
+from foundation.charts import Chart
 from foundation.live_fragments import fragment_version
 from judging.leaderboard import (
     ENDPOINT_COLUMNS,
     SORTABLE,
     Leaderboard,
+    ScoredPoint,
     leaderboard_cache,
     leaderboard_cached,
     leaderboard_points,
+    leaderboard_rendered,
+    points_kept,
+    points_version,
 )
 from judging.leaderboard_charts import (
     score_cost_chart,
@@ -90,6 +103,30 @@ def marked_rows(table: str, labels: list[str]) -> SafeString:
     return mark_safe(table)  # noqa: S308
 
 
+def _history(challenge: Challenge, zone: str) -> tuple[list[ScoredPoint], Chart]:
+    """The history chart's points and the chart every reader sees. Where the points
+    are kept (PostgreSQL), both are cached under the kept points' version and read
+    only when it is new; elsewhere the points are computed (at most once per
+    PPIPE_LEADERBOARD_CACHE_SECONDS) and the chart cached under their digest."""
+
+    def draw(points: list[ScoredPoint]) -> tuple[list[ScoredPoint], Chart]:
+        return points, score_history_chart(points, challenge.metric)
+
+    version = points_version(challenge)
+    if version is not None:
+        return leaderboard_rendered(
+            f"ppipe:leaderboard-history:{challenge.pk}:{version}:{challenge.metric}:{zone}",
+            lambda: draw(points_kept(challenge)),
+        )
+    points = leaderboard_cache(
+        f"ppipe:leaderboard-points:{challenge.pk}", lambda: leaderboard_points(challenge)
+    )
+    digest = fragment_version([tuple(point) for point in points], challenge.metric, zone)
+    return leaderboard_rendered(
+        f"ppipe:leaderboard-history:{challenge.pk}:{digest}", lambda: draw(points)
+    )
+
+
 def board_context(
     challenge: Challenge, reader: AbstractBaseUser | AnonymousUser, order: str
 ) -> dict[str, object]:
@@ -98,15 +135,15 @@ def board_context(
     the fragment is rendered (a poll finding nothing new needs neither)."""
     board = leaderboard_cached(challenge, order=order)
     mine = viewer_members(board.rows, reader.get_username())
-    rows_version = fragment_version(board.final, board.rows)
+    version = board.version
     return {
         "challenge": challenge,
         "board": board,
         "order": order,
         "mine": mine,
-        "rows_version": rows_version,
+        "rows_version": version,
         "live": _board_live(challenge, board),
-        "version": fragment_version(rows_version, order, sorted(mine)),
+        "version": fragment_version(version, order, sorted(mine)),
     }
 
 
@@ -115,22 +152,18 @@ def with_table_and_charts(context: dict[str, object]) -> dict[str, object]:
     assert isinstance(board, Leaderboard)
     assert isinstance(mine, frozenset)
     challenge = board.challenge
-    table = leaderboard_cache(
-        f"ppipe:leaderboard-table:{challenge.pk}:{context['rows_version']}:{order}",
+    zone = timezone.get_current_timezone_name()
+    shown = fragment_version(context["rows_version"], board.has_receipts, challenge.metric, zone)
+    table = leaderboard_rendered(
+        f"ppipe:leaderboard-table:{challenge.pk}:{shown}:{order}",
         lambda: leaderboard_table(board, _headers(order, board)),
     )
     labels = [row.participant for row in board.rows if mine & set(row.members)]
-    points = leaderboard_cache(
-        f"ppipe:leaderboard-points:{challenge.pk}:{board.final}",
-        lambda: leaderboard_points(challenge),
+    cost = leaderboard_rendered(
+        f"ppipe:leaderboard-cost-chart:{challenge.pk}:{shown}",
+        lambda: score_cost_chart(board.rows, board.score_field, challenge.metric),
     )
-    cost, history = leaderboard_cache(
-        f"ppipe:leaderboard-charts:{challenge.pk}:{context['rows_version']}",
-        lambda: (
-            score_cost_chart(board.rows, board.score_field, challenge.metric),
-            score_history_chart(points, challenge.metric),
-        ),
-    )
+    points, history = _history(challenge, zone)
     charts = {
         "score_cost": with_reader(cost, score_cost_you(board.rows, board.score_field, mine)),
         "score_history": with_reader(history, score_history_you(points, mine)),

@@ -326,6 +326,54 @@ class LeaderboardStanding(models.Model):
         return f"standing of participant {self.participant_id}"
 
 
+class LeaderboardImprovement(models.Model):
+    """A point of the leaderboard's history chart: a participant's scored submission
+    that improved their public score (judging/leaderboard.py `points_computed`,
+    which the kept points must always equal), with what the chart shows of it.
+
+    Kept by PostgreSQL as `LeaderboardStanding` is, by statement triggers on
+    judging_submission (migration 0010, judging/improvement_sql.py), so that a page
+    reads a few points per participant instead of a window over every scored
+    submission of the challenge. SQLite computes them each time.
+    """
+
+    # The index below serves the challenge; the participant's (a ForeignKey's own)
+    # serves the triggers' refresh.
+    challenge = models.ForeignKey(
+        "challenges.Challenge",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    participant = models.ForeignKey(
+        "challenges.Participant",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    submission = models.ForeignKey(
+        "Submission",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+    public_score = models.FloatField()
+    cpu_seconds = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["challenge", "created_at", "submission"], name="improvement_board_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"improvement {self.submission_id} of participant {self.participant_id}"
+
+
 class ChallengeBlend(models.Model):
     """The challenge's contributivity computation: whether it is stale, and what the
     last one found.

@@ -96,6 +96,7 @@ def test_picks_keep_the_query_count_constant(django_assert_num_queries: Any) -> 
             scored(someone, 0.5, 0.5, selected=True)
             scored(someone, 0.6, 0.4, promoted=True)
             scored(someone, 0.7, 0.9)
-        with django_assert_num_queries(3):
+        # As many as without picks (tests/test_leaderboard.py counts them).
+        with django_assert_num_queries(5):
             rows = final(challenge).rows
         assert [row.picks for row in rows] == [2] * people

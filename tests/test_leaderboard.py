@@ -117,8 +117,13 @@ def test_the_query_count_does_not_grow_with_submissions(django_assert_num_querie
     fill(small, participants=2, each=1)
     fill(large, participants=12, each=6)
     for challenge in (small, large):
-        with django_assert_num_queries(3):
+        # The endpoints, a digest of the kept standings and participants, their
+        # rows, the digest again (nothing moved while they were read).
+        with django_assert_num_queries(5):
             rows = leaderboard(challenge).rows
+        # Nothing moved since: the endpoints and the digest, the rows reused.
+        with django_assert_num_queries(2):
+            assert leaderboard(challenge).rows == rows
         with django_assert_num_queries(1):
             leaderboard_points(challenge)
         assert len(rows) in (2, 12)
@@ -145,7 +150,8 @@ def test_the_query_count_does_not_grow_with_endpoints_and_probes(
                 for n in range(probes)
             )
     for challenge, people in ((small, 1), (large, 8)):
-        with django_assert_num_queries(6):
+        # Four for the endpoints, four for the rows (see the test above).
+        with django_assert_num_queries(8):
             board = leaderboard(challenge)
         assert board.has_endpoints
         assert len(board.rows) == people  # with an endpoint and no submission, still a row
@@ -189,10 +195,14 @@ def test_the_charts_name_the_front_mark_the_reader_and_escape_names() -> None:
 
     history_base = score_history_chart(points, "accuracy")
     history = traces(with_reader(history_base, score_history_you(points, mine)).figure_json)
-    best = history["best so far"]["y"]
-    assert best == sorted(best)
-    assert best[-1] == 0.9
-    assert len(best) == 3
+    # A step line through where the best rose (ada's first score was the best),
+    # carried on to the last improvement.
+    assert history["best so far"]["y"] == [0.9, 0.9]
+    assert history["best so far"]["x"] == [
+        history["improvements"]["x"][0],
+        history["improvements"]["x"][-1],
+    ]
+    assert history["best so far"]["text"] == ["ada", "ada"]
     assert history["you"]["text"] == ["grace"]
     # What every reader sees is cached once: the reader's marks are only added.
     assert "you" not in traces(base.figure_json)
@@ -233,3 +243,17 @@ def test_pages_reuse_a_leaderboard_for_a_few_seconds(
     assert cached.rows[0].public_score == 0.6
     settings.PPIPE_LEADERBOARD_CACHE_SECONDS = 0
     assert leaderboard_cached(challenge).rows[0].public_score == 0.9
+
+
+def test_the_best_so_far_line_steps_where_the_best_rose() -> None:
+    challenge = published_challenge()
+    ada, grace = person(challenge, "ada"), person(challenge, "grace")
+    for who, score in ((ada, 0.6), (grace, 0.8), (ada, 0.7), (grace, 0.9)):
+        scored(who, score)
+    history = traces(score_history_chart(leaderboard_points(challenge), "accuracy").figure_json)
+    assert history["improvements"]["y"] == [0.6, 0.8, 0.7, 0.9]
+    line = history["best so far"]
+    assert line["y"] == [0.6, 0.8, 0.9]
+    assert line["text"] == ["ada", "grace", "grace"]
+    improvements_x = history["improvements"]["x"]
+    assert line["x"] == [improvements_x[0], improvements_x[1], improvements_x[3]]
