@@ -3,11 +3,12 @@
 Serves the site with gunicorn as `make run` does (2 workers x 4 threads) on
 PostgreSQL, and has 20 concurrent clients read, with API tokens, the leaderboard
 JSON, the leaderboard page and the page's polls (one whose version is current,
-answered 204, and one that gets the fragment). The baseline in the same run is the challenge's
-description (GET /api/challenges/{slug}/: one row and its release schedule,
-through the same authentication and middleware). Prints p50/p95 and the ratio of
-p95s, and the SQL queries a leaderboard costs (counted in-process) for a small
-and the large challenge.
+answered 204, and one that gets the fragment), then, uncached, the JSON and the
+page while results arrive (a score changes twice a second). The baseline in the
+same run is the challenge's description (GET /api/challenges/{slug}/: one row and
+its release schedule, through the same authentication and middleware). Prints
+p50/p95 and the ratio of p95s, and the SQL queries a leaderboard costs (counted
+in-process) for a small and the large challenge.
 
     .venv/bin/python bench/leaderboard_latency.py [--clients 20] [--requests 400]
 """
@@ -131,6 +132,47 @@ def load(
     return times, errors
 
 
+RESULTS_PER_SECOND = 2  # a class of 200 at its busiest: a result every half second
+
+
+@contextmanager
+def results_arriving(challenge: object, per_second: float) -> Iterator[None]:
+    """A scored submission's score changes `per_second` times a second (the kept
+    standings' triggers run as for a recorded result) while the block runs."""
+    import threading
+
+    from django.db import connection
+
+    from challenges.models import Challenge
+    from judging.models import Submission, SubmissionState
+
+    assert isinstance(challenge, Challenge)
+    scored = list(
+        Submission.objects.filter(challenge=challenge, state=SubmissionState.SCORED).values_list(
+            "id", flat=True
+        )
+    )
+    stop = threading.Event()
+
+    def record() -> None:
+        rng = random.Random(1)
+        try:
+            while not stop.wait(1 / per_second):
+                Submission.objects.filter(id=rng.choice(scored)).update(
+                    public_score=rng.uniform(0.5, 1.0), cv_mean=rng.uniform(0.5, 1.0)
+                )
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=record, name="results-arriving")
+    writer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        writer.join()
+
+
 def board_version(base: str, session: str) -> str:
     """The version the leaderboard page's polled fragment carries (its hx-get's v=)."""
     import httpx
@@ -210,6 +252,15 @@ def main() -> None:
                     results.setdefault(label, []).append(
                         (statistics.median(times), p95(times), errors)
                     )
+                if cache_seconds != "0":
+                    continue
+                # What is reused while nothing moves is rebuilt after each result: with
+                # results arriving, the uncached figures are those of a class at work.
+                for label, url in cases[1:3]:
+                    label = f"{label.split(',')[0]}, {RESULTS_PER_SECOND} results/s, cache 0 s"
+                    with results_arriving(large, RESULTS_PER_SECOND):
+                        times, errors = load(url, token, session, args.clients, args.requests)
+                    results[label] = [(statistics.median(times), p95(times), errors)]
         # The baseline ran twice (once per server): its mean is the reference.
         baseline = results.pop("baseline: challenge description")
         baseline_p95 = statistics.mean(p95_value for _, p95_value, _ in baseline)
