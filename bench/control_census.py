@@ -39,6 +39,35 @@ def database_counters() -> dict[str, int]:
     }
 
 
+def statements_reset() -> bool:
+    """Start counting statements, when the server has pg_stat_statements preloaded
+    (bench/harness.py's PPIPE_BENCH_POSTGRES can name one); False when it has not."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute("SELECT pg_stat_statements_reset()")
+    except Exception:  # not preloaded, or not PostgreSQL
+        return False
+    return True
+
+
+def top_statements(limit: int = 15) -> list[tuple[int, float, bool, str]]:
+    """This database's statements by total execution time: calls, milliseconds,
+    whether a client sent it (False: run inside a function, a trigger's), text."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT calls, total_exec_time, toplevel, query FROM pg_stat_statements "
+            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "ORDER BY total_exec_time DESC LIMIT %s",
+            [limit],
+        )
+        return [(int(c), float(t), bool(top), str(q)) for c, t, top, q in cursor.fetchall()]
+
+
 @dataclass
 class ControlCensus:
     hostname: str
@@ -46,12 +75,15 @@ class ControlCensus:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     runtimes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     database_before: dict[str, int] = field(default_factory=dict)
+    statements: bool = False  # pg_stat_statements counts this run
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def start(cls, *, hostname: str) -> ControlCensus:
-        census = cls(hostname=hostname, database_before=database_counters())
+        census = cls(
+            hostname=hostname, database_before=database_counters(), statements=statements_reset()
+        )
         ready = threading.Event()
         threading.Thread(target=census._listen, args=(ready,), daemon=True).start()
         ready.wait(10)
@@ -101,3 +133,12 @@ class ControlCensus:
         for key, value in database.items():
             spent = value - self.database_before.get(key, 0)
             print(f"  {key:34}: {spent:9d}  ({spent / submissions:.2f} a submission)")
+        if not self.statements:
+            return
+        print("PostgreSQL statements by total time (pg_stat_statements; * = inside a function):")
+        for calls, milliseconds, toplevel, query in top_statements():
+            text = " ".join(query.split())[:110]
+            print(
+                f"  {milliseconds / 1000:6.2f} s {calls:6d} calls {milliseconds / calls:6.2f} ms "
+                f"{calls / submissions:5.1f}/sub {' ' if toplevel else '*'} {text}"
+            )
