@@ -131,7 +131,8 @@ def _start_pgserver() -> str:
 @contextmanager
 def bench_platform(**env: str) -> Iterator[BenchPlatform]:
     """PostgreSQL on 127.0.0.1:5432 (or a throwaway pgserver, or the server
-    PPIPE_BENCH_POSTGRES names) with a database of its own, a Redis server of its own, Django set up and migrated."""
+    PPIPE_BENCH_POSTGRES names) with a database of its own, a Redis server of its
+    own, Django set up and migrated."""
     import psycopg
 
     from tests.servers import RedisServer

@@ -150,6 +150,7 @@ def whole_path(
     load_before = os.getloadavg()[0]
     census = ControlCensus.start(hostname="control@bench")
     busy_before = machine_busy()
+    cores_before = core_busy()
     started = time.perf_counter()
     for n in range(total):
         submission_create(
@@ -163,6 +164,7 @@ def whole_path(
     wall = time.perf_counter() - started
     spent = {name: tree_cpu(pid) - before[name] for name, pid in groups.items()}
     busy = machine_busy() - busy_before
+    by_core = [after - before for after, before in zip(core_busy(), cores_before, strict=True)]
 
     rows = Submission.objects.all()
     failed = rows.exclude(state=SubmissionState.SCORED)
@@ -184,6 +186,14 @@ def whole_path(
     rest = busy - sum(measure.cpu) - sum(spent.values())
     # /proc/stat counts the whole machine: other people's work too, on a shared one.
     print(f"  {'judge worker, beat, Redis, PostgreSQL, others':28}: {rest:7.1f} s", flush=True)
+    # Idle time on a core is time a judge could have worked (with two hosts, the
+    # judge host's cores are the last ones: see two_hosts).
+    print(
+        "busy by core: "
+        + ", ".join(
+            f"CPU {n} {seconds:.1f} s ({seconds / wall:.0%})" for n, seconds in enumerate(by_core)
+        )
+    )
     census.print_breakdown(submissions=total)
     return measure
 
@@ -379,6 +389,15 @@ def machine_busy() -> float:
 
     times = psutil.cpu_times()
     return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def core_busy() -> list[float]:
+    import psutil
+
+    return [
+        float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+        for times in psutil.cpu_times(percpu=True)
+    ]
 
 
 def cores() -> int:
