@@ -134,8 +134,9 @@ def whole_path(
         for n in range(args.students)
     ]
     control = platform.start_celery("worker", "-Q", "control", "-c", "2", "-n", "control@bench")
+    judge = None
     if not host:
-        platform.start_celery(
+        judge = platform.start_celery(
             "worker", "-Q", "judge", "-c", str(judge_processes), "-n", "judge@bench"
         )
     time.sleep(10)  # workers up (and their sandboxes warm) before the clock starts
@@ -145,6 +146,10 @@ def whole_path(
     # Live process trees are measured by psutil; the machine's busy time by /proc/stat
     # (sandboxes that were replaced during the run are counted only there).
     groups = {"control worker": control.pid, "uploads and code checks": os.getpid()}
+    if judge is not None:
+        # Its nursery and boxes too, as far as they were reaped by a process of the
+        # tree: the students' code is taken out below.
+        groups["judge worker tree"] = judge.pid
     before = {name: tree_cpu(pid) for name, pid in groups.items()}
 
     load_before = os.getloadavg()[0]
@@ -156,13 +161,14 @@ def whole_path(
         submission_create(
             participant=students[n % len(students)], filename="estimator.py", content=SUBMISSION
         )
-    platform.start_celery("beat", "-s", str(platform.work / "beat-schedule"))
+    beat = platform.start_celery("beat", "-s", str(platform.work / "beat-schedule"))
     ended = 0
     while ended < total:
         time.sleep(0.5)
         ended = Submission.objects.filter(state__in=ENDED_STATES).count()
     wall = time.perf_counter() - started
     spent = {name: tree_cpu(pid) - before[name] for name, pid in groups.items()}
+    spent["beat (started with the clock)"] = tree_cpu(beat.pid)
     busy = machine_busy() - busy_before
     by_core = [after - before for after, before in zip(core_busy(), cores_before, strict=True)]
 
@@ -181,6 +187,9 @@ def whole_path(
     print(measure.line())
     print(f"CPU of this machine during the run: {busy:.1f} s busy of {cores() * wall:.1f} s")
     print(f"  {'students code (measured)':28}: {sum(measure.cpu):7.1f} s")
+    if "judge worker tree" in spent:
+        spent["judge worker tree"] -= sum(measure.cpu)
+        spent["judge worker tree, students' code excluded"] = spent.pop("judge worker tree")
     for group, seconds in spent.items():
         print(f"  {group:28}: {seconds:7.1f} s")
     rest = busy - sum(measure.cpu) - sum(spent.values())
