@@ -35,20 +35,20 @@ def _feeds_here() -> Iterator[None]:
         _feeding_here.reset(token)
 
 
-def _send(submission_id: int, job: JudgeJobMessage, lease: datetime) -> str:
+def _send(submission_id: int, job: JudgeJobMessage, lease: datetime, task_id: str) -> None:
     # No `expires`: a worker would compare it with its own clock, and a judge host
     # whose clock is ahead would drop every job. A copy that surfaces after the
     # reaper took the job back is revoked by the reaper instead (discard_unstarted_task).
     # By name: the task lives on the judge workers (worker_node/tasks.py).
-    result = app.send_task(
+    app.send_task(
         names.EXECUTE_JUDGE_JOB,
         args=(job,),
+        task_id=task_id,
         # A challenge with a queue of its own is judged only by that queue's workers.
         queue=job.get("queue") or "judge",
         ignore_result=False,
         **names.judge_time_limits(int(job["limits"]["wall_seconds"])),
     )
-    return str(result.id)
 
 
 def revoke_judge_task(task_id: str) -> None:
