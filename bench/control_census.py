@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 
@@ -76,6 +77,8 @@ class ControlCensus:
     runtimes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     database_before: dict[str, int] = field(default_factory=dict)
     statements: bool = False  # pg_stat_statements counts this run
+    # The judge workers' tasks: uuid -> (pid, started, ended), from their events.
+    judged: dict[str, list[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -96,7 +99,19 @@ class ControlCensus:
             if event.get("hostname") == self.hostname:
                 self.names[event["uuid"]] = event.get("name") or "?"
 
+        def judge_started(event: dict[str, Any]) -> None:
+            if str(event.get("hostname", "")).startswith("judge@"):
+                with self._lock:
+                    self.judged[event["uuid"]] = [
+                        float(event["pid"]),
+                        float(event["timestamp"]),
+                        0.0,
+                    ]
+
         def ended(event: dict[str, Any]) -> None:
+            judged = self.judged.get(event.get("uuid", ""))
+            if judged is not None:
+                judged[2] = float(event["timestamp"])
             name = self.names.get(event.get("uuid", ""))
             if name is None:
                 return
@@ -107,7 +122,12 @@ class ControlCensus:
         with app.connection() as connection:
             receiver = app.events.Receiver(
                 connection,
-                handlers={"task-received": received, "task-succeeded": ended, "task-failed": ended},
+                handlers={
+                    "task-received": received,
+                    "task-started": judge_started,
+                    "task-succeeded": ended,
+                    "task-failed": ended,
+                },
             )
             ready.set()
             for _ in receiver.itercapture(limit=None, timeout=None, wakeup=False):
@@ -129,6 +149,7 @@ class ControlCensus:
                 f"  {name:48} {count:6d}  {count / submissions:5.2f}/sub  "
                 f"{1000 * seconds / count:7.1f} ms each  {seconds:6.1f} s"
             )
+        self._print_judge_gaps()
         print("PostgreSQL (this bench's database, during the run):")
         for key, value in database.items():
             spent = value - self.database_before.get(key, 0)
@@ -142,3 +163,25 @@ class ControlCensus:
                 f"  {milliseconds / 1000:6.2f} s {calls:6d} calls {milliseconds / calls:6.2f} ms "
                 f"{calls / submissions:5.1f}/sub {' ' if toplevel else '*'} {text}"
             )
+
+    def _print_judge_gaps(self) -> None:
+        """Between a judge process's end of one job and its start of the next: time a
+        judge slot waited (for the next job to reach it, or for its own Celery work)."""
+        with self._lock:
+            runs = [run for run in self.judged.values() if run[2]]
+        by_process: dict[float, list[list[float]]] = defaultdict(list)
+        for run in runs:
+            by_process[run[0]].append(run)
+        gaps = []
+        for process_runs in by_process.values():
+            process_runs.sort(key=lambda run: run[1])
+            gaps += [b[1] - a[2] for a, b in pairwise(process_runs)]
+        if not gaps:
+            return
+        gaps.sort()
+        print(
+            f"judge slots: {len(runs)} jobs in {len(by_process)} processes; between a job's end "
+            f"and the next one's start: {sum(gaps):.1f} s in all, median "
+            f"{1000 * gaps[len(gaps) // 2]:.0f} ms, 90th percentile "
+            f"{1000 * gaps[int(len(gaps) * 0.9)]:.0f} ms, longest {1000 * gaps[-1]:.0f} ms"
+        )
