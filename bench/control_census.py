@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 
@@ -149,7 +148,6 @@ class ControlCensus:
                 f"  {name:48} {count:6d}  {count / submissions:5.2f}/sub  "
                 f"{1000 * seconds / count:7.1f} ms each  {seconds:6.1f} s"
             )
-        self._print_judge_gaps()
         print("PostgreSQL (this bench's database, during the run):")
         for key, value in database.items():
             spent = value - self.database_before.get(key, 0)
@@ -164,24 +162,19 @@ class ControlCensus:
                 f"{calls / submissions:5.1f}/sub {' ' if toplevel else '*'} {text}"
             )
 
-    def _print_judge_gaps(self) -> None:
-        """Between a judge process's end of one job and its start of the next: time a
-        judge slot waited (for the next job to reach it, or for its own Celery work)."""
+    def print_judge_slots(self, *, processes: int) -> None:
+        """Time the judge processes spent outside a job (between a job's end and their
+        next one's start: waiting for the next job to reach them, or their own Celery
+        work), from their task events: the processes' time from the first start to
+        the last end, less the jobs' own."""
         with self._lock:
             runs = [run for run in self.judged.values() if run[2]]
-        by_process: dict[float, list[list[float]]] = defaultdict(list)
-        for run in runs:
-            by_process[run[0]].append(run)
-        gaps = []
-        for process_runs in by_process.values():
-            process_runs.sort(key=lambda run: run[1])
-            gaps += [b[1] - a[2] for a, b in pairwise(process_runs)]
-        if not gaps:
+        if not runs:
             return
-        gaps.sort()
+        span = max(run[2] for run in runs) - min(run[1] for run in runs)
+        inside = sum(run[2] - run[1] for run in runs)
+        idle = processes * span - inside
         print(
-            f"judge slots: {len(runs)} jobs in {len(by_process)} processes; between a job's end "
-            f"and the next one's start: {sum(gaps):.1f} s in all, median "
-            f"{1000 * gaps[len(gaps) // 2]:.0f} ms, 90th percentile "
-            f"{1000 * gaps[int(len(gaps) * 0.9)]:.0f} ms, longest {1000 * gaps[-1]:.0f} ms"
+            f"judge slots: {len(runs)} jobs, {processes} processes over {span:.1f} s; "
+            f"outside a job {idle:.1f} s in all, {1000 * idle / len(runs):.0f} ms a job"
         )

@@ -209,6 +209,7 @@ def whole_path(
         )
     )
     census.print_breakdown(submissions=total)
+    census.print_judge_slots(processes=judge_processes)
     return measure
 
 
