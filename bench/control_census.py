@@ -39,6 +39,35 @@ def database_counters() -> dict[str, int]:
     }
 
 
+def statements_reset() -> bool:
+    """Start counting statements, when the server has pg_stat_statements preloaded
+    (bench/harness.py's PPIPE_BENCH_POSTGRES can name one); False when it has not."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute("SELECT pg_stat_statements_reset()")
+    except Exception:  # not preloaded, or not PostgreSQL
+        return False
+    return True
+
+
+def top_statements(limit: int = 15) -> list[tuple[int, float, bool, str]]:
+    """This database's statements by total execution time: calls, milliseconds,
+    whether a client sent it (False: run inside a function, a trigger's), text."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT calls, total_exec_time, toplevel, query FROM pg_stat_statements "
+            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "ORDER BY total_exec_time DESC LIMIT %s",
+            [limit],
+        )
+        return [(int(c), float(t), bool(top), str(q)) for c, t, top, q in cursor.fetchall()]
+
+
 @dataclass
 class ControlCensus:
     hostname: str
@@ -46,12 +75,17 @@ class ControlCensus:
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     runtimes: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     database_before: dict[str, int] = field(default_factory=dict)
+    statements: bool = False  # pg_stat_statements counts this run
+    # The judge workers' tasks: uuid -> (pid, started, ended), from their events.
+    judged: dict[str, list[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def start(cls, *, hostname: str) -> ControlCensus:
-        census = cls(hostname=hostname, database_before=database_counters())
+        census = cls(
+            hostname=hostname, database_before=database_counters(), statements=statements_reset()
+        )
         ready = threading.Event()
         threading.Thread(target=census._listen, args=(ready,), daemon=True).start()
         ready.wait(10)
@@ -64,7 +98,19 @@ class ControlCensus:
             if event.get("hostname") == self.hostname:
                 self.names[event["uuid"]] = event.get("name") or "?"
 
+        def judge_started(event: dict[str, Any]) -> None:
+            if str(event.get("hostname", "")).startswith("judge@"):
+                with self._lock:
+                    self.judged[event["uuid"]] = [
+                        float(event["pid"]),
+                        float(event["timestamp"]),
+                        0.0,
+                    ]
+
         def ended(event: dict[str, Any]) -> None:
+            judged = self.judged.get(event.get("uuid", ""))
+            if judged is not None:
+                judged[2] = float(event["timestamp"])
             name = self.names.get(event.get("uuid", ""))
             if name is None:
                 return
@@ -75,7 +121,12 @@ class ControlCensus:
         with app.connection() as connection:
             receiver = app.events.Receiver(
                 connection,
-                handlers={"task-received": received, "task-succeeded": ended, "task-failed": ended},
+                handlers={
+                    "task-received": received,
+                    "task-started": judge_started,
+                    "task-succeeded": ended,
+                    "task-failed": ended,
+                },
             )
             ready.set()
             for _ in receiver.itercapture(limit=None, timeout=None, wakeup=False):
@@ -101,3 +152,29 @@ class ControlCensus:
         for key, value in database.items():
             spent = value - self.database_before.get(key, 0)
             print(f"  {key:34}: {spent:9d}  ({spent / submissions:.2f} a submission)")
+        if not self.statements:
+            return
+        print("PostgreSQL statements by total time (pg_stat_statements; * = inside a function):")
+        for calls, milliseconds, toplevel, query in top_statements():
+            text = " ".join(query.split())[:110]
+            print(
+                f"  {milliseconds / 1000:6.2f} s {calls:6d} calls {milliseconds / calls:6.2f} ms "
+                f"{calls / submissions:5.1f}/sub {' ' if toplevel else '*'} {text}"
+            )
+
+    def print_judge_slots(self, *, processes: int) -> None:
+        """Time the judge processes spent outside a job (between a job's end and their
+        next one's start: waiting for the next job to reach them, or their own Celery
+        work), from their task events: the processes' time from the first start to
+        the last end, less the jobs' own."""
+        with self._lock:
+            runs = [run for run in self.judged.values() if run[2]]
+        if not runs:
+            return
+        span = max(run[2] for run in runs) - min(run[1] for run in runs)
+        inside = sum(run[2] - run[1] for run in runs)
+        idle = processes * span - inside
+        print(
+            f"judge slots: {len(runs)} jobs, {processes} processes over {span:.1f} s; "
+            f"outside a job {idle:.1f} s in all, {1000 * idle / len(runs):.0f} ms a job"
+        )

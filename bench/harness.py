@@ -87,11 +87,20 @@ class BenchPlatform:
             if "control" not in queues
             else ["-m", "celery", "-A", "ppipe_site"]
         )
+        env = dict(os.environ)
+        if "control" not in queues:
+            # What a remote worker holds: the broker and the artifact store, never
+            # the database's credentials or the private store (worker_node.command
+            # refuses to start with DATABASE_URL set; so must the bench's).
+            env.pop("DATABASE_URL", None)
+            env.pop("DJANGO_SETTINGS_MODULE", None)
+            env["PPIPE_PRIVATE_DIR"] = "/nonexistent"
         with self.log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, *app, *args],
                 stdout=log,
                 stderr=log,
+                env=env,
             )
         self.processes.append(process)
         return process
@@ -121,14 +130,19 @@ def _start_pgserver() -> str:
 
 @contextmanager
 def bench_platform(**env: str) -> Iterator[BenchPlatform]:
-    """PostgreSQL on 127.0.0.1:5432 (or a throwaway pgserver) with a database of its
-    own, a Redis server of its own, Django set up and migrated."""
+    """PostgreSQL on 127.0.0.1:5432 (or a throwaway pgserver, or the server
+    PPIPE_BENCH_POSTGRES names) with a database of its own, a Redis server of its
+    own, Django set up and migrated."""
     import psycopg
 
     from tests.servers import RedisServer
     from tests.services import MACHINE_POSTGRES, _postgres_answers
 
-    base = MACHINE_POSTGRES if _postgres_answers(MACHINE_POSTGRES) else _start_pgserver()
+    # PPIPE_BENCH_POSTGRES: a server of one's own (one with pg_stat_statements
+    # preloaded, say, for the census's statements).
+    base = os.environ.get("PPIPE_BENCH_POSTGRES") or (
+        MACHINE_POSTGRES if _postgres_answers(MACHINE_POSTGRES) else _start_pgserver()
+    )
     name = f"bench_ppipe_{os.getpid()}"
     admin_url = base.replace("postgres://", "postgresql://", 1)
     with psycopg.connect(admin_url, autocommit=True) as conn:

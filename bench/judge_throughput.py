@@ -134,28 +134,40 @@ def whole_path(
         for n in range(args.students)
     ]
     control = platform.start_celery("worker", "-Q", "control", "-c", "2", "-n", "control@bench")
+    judge = None
     if not host:
-        platform.start_celery(
+        judge = platform.start_celery(
             "worker", "-Q", "judge", "-c", str(judge_processes), "-n", "judge@bench"
         )
+    # Beat too: a platform's beat runs all along, and its start (Django and every
+    # app imported: 1-2.5 s of CPU) is no part of judging a batch.
+    beat = platform.start_celery("beat", "-s", str(platform.work / "beat-schedule"))
     time.sleep(10)  # workers up (and their sandboxes warm) before the clock starts
     total = args.submissions
     name = "whole path, two hosts" if host else "whole path, one machine"
     print(f"{name}: {total} submissions from {args.students} students …", flush=True)
     # Live process trees are measured by psutil; the machine's busy time by /proc/stat
     # (sandboxes that were replaced during the run are counted only there).
-    groups = {"control worker": control.pid, "uploads and code checks": os.getpid()}
+    groups = {
+        "control worker": control.pid,
+        "uploads and code checks": os.getpid(),
+        "beat": beat.pid,
+    }
+    if judge is not None:
+        # Its nursery and boxes too, as far as they were reaped by a process of the
+        # tree: the students' code is taken out below.
+        groups["judge worker tree"] = judge.pid
     before = {name: tree_cpu(pid) for name, pid in groups.items()}
 
     load_before = os.getloadavg()[0]
     census = ControlCensus.start(hostname="control@bench")
     busy_before = machine_busy()
+    cores_before = core_busy()
     started = time.perf_counter()
     for n in range(total):
         submission_create(
             participant=students[n % len(students)], filename="estimator.py", content=SUBMISSION
         )
-    platform.start_celery("beat", "-s", str(platform.work / "beat-schedule"))
     ended = 0
     while ended < total:
         time.sleep(0.5)
@@ -163,6 +175,7 @@ def whole_path(
     wall = time.perf_counter() - started
     spent = {name: tree_cpu(pid) - before[name] for name, pid in groups.items()}
     busy = machine_busy() - busy_before
+    by_core = [after - before for after, before in zip(core_busy(), cores_before, strict=True)]
 
     rows = Submission.objects.all()
     failed = rows.exclude(state=SubmissionState.SCORED)
@@ -179,12 +192,24 @@ def whole_path(
     print(measure.line())
     print(f"CPU of this machine during the run: {busy:.1f} s busy of {cores() * wall:.1f} s")
     print(f"  {'students code (measured)':28}: {sum(measure.cpu):7.1f} s")
+    if "judge worker tree" in spent:
+        spent["judge worker tree"] -= sum(measure.cpu)
+        spent["judge worker tree, students' code excluded"] = spent.pop("judge worker tree")
     for group, seconds in spent.items():
         print(f"  {group:28}: {seconds:7.1f} s")
     rest = busy - sum(measure.cpu) - sum(spent.values())
     # /proc/stat counts the whole machine: other people's work too, on a shared one.
-    print(f"  {'judge worker, beat, Redis, PostgreSQL, others':28}: {rest:7.1f} s", flush=True)
+    print(f"  {'the rest (Redis, PostgreSQL, others)':28}: {rest:7.1f} s", flush=True)
+    # Idle time on a core is time a judge could have worked (with two hosts, the
+    # judge host's cores are the last ones: see two_hosts).
+    print(
+        "busy by core: "
+        + ", ".join(
+            f"CPU {n} {seconds:.1f} s ({seconds / wall:.0%})" for n, seconds in enumerate(by_core)
+        )
+    )
     census.print_breakdown(submissions=total)
+    census.print_judge_slots(processes=judge_processes)
     return measure
 
 
@@ -379,6 +404,15 @@ def machine_busy() -> float:
 
     times = psutil.cpu_times()
     return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def core_busy() -> list[float]:
+    import psutil
+
+    return [
+        float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+        for times in psutil.cpu_times(percpu=True)
+    ]
 
 
 def cores() -> int:

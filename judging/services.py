@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -25,6 +26,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
+from challenges.sections import challenge_sections
 from foundation.content_store import artifact_store
 from foundation.database_outages import reaping_paused
 from foundation.failure_kinds import result_failure_kind
@@ -70,8 +72,9 @@ LIFECYCLE = Lifecycle(
     counts_at="start",
 )
 
-# Set by judging.tasks: sends one job to the judge queue, returns the task id.
-JobSender = Callable[[int, JudgeJobMessage, datetime], str]
+# Set by judging.tasks: sends one job to the judge queue as the task of the id given
+# (chosen when the job is claimed, so the claim records it: no write after sending).
+JobSender = Callable[[int, JudgeJobMessage, datetime, str], object]
 Revoker = Callable[[str], None]
 
 _RESULT_FIELDS = ("cv_mean", "cv_std", "cpu_seconds", "peak_memory_mb", "fit_seconds")
@@ -226,8 +229,11 @@ def submissions_feed(*, send: JobSender, now: datetime | None = None) -> int:
         # The turns ranked on ids alone (the partial index, no join), then only the
         # few rows to send read whole, with what their jobs need.
         chosen = list(fair_queue(to_fill.challenge_ids).values_list("id", flat=True)[: free * 2])
+        # Every section of the challenge too: the job's configuration digest reads
+        # them all (a query each, per job, otherwise).
+        sections = (f"challenge__{section.accessor}" for section in challenge_sections())
         rows = Submission.objects.filter(id__in=chosen).select_related(
-            "challenge__split", "challenge__judging_rules__judge_store"
+            "challenge__split", "challenge__judging_rules__judge_store", *sections
         )
         in_turn = sorted(rows, key=lambda row: chosen.index(row.id))
         sent += _send_some(in_turn, free, send=send, now=now, lease=lease)
@@ -242,20 +248,24 @@ def _send_some(
         if sent >= free:
             break
         attempt = row.attempts + 1
+        # Built before the claim, so the claim's one UPDATE writes them too: each
+        # statement on submissions runs the standings' trigger (judging/standing_sql.py).
+        job = judge_job(submission=row, attempt=attempt)
+        task_id = str(uuid4())
         with db_transaction.atomic():
-            if not LIFECYCLE.claim(row.id, attempts=row.attempts, lease=lease, queued_at=now):
+            if not LIFECYCLE.claim(
+                row.id, attempts=row.attempts, lease=lease, queued_at=now, job=job, task_id=task_id
+            ):
                 continue
-            job = judge_job(submission=row, attempt=attempt)
-            Submission.objects.filter(id=row.id).update(job=job)
             queued = run_queued(attempt=attempt, max_attempts=row.max_attempts)
             _event(row.id, State.QUEUED, attempt, queued)
-            db_transaction.on_commit(_sender(send, row, job, lease))
+            db_transaction.on_commit(_sender(send, row, job, lease, task_id))
         sent += 1
     return sent
 
 
 def _sender(
-    send: JobSender, row: Submission, job: JudgeJobMessage, lease: datetime
+    send: JobSender, row: Submission, job: JudgeJobMessage, lease: datetime, task_id: str
 ) -> Callable[[], None]:
     store = row.challenge.judging_rules.judge_store
 
@@ -269,8 +279,8 @@ def _sender(
                 logger.warning("submission %s not sent: %s", row.pk, error)
                 _event(row.pk, State.QUEUED, int(job["attempt"]), f"not sent yet: {error}")
                 return
-        task_id = send(row.pk, job, lease)
-        Submission.objects.filter(id=row.pk).update(task_id=task_id)
+        # A job never sent keeps its task id: revoking it (reaper, cancel) is harmless.
+        send(row.pk, job, lease, task_id)
 
     return send_and_remember
 

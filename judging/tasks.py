@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -18,21 +21,34 @@ from worker_wing.jobs import JudgeJobMessage
 
 logger = logging.getLogger(__name__)
 
+# Set while a control task records a judge worker's report: a wake-up of the feeder
+# then feeds right there, after the commit, instead of queuing a feed task.
+_feeding_here: ContextVar[bool] = ContextVar("feeding_here", default=False)
 
-def _send(submission_id: int, job: JudgeJobMessage, lease: datetime) -> str:
+
+@contextmanager
+def _feeds_here() -> Iterator[None]:
+    token = _feeding_here.set(True)
+    try:
+        yield
+    finally:
+        _feeding_here.reset(token)
+
+
+def _send(submission_id: int, job: JudgeJobMessage, lease: datetime, task_id: str) -> None:
     # No `expires`: a worker would compare it with its own clock, and a judge host
     # whose clock is ahead would drop every job. A copy that surfaces after the
     # reaper took the job back is revoked by the reaper instead (discard_unstarted_task).
     # By name: the task lives on the judge workers (worker_node/tasks.py).
-    result = app.send_task(
+    app.send_task(
         names.EXECUTE_JUDGE_JOB,
         args=(job,),
+        task_id=task_id,
         # A challenge with a queue of its own is judged only by that queue's workers.
         queue=job.get("queue") or "judge",
         ignore_result=False,
         **names.judge_time_limits(int(job["limits"]["wall_seconds"])),
     )
-    return str(result.id)
 
 
 def revoke_judge_task(task_id: str) -> None:
@@ -43,6 +59,10 @@ def revoke_judge_task(task_id: str) -> None:
 
 @shared_task(name="judging.tasks.feed_judge_queue", ignore_result=True)
 def feed_judge_queue() -> int:
+    return _feed()
+
+
+def _feed() -> int:
     from judging.feed_wakeups import feed_wakeup_release
     from judging.services import submissions_feed
 
@@ -71,9 +91,10 @@ def record_submission_started(
 ) -> bool:
     from judging.services import submission_mark_started
 
-    return submission_mark_started(
-        submission_id=submission_id, attempt=attempt, worker=worker, reported_at=reported_at
-    )
+    with _feeds_here():
+        return submission_mark_started(
+            submission_id=submission_id, attempt=attempt, worker=worker, reported_at=reported_at
+        )
 
 
 # No `expires` here either: the control side would compare it with its own clock,
@@ -89,7 +110,8 @@ def record_submission_heartbeat(submission_id: int, attempt: int) -> bool:
 def record_judge_result(result: dict[str, Any]) -> str:
     from judging.services import submission_record_result
 
-    return submission_record_result(result=result)
+    with _feeds_here():
+        return submission_record_result(result=result)
 
 
 # --- reproductions ------------------------------------------------------------
@@ -168,6 +190,19 @@ def _wake_feeder(**_: Any) -> None:
 
     if not feed_wakeup_claim():
         return  # a feed is queued and has not started: it will see this change
+    if _feeding_here.get():
+        # A report just committed (a judge slot freed, a job left the broker): the
+        # next job is sent from here, a task fewer and sooner than a queued feed
+        # (measured for issue 22: a control task costs its worker more than the feed
+        # itself). Two of these racing may overshoot the queue's depth, never send a
+        # submission twice (submissions_feed). Whatever fails falls back to a task.
+        try:
+            _feed()
+            return
+        except Exception:
+            logger.warning("feeding after a report failed; a feed task will", exc_info=True)
+            if not feed_wakeup_claim():
+                return
     try:
         feed_judge_queue.apply_async(retry=False)
     except Exception:

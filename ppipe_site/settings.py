@@ -320,7 +320,8 @@ CELERY_TASK_TRACK_STARTED = True
 # Events let Flower show every task's progress.
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's, asking whether the schedule changed every few seconds only.
+CELERY_BEAT_SCHEDULER = "foundation.beat:PpipeDatabaseScheduler"
 # Without this, Celery's Django fixup closes the database connection before and
 # after every task, so CONN_MAX_AGE never applies on a worker: the control worker
 # opened a PostgreSQL session per task (1,353 for 200 submissions, most of the

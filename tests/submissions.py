@@ -46,9 +46,10 @@ class RecordingSender:
     def __init__(self) -> None:
         self.jobs: list[dict[str, Any]] = []
 
-    def __call__(self, submission_id: int, job: dict[str, Any], expires: datetime) -> str:
+    def __call__(
+        self, submission_id: int, job: dict[str, Any], expires: datetime, task_id: str
+    ) -> None:
         self.jobs.append(job)
-        return f"task-{submission_id}-{job['attempt']}"
 
     @property
     def submission_ids(self) -> list[int]:

@@ -78,9 +78,8 @@ def test_a_judge_job_goes_to_its_queue_with_its_time_limits(settings: Any) -> No
     job: Any = {"limits": {"wall_seconds": 30}, "queue": "judge-hospital"}
     lease = timezone.now() + timedelta(seconds=30)
 
-    message = _taken(
-        settings.CELERY_BROKER_URL, "judge-hospital", judging.tasks._send(1, job, lease)
-    )
+    judging.tasks._send(1, job, lease, "judge-task-1")
+    message = _taken(settings.CELERY_BROKER_URL, "judge-hospital", "judge-task-1")
 
     assert message["headers"]["task"] == names.EXECUTE_JUDGE_JOB
     assert message["headers"]["timelimit"] == [120, 90]

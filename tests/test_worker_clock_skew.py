@@ -51,9 +51,8 @@ def test_judge_and_release_jobs_carry_no_deadline_a_skewed_worker_would_misread(
     submission = queued_submission()
     lease = timezone.now() + timedelta(seconds=30)
 
-    judge = _sent_message(
-        settings.CELERY_BROKER_URL, "judge", send_judge_job(submission.pk, submission.job, lease)
-    )
+    send_judge_job(submission.pk, submission.job, lease, "judge-task-1")
+    judge = _sent_message(settings.CELERY_BROKER_URL, "judge", "judge-task-1")
     release = _sent_message(
         settings.CELERY_BROKER_URL, "dispatch", send_release_job([{"transaction_id": 1}], lease)
     )

@@ -141,10 +141,13 @@ def _heartbeats(submission_id: int, attempt: int) -> Iterator[None]:
     stop = threading.Event()
 
     def beat() -> None:
+        # Most jobs end before their first beat: the connection is made only then.
+        if stop.wait(settings.judge_heartbeat_seconds):
+            return
         # A connection of its own: the task's thread owns the default producer.
         with app.connection_for_write() as connection:
             producer = app.amqp.Producer(connection)
-            while not stop.wait(settings.judge_heartbeat_seconds):
+            while True:
                 try:
                     _report(
                         names.RECORD_SUBMISSION_HEARTBEAT,
@@ -154,6 +157,8 @@ def _heartbeats(submission_id: int, attempt: int) -> Iterator[None]:
                     )
                 except Exception:  # a lost beat only shortens the lease
                     logger.warning("heartbeat of submission %s not sent", submission_id)
+                if stop.wait(settings.judge_heartbeat_seconds):
+                    return
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{submission_id}", daemon=True)
     thread.start()

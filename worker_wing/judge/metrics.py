@@ -39,6 +39,12 @@ class Metric:
         return float(self.sign * self.function(y_true, y_pred))
 
 
+def metrics_preload() -> None:
+    """Import what scoring needs now (for a control worker's parent, before its pool
+    forks: each child would otherwise pay the import on its first result)."""
+    import_module("sklearn.metrics")
+
+
 def _averaged(name: str, function: str, average: str) -> Metric:
     return Metric(
         name,
