@@ -29,6 +29,7 @@ from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import PAGE_VAR, ChangeList
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -37,16 +38,17 @@ from django.utils.safestring import mark_safe
 
 class CountedAheadPaginator(Paginator):
     def __init__(
-        self, object_list: Any, per_page: int, *, page_number: int, pages_ahead: int = 10
+        self, object_list: QuerySet[Any], per_page: int, *, page_number: int, pages_ahead: int = 10
     ) -> None:
         super().__init__(object_list, per_page)
+        self.rows = object_list
         self.counted_up_to = (max(page_number, 1) + pages_ahead) * per_page
 
     @cached_property
     def count(self) -> int:
         """The matching rows, up to one past `counted_up_to`: that one says there is
         more, and puts a page beyond the counted ones among the links."""
-        return int(self.object_list[: self.counted_up_to + 1].count())
+        return self.rows[: self.counted_up_to + 1].count()
 
     @property
     def count_is_exact(self) -> bool:

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from challenges.admin_filters import OwnChallengeFilter
@@ -226,7 +226,7 @@ class SubmissionAdmin(TeacherEditsOnlyAdmin):
         return False
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
-    def action_checkbox(self, obj: Submission) -> str:
+    def action_checkbox(self, obj: Submission) -> SafeString:
         # The admin's own renders a CheckboxInput through the form template engine for
         # each row, and labels it with str(obj), which reads the participant's
         # challenge: the same markup and label, formatted directly.
