@@ -239,6 +239,13 @@ class Submission(LeasedJob):
                 fields=["challenge", "participant", "created_at"],
                 name="submission_board_order",
             ),
+            # The admin's list filtered by challenge, newest first (its order is
+            # -created_at, -id): the page's 50 rows read in order, however many
+            # newer submissions of other challenges the table holds.
+            models.Index(
+                fields=["challenge", "created_at", "id"],
+                name="submission_challenge_newest",
+            ),
         ]
 
     def __str__(self) -> str:
