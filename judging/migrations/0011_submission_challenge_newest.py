@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("challenges", "0014_join_code_unique_without_case"),
-        ("judging", "0009_leaderboard_standing"),
+        ("judging", "0010_leaderboard_improvement"),
     ]
 
     operations = [
