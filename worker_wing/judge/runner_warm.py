@@ -19,7 +19,6 @@ the nursery or a box's zygote (tests/test_judge_sandbox_isolation.py).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import io
 import os
@@ -35,10 +34,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 _ROWS = 60
-# madvise(2): collapse a range into transparent huge pages now (Linux 6.1), whatever
-# the THP settings but "never", without making later faults there huge.
-_MADV_COLLAPSE = 25
-_HUGE_PAGE = 2 * 2**20
 
 
 def _made_up_table() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -95,26 +90,3 @@ def warm_up() -> None:
     # again there, nor writes to its pages (which would copy them per fork).
     gc.collect()
     gc.freeze()
-    _heap_in_huge_pages()
-
-
-def _heap_in_huge_pages() -> None:
-    """Collapse the nursery's anonymous memory (Python's objects, the libraries' heaps)
-    into 2 MB pages where it spans whole ones. A fork copies one page-table entry per
-    huge page instead of 512, and an exit drops it as cheaply; a child that writes to
-    one gets a 4 kB copy of what it wrote, as before. Measured outside the sandbox on
-    the warm image (bench/README.md, one fold init per job): a fork that fits a small
-    model costs about 3 ms less, parent and child together, for about 5 MB more in the
-    nursery, whose cgroup holds it. Nothing fails if the kernel cannot do it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    with contextlib.suppress(OSError), open("/proc/self/maps") as maps:
-        for line in maps:
-            fields = line.split()
-            anonymous = len(fields) == 5 or (len(fields) == 6 and fields[5] == "[heap]")
-            if not anonymous or not fields[1].startswith("rw"):
-                continue
-            start, end = (int(value, 16) for value in fields[0].split("-"))
-            start = (start + _HUGE_PAGE - 1) & ~(_HUGE_PAGE - 1)
-            end &= ~(_HUGE_PAGE - 1)
-            if end > start:
-                libc.madvise(ctypes.c_void_p(start), ctypes.c_size_t(end - start), _MADV_COLLAPSE)
