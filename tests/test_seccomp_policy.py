@@ -160,7 +160,8 @@ print(json.dumps(outcomes))
 # As the runner does: fork from a process that has numpy's threads, make that job's
 # namespaces and private /tmp, fork the student. The student's extra, empty user namespace
 # is left out: in it the calls below fail without any filter, so they would prove nothing.
-# The sandbox filter is on as in production, so setns (denied by both) is not probed here.
+# The sandbox filter is on as in production: it allows setns, which the runner's fold init
+# uses to go back to its own PID namespace after each fold, and the student's denies.
 STUDENT_PROBES = r"""
 import numpy, sklearn.linear_model
 
@@ -177,8 +178,14 @@ def student():
             os._exit(0)
         return errno.errorcode[ctypes.get_errno()] if pid == -1 else "ok"
 
+    def setns_own_pid_namespace():
+        # What the fold init does between folds; this process has CAP_SYS_ADMIN in the user
+        # namespace that owns its PID namespace, so only a filter stops it.
+        return call(308, os.open("/proc/self/ns/pid", os.O_RDONLY), CLONE_NEWPID)
+
     outcomes = {
         "mount": in_child(mount),
+        "setns": in_child(setns_own_pid_namespace),
         "unshare": in_child(lambda: call(272, CLONE_NEWUSER)),
         "clone with CLONE_NEWNS": in_child(clone_newns),
         "clone3": call(435, 0, 0),
@@ -274,7 +281,6 @@ def unfiltered() -> dict[str, Any]:
         "io_uring_setup",
         "modify_ldt",
         "name_to_handle_at",
-        "setns",
         "vsock",
         "vsock, high bits set",
         "tiocsti",
@@ -290,7 +296,7 @@ def test_sandbox_filter_denies(
 
 
 @pytest.mark.parametrize(
-    "probe", ["personality PER_LINUX", "personality query", "unshare user and mount"]
+    "probe", ["personality PER_LINUX", "personality query", "unshare user and mount", "setns"]
 )
 def test_sandbox_filter_allows_what_the_runner_and_libraries_use(
     probe: str, sandboxed: dict[str, Any]
@@ -324,7 +330,7 @@ def student_unfiltered() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "probe", ["mount", "unshare", "clone with CLONE_NEWNS", "chroot", "fsopen"]
+    "probe", ["mount", "unshare", "setns", "clone with CLONE_NEWNS", "chroot", "fsopen"]
 )
 def test_student_filter_denies_namespaces_and_mounts(
     probe: str, student: dict[str, Any], student_unfiltered: dict[str, Any]

@@ -1,7 +1,9 @@
-"""How a fold confines the student's code, INSIDE the sandbox: new namespaces and a
-private view of the files (the fold process), then no power over those mounts,
-rlimits and the student-stage seccomp filter (the student's process). Part of the
-sandbox's runner (sandbox_runner.py): it imports nothing of ppipe.
+"""How a job's folds confine the student's code, INSIDE the sandbox: a user namespace
+for the job (its supervisor), a fresh PID namespace for each fold (the job's fold
+init), then in the fold's student process new mount and IPC namespaces, a private
+view of the files, no power over those mounts, rlimits and the student-stage
+seccomp filter. Part of the sandbox's runner (sandbox_runner.py): it imports
+nothing of ppipe.
 """
 
 from __future__ import annotations
@@ -95,13 +97,43 @@ def map_own_ids(uid: int, gid: int) -> None:
         prctl(PR_SET_DUMPABLE, 0)
 
 
-def private_view(tmpfs_mb: int, fold: int) -> None:
-    """Give this process a /tmp and /dev/shm of its own that die with the fold, and a
-    /job/input where only this fold's training labels are readable (at FOLD_VIEW).
-    Its next child is PID 1 of a new PID namespace."""
+def enter_job_user_namespace() -> None:
+    """In the job's supervisor, once per job, before it starts a thread (the kernel
+    refuses a new user namespace to a process with threads): a user namespace whose
+    root, the job's runner, builds each fold's PID namespace and view of the files.
+    No code of the student's exists in the job yet."""
     uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
     map_own_ids(uid, gid)
+
+
+def enter_job_pid_namespace() -> None:
+    """In the job's supervisor, after its last thread (the kernel refuses it new
+    threads from then on): its next child, the job's fold init, is PID 1 of a PID
+    namespace owned by the job's user namespace, in which the fold init may then
+    make, and leave, a fresh PID namespace for each fold (new_fold_pid_namespace)."""
+    _check(_libc.unshare(CLONE_NEWPID), "unshare pid")
+
+
+def new_fold_pid_namespace() -> None:
+    """In the fold init: its next child is PID 1 of a new PID namespace."""
+    _check(_libc.unshare(CLONE_NEWPID), "unshare pid")
+
+
+def leave_fold_pid_namespace(own: int) -> None:
+    """In the fold init, once the fold's student has ended: its children are again
+    born in its own PID namespace (`own`, an fd of /proc/self/ns/pid opened before
+    the first fold), so that the next unshare(CLONE_NEWPID) is not refused. The
+    sandbox filter allows setns for this; the student's denies it."""
+    _check(_libc.setns(own, CLONE_NEWPID), "setns pid")
+
+
+def private_view(tmpfs_mb: int, fold: int) -> None:
+    """In the fold's student process, PID 1 of the fold's PID namespace, before any
+    code of the student's: new mount and IPC namespaces, a /tmp and /dev/shm of its
+    own that die with the fold, and a /job/input where only this fold's training
+    labels are readable (at FOLD_VIEW)."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     _mount("none", "/", MS_REC | MS_PRIVATE)
     if PLACES.kept:  # held aside, or the job's own /tmp would hide them
         _mount("/tmp", HOLD, MS_BIND | MS_REC)  # noqa: S108
@@ -121,8 +153,9 @@ def private_view(tmpfs_mb: int, fold: int) -> None:
 
 
 def drop_mount_power() -> None:
-    """In PID 1 of the fold's namespace: a user namespace inside the fold's, full of
-    nothing, owns no mount, so the student cannot reveal what is under them."""
+    """In PID 1 of the fold's namespace, after its private view: a user namespace
+    inside the job's, full of nothing, owns no mount, so the student cannot reveal
+    what is under them."""
     _check(_libc.unshare(CLONE_NEWUSER), "unshare user")
     os.chdir("/tmp")  # noqa: S108
 

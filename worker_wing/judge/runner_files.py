@@ -3,8 +3,8 @@ what a fold leaves: its output, its phase, its figures, its predictions and its
 model. Part of the runner: it runs INSIDE the sandbox and imports nothing of ppipe.
 
 The places are set once by a box's zygote (sandbox_runner.py); the fold's files
-are opened by the fold process before its private /tmp hides the folder they are
-in, and written by the student's process it forks.
+are opened by the fold's student process before its private /tmp hides the
+folder they are in, and written by it.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ PLACES = RunnerPlaces()
 # The empty folder that holds the box's /tmp while a fold's own /tmp is mounted
 # (and the nursery's while a box mounts its own).
 HOLD = "/job/hold"
-# Where a fold process sees its own fold's training labels, and nothing else.
+# Where a fold's student process sees its own fold's training labels, and nothing else.
 FOLD_VIEW = "/job/fold"
 
 
 @dataclass
 class FoldFiles:
-    """The fold's files, open in the fold process and inherited by its student."""
+    """The fold's files, opened by the fold's student process before its private view."""
 
     phase: int = -1
     result: int = -1
@@ -60,6 +60,15 @@ def open_fold_files() -> None:
     FOLD_FILES.phase, FOLD_FILES.result = open_out("phase"), open_out("fold.json")
     FOLD_FILES.predictions = open_out("predictions.npy", append=True)
     FOLD_FILES.models = open_out("models", append=True)
+
+
+def write_out(name: str, text: str) -> None:
+    """A whole file of the output folder, written by the supervisor or the fold init."""
+    fd = open_out(name)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
 
 
 def write_phase(name: str) -> None:

@@ -1,9 +1,20 @@
-"""One fold of one configuration, INSIDE the sandbox: the fold process the job
-supervisor forks confines itself (runner_confinement.py), then forks the student's
-process, which runs the configuration's steps (runner_steps.py) on the fold's
-training rows, predicts its validation rows and the test set, and writes the
-predictions and what they cost (runner_files.py). Part of the sandbox's runner
-(sandbox_runner.py): it imports nothing of ppipe.
+"""A job's folds, INSIDE the sandbox. The job supervisor forks one fold init per
+job, PID 1 of the job's PID namespace (runner_confinement.py). For each
+configuration and fold, on the supervisor's word, the fold init makes a fresh PID
+namespace and forks the fold's student process, PID 1 of it, which confines
+itself (its own mount and IPC namespaces and view of the files, no power over
+them, rlimits, the student-stage seccomp filter: runner_confinement.py), runs the
+configuration's steps (runner_steps.py) on the fold's training rows, predicts its
+validation rows and the test set, and writes the predictions and what they cost
+(runner_files.py). The student's end ends its PID namespace with every process of
+it; the fold init then returns to its own PID namespace (setns), makes sure
+nothing of the fold is left, and answers with the student's wait status. Part of
+the sandbox's runner (sandbox_runner.py): it imports nothing of ppipe.
+
+One fold init per job rather than a process per fold that makes the fold's
+namespaces: each fork and exit of this ~220 MB process costs about 9 ms of CPU
+(its page tables), and a tiny job's folds are a few milliseconds each
+(bench/README.md, the judge's fixed cost).
 """
 
 from __future__ import annotations
@@ -19,18 +30,22 @@ import traceback
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from worker_wing.judge.runner_confinement import (
+    PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
     PR_SET_NO_NEW_PRIVS,
     drop_mount_power,
     install_filter,
+    leave_fold_pid_namespace,
     limit_resources,
+    new_fold_pid_namespace,
     prctl,
     private_view,
 )
@@ -40,6 +55,7 @@ from worker_wing.judge.runner_files import (
     PLACES,
     open_fold_files,
     save_array,
+    write_out,
     write_phase,
 )
 from worker_wing.judge.runner_steps import (
@@ -64,7 +80,7 @@ def _pandas_conversion() -> Callable[[Any], pd.DataFrame] | None:
 
 _arrow_table_to_pandas = _pandas_conversion()
 
-# The fold process exits with this code when the job could not be isolated.
+# A fold's student process exits with this code when the job could not be isolated.
 ISOLATION_EXIT = 4
 ISOLATION_FAILED = "isolating the job failed"
 NO_GET_ESTIMATOR_EXIT = 3
@@ -175,17 +191,24 @@ def _run_fold(
 
 
 def _student(spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inputs) -> None:
-    """PID 1 of the fold's namespace (or a plain child without isolation); never returns."""
+    """PID 1 of the fold's namespace (or a plain child without isolation): the fold's
+    isolation, then the student's code on that one fold; never returns."""
     status = 1
     try:
+        open_fold_files()  # before the private /tmp hides the folder they are in
+        labels = f"{PLACES.input}/folds/{fold}/labels.parquet"
+        if spec.get("isolate", True):
+            try:
+                private_view(int(spec.get("tmpfs_mb", 512)), fold)
+            except OSError as error:
+                write_phase(f"{ISOLATION_FAILED}: {error}")
+                os._exit(ISOLATION_EXIT)
+            drop_mount_power()
+            labels = f"{FOLD_VIEW}/labels.parquet"
         os.close(0)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         os.setsid()  # kill(0, ...) then reaches only the student's own processes
-        labels = f"{PLACES.input}/folds/{fold}/labels.parquet"
-        if spec.get("isolate", True):
-            drop_mount_power()
-            labels = f"{FOLD_VIEW}/labels.parquet"
         # Its own /proc files the student's code may read (as a plain Python can);
         # nothing above it is dumpable, and nothing outside its PID namespace sees it.
         prctl(PR_SET_DUMPABLE, 1)
@@ -204,24 +227,94 @@ def _student(spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inpu
         os._exit(status)
 
 
-def fold_process(
-    spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inputs, status_fd: int
+def _fold_init(
+    spec: dict[str, Any],
+    inputs: Inputs,
+    commands_fd: int,
+    statuses_fd: int,
+    end_leftovers: Callable[[], None],
 ) -> None:
-    """A fork of the supervisor: the fold's isolation, then its student; never returns.
-    Writes the student's wait status to `status_fd`, which the student never holds."""
+    """The job's fold init, a child of the supervisor; never returns. For each line
+    the supervisor writes ("<configuration> <fold> <last>"): forks the fold's student
+    (in a sandbox, PID 1 of a fresh PID namespace), waits for it, ends whatever of
+    the fold is left, and writes the student's wait status back."""
     try:
-        open_fold_files()  # before the private /tmp hides the folder they are in
-        if spec.get("isolate", True):
-            try:
-                private_view(int(spec.get("tmpfs_mb", 512)), fold)
-            except OSError as error:
-                write_phase(f"{ISOLATION_FAILED}: {error}")
-                os._exit(ISOLATION_EXIT)
-        student = os.fork()
-        if student == 0:
-            os.close(status_fd)
-            _student(spec, plan, fold, inputs)
-        _, wait_status = os.waitpid(student, 0)
-        os.write(status_fd, str(wait_status).encode())
+        isolated = spec.get("isolate", True)
+        # Its own PID namespace, to come back to after each fold; the student never
+        # holds it (closed in the student, and setns is denied to the student).
+        own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC) if isolated else -1
+        # Orphans of a fold come back here (without isolation nothing else ends them).
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
+        with os.fdopen(commands_fd, "rb") as commands:
+            for line in commands:
+                plan_index, fold, last = (int(word) for word in line.split())
+                if isolated:
+                    new_fold_pid_namespace()
+                student = os.fork()
+                if student == 0:
+                    # The student holds neither end of the supervisor's pipes, nor the
+                    # fold init's own namespace.
+                    for fd in (commands_fd, statuses_fd, own):
+                        if fd >= 0:
+                            os.close(fd)
+                    plan = spec["plans"][plan_index]
+                    _student({**spec, "last_fold": bool(last)}, plan, fold, inputs)
+                _, wait_status = os.waitpid(student, 0)
+                if isolated:
+                    # The student was PID 1 of the fold's namespace: its end killed
+                    # every other process of it, all reaped before this wait returned.
+                    leave_fold_pid_namespace(own)
+                end_leftovers()
+                os.write(statuses_fd, f"{wait_status}\n".encode())
+    except BaseException as error:
+        # The supervisor reads no status: the job could not be isolated, and why.
+        with contextlib.suppress(Exception):
+            write_out("phase", f"{ISOLATION_FAILED}: {error}")
     finally:
         os._exit(0)
+
+
+@dataclass
+class FoldInit:
+    """The supervisor's end of the job's fold init."""
+
+    pid: int
+    commands_fd: int
+    statuses: IO[bytes]
+
+    def run_fold(self, plan_index: int, fold: int, last: bool) -> int:
+        """The fold's student's wait status, once nothing of the fold is left; if the
+        fold init is gone, the status of a fold that could not be isolated."""
+        try:
+            os.write(self.commands_fd, f"{plan_index} {fold} {int(last)}\n".encode())
+            answer = self.statuses.readline(32)
+            return int(answer) if answer.strip() else ISOLATION_EXIT << 8
+        except (OSError, ValueError):
+            return ISOLATION_EXIT << 8
+
+    def close(self) -> None:
+        """Ends the fold init (in a sandbox, and with it the job's PID namespace)."""
+        with contextlib.suppress(OSError):
+            os.close(self.commands_fd)
+        self.statuses.close()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def start_fold_init(
+    spec: dict[str, Any], inputs: Inputs, end_leftovers: Callable[[], None]
+) -> FoldInit:
+    """Forks the job's fold init, which calls `end_leftovers` (kill and reap its own
+    descendants) after each fold. In a sandbox the supervisor has entered the job's
+    user and PID namespaces (runner_confinement.py): the fold init is PID 1 of that
+    PID namespace."""
+    commands_read, commands_write = os.pipe()
+    statuses_read, statuses_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(commands_write)
+        os.close(statuses_read)
+        _fold_init(spec, inputs, commands_read, statuses_write, end_leftovers)
+    os.close(commands_read)
+    os.close(statuses_write)
+    return FoldInit(pid, commands_write, os.fdopen(statuses_read, "rb"))

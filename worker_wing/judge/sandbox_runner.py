@@ -5,7 +5,7 @@ runner's own modules.
 Trust, from the outside in: the judge worker (worker_wing/judge/sandbox.py and
 nursery.py) starts bubblewrap as root and drops to an unprivileged host user
 before Python starts; the worker alone measures and limits CPU, memory and
-processes, through each box's cgroup. Inside, the runner plays four parts:
+processes, through each box's cgroup. Inside, the runner plays five parts:
 
 - the nursery imports the maths libraries once and makes their first calls on
   made-up data (runner_warm.py), then forks one box per participant on the
@@ -16,14 +16,21 @@ processes, through each box's cgroup. Inside, the runner plays four parts:
   forks one job supervisor per JSON line on its stdin (a run spec) and waits
   for it; it never reads a job's data, so a later job inherits nothing of an
   earlier one;
-- the job supervisor reads the features (never a label), and for each
-  configuration and fold forks a fold process, records the fold's wall time,
-  and prints ONE JSON line, its report, built from what the folds wrote;
-- the fold process gives itself new user, mount, IPC and PID namespaces, a
-  private size-capped /tmp and /dev/shm, and a view of /job/input in which only
-  its own fold's training labels exist; its child, PID 1 of the new namespace,
-  drops the power over those mounts, sets its rlimits, loads the student-stage
-  seccomp filter and runs the student's code on that one fold.
+- the job supervisor gives itself a new user namespace, reads the features (never
+  a label), gives itself a new PID namespace and forks the job's fold init, PID 1
+  of it; for each configuration and fold it asks the fold init for the fold,
+  records the fold's wall time, and prints ONE JSON line, its report, built from
+  what the folds wrote;
+- the fold init makes a fresh PID namespace for each fold and forks the fold's
+  student process, PID 1 of it; once the student has ended (and with it every
+  process of its namespace), it goes back to its own PID namespace (setns, which
+  only the student's seccomp filter denies), makes sure nothing of the fold is
+  left, and answers;
+- the student process gives itself new mount and IPC namespaces, a private
+  size-capped /tmp and /dev/shm, and a view of /job/input in which only its own
+  fold's training labels exist; it then drops the power over those mounts, sets
+  its rlimits, loads the student-stage seccomp filter and runs the student's code
+  on that one fold.
 
 So the student's code never holds the labels it is scored on, and cannot see,
 signal or trace the supervisor and the zygote (they are outside its PID
@@ -36,7 +43,7 @@ the job supervisor; the rest of the runner is in its sibling modules, bound
 read-only into the sandbox as this file is (worker_wing/judge/sandbox_command.py's
 RUNNER_MODULES): runner_nursery.py (forking boxes), runner_box.py (a box's
 namespaces and mounts), runner_confinement.py (a fold's namespaces, mounts,
-rlimits, seccomp), runner_fold.py (the fold and student processes),
+rlimits, seccomp), runner_fold.py (the fold init and student processes),
 runner_steps.py (a pipeline's steps on one fold), runner_figures.py (checking
 and summing what the folds wrote), runner_files.py (the places and files they
 share) and runner_warm.py (the nursery's warm-up).
@@ -68,7 +75,13 @@ import sklearn.linear_model
 import sklearn.pipeline
 import sklearn.preprocessing  # noqa: F401
 
-from worker_wing.judge.runner_confinement import PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, prctl
+from worker_wing.judge.runner_confinement import (
+    PR_SET_CHILD_SUBREAPER,
+    PR_SET_DUMPABLE,
+    enter_job_pid_namespace,
+    enter_job_user_namespace,
+    prctl,
+)
 from worker_wing.judge.runner_figures import (
     FOLD_REPORT_BYTES,
     TAIL_BYTES,
@@ -77,8 +90,13 @@ from worker_wing.judge.runner_figures import (
     read_capped,
     read_tail,
 )
-from worker_wing.judge.runner_files import PLACES
-from worker_wing.judge.runner_fold import ISOLATION_EXIT, fold_process, read_inputs
+from worker_wing.judge.runner_files import PLACES, write_out
+from worker_wing.judge.runner_fold import (
+    ISOLATION_EXIT,
+    ISOLATION_FAILED,
+    read_inputs,
+    start_fold_init,
+)
 from worker_wing.judge.runner_nursery import BoxOrder, nursery_loop
 from worker_wing.judge.runner_warm import warm_up
 
@@ -88,7 +106,8 @@ READY = b"ready\n"
 
 def _tree() -> list[int]:
     """This process's descendants (orphans included: it is their subreaper). Never
-    more: without bubblewrap, /proc shows the whole machine."""
+    more: without bubblewrap, /proc shows the whole machine. Numbered as /proc numbers
+    them (the fold init is PID 1 of its own namespace, not of /proc's)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -99,7 +118,7 @@ def _tree() -> list[int]:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(parent, []).append(int(entry))
-    found, frontier = [], [os.getpid()]
+    found, frontier = [], [int(os.readlink("/proc/self"))]
     while frontier:
         for pid in children.get(frontier.pop(), []):
             found.append(pid)
@@ -121,55 +140,65 @@ def _kill_tree() -> None:
 
 
 def supervise(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run every configuration's folds, one fold process at a time, and report."""
-    inputs = read_inputs(spec)
+    """Run every configuration's folds, one fold at a time, and report."""
+    isolated = spec.get("isolate", True)
+    try:
+        if isolated:
+            enter_job_user_namespace()  # before read_inputs: pyarrow may start threads
+        inputs = read_inputs(spec)
+        if isolated:
+            enter_job_pid_namespace()  # after them: no thread starts from here on
+    except OSError as error:
+        write_out("phase", f"{ISOLATION_FAILED}: {error}")
+        return _report(ISOLATION_EXIT << 8, None, "")
     folds = int(inputs[2].max()) + 1
     configurations: list[dict[str, Any]] | None = []
     status, failed = 0, False  # the last fold's wait status
     figures_error = ""
-    for plan in spec["plans"]:
-        figures, walls = [], []
-        for fold in range(folds):
-            job = {**spec, "last_fold": fold == folds - 1}
-            started = time.monotonic()
-            reader, writer = os.pipe()
-            child = os.fork()
-            if child == 0:
-                os.close(reader)
-                fold_process(job, plan, fold, inputs, writer)
-            os.close(writer)
-            os.waitpid(child, 0)
-            _kill_tree()  # whatever the fold left, before the next fold starts
-            walls.append((started, time.monotonic()))
-            with os.fdopen(reader, "rb") as pipe:
-                written = pipe.read(32)
-            # No status: the fold could not even start its student (isolation failed).
-            status = int(written) if written else ISOLATION_EXIT << 8
-            if status != 0:
-                failed = True
+    fold_init = start_fold_init(spec, inputs, _kill_tree)
+    try:
+        for plan_index, plan in enumerate(spec["plans"]):
+            figures, walls = [], []
+            for fold in range(folds):
+                started = time.monotonic()
+                # Answered once nothing of the fold is left, before the next fold.
+                status = fold_init.run_fold(plan_index, fold, fold == folds - 1)
+                walls.append((started, time.monotonic()))
+                if status != 0:
+                    failed = True
+                    break
+                written = read_capped(f"{PLACES.out}/fold.json", FOLD_REPORT_BYTES)
+                if not written:  # ended before the runner wrote them (os._exit): a crash
+                    failed = True
+                    break
+                try:
+                    figures.append(fold_figures(written, plan))
+                except (
+                    ValueError,
+                    TypeError,
+                    KeyError,
+                    AttributeError,
+                    IndexError,
+                    RecursionError,
+                ) as error:  # not what the runner writes: something the student's code did
+                    failed = True
+                    figures_error = f"fold {fold}: {type(error).__name__}: {str(error)[:200]}"
+                    break
+            if failed:
+                configurations = None
                 break
-            written = read_capped(f"{PLACES.out}/fold.json", FOLD_REPORT_BYTES)
-            if not written:  # ended before the runner wrote them (os._exit): a crash
-                failed = True
-                break
-            try:
-                figures.append(fold_figures(written, plan))
-            except (
-                ValueError,
-                TypeError,
-                KeyError,
-                AttributeError,
-                IndexError,
-                RecursionError,
-            ) as error:  # not what the runner writes: something the student's code did
-                failed = True
-                figures_error = f"fold {fold}: {type(error).__name__}: {str(error)[:200]}"
-                break
-        if failed:
-            configurations = None
-            break
-        assert configurations is not None
-        configurations.append(configuration_figures(plan, figures, walls))
+            assert configurations is not None
+            configurations.append(configuration_figures(plan, figures, walls))
+    finally:
+        fold_init.close()
+        _kill_tree()
+    return _report(status, configurations, figures_error)
+
+
+def _report(
+    status: int, configurations: list[dict[str, Any]] | None, figures_error: str
+) -> dict[str, Any]:
+    """The job's report, from the last fold's wait status and what the folds wrote."""
     report: dict[str, Any] = {
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else 0,
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,

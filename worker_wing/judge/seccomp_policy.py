@@ -92,9 +92,12 @@ SANDBOX_DENIED: tuple[str, ...] = (
     "_sysctl",
     "nfsservctl",
     "fanotify_init",
-    # Entering namespaces that exist: the runner only makes new ones (unshare, clone).
-    "setns",
 )
+# setns is not in that list: a job's fold init goes back to its own PID namespace with it
+# after each fold (runner_confinement.py's leave_fold_pid_namespace), so that each fold gets
+# a fresh PID namespace for one fork. Entering a namespace takes CAP_SYS_ADMIN in the user
+# namespace that owns it, which the sandbox user has only in the namespaces the runner made;
+# the student's filter denies it.
 
 # What the runner needs to build a job (unshare, mount, umount2, and whatever else of the
 # mount family it may come to use) and the student must not do once it runs.
