@@ -39,6 +39,20 @@ READ_COLUMNS = (
 
 _CHANGED = " OR ".join(f"o.{column} IS DISTINCT FROM n.{column}" for column in READ_COLUMNS)
 
+
+def _refresh_from(name: str, rows: str) -> str:
+    """The trigger function refreshing every participant of a statement's `rows`
+    (called with this module's constants only, never with input)."""
+    return f"""CREATE OR REPLACE FUNCTION judging_improvement_{name}() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM judging_improvement_refresh(ARRAY(SELECT DISTINCT participant_id FROM {rows}));
+    RETURN NULL;
+END
+$$;
+"""  # noqa: S608
+
+
 # The order and the test are judging/leaderboard.py `points_computed`'s: the best
 # public score so far by (created_at, id), the row included, ties counting as an
 # improvement. Built from this module's constants only, never from input.
@@ -72,22 +86,8 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION judging_improvement_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM judging_improvement_refresh(ARRAY(SELECT DISTINCT participant_id FROM new_rows));
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION judging_improvement_deleted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM judging_improvement_refresh(ARRAY(SELECT DISTINCT participant_id FROM old_rows));
-    RETURN NULL;
-END
-$$;
-
+{_refresh_from("inserted", "new_rows")}
+{_refresh_from("deleted", "old_rows")}
 CREATE OR REPLACE FUNCTION judging_improvement_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
