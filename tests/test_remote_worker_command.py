@@ -9,6 +9,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,9 +87,17 @@ def test_a_worker_started_by_the_command_serves_its_queues_without_a_database() 
             timeout=60,
             what=f"worker {name}",
         )
-        # One reply is all that is awaited (limit=1 returns on it); the deadline is
-        # only for a worker that never answers, so it can be generous on a busy machine.
-        queues = app.control.inspect(destination=[name], timeout=120, limit=1).active_queues() or {}
+        # "ready." can be logged before the worker's broadcast queue is bound, and a
+        # broadcast sent then reaches nobody: ask again until it answers. One reply is
+        # all that is awaited (limit=1 returns on it).
+        queues: dict[str, Any] = {}
+
+        def answered() -> bool:
+            inspect = app.control.inspect(destination=[name], timeout=10, limit=1)
+            queues.update(inspect.active_queues() or {})
+            return name in queues
+
+        wait_until(answered, timeout=120, what=f"an answer from worker {name}")
     finally:
         stop_process(process)
 
