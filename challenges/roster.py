@@ -25,6 +25,7 @@ from django.db import transaction
 from challenges.csv_sniffing import UnclosedQuote, numbered_rows
 from challenges.models import Challenge
 from challenges.services import participant_enroll
+from foundation.spreadsheet_cells import spreadsheet_text
 
 _MAX_LINES = 2000
 # No look-alikes (0/O, 1/l/I) for passwords read off a sheet of paper, and no
@@ -149,6 +150,9 @@ def roster_accounts_download(accounts: list[RosterAccount]) -> str | None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["username", "email", "password"])
-    writer.writerows([account.username, account.email, account.password] for account in new)
+    writer.writerows(
+        [spreadsheet_text(account.username), spreadsheet_text(account.email), account.password]
+        for account in new
+    )
     encoded = base64.b64encode(buffer.getvalue().encode()).decode()
     return f"data:text/csv;charset=utf-8;base64,{encoded}"

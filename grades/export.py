@@ -7,6 +7,7 @@ import csv
 import io
 from typing import Any
 
+from foundation.spreadsheet_cells import spreadsheet_text
 from grades.marks import HIGHER_IS_BETTER
 from grades.models import COMPONENTS
 from grades.selectors import GradeRow, Grades
@@ -108,8 +109,8 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ";".join(value)
-    return value
+        return spreadsheet_text(";".join(value))
+    return spreadsheet_text(value)
 
 
 def grades_csv(grades: Grades) -> str:
