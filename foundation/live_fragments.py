@@ -1,5 +1,5 @@
 """Parts of a page that poll for changes with htmx (`hx-get` the fragment's URL
-`every 5s`, `hx-swap="outerHTML"`).
+every 5 s while the tab is visible, `hx-swap="outerHTML"`; `{% poll_trigger %}`).
 
 A fragment carries a version of what it shows in its own URL (`?v=`). A poll
 whose version is still current gets 204 No Content, which htmx does not swap:
@@ -21,7 +21,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import HttpResponseClientRefresh
 
-POLL_INTERVAL = "every 5s"
+# Every five seconds while the tab is seen, and at once when it is seen again: a
+# class leaves its leaderboards open in background tabs all day, and a hidden tab's
+# polls would cost the server as much as a read one's.
+VISIBLE = "[document.visibilityState=='visible']"
+POLL_TRIGGER = f"every 5s {VISIBLE}, visibilitychange{VISIBLE} from:document"
 STOP_POLLING = 286
 
 

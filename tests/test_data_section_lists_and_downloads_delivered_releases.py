@@ -14,11 +14,13 @@ import pandas as pd
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from challenges.models import Participant
 from challenges.services import challenge_publish, participant_enroll
 from dispatch.models import Destination, Transaction, TransactionState
+from foundation.live_fragments import POLL_TRIGGER
 from tests.delivered_releases import per_student_challenge, release_due_to
 from tests.factories import ChallengeFactory, StudentFactory
 
@@ -51,7 +53,8 @@ def test_a_delivered_release_is_listed_and_downloads_exactly_as_delivered(
     assert sha256 in html
     assert str(tmp_path / "class" / slug / "ada") in html  # where it arrives: her folder
     assert f'href="/challenges/{slug}/releases/1/download/"' in html
-    assert 'hx-trigger="every 5s"' in html  # release 2 is still due: the section polls
+    # Release 2 is still due: the section polls.
+    assert f'hx-trigger="{escape(POLL_TRIGGER)}"' in html
 
     data = api.get(f"/api/challenges/{slug}/data/").json()
     assert data["destinations"] == [

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
+from foundation.live_fragments import POLL_TRIGGER
 from judging.services import submission_create
 from tests.browser import patient_ms, signed_in_context
 from tests.judge_platform import judge_platform
@@ -39,7 +40,7 @@ def test_submission_and_leaderboard_pages_follow_the_judge(
     )
     mine.goto(f"/submissions/{submission.pk}/")
     expect(mine.locator("#state")).to_have_text(re.compile("^(new|queued)$"))
-    expect(mine.locator("#submission-live")).to_have_attribute("hx-trigger", "every 5s")
+    expect(mine.locator("#submission-live")).to_have_attribute("hx-trigger", POLL_TRIGGER)
     mine.evaluate(MARK)
 
     with judge_platform(beat=True) as platform:
@@ -47,7 +48,7 @@ def test_submission_and_leaderboard_pages_follow_the_judge(
         expect(mine.locator("#folds tbody tr")).to_have_count(3)
         assert mine.evaluate(MARKED) == "still here"
         # Final: the fragment no longer asks to be polled.
-        expect(mine.locator("#submission-live")).not_to_have_attribute("hx-trigger", "every 5s")
+        expect(mine.locator("#submission-live")).not_to_have_attribute("hx-trigger", POLL_TRIGGER)
 
         mine.goto(f"/challenges/{challenge.slug}/leaderboard/")
         board = mine.locator("#leaderboard tbody")

@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 
+from foundation.live_fragments import POLL_TRIGGER
 from judging.models import SubmissionState
 from probing.models import Endpoint
 from tests.factories import SubmissionFactory
@@ -19,7 +21,7 @@ from tests.submissions import participants, published_challenge
 
 pytestmark = pytest.mark.django_db
 
-TRIGGER = 'hx-trigger="every 5s"'
+TRIGGER = f'hx-trigger="{escape(POLL_TRIGGER)}"'
 
 
 def logged_in(user: object) -> Client:
