@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin
@@ -244,6 +245,12 @@ class ParticipantAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Participant | None = None) -> bool:
         return False  # enrolment is added or removed, never edited
+
+    def get_fields(self, request: HttpRequest, obj: Participant | None = None) -> Sequence[str]:
+        # A student joins a team through the team's code or the teams action, which
+        # check the challenge and the team size; a team menu here would be ignored,
+        # and would list every teacher's team names.
+        return ("challenge", "user") if obj is None else ("challenge", "user", "team", "joined_at")
 
     def save_model(self, request: HttpRequest, obj: Participant, form: Any, change: bool) -> None:
         # Through the service: a student joining a per-student challenge late
