@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin
@@ -246,7 +245,7 @@ class ParticipantAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Participant | None = None) -> bool:
         return False  # enrolment is added or removed, never edited
 
-    def get_fields(self, request: HttpRequest, obj: Participant | None = None) -> Sequence[str]:
+    def get_fields(self, request: HttpRequest, obj: Participant | None = None) -> tuple[str, ...]:
         # A student joins a team through the team's code or the teams action, which
         # check the challenge and the team size; a team menu here would be ignored,
         # and would list every teacher's team names.
