@@ -84,6 +84,11 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--judge-concurrency", type=int, default=2, help="on one machine")
     parser.add_argument("--one-host", action="store_true", help="skip the two-host measurement")
+    parser.add_argument(
+        "--whole-path-only",
+        action="store_true",
+        help="only the whole path on one machine (a quicker before/after of the control side)",
+    )
     # The two-host measurement runs this script again on the control host.
     parser.add_argument("--control-host", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -93,6 +98,10 @@ def main() -> None:
     measures = []
     with bench_platform(**PLATFORM_ENV) as platform:
         measures.append(whole_path(args, platform, judge_processes=args.judge_concurrency))
+        if args.whole_path_only:
+            print()
+            print(measures[0].line())
+            return
         platform.stop_processes()  # idle workers and beat would take CPU from the replay
         measures.append(judge_side_alone(jobs_of_the_run(), args.judge_concurrency))
     if args.one_host:
@@ -153,6 +162,10 @@ def whole_path(
         "uploads and code checks": os.getpid(),
         "beat": beat.pid,
     }
+    # A PostgreSQL server of the bench's own (PPIPE_BENCH_POSTGRES) whose postmaster's
+    # PID is given: its CPU apart from the rest (every backend, live or reaped).
+    if os.environ.get("PPIPE_BENCH_POSTGRES_PID"):
+        groups["PostgreSQL server"] = int(os.environ["PPIPE_BENCH_POSTGRES_PID"])
     if judge is not None:
         # Its nursery and boxes too, as far as they were reaped by a process of the
         # tree: the students' code is taken out below.

@@ -91,3 +91,24 @@ def test_past_the_time_budget_each_fold_keeps_its_best_single_submission() -> No
     assert result.cut_short
     assert [fold.members for fold in result.folds] == [(0,), (0,)]
     assert result.contributivity == [100.0, 0.0, 0.0, 0.0]
+
+
+def test_each_distinct_prediction_of_a_fold_is_scored_once_and_the_blend_is_unchanged() -> None:
+    scored: list[tuple[bytes, bytes]] = []
+
+    def counting_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        scored.append((y_true.tobytes(), y_pred.tobytes()))
+        return accuracy(y_true, y_pred)
+
+    # Copies of A, B and D: the same few ensembles' predictions come up again and again.
+    result = blend(
+        [A, B, C, D, A.copy(), D.copy(), B.copy()],
+        Y,
+        FOLD_OF,
+        task_type="classification",
+        score=counting_accuracy,
+    )
+
+    assert len(scored) == len(set(scored)), "a prediction was scored twice in a fold"
+    assert [fold.members for fold in result.folds] == [(0, 1), (0,)]
+    assert result.contributivity == [75.0, 25.0, 0.0, 0.0, 0.0, 0.0, 0.0]

@@ -53,6 +53,10 @@ def test_the_execute_tasks_live_on_the_worker_app_only() -> None:
     assert worker_app.tasks[names.EXECUTE_TRANSACTION].acks_late
     assert worker_app.tasks[names.EXECUTE_TRANSACTION_BATCH].acks_late
     assert worker_app.tasks[names.EXECUTE_PROBE].ignore_result
+    # The judge's reports keep no result in Redis, whichever side says so.
+    assert names.RECORD_JUDGE_REPORTS_IGNORE_RESULT
+    assert control_app.tasks[names.RECORD_JUDGE_RESULT].ignore_result
+    assert control_app.tasks[names.RECORD_SUBMISSION_STARTED].ignore_result
 
 
 @pytest.mark.parametrize("name", [*EXECUTE, *RECORD, "ppipe_site.tasks.record_heartbeat"])

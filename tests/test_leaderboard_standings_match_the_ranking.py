@@ -16,7 +16,12 @@ from django.db import connection, transaction
 
 from challenges.models import Challenge, Participant
 from judging.leaderboard import leaderboard, standings_computed, standings_kept
-from judging.models import LeaderboardStanding, Submission, SubmissionState
+from judging.models import (
+    LeaderboardImprovement,
+    LeaderboardStanding,
+    Submission,
+    SubmissionState,
+)
 from judging.picks import submission_promote, submission_select, submission_unselect
 from judging.services import submission_cancel, submission_rejudge
 from judging.standing_sql import BACKFILL
@@ -103,7 +108,7 @@ def test_standings_match_after_a_random_history_of_changes() -> None:
     rows: list[Submission] = []
     for step in range(120):
         action = rng.choice(
-            ["submit", "score", "fail", "cancel", "pick", "unpick", "measure", "delete"]
+            ["submit", "score", "fail", "cancel", "pick", "unpick", "measure", "delete", "progress"]
         )
         if action == "submit" or not rows:
             rows.append(submission(rng.choice(people), State.NEW))
@@ -123,6 +128,9 @@ def test_standings_match_after_a_random_history_of_changes() -> None:
                 chosen.update(**{rng.choice(["selected", "promoted"]): True})
             elif action == "unpick":
                 chosen.update(selected=False, promoted=False)
+            elif action == "progress":
+                # The feeder's claim, a start, a retry: from any state, as a rejudge can.
+                chosen.update(state=rng.choice([State.NEW, State.QUEUED, State.RUNNING]))
             elif action == "measure":
                 # What the row shows beside the score: costs, contributivity.
                 chosen.update(cpu_seconds=rng.uniform(1, 9), contributivity=rng.uniform(0, 50))
@@ -130,6 +138,43 @@ def test_standings_match_after_a_random_history_of_changes() -> None:
                 chosen.delete()
                 rows.remove(row)
         assert_kept_equals_computed(challenge), f"after step {step}: {action}"
+
+
+def kept_row_versions() -> tuple[list[tuple[int, str]], list[int]]:
+    """Each standing's row version (a recomputation writes a new one, even with the
+    same values) and the history points' ids (a recomputation writes new rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, ctid::text FROM judging_leaderboardstanding ORDER BY id")
+        standings = [(int(pk), str(ctid)) for pk, ctid in cursor.fetchall()]
+    return standings, sorted(LeaderboardImprovement.objects.values_list("id", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_claim_a_start_a_retry_or_a_failure_recomputes_nothing_kept() -> None:
+    challenge = published_challenge()
+    ada, grace = participants(challenge, 2)
+    submission(ada, State.SCORED, public_score=0.7, private_score=0.6, cpu_seconds=1.0)
+    row = submission(ada, State.NEW)
+    submission(grace, State.SCORED, public_score=0.5, private_score=0.5, cpu_seconds=1.0)
+    untouched = kept_row_versions()
+    assert untouched[0]
+    assert untouched[1]
+
+    # None of these moves a standing or a point (migration judging 0012).
+    for state in (State.QUEUED, State.RUNNING, State.NEW, State.QUEUED, State.RUNNING):
+        Submission.objects.filter(pk=row.pk).update(state=state, worker="judge@host")
+        assert kept_row_versions() == untouched, state
+    Submission.objects.filter(pk=row.pk).update(state=State.FAILED)
+    assert kept_row_versions() == untouched
+    assert_kept_equals_computed(challenge)
+
+    # A cancellation changes what ada made; a result, her best: both recompute.
+    Submission.objects.filter(pk=row.pk).update(state=State.CANCELLED)
+    assert kept_row_versions()[0] != untouched[0]
+    assert_kept_equals_computed(challenge)
+    Submission.objects.filter(pk=row.pk).update(state=State.SCORED, public_score=0.9)
+    assert kept_row_versions()[1] != untouched[1]
+    assert_kept_equals_computed(challenge)
 
 
 @pytest.mark.django_db

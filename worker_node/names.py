@@ -34,6 +34,10 @@ RECORD_PROBE_RESULT = "probing.tasks.record_probe_result"
 # record_probe_result); only a "check now" asks for one.
 EXECUTE_PROBE_IGNORES_RESULT = True
 RECORD_PROBE_RESULT_IGNORES_RESULT = True
+# Nor those of the judge's reports (a start, a result): nothing reads them, and
+# keeping one cost the control worker four Redis round trips a report (its
+# "started" and "succeeded" states, each read before written; issue 22).
+RECORD_JUDGE_REPORTS_IGNORE_RESULT = True
 
 # Queues and routes, the same on both sides: executors of remote jobs are named
 # execute_*; everything else is control work, which needs the database.

@@ -178,7 +178,14 @@ def execute_judge_job(job: JudgeJobMessage) -> dict[str, object]:
 
     submission_id, attempt = int(job.get("submission_id") or 0), int(job.get("attempt") or 0)
     worker = worker_name()
-    _report(names.RECORD_SUBMISSION_STARTED, submission_id, attempt, worker, now_reported())
+    _report(
+        names.RECORD_SUBMISSION_STARTED,
+        submission_id,
+        attempt,
+        worker,
+        now_reported(),
+        ignore_result=names.RECORD_JUDGE_REPORTS_IGNORE_RESULT,
+    )
 
     def run() -> JudgeResult:
         with _heartbeats(submission_id, attempt):
@@ -191,7 +198,9 @@ def execute_judge_job(job: JudgeJobMessage) -> dict[str, object]:
         time_limit_reason="the judge worker's own time limit ran out",
         what=f"judge job of submission {submission_id}",
     )
-    _report(names.RECORD_JUDGE_RESULT, result)
+    _report(
+        names.RECORD_JUDGE_RESULT, result, ignore_result=names.RECORD_JUDGE_REPORTS_IGNORE_RESULT
+    )
     return {
         "submission_id": result["submission_id"],
         "attempt": result["attempt"],
