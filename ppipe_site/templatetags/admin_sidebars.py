@@ -20,8 +20,9 @@ from foundation.kept_html import KeptHtml
 
 register = template.Library()
 
-# Users' lists times the pages they visit: a change page's path is its own key.
-_SIDEBARS = KeptHtml(size=2048)
+# Users' lists times the pages they visit (a change page's path is its own key);
+# a sidebar is about 10 kB, so at most about 5 MB a process.
+_SIDEBARS = KeptHtml(size=512)
 
 
 def _apps_key(apps: list[dict[str, Any]]) -> Hashable:
@@ -48,17 +49,19 @@ def _apps_key(apps: list[dict[str, Any]]) -> Hashable:
 
 @register.simple_tag(takes_context=True)
 def kept_nav_sidebar(context: template.Context) -> SafeString:
-    request = context["request"]
+    request = context.get("request")
     apps = context.get("available_apps") or []
-    # What the template reads: the apps, the page's path (its current model is
-    # marked) and the language of its words.
-    key = (_apps_key(apps), request.path, get_language())
 
     def render() -> SafeString:
         sidebar = get_template("admin/nav_sidebar.html")
         # The template's own output, escaped by the engine.
         return mark_safe(sidebar.render({"available_apps": apps, "request": request}))  # noqa: S308
 
+    if request is None:
+        return render()  # a page rendered without its request: nothing to key it by
+    # What the template reads: the apps, the page's path (its current model is
+    # marked) and the language of its words.
+    key = (_apps_key(apps), request.path, get_language())
     return _SIDEBARS.get(key, render)
 
 
