@@ -4,7 +4,7 @@ import json
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -92,8 +92,6 @@ class SubmissionEventInline(ReadOnlyInline):
 LIST_FIELDS = (
     "id",
     "filename",
-    "challenge__slug",
-    "participant__user__username",
     "state",
     "reason",
     "attempts",
@@ -105,6 +103,14 @@ LIST_FIELDS = (
     "promoted",
     "created_at",
 )
+# The challenge's slug and the author's name come with a page's rows as two
+# columns of the same query, not as a challenge, a participant and a user built
+# for each row: one model instance a row instead of four.
+LISTED_CHALLENGE, LISTED_AUTHOR = "listed_challenge", "listed_author"
+LIST_NAMES = {
+    LISTED_CHALLENGE: F("challenge__slug"),
+    LISTED_AUTHOR: F("participant__user__username"),
+}
 
 
 def _figure(value: float | None, template: str) -> str:
@@ -206,7 +212,9 @@ class SubmissionAdmin(TeacherEditsOnlyAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Submission]:
-        return submissions_taught_by(request.user)
+        # The names on every path: a list that fits one page takes its rows from
+        # here (the admin's ChangeList), a longer one from get_paginator.
+        return submissions_taught_by(request.user).annotate(**LIST_NAMES)
 
     def get_paginator(
         self,
@@ -218,9 +226,8 @@ class SubmissionAdmin(TeacherEditsOnlyAdmin):
     ) -> CountedAheadPaginator:
         # The page's rows, not the actions' (which get the change list's queryset,
         # whole rows): only the columns shown.
-        return CountedAheadPaginator(
-            queryset.only(*LIST_FIELDS), per_page, page_number=requested_page(request)
-        )
+        rows = queryset.select_related(None).only(*LIST_FIELDS).annotate(**LIST_NAMES)
+        return CountedAheadPaginator(rows, per_page, page_number=requested_page(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -230,10 +237,8 @@ class SubmissionAdmin(TeacherEditsOnlyAdmin):
         # The admin's own renders a CheckboxInput through the form template engine for
         # each row, and labels it with str(obj), which reads the participant's
         # challenge: the same markup and label, formatted directly.
-        label = (
-            f"#{obj.pk} {obj.filename} by {obj.participant.user.get_username()} "
-            f"in {obj.challenge.slug}"
-        )
+        author, challenge = getattr(obj, LISTED_AUTHOR), getattr(obj, LISTED_CHALLENGE)
+        label = f"#{obj.pk} {obj.filename} by {author} in {challenge}"
         return format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             ACTION_CHECKBOX_NAME,
@@ -247,11 +252,11 @@ class SubmissionAdmin(TeacherEditsOnlyAdmin):
 
     @admin.display(description="challenge", ordering="challenge__slug")
     def challenge_slug(self, obj: Submission) -> str:
-        return obj.challenge.slug
+        return str(getattr(obj, LISTED_CHALLENGE))
 
     @admin.display(description="student", ordering="participant__user__username")
     def author(self, obj: Submission) -> str:
-        return obj.participant.user.get_username()
+        return str(getattr(obj, LISTED_AUTHOR))
 
     @admin.display(description="state", ordering="state")
     def state_and_reason(self, obj: Submission) -> str:

@@ -52,7 +52,8 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 INSTALLED_APPS = [
     # First, so its admin/base_site.html (the operators' links) overrides the admin's.
     "ppipe_site",
-    "django.contrib.admin",
+    # The admin, whose site keeps its navigation sidebar per user (foundation/admin_site.py).
+    "foundation.admin_config.KeptAppListAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

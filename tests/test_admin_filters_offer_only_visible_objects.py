@@ -13,7 +13,7 @@ from django.utils import timezone
 from challenges.services import challenge_publish
 from teams.models import Team
 from tests.factories import ChallengeFactory, DestinationFactory, TeacherFactory, UserFactory
-from tests.submissions import participants
+from tests.submissions import participants, published_challenge
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +73,20 @@ def test_a_superuser_sees_every_teachers_names() -> None:
 
     assert "Another Teachers Course" in shown
     assert "another-teachers-bucket" in shown
+
+
+def test_a_new_challenge_shows_in_the_submissions_filter_at_once(
+    teacher: Any, teacher_client: Client
+) -> None:
+    # The filters' rendering is kept per process (ppipe_site/templatetags/admin_sidebars.py).
+    url = "/admin/judging/submission/"
+    published_challenge(owner=teacher, slug="first-course")
+    assert "first-course" in filters(teacher_client, url)
+
+    published_challenge(owner=teacher, slug="second-course")
+    published_challenge(owner=TeacherFactory(), slug="not-mine")
+    shown = filters(teacher_client, url)
+
+    assert "first-course" in shown
+    assert "second-course" in shown
+    assert "not-mine" not in shown
