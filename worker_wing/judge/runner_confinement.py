@@ -160,6 +160,37 @@ def drop_mount_power() -> None:
     os.chdir("/tmp")  # noqa: S108
 
 
+# glibc's mallopt parameters, and the values its dynamic thresholds end at in a
+# long-lived process on 64-bit Linux (DEFAULT_MMAP_THRESHOLD_MAX, twice that).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+WARM_MMAP_THRESHOLD = 32 * 2**20
+WARM_TRIM_THRESHOLD = 2 * WARM_MMAP_THRESHOLD
+
+
+def keep_freed_heap() -> bool:
+    """In the fold's student, before its code runs: glibc's heap as a long-lived
+    Python's is after its first large frees, so that a fold in a fresh process pays
+    no page faults a warm `cross_validate` does not.
+
+    glibc serves a block above its mmap threshold (128 kB at start) with a fresh
+    mmap, faulted in page by page and unmapped on free, and trims the heap's top
+    above its trim threshold; each free of such a block raises both, up to 32 and
+    64 MB. A long-lived process is there after its first fit; a fold's fresh
+    process starts at 128 kB, so a solver's temporary arrays (a few MB each, every
+    iteration) are faulted in again and again: 28,700 page faults for one fold's
+    fit of the ~10 s workload, against 9,300 with these thresholds and 3,000-6,000
+    in the warm process (bench/README.md, issue 22). The memory freed and kept is
+    the student's own, charged to the job's cgroup and within its limits as before.
+    False where the C library has no mallopt (not glibc)."""
+    mallopt = getattr(_libc, "mallopt", None)
+    if mallopt is None:
+        return False
+    return bool(
+        mallopt(M_MMAP_THRESHOLD, WARM_MMAP_THRESHOLD)
+        and mallopt(M_TRIM_THRESHOLD, WARM_TRIM_THRESHOLD)
+    )
+
+
 def limit_resources(spec: dict[str, Any]) -> None:
     """Per-process limits, a first line: the cgroup the worker watches bounds the
     whole job's CPU, memory and processes however many processes it starts."""

@@ -43,6 +43,7 @@ from worker_wing.judge.runner_confinement import (
     PR_SET_NO_NEW_PRIVS,
     drop_mount_power,
     install_filter,
+    keep_freed_heap,
     leave_fold_pid_namespace,
     limit_resources,
     new_fold_pid_namespace,
@@ -195,6 +196,7 @@ def _student(spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inpu
     isolation, then the student's code on that one fold; never returns."""
     status = 1
     try:
+        keep_freed_heap()
         open_fold_files()  # before the private /tmp hides the folder they are in
         labels = f"{PLACES.input}/folds/{fold}/labels.parquet"
         if spec.get("isolate", True):
