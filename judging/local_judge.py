@@ -180,11 +180,13 @@ def run_fold(spec: dict[str, Any], plan: dict[str, Any], fold: int, y: Any, out:
     runner_fold = importlib.import_module("worker_wing.judge.runner_fold")
     files = importlib.import_module("worker_wing.judge.runner_files")
     predictions = importlib.import_module("worker_wing.judge.predictions")
+    runner_labels = importlib.import_module("worker_wing.judge.runner_labels")
     out.mkdir(parents=True)
     files_in = Path(files.PLACES.input)
     mask = np.load(files_in / "folds.npy") == fold
-    labels = out / "labels.parquet"
-    y[~mask].to_frame().to_parquet(labels)
+    labels = out / "labels"  # as the judge's worker writes a fold's labels
+    labels.mkdir()
+    runner_labels.write_fold_labels(y[~mask], labels)
     inputs = runner_fold.read_inputs(spec)
 
     def open_files() -> None:

@@ -45,6 +45,7 @@ JUDGE_MODULES = (
     "judge/runner_confinement.py",
     "judge/runner_files.py",
     "judge/runner_fold.py",
+    "judge/runner_labels.py",
     "judge/runner_steps.py",
     "pipeline/__init__.py",
     "pipeline/archive.py",

@@ -46,7 +46,11 @@ def _write(path: str, value: str) -> None:
 
 def _keyed(path: str) -> dict[str, int]:
     """Flat keyed files (memory.events, pids.events, memory.oom_control, cpu.stat)."""
-    pairs = (line.split() for line in _read(path).splitlines())
+    return _pairs(_read(path))
+
+
+def _pairs(text: str) -> dict[str, int]:
+    pairs = (line.split() for line in text.splitlines())
     return {pair[0]: int(pair[1]) for pair in pairs if len(pair) == 2}
 
 
@@ -133,6 +137,10 @@ class SandboxCgroup:
         self._cpu_base = 0.0
         self._oom_base = self._pids_base = self._sampled_peak = 0
         self._peak_fd = -1  # v2 resets memory.peak per open file (Linux 6.12)
+        # The files the worker samples every SAMPLE_SECONDS while a job runs, kept open
+        # and read again from offset 0 (the kernel renders them anew): an open() of a
+        # cgroup file costs more CPU than its read, ~50 samples a second a box.
+        self._sampled_fds: dict[str, int] = {}
 
     @classmethod
     def create(cls, name: str, root: str = "") -> SandboxCgroup:
@@ -158,6 +166,20 @@ class SandboxCgroup:
 
     def _file(self, controller: str, v1: str, v2: str) -> str:
         return f"{self._dirs[controller]}/{v1 if self.version == 1 else v2}"
+
+    def _sampled(self, controller: str, v1: str, v2: str) -> str:
+        """A file sampled while a job runs, through its kept descriptor."""
+        path = self._file(controller, v1, v2)
+        fd = self._sampled_fds.get(path)
+        if fd is None:
+            fd = self._sampled_fds[path] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        return os.pread(fd, 4096, 0).decode()
+
+    def _close_sampled(self) -> None:
+        for fd in self._sampled_fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._sampled_fds.clear()
 
     def procs_files(self) -> list[str]:
         """Every cgroup.procs a new process writes its pid into before exec-ing the sandbox."""
@@ -192,9 +214,9 @@ class SandboxCgroup:
 
     def _oom_count(self) -> int:
         if self.version == 2:
-            events = _keyed(self._file("memory", "", "memory.events"))
+            events = _pairs(self._sampled("memory", "", "memory.events"))
             return sum(events.get(key, 0) for key in ("oom", "oom_kill", "oom_group_kill"))
-        counters = _keyed(self._file("memory", "memory.oom_control", ""))
+        counters = _pairs(self._sampled("memory", "memory.oom_control", ""))
         if "oom_kill" in counters:  # Linux >= 4.13; failcnt also counts reclaim at the limit
             return counters["oom_kill"]
         return int(_read(self._file("memory", "memory.failcnt", "")))
@@ -204,8 +226,8 @@ class SandboxCgroup:
 
     def _cpu_total(self) -> float:
         if self.version == 1:
-            return int(_read(self._file("cpuacct", "cpuacct.usage", ""))) / 1e9
-        return _keyed(self._file("cpu", "", "cpu.stat"))["usage_usec"] / 1e6
+            return int(self._sampled("cpuacct", "cpuacct.usage", "")) / 1e9
+        return _pairs(self._sampled("cpu", "", "cpu.stat"))["usage_usec"] / 1e6
 
     def start_job(self) -> None:
         """Mark the start of one job: the figures below are from here on."""
@@ -231,7 +253,7 @@ class SandboxCgroup:
 
     def memory_bytes(self) -> int:
         """Memory charged now (tmpfs pages included); also a sample for the peak."""
-        used = int(_read(self._file("memory", "memory.usage_in_bytes", "memory.current")))
+        used = int(self._sampled("memory", "memory.usage_in_bytes", "memory.current"))
         self._sampled_peak = max(self._sampled_peak, used)
         return used
 
@@ -301,6 +323,7 @@ class SandboxCgroup:
     def remove(self, timeout: float = 10.0) -> None:
         """Kill everything in the sandbox, then delete its cgroup; gone already is fine."""
         self.kill(timeout)
+        self._close_sampled()
         if self._peak_fd >= 0:
             os.close(self._peak_fd)
             self._peak_fd = -1

@@ -23,6 +23,7 @@ import pandas as pd
 from pyarrow import parquet
 
 from worker_wing.content_store import ContentStore
+from worker_wing.judge.runner_labels import write_fold_labels
 
 
 def cached_input(artifacts: ContentStore, digest: str, cache: Path) -> Path:
@@ -72,8 +73,8 @@ def features_file(train_path: Path, target: str) -> Path:
 
 
 def fold_labels(train_path: Path, shape: DataShape, key: str) -> Path:
-    """Per fold, the labels of its training rows only (folds/<i>/labels.parquet): a
-    fold's process sees its own, so no code of the student's holds the labels of
+    """Per fold, the labels of its training rows only (folds/<i>/, runner_labels.py):
+    a fold's process sees its own, so no code of the student's holds the labels of
     the rows it is scored on."""
 
     def write(folder: Path) -> None:
@@ -81,7 +82,7 @@ def fold_labels(train_path: Path, shape: DataShape, key: str) -> Path:
             mask = np.ones(len(shape.y), dtype=bool)
             mask[validation] = False
             (folder / str(index)).mkdir(parents=True)
-            shape.y[mask].to_frame().to_parquet(folder / str(index) / "labels.parquet")
+            write_fold_labels(shape.y[mask], folder / str(index))
 
     tag = hashlib.sha256(key.encode()).hexdigest()[:12]
     return _write_once(train_path.with_name(f"{train_path.name}.{tag}.folds"), write)

@@ -59,6 +59,8 @@ from worker_wing.judge.runner_files import (
     write_out,
     write_phase,
 )
+from worker_wing.judge.runner_labels import PARQUET as LABELS_PARQUET
+from worker_wing.judge.runner_labels import read_fold_labels
 from worker_wing.judge.runner_steps import (
     StepError,
     StepLevels,
@@ -110,6 +112,16 @@ def read_parquet_file(path: str) -> pd.DataFrame:
     return frame
 
 
+def read_labels(folder: str) -> pd.Series:
+    """A fold's training labels (written by job_inputs.py's fold_labels): the Series
+    pd.read_parquet gives of them, from `.npy` files where the worker could keep
+    them so (runner_labels.py)."""
+    labels = read_fold_labels(folder)
+    if labels is None:
+        labels = read_parquet_file(f"{folder}/{LABELS_PARQUET}").iloc[:, 0]
+    return labels
+
+
 def read_inputs(spec: dict[str, Any]) -> Inputs:
     """The training features (no labels are in this file), the test features and
     each row's fold: read once by the supervisor, inherited by every fold."""
@@ -151,7 +163,7 @@ def _run_fold(
     ]
     widest = max(sum(1 for s in plan["steps"] if s["level"] == step.level) for step in steps)
     mask = fold_of == fold
-    y_train = read_parquet_file(labels).iloc[:, 0]
+    y_train = read_labels(labels)
     values: dict[str, Any] = {"X": x_all[~mask], "y": y_train}
     rows = int((~mask).sum())
     batch_seconds: list[float] = []
@@ -198,7 +210,7 @@ def _student(spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inpu
     try:
         keep_freed_heap()
         open_fold_files()  # before the private /tmp hides the folder they are in
-        labels = f"{PLACES.input}/folds/{fold}/labels.parquet"
+        labels = f"{PLACES.input}/folds/{fold}"
         if spec.get("isolate", True):
             try:
                 private_view(int(spec.get("tmpfs_mb", 512)), fold)
@@ -206,7 +218,7 @@ def _student(spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inpu
                 write_phase(f"{ISOLATION_FAILED}: {error}")
                 os._exit(ISOLATION_EXIT)
             drop_mount_power()
-            labels = f"{FOLD_VIEW}/labels.parquet"
+            labels = FOLD_VIEW
         os.close(0)
         sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115

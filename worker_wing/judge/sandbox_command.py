@@ -30,6 +30,7 @@ RUNNER_MODULES = (
     "runner_figures.py",
     "runner_files.py",
     "runner_fold.py",
+    "runner_labels.py",
     "runner_nursery.py",
     "runner_steps.py",
     "runner_warm.py",

@@ -44,8 +44,9 @@ read-only into the sandbox as this file is (worker_wing/judge/sandbox_command.py
 RUNNER_MODULES): runner_nursery.py (forking boxes), runner_box.py (a box's
 namespaces and mounts), runner_confinement.py (a fold's namespaces, mounts,
 rlimits, seccomp), runner_fold.py (the fold init and student processes),
-runner_steps.py (a pipeline's steps on one fold), runner_figures.py (checking
-and summing what the folds wrote), runner_files.py (the places and files they
+runner_labels.py (a fold's labels as the student reads them), runner_steps.py
+(a pipeline's steps on one fold), runner_figures.py (checking and summing what
+the folds wrote), runner_files.py (the places and files they
 share) and runner_warm.py (the nursery's warm-up).
 """
 
