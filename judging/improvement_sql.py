@@ -18,7 +18,8 @@ names the chart's content (`leaderboard.points_kept` relies on it).
 
 Migration judging 0010 runs `create_triggers` from here: the SQL must keep
 working on 0010's tables (a later change goes in a module and migration of its
-own).
+own: migration 0012's judging/standing_state_sql.py holds the UPDATE trigger's
+current function).
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ Migration judging 0009 runs `create_triggers` from here, so a fresh database get
 this text as it is at 0009's point in the schema: the SQL must keep working on
 0009's tables. A change that needs later columns goes in a module of its own
 (`standing_sql_v2.py`, say) run by the migration that adds them, and leaves this
-one as it is.
+one as it is. Migration judging 0012 did so for the UPDATE trigger's function:
+its current text is judging/standing_state_sql.py's (state changes that move no
+standing recompute nothing).
 """
 
 from __future__ import annotations
