@@ -15,8 +15,6 @@ ours do (they call `has_perm`); one that read other data would have to stay out.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
@@ -24,6 +22,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import get_script_prefix
 from django.utils.translation import get_language
+
+from foundation.kept_values import KeptValues
 
 # Users and permission sets a process keeps lists for; the least recently used
 # goes first.
@@ -46,8 +46,7 @@ def app_list_key(request: HttpRequest, app_label: str | None) -> Hashable | None
 class KeptAppListAdminSite(admin.AdminSite):
     def __init__(self, name: str = "admin") -> None:
         super().__init__(name)
-        self._app_lists: OrderedDict[Hashable, list[dict[str, Any]]] = OrderedDict()
-        self._app_lists_lock = threading.Lock()
+        self._app_lists: KeptValues[list[dict[str, Any]]] = KeptValues(size=KEPT_APP_LISTS)
 
     def get_app_list(
         self, request: HttpRequest, app_label: str | None = None
@@ -55,16 +54,9 @@ class KeptAppListAdminSite(admin.AdminSite):
         key = app_list_key(request, app_label)
         if key is None:
             return super().get_app_list(request, app_label)
-        with self._app_lists_lock:
-            kept = self._app_lists.get(key)
-            if kept is not None:
-                self._app_lists.move_to_end(key)
-        if kept is None:
-            kept = super().get_app_list(request, app_label)
-            with self._app_lists_lock:
-                self._app_lists[key] = kept
-                while len(self._app_lists) > KEPT_APP_LISTS:
-                    self._app_lists.popitem(last=False)
+        kept = self._app_lists.get_or_make(
+            key, lambda: super(KeptAppListAdminSite, self).get_app_list(request, app_label)
+        )
         # Copies of the dictionaries, so that a page that changed one (none of the
         # admin's does) could not change another request's.
         return [{**app, "models": [dict(model) for model in app["models"]]} for app in kept]

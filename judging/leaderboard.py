@@ -37,8 +37,6 @@ digest is new (`points_version`).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +63,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from challenges.models import Challenge, Participant
+from foundation.kept_values import KeptValues
 from foundation.live_fragments import fragment_version
 from judging.models import (
     LeaderboardImprovement,
@@ -536,37 +535,11 @@ def _kept_inputs(challenge: Challenge, final: bool) -> tuple[str, str] | None:
     return standings, people
 
 
-class _Recent:
-    """The values this web process computed lately, by key, the least recently
-    used dropped beyond `size`: kept as they are (Django's local-memory cache
-    pickles each value on every set and get, and a rendered table or chart is a
-    few hundred kilobytes)."""
-
-    def __init__(self, size: int) -> None:
-        self._values: OrderedDict[Any, Any] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            value = self._values.get(key)
-            if value is not None:
-                self._values.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self._size:
-                self._values.popitem(last=False)
-
-
 # Rows this web process built lately, by challenge and inputs' version: the same
 # inputs give the same rows, so a request whose inputs have not moved since
 # reuses them instead of building 300 rows again. Not a time cache: a change to
 # any input is a new version.
-_built = _Recent(size=16)
+_built: KeptValues[list[LeaderboardRow]] = KeptValues(size=16)
 
 
 def rows_digest(final: bool, rows: list[LeaderboardRow]) -> str:
@@ -593,13 +566,14 @@ def board_rows(challenge: Challenge, final: bool) -> tuple[str, list[Leaderboard
     version = fragment_version(
         final, inputs, questions, sorted(endpoints.items()), sorted(receipts.items())
     )
-    rows = _built.get((challenge.pk, version))
-    if rows is None:
-        rows = _rows(challenge, final, endpoints, receipts)
-        # Kept only if nothing moved while they were read (the standings and the
-        # participants are read by statements of their own).
-        if _kept_inputs(challenge, final) == inputs:
-            _built.put((challenge.pk, version), rows)
+    kept = _built.get((challenge.pk, version))
+    if kept is not None:
+        return version, kept
+    rows = _rows(challenge, final, endpoints, receipts)
+    # Kept only if nothing moved while they were read (the standings and the
+    # participants are read by statements of their own).
+    if _kept_inputs(challenge, final) == inputs:
+        _built.put((challenge.pk, version), rows)
     return version, rows
 
 
@@ -627,7 +601,7 @@ def leaderboard_cache(key: str, compute: Callable[[], T]) -> T:
 
 # A few orders and versions of a few challenges; a ranking that moved leaves its
 # old text behind until newer ones push it out.
-_rendered = _Recent(size=48)
+_rendered: KeptValues[Any] = KeptValues(size=48)
 
 
 def leaderboard_rendered(key: str, compute: Callable[[], T]) -> T:
@@ -637,11 +611,7 @@ def leaderboard_rendered(key: str, compute: Callable[[], T]) -> T:
     kept whatever PPIPE_LEADERBOARD_CACHE_SECONDS says (that setting bounds how
     old the ranking itself may be; with 0 every request reads it again and renders
     only what it has not rendered before)."""
-    value = _rendered.get(key)
-    if value is None:
-        value = compute()
-        _rendered.put(key, value)
-    return cast(T, value)
+    return cast(T, _rendered.get_or_make(key, compute))
 
 
 def leaderboard_cached(challenge: Challenge, *, order: str = "rank") -> Leaderboard:

@@ -1,5 +1,5 @@
 """The admin's sidebars, each rendered once per process for everything it shows
-(foundation/kept_html.py): `{% kept_nav_sidebar %}`, the navigation sidebar
+(foundation/kept_values.py): `{% kept_nav_sidebar %}`, the navigation sidebar
 (admin/nav_sidebar.html) for each list of apps, page and language;
 `{% kept_list_filter cl spec %}`, one list filter (admin/filter.html) for each
 title and set of choices."""
@@ -16,13 +16,13 @@ from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from foundation.kept_html import KeptHtml
+from foundation.kept_values import KeptValues
 
 register = template.Library()
 
 # Users' lists times the pages they visit (a change page's path is its own key);
 # a sidebar is about 10 kB, so at most about 5 MB a process.
-_SIDEBARS = KeptHtml(size=512)
+_SIDEBARS: KeptValues[SafeString] = KeptValues(size=512)
 
 
 def _apps_key(apps: list[dict[str, Any]]) -> Hashable:
@@ -62,10 +62,10 @@ def kept_nav_sidebar(context: template.Context) -> SafeString:
     # What the template reads: the apps, the page's path (its current model is
     # marked) and the language of its words.
     key = (_apps_key(apps), request.path, get_language())
-    return _SIDEBARS.get(key, render)
+    return _SIDEBARS.get_or_make(key, render)
 
 
-_FILTERS = KeptHtml(size=2048)
+_FILTERS: KeptValues[SafeString] = KeptValues(size=2048)
 # The admin's own template reads the filter's title and its choices, nothing else.
 _FILTER_TEMPLATE = "admin/filter.html"
 
@@ -89,4 +89,4 @@ def kept_list_filter(cl: ChangeList, spec: ListFilter) -> SafeString:
         tuple(tuple(sorted((name, str(value)) for name, value in c.items())) for c in choices),
         get_language(),
     )
-    return _FILTERS.get(key, render)
+    return _FILTERS.get_or_make(key, render)
