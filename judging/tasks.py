@@ -85,9 +85,11 @@ def reap_stuck_reproductions() -> int:
     return reproductions_reap(discard=discard_unstarted_task)
 
 
-# Their results are kept nowhere (worker_node/names.py RECORD_JUDGE_REPORTS_IGNORE_RESULT).
+# The judge's reports keep no result: nothing reads one (worker_node/names.py).
 @shared_task(
-    name="judging.tasks.record_submission_started", ignore_result=True, **RECORD_TASK_OPTIONS
+    name="judging.tasks.record_submission_started",
+    ignore_result=names.RECORD_JUDGE_REPORTS_IGNORE_RESULT,
+    **RECORD_TASK_OPTIONS,
 )
 def record_submission_started(
     submission_id: int, attempt: int, worker: str, reported_at: str | None = None
@@ -109,7 +111,11 @@ def record_submission_heartbeat(submission_id: int, attempt: int) -> bool:
     return submission_heartbeat(submission_id=submission_id, attempt=attempt)
 
 
-@shared_task(name="judging.tasks.record_judge_result", ignore_result=True, **RECORD_TASK_OPTIONS)
+@shared_task(
+    name="judging.tasks.record_judge_result",
+    ignore_result=names.RECORD_JUDGE_REPORTS_IGNORE_RESULT,
+    **RECORD_TASK_OPTIONS,
+)
 def record_judge_result(result: dict[str, Any]) -> str:
     from judging.services import submission_record_result
 
