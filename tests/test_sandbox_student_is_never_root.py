@@ -5,6 +5,7 @@ process of the sandbox but bubblewrap's own is root on the host."""
 from __future__ import annotations
 
 import pwd
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import psutil
 
 from tests.judge_kits import estimator_doing, judge
 
+RUNNER_COMMAND = [sys.executable, "-I", "-B", "/job/runner.py"]
 SYSCTLS = ("kernel/printk_ratelimit", "kernel/core_pattern", "vm/overcommit_memory")
 
 
@@ -45,13 +47,13 @@ def test_every_process_of_a_running_job_is_the_sandbox_user(tmp_path: Path) -> N
 
     def watch() -> None:
         while not done.is_set():
-            for process in psutil.process_iter(["name", "cmdline", "uids"]):
-                # bubblewrap itself stays root outside the sandbox: it runs no student code.
-                if process.info["name"] == "bwrap":
-                    continue
-                if "/job/runner.py" in (process.info["cmdline"] or []):
+            for process in psutil.process_iter(["cmdline", "uids"]):
+                # Only the interpreter running the runner: bubblewrap and the shells
+                # that join the cgroup and uncover /proc before it are root by design,
+                # carry the runner's command line as their arguments and exec into it.
+                if (process.info["cmdline"] or [])[:4] == RUNNER_COMMAND:
                     seen[process.pid] = set(process.info["uids"] or ())
-            time.sleep(0.05)
+            time.sleep(0.01)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
