@@ -1,77 +1,79 @@
-"""An SVG timeline of a challenge's releases: one mark per transaction, placed at
-its due time and coloured by state, so a teacher sees at a glance what went out;
-and the table of what a draft's releases would hold."""
+"""The timeline of a challenge's releases (a plotly chart, foundation/charts.py):
+one mark per transaction, at its due time on its destination's row, coloured by
+state, so a teacher sees at a glance what went out; and the table of what a
+draft's releases would hold."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from dispatch.models import Release
+from dispatch.models import Release, TransactionState
 from dispatch.release_preview import PreviewedRelease, ReleasePreview
+from foundation.charts import (
+    AMBER,
+    BLUE,
+    GREEN,
+    GREY,
+    HEIGHT,
+    RED,
+    SLATE,
+    Chart,
+    axis,
+    empty_chart,
+    escaped,
+    plain_chart,
+    scatter,
+)
 
 COLOURS = {
-    "planned": "#9aa5b1",
-    "queued": "#f0b429",
-    "running": "#2186eb",
-    "done": "#3ebd93",
-    "failed": "#e12d39",
-    "cancelled": "#52606d",
+    TransactionState.PLANNED: GREY,
+    TransactionState.QUEUED: AMBER,
+    TransactionState.RUNNING: BLUE,
+    TransactionState.DONE: GREEN,
+    TransactionState.FAILED: RED,
+    TransactionState.CANCELLED: SLATE,
 }
-WIDTH, ROW, LEFT, RIGHT = 760, 22, 140, 20
+LABEL = "Release timeline: each release's transactions by destination, coloured by state"
+NOTHING_PLANNED = "No releases planned: choose destinations and publish."
+# A row per destination, readable at a class's 200 student folders.
+ROW_HEIGHT, FRAME_HEIGHT = 22, 140
 
 
-def timeline_chart(releases: Sequence[Release]) -> SafeString:
+def timeline_chart(releases: Sequence[Release]) -> Chart:
     transactions = [tx for release in releases for tx in release.transactions.all()]
     if not transactions:
-        return format_html("<p>{}</p>", "No releases planned: choose destinations and publish.")
-    destinations = sorted({tx.destination.name for tx in transactions})
-    start = min(release.due_at for release in releases).timestamp()
-    span = max(max(release.due_at for release in releases).timestamp() - start, 1.0)
-    height = ROW * len(destinations) + 30
-
-    def x(release: Release) -> float:
-        return LEFT + (WIDTH - LEFT - RIGHT) * (release.due_at.timestamp() - start) / span
-
-    labels = format_html_join(
-        "",
-        '<text x="{}" y="{}" font-size="12" text-anchor="end">{}</text>',
-        ((LEFT - 8, ROW * i + 19, name) for i, name in enumerate(destinations)),
-    )
-    marks = format_html_join(
-        "",
-        '<circle cx="{}" cy="{}" r="7" fill="{}"><title>release {} → {}: {}</title></circle>',
-        (
-            (
-                f"{x(tx.release):.1f}",
-                ROW * destinations.index(tx.destination.name) + 15,
-                COLOURS.get(tx.state, "#000"),
-                tx.release.sequence,
-                tx.destination.name,
-                tx.state,
-            )
-            for tx in transactions
-        ),
-    )
-    legend = format_html_join(
-        "",
-        '<circle cx="{}" cy="{}" r="5" fill="{}"/><text x="{}" y="{}" font-size="11">{}</text>',
-        (
-            (LEFT + i * 95, height - 8, colour, LEFT + i * 95 + 9, height - 4, state)
-            for i, (state, colour) in enumerate(COLOURS.items())
-        ),
-    )
-    return format_html(
-        '<svg role="img" aria-label="release timeline" width="{}" height="{}" '
-        'xmlns="http://www.w3.org/2000/svg">{}{}{}</svg>',
-        WIDTH,
-        height,
-        labels,
-        marks,
-        legend,
+        return empty_chart("release-timeline", LABEL, NOTHING_PLANNED)
+    zone = timezone.get_current_timezone()
+    # One trace per state, in the lifecycle's order: the legend is the key to colours.
+    traces = [
+        scatter(
+            str(state.label),
+            [f"{tx.release.due_at.astimezone(zone):%Y-%m-%d %H:%M:%S}" for tx in chosen],
+            [escaped(tx.destination.name) for tx in chosen],
+            [f"release {tx.release.sequence}" for tx in chosen],
+            mode="markers",
+            marker={"color": colour, "size": 12},
+            hovertemplate="<b>%{text}</b> → %{y}<br>due %{x|%Y-%m-%d %H:%M:%S}"
+            "<extra>%{fullData.name}</extra>",
+        )
+        for state, colour in COLOURS.items()
+        if (chosen := [tx for tx in transactions if tx.state == state])
+    ]
+    destinations = len({tx.destination_id for tx in transactions})
+    return plain_chart(
+        "release-timeline",
+        LABEL,
+        traces,
+        axis(f"due ({timezone.get_current_timezone_name()})", type="date"),
+        axis("destination", type="category", categoryorder="category ascending"),
+        height=max(HEIGHT, FRAME_HEIGHT + ROW_HEIGHT * destinations),
+        # plotly hides the legend of a single trace, but it is the key to the colours.
+        showlegend=True,
     )
 
 

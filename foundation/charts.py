@@ -112,11 +112,12 @@ def plain_chart(
     traces: list[dict[str, Any]],
     x_axis: dict[str, Any],
     y_axis: dict[str, Any],
+    **extra: Any,
 ) -> Chart:
     """A chart from plain traces (scatter()), its JSON written directly. The layout
     comes first and the traces last, so that with_trace can add one at the end of
     the text without parsing it."""
-    fig_layout = {**layout(x_axis, y_axis), "template": NONE_TEMPLATE}
+    fig_layout = {**layout(x_axis, y_axis, **extra), "template": NONE_TEMPLATE}
     data = json.dumps(traces, separators=(",", ":"))
     fig_json = f'{{"layout":{json.dumps(fig_layout, separators=(",", ":"))},"data":{data}}}'
     return Chart(chart_id=chart_id, label=label, figure_json=fig_json)

@@ -4,7 +4,7 @@ best so far and the reader's own point, show a participant's name on hover, fit
 the window and are drawn again when htmx swaps them in; the endpoint's latency and
 uptime charts show failed probes as failures (on the student's page and the
 teacher's admin page), and the page says since when the endpoint is down while
-its latest probes fail."""
+its latest probes fail; the admin's release timeline is drawn the same way."""
 
 from __future__ import annotations
 
@@ -16,10 +16,17 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from challenges.models import Challenge, Participant
+from challenges.services import challenge_publish
 from judging.models import Submission, SubmissionState
 from probing.models import Endpoint, Probe, ProbeState
 from tests.browser import PASSWORD, admin_log_in
-from tests.factories import ParticipantFactory, StudentFactory, SubmissionFactory
+from tests.factories import (
+    ChallengeFactory,
+    DestinationFactory,
+    ParticipantFactory,
+    StudentFactory,
+    SubmissionFactory,
+)
 from tests.submissions import published_challenge
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -211,3 +218,17 @@ def test_the_endpoint_charts_show_failures_and_the_page_says_since_when_it_is_do
     page.goto(f"/admin/probing/endpoint/{endpoint.pk}/change/")
     expect(trace_points(drawn(page, "latency-chart-plot"), "failed")).to_have_count(2)
     drawn(page, "uptime-chart-plot")
+
+    # And the release timeline, one mark per planned transaction on its destination's row.
+    releasing = ChallengeFactory(
+        owner=challenge.owner, first_release_at=timezone.now(), release_proportions="2"
+    )
+    releasing.release_plan.destinations.set(
+        [DestinationFactory(owner=challenge.owner, name="class-share", path="/tmp/unused")]
+    )
+    challenge_publish(challenge=releasing)
+    page.goto(f"/admin/challenges/challenge/{releasing.pk}/releases/")
+    timeline = drawn(page, "release-timeline")
+    expect(timeline.locator(".legendtext")).to_have_text(["Planned"])
+    expect(timeline.locator(".g-ytitle")).to_have_text("destination")
+    expect(trace_points(timeline, "Planned")).to_have_count(2)

@@ -4,7 +4,11 @@ counts transactions by state."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,6 +17,13 @@ from django.utils import timezone
 from challenges.services import challenge_publish
 from dispatch.models import Transaction, TransactionState
 from tests.factories import ChallengeFactory, DestinationFactory
+
+
+def _timeline_figure(page: str) -> dict[str, Any]:
+    found = re.search(r'id="release-timeline"[^>]*data-chart="([^"]*)"', page)
+    assert found, "no release timeline chart on the page"
+    figure: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    return figure
 
 
 @pytest.mark.django_db
@@ -44,7 +55,12 @@ def test_the_timeline_shows_every_transaction_with_its_outcome(
     assert page.count('class="tx-planned"') == 1
     assert "4321" in page
     assert "destination refused" in page
-    assert 'aria-label="release timeline"' in page
+    marks = {trace["name"]: (trace["y"], trace["text"]) for trace in _timeline_figure(page)["data"]}
+    assert marks == {
+        "Planned": (["class-share"], ["release 3"]),
+        "Done": (["class-share"], ["release 1"]),
+        "Failed": (["class-share"], ["release 2"]),
+    }
     assert "1 planned · 1 done · 1 failed" in listing
 
 
