@@ -22,6 +22,7 @@ from challenges.roster import (
 from challenges.sections import challenge_sections
 from challenges.selectors import challenges_owned_by
 from challenges.services import participant_enroll
+from foundation.unique_races import validated_again_after_a_unique_race
 
 
 class PublishedFilter(admin.SimpleListFilter):
@@ -133,6 +134,22 @@ class ChallengeAdmin(ChallengePublishingAdmin):
         if obj is not None and obj.is_published:
             return False
         return super().has_delete_permission(request, obj)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Django's view validates and saves in one transaction: run again, it says
+        # which unique value another teacher took meanwhile (foundation/unique_races.py).
+        return validated_again_after_a_unique_race(
+            request.FILES,
+            lambda: super(ChallengeAdmin, self).changeform_view(
+                request, object_id, form_url, extra_context
+            ),
+        )
 
     def save_model(self, request: HttpRequest, obj: Challenge, form: Any, change: bool) -> None:
         if not change:

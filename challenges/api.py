@@ -32,6 +32,7 @@ from challenges.services import JoinRefused, PublishError, challenge_publish, pa
 from challenges.splitting import SplitError
 from foundation.api import IsTeacher, caller
 from foundation.throttles import check_join_code_api
+from foundation.unique_races import validated_again_after_a_unique_race
 
 TOO_MANY_JOIN_TRIES = OpenApiResponse(
     description="Too many join codes tried (right or wrong): `Retry-After` says when to try again."
@@ -147,11 +148,16 @@ class ChallengeListView(APIView):
     def post(self, request: Request) -> Response:
         if not IsTeacher().has_permission(request, self):
             raise exceptions.PermissionDenied(IsTeacher.message)
-        forms = ChallengeForms(_form_data(request), request.FILES, named_for=caller(request))
-        if not forms.is_valid():
-            raise exceptions.ValidationError(forms.errors)
-        challenge = forms.save(owner=caller(request))
+        challenge = validated_again_after_a_unique_race(request.FILES, lambda: _created(request))
         return Response(ChallengeSerializer(challenge).data, status=status.HTTP_201_CREATED)
+
+
+def _created(request: Request) -> Challenge:
+    """Validated, then saved in one transaction (ChallengeForms.save)."""
+    forms = ChallengeForms(_form_data(request), request.FILES, named_for=caller(request))
+    if not forms.is_valid():
+        raise exceptions.ValidationError(forms.errors)
+    return forms.save(owner=caller(request))
 
 
 class ChallengeDetailView(APIView):
