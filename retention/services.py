@@ -1,0 +1,223 @@
+"""Collecting artifacts: the runs the policy lets go lose their references, then
+the files no row refers to any more are deleted (retention/sweep.py says why in
+that order, and how a writer racing the collector is kept safe).
+
+One pass does at most PPIPE_RETENTION_RUNS_PER_PASS runs and
+PPIPE_RETENTION_BLOBS_PER_PASS files; what is left is the next pass's. Every
+step may be repeated: a run already collected is no longer a candidate, a file
+already gone is skipped. Two passes at once (the periodic task and the command)
+only share the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from challenges.models import Challenge
+from foundation.content_store import artifact_store
+from judging.models import ENDED_STATES, Reproduction, Submission, SubmissionEvent
+from retention.models import CollectedRun, CollectionPass, StoreUsage
+from retention.policy import ExpiredRun, expired_runs
+from retention.references import every_reference, references_by_challenge
+from retention.sweep import Progress, StoredFile, file_delete, files_of, stored_files
+from worker_wing.content_store import ContentStore
+
+
+@dataclass
+class ChallengeReport:
+    challenge_id: int
+    slug: str
+    name: str
+    runs: list[ExpiredRun] = field(default_factory=list)
+    # Files only these runs refer to (a file also another challenge's expiring run
+    # refers to counts in both challenges' figures, once in the total).
+    files: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.files.values())
+
+
+@dataclass
+class CollectionReport:
+    dry_run: bool
+    challenges: list[ChallengeReport] = field(default_factory=list)
+    # Files no row refers to (or will, after the runs above), past the grace period.
+    unreferenced: dict[str, int] = field(default_factory=dict)
+    # Files no row refers to that are within the grace period: kept this time.
+    young: int = 0
+    store_files: int = 0
+    store_bytes: int = 0
+    # A real pass's figures.
+    runs_collected: int = 0
+    files_deleted: int = 0
+    bytes_freed: int = 0
+    files_left: int = 0
+
+    @property
+    def runs(self) -> int:
+        return sum(len(c.runs) for c in self.challenges)
+
+    @property
+    def bytes(self) -> int:
+        return sum(self.unreferenced.values())
+
+
+def _challenges(challenge_ids: Iterable[int] | None) -> list[Challenge]:
+    challenges = Challenge.objects.order_by("id").only("id", "slug", "name", "published_at")
+    if challenge_ids is not None:
+        challenges = challenges.filter(pk__in=list(challenge_ids))
+    # Only a published challenge has a split and runs (its kept set needs the split).
+    return [c for c in challenges if c.is_published]
+
+
+def run_collect(*, run: ExpiredRun, now: datetime) -> bool:
+    """Remove one expired run's references to its artifacts; False when the run
+    changed since it was chosen (selected, promoted, reproduced meanwhile: the
+    checks are made again under its row's lock, which those writers wait for)."""
+    with db_transaction.atomic():
+        row = (
+            Submission.objects.select_for_update(of=("self",))
+            .filter(pk=run.submission_id, state__in=ENDED_STATES, selected=False, promoted=False)
+            .exclude(artifacts={})
+            .only("id", "state", "attempts", "artifacts")
+            .first()
+        )
+        if row is None or Reproduction.objects.filter(submission_id=row.pk).exists():
+            return False
+        CollectedRun.objects.update_or_create(
+            submission_id=row.pk,
+            defaults={"collected_at": now, "reason": run.reason[:200], "artifacts": row.artifacts},
+        )
+        Submission.objects.filter(pk=row.pk).update(artifacts={})
+        SubmissionEvent.objects.create(
+            submission_id=row.pk,
+            state=row.state,
+            attempt=row.attempts,
+            message=f"Artifacts (predictions, logs, model) removed by the retention policy: "
+            f"{run.reason}. Scores, code and this timeline are kept.",
+        )
+    return True
+
+
+def artifacts_collect(
+    *,
+    dry_run: bool,
+    challenge_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> CollectionReport:
+    """One pass of the collector, or (dry_run) the report of what it would do,
+    which changes nothing. With `challenge_ids`, only those challenges' runs are
+    considered (a teacher's report); files no row refers to are then left alone."""
+    now = now or timezone.now()
+    say: Callable[[str], None] = progress or (lambda _message: None)
+    runs_left = settings.PPIPE_RETENTION_RUNS_PER_PASS
+    report = CollectionReport(dry_run=dry_run)
+    started = CollectionPass(started_at=now) if not dry_run else None
+
+    # 1. Mark: the expired runs of each challenge, oldest first, within the bound.
+    for challenge in _challenges(challenge_ids):
+        if runs_left <= 0:
+            break
+        runs = expired_runs(challenge, now=now, limit=runs_left)
+        runs_left -= len(runs)
+        entry = ChallengeReport(challenge.pk, challenge.slug, challenge.name, runs)
+        report.challenges.append(entry)
+        if not dry_run:
+            collected = sum(run_collect(run=run, now=now) for run in runs)
+            report.runs_collected += collected
+        say(f"{challenge.slug}: {len(runs)} run(s) past the policy")
+
+    # 2. What rows refer to now (after the marks committed), or would after them.
+    expiring = frozenset(r.submission_id for c in report.challenges for r in c.runs)
+    by_challenge = references_by_challenge(
+        without_artifacts_of=expiring if dry_run else frozenset()
+    )
+    referenced = every_reference(by_challenge)
+
+    # 3. The store, walked after the references were read (retention/sweep.py); for
+    # some challenges' report, only their expiring runs' files are looked at.
+    store = artifact_store()
+    if challenge_ids is None:
+        files = stored_files(store, progress=progress)
+        report.store_files = len(files)
+        report.store_bytes = sum(f.size for f in files.values())
+        say(f"the store holds {report.store_files} files, {report.store_bytes} bytes")
+    else:
+        files = files_of(
+            store, {str(d) for c in report.challenges for r in c.runs for d in r.artifacts.values()}
+        )
+    older_than = (now - timedelta(hours=settings.PPIPE_RETENTION_GRACE_HOURS)).timestamp()
+    for entry in report.challenges:
+        for run in entry.runs:
+            for digest in run.artifacts.values():
+                stored = files.get(str(digest))
+                if stored is not None and digest not in referenced:
+                    entry.files[str(digest)] = stored.size
+    if challenge_ids is None:
+        for digest, stored in files.items():
+            if digest in referenced:
+                continue
+            if stored.mtime < older_than:
+                report.unreferenced[digest] = stored.size
+            else:
+                report.young += 1
+
+    # 4. Sweep (a real pass over the whole store only).
+    if not dry_run and challenge_ids is None:
+        _sweep(store, report, older_than, say)
+        _usage_record(by_challenge, files, report, now)
+    if started is not None:
+        started.finished_at = timezone.now()
+        started.runs_collected = report.runs_collected
+        started.blobs_deleted = report.files_deleted
+        started.bytes_freed = report.bytes_freed
+        started.store_blobs = report.store_files - report.files_deleted
+        started.store_bytes = report.store_bytes - report.bytes_freed
+        started.blobs_left = report.files_left
+        started.save()
+    return report
+
+
+def _sweep(store: ContentStore, report: CollectionReport, older_than: float, say: Progress) -> None:
+    budget = settings.PPIPE_RETENTION_BLOBS_PER_PASS
+    for digest in sorted(report.unreferenced):
+        if report.files_deleted >= budget:
+            report.files_left += 1
+            continue
+        freed = file_delete(store, digest, older_than=older_than)
+        if freed is not None:
+            report.files_deleted += 1
+            report.bytes_freed += freed
+            if report.files_deleted % 1000 == 0:
+                say(f"deleted {report.files_deleted} files, {report.bytes_freed} bytes")
+    report.files_left += report.young
+
+
+def _usage_record(
+    by_challenge: dict[int | None, set[str]],
+    files: dict[str, StoredFile],
+    report: CollectionReport,
+    now: datetime,
+) -> None:
+    rows = []
+    for challenge_id in Challenge.objects.values_list("id", flat=True):
+        present = [files[d].size for d in by_challenge.get(challenge_id, ()) if d in files]
+        rows.append(
+            StoreUsage(
+                challenge_id=challenge_id, blobs=len(present), bytes=sum(present), measured_at=now
+            )
+        )
+    StoreUsage.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["challenge"],
+        update_fields=["blobs", "bytes", "measured_at"],
+    )
