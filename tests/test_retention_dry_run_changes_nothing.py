@@ -35,7 +35,7 @@ def expiring_challenge(**fields: Any) -> tuple[Any, Submission, list[str]]:
 
 
 def test_the_dry_run_reports_the_bytes_it_would_free_and_deletes_nothing() -> None:
-    challenge, run, files = expiring_challenge()
+    _, run, files = expiring_challenge()
     orphan = stored(b"no row refers to this")
 
     report = artifacts_collect(dry_run=True)
