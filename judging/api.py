@@ -168,7 +168,7 @@ class SubmissionSerializer(SubmissionSummarySerializer):
         # Recorded by the retention app (retention/models.py CollectedRun), a layer
         # above judging: read through the reverse accessor, so judging imports none of it.
         collected = getattr(submission, "artifacts_collection", None)
-        if collected is None:
+        if collected is None or submission.artifacts:  # judged again since: new artifacts
             return None
         return {"at": collected.collected_at, "reason": collected.reason}
 

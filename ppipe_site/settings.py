@@ -271,7 +271,7 @@ PPIPE_RETENTION_DAYS = env_int("PPIPE_RETENTION_DAYS", 120, minimum=0)
 PPIPE_RETENTION_GRACE_HOURS = env_int("PPIPE_RETENTION_GRACE_HOURS", 48, minimum=1)
 # How often beat runs the collector, and how much one pass may do (the rest is the
 # next pass's): runs whose artifacts it removes, files it deletes.
-PPIPE_RETENTION_TICK_SECONDS = env_int("PPIPE_RETENTION_TICK_SECONDS", 3600, minimum=60)
+PPIPE_RETENTION_TICK_SECONDS = env_int("PPIPE_RETENTION_TICK_SECONDS", 21600, minimum=60)
 PPIPE_RETENTION_RUNS_PER_PASS = env_int("PPIPE_RETENTION_RUNS_PER_PASS", 5000, minimum=1)
 PPIPE_RETENTION_BLOBS_PER_PASS = env_int("PPIPE_RETENTION_BLOBS_PER_PASS", 20000, minimum=1)
 # Seconds between heartbeats that beat sends through the broker to the control worker.
