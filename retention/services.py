@@ -79,8 +79,10 @@ def _challenges(challenge_ids: Iterable[int] | None) -> list[Challenge]:
 
 def run_collect(*, run: ExpiredRun, now: datetime) -> bool:
     """Remove one expired run's references to its artifacts; False when the run
-    changed since it was chosen (selected, promoted, reproduced meanwhile: the
-    checks are made again under its row's lock, which those writers wait for)."""
+    changed since it was chosen (selected, promoted, reproduced meanwhile): the
+    checks are made again under its row's lock. A pick or a reproduction that
+    comes just after this commits finds a run without artifacts, which is all it
+    lost: its scores count, and a reproduction needs only its code and data."""
     with db_transaction.atomic():
         row = (
             Submission.objects.select_for_update(of=("self",))
