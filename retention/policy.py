@@ -138,20 +138,20 @@ class ExpiredRun:
     artifacts: dict[str, str]
 
 
-def collectable(challenge_id: int) -> QuerySet[Submission]:
+def collectable_rows(ids: list[int] | None = None) -> QuerySet[Submission]:
     """Runs that may lose their artifacts on the rows' own flags: ended, with
     artifacts, neither selected nor promoted, no reproduction referring to them.
-    The collector checks this again under the row's lock (retention/services.py)."""
+    The collector checks this again under the rows' locks (retention/services.py)."""
+    rows = Submission.objects.all() if ids is None else Submission.objects.filter(pk__in=ids)
     return (
-        Submission.objects.filter(
-            challenge_id=challenge_id,
-            state__in=ENDED_STATES,
-            selected=False,
-            promoted=False,
-        )
+        rows.filter(state__in=ENDED_STATES, selected=False, promoted=False)
         .exclude(artifacts={})
         .exclude(Exists(Reproduction.objects.filter(submission=OuterRef("pk"))))
     )
+
+
+def collectable(challenge_id: int) -> QuerySet[Submission]:
+    return collectable_rows().filter(challenge_id=challenge_id)
 
 
 def expired_runs(

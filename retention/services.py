@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from challenges.models import Challenge
 from foundation.content_store import artifact_store
-from judging.models import ENDED_STATES, Reproduction, Submission, SubmissionEvent
+from judging.models import Submission, SubmissionEvent
 from retention.models import CollectedRun, CollectionPass, StoreUsage
-from retention.policy import ExpiredRun, expired_runs
+from retention.policy import ExpiredRun, collectable_rows, expired_runs
 from retention.references import every_reference, references_by_challenge
 from retention.sweep import Progress, StoredFile, file_delete, files_of, stored_files
 from worker_wing.content_store import ContentStore
@@ -77,35 +77,59 @@ def _challenges(challenge_ids: Iterable[int] | None) -> list[Challenge]:
     return [c for c in challenges if c.is_published]
 
 
-def run_collect(*, run: ExpiredRun, now: datetime) -> bool:
-    """Remove one expired run's references to its artifacts; False when the run
-    changed since it was chosen (selected, promoted, reproduced meanwhile): the
-    checks are made again under its row's lock. A pick or a reproduction that
-    comes just after this commits finds a run without artifacts, which is all it
-    lost: its scores count, and a reproduction needs only its code and data."""
-    with db_transaction.atomic():
-        row = (
-            Submission.objects.select_for_update(of=("self",))
-            .filter(pk=run.submission_id, state__in=ENDED_STATES, selected=False, promoted=False)
-            .exclude(artifacts={})
-            .only("id", "state", "attempts", "artifacts")
-            .first()
-        )
-        if row is None or Reproduction.objects.filter(submission_id=row.pk).exists():
-            return False
-        CollectedRun.objects.update_or_create(
-            submission_id=row.pk,
-            defaults={"collected_at": now, "reason": run.reason[:200], "artifacts": row.artifacts},
-        )
-        Submission.objects.filter(pk=row.pk).update(artifacts={})
-        SubmissionEvent.objects.create(
-            submission_id=row.pk,
-            state=row.state,
-            attempt=row.attempts,
-            message=f"Artifacts (predictions, logs, model) removed by the retention policy: "
-            f"{run.reason}. Scores, code and this timeline are kept.",
-        )
-    return True
+# Runs collected per transaction: one statement each for their rows, their records
+# and their notes, instead of five per run (the judging_submission triggers fire
+# per statement), while a transaction still holds few row locks for long.
+CHUNK = 200
+
+
+def runs_collect(*, runs: list[ExpiredRun], now: datetime) -> int:
+    """Remove expired runs' references to their artifacts; returns how many. A run
+    that changed since it was chosen (selected, promoted, reproduced meanwhile) is
+    left alone: the checks are made again under the rows' locks. A pick or a
+    reproduction that comes just after this commits finds a run without artifacts,
+    which is all it lost: its scores count, and a reproduction needs only its code
+    and data."""
+    done = 0
+    reasons = {run.submission_id: run.reason[:200] for run in runs}
+    ids = list(reasons)
+    for start in range(0, len(ids), CHUNK):
+        with db_transaction.atomic():
+            rows = list(
+                collectable_rows(ids[start : start + CHUNK])
+                .order_by("pk")
+                .select_for_update(of=("self",))
+                .only("id", "state", "attempts", "artifacts")
+            )
+            if not rows:
+                continue
+            CollectedRun.objects.bulk_create(
+                [
+                    CollectedRun(
+                        submission_id=row.pk,
+                        collected_at=now,
+                        reason=reasons[row.pk],
+                        artifacts=row.artifacts,
+                    )
+                    for row in rows
+                ],
+                update_conflicts=True,
+                unique_fields=["submission"],
+                update_fields=["collected_at", "reason", "artifacts"],
+            )
+            Submission.objects.filter(pk__in=[row.pk for row in rows]).update(artifacts={})
+            SubmissionEvent.objects.bulk_create(
+                SubmissionEvent(
+                    submission_id=row.pk,
+                    state=row.state,
+                    attempt=row.attempts,
+                    message="Artifacts (predictions, logs, model) removed by the retention "
+                    f"policy: {reasons[row.pk]}. Scores, code and this timeline are kept.",
+                )
+                for row in rows
+            )
+            done += len(rows)
+    return done
 
 
 def artifacts_collect(
@@ -133,8 +157,7 @@ def artifacts_collect(
         entry = ChallengeReport(challenge.pk, challenge.slug, challenge.name, runs)
         report.challenges.append(entry)
         if not dry_run:
-            collected = sum(run_collect(run=run, now=now) for run in runs)
-            report.runs_collected += collected
+            report.runs_collected += runs_collect(runs=runs, now=now)
         say(f"{challenge.slug}: {len(runs)} run(s) past the policy")
 
     # 2. What rows refer to now (after the marks committed), or would after them.

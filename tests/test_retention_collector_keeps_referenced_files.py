@@ -12,11 +12,13 @@ import os
 import time
 
 import pytest
+from django.utils import timezone
 
 from foundation.content_store import artifact_store
 from judging.models import ConfigurationResult, Reproduction, Submission, SubmissionState
 from retention.models import CollectedRun, CollectionPass
-from retention.services import artifacts_collect
+from retention.policy import expired_runs
+from retention.services import artifacts_collect, runs_collect
 from retention.sweep import ASIDE, file_delete, stored_files
 from tests.factories import TeacherFactory
 from tests.retention_runs import ended_run, in_store, stored
@@ -180,3 +182,17 @@ def test_a_file_stored_again_during_its_deletion_survives() -> None:
 
 def _hours_ago(hours: float) -> float:
     return time.time() - hours * 3600
+
+
+def test_a_run_selected_after_it_was_chosen_is_left_alone() -> None:
+    challenge = published_challenge(keep_days=1)
+    (ada,) = participants(challenge, 1)
+    ended_run(ada, artifacts={}, score=0.9)
+    picked = ended_run(ada, artifacts={"logs": stored(b"picked at the last moment")})
+    other = ended_run(ada, artifacts={"logs": stored(b"not picked")})
+    chosen = expired_runs(challenge, now=timezone.now())
+    Submission.objects.filter(pk=picked.pk).update(selected=True)
+
+    assert runs_collect(runs=chosen, now=timezone.now()) == 1
+
+    assert set(CollectedRun.objects.values_list("submission_id", flat=True)) == {other.pk}
