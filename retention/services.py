@@ -146,7 +146,8 @@ def artifacts_collect(
     say: Callable[[str], None] = progress or (lambda _message: None)
     runs_left = settings.PPIPE_RETENTION_RUNS_PER_PASS
     report = CollectionReport(dry_run=dry_run)
-    started = CollectionPass(started_at=now) if not dry_run else None
+    # Only a pass over the whole store is recorded: its figures are the store's.
+    started = CollectionPass(started_at=now) if not dry_run and challenge_ids is None else None
 
     # 1. Mark: the expired runs of each challenge, oldest first, within the bound.
     for challenge in _challenges(challenge_ids):
