@@ -132,6 +132,16 @@ def declared_periodic_jobs() -> list[PeriodicJob]:
             expires_seconds=min(3600, settings.PPIPE_NOTIFY_DIGEST_SECONDS),
             description="Mails each teacher the day's failures and stuck work in their challenges.",
         ),
+        PeriodicJob(
+            name="collect artifacts",
+            task="retention.tasks.collect_artifacts",
+            every_seconds=settings.PPIPE_RETENTION_TICK_SECONDS,
+            # A pass that waited half its interval is dropped: the next one does
+            # the same work, and two at once would only share it.
+            expires_seconds=max(30, settings.PPIPE_RETENTION_TICK_SECONDS // 2),
+            description="Removes the artifacts of runs past their challenge's retention "
+            "policy, deletes stored files no row refers to, measures the store.",
+        ),
     ]
 
 

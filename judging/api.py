@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import exceptions, serializers, status
@@ -145,12 +146,31 @@ class SubmissionSerializer(SubmissionSummarySerializer):
     artifacts = serializers.DictField(
         child=serializers.CharField(), help_text="sha256 of the run's stored artifacts."
     )
+    artifacts_removed = serializers.SerializerMethodField(
+        help_text="Set when the challenge's retention policy removed the run's artifacts "
+        "(`artifacts` is then empty): when and why. Scores, code and events are kept."
+    )
     stdout_tail = serializers.CharField()
     stderr_tail = serializers.CharField()
     events = EventSerializer(many=True)
 
     def get_private_score(self, submission: Submission) -> float | None:
         return submission.private_score if private_scores_visible(submission) else None
+
+    @extend_schema_field(
+        inline_serializer(
+            "ArtifactsRemoved",
+            {"at": serializers.DateTimeField(), "reason": serializers.CharField()},
+            allow_null=True,
+        )
+    )
+    def get_artifacts_removed(self, submission: Submission) -> dict[str, Any] | None:
+        # Recorded by the retention app (retention/models.py CollectedRun), a layer
+        # above judging: read through the reverse accessor, so judging imports none of it.
+        collected = getattr(submission, "artifacts_collection", None)
+        if collected is None or submission.artifacts:  # judged again since: new artifacts
+            return None
+        return {"at": collected.collected_at, "reason": collected.reason}
 
 
 def _readable(request: Request, submission_id: int) -> Submission:

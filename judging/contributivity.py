@@ -96,6 +96,14 @@ def _fold_of_each_row(challenge: Challenge, y: pd.Series) -> np.ndarray:
     return fold_of_each_row(folds, len(y))
 
 
+def blend_candidate_ids(challenge: Challenge) -> set[int]:
+    """The submissions whose out-of-fold predictions the blend reads: the retention
+    policy keeps their artifacts (retention/policy.py)."""
+    if not hasattr(challenge, "split"):
+        return set()
+    return {row.pk for row in _candidates(challenge)}
+
+
 def _candidates(challenge: Challenge) -> list[Submission]:
     """The best scored submissions by cross-validation that left out-of-fold
     predictions for the challenge's training data, oldest first (ties go to them)."""

@@ -1,7 +1,8 @@
 """The site's admin: the challenge's page as the site composes it. The core with every
 app's section is challenges/admin.py; added here is what spans the apps: each
 challenge's release counts, re-planning its releases, judging its submissions again,
-its release timeline, and the releases its publish confirmation announces."""
+its release timeline, the releases its publish confirmation announces, and the
+dry-run report of its retention policy."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dispatch.release_chart import timeline_chart
 from dispatch.selectors import release_timeline, transaction_counts
 from dispatch.services import releases_replan
 from judging.services import challenge_rejudge
+from retention.services import artifacts_collect
 
 
 @admin.register(Challenge)
@@ -87,7 +89,32 @@ class SiteChallengeAdmin(ChallengeAdmin):
             self.admin_site.admin_view(self.releases_view),
             name="challenges_challenge_releases",
         )
-        return [releases, *super().get_urls()]
+        retention = path(
+            "<int:object_id>/retention/",
+            self.admin_site.admin_view(self.retention_view),
+            name="challenges_challenge_retention",
+        )
+        return [releases, retention, *super().get_urls()]
+
+    def retention_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """What the challenge's retention policy would remove now: a dry run, which
+        changes nothing (only the challenge's own runs; a file another challenge's
+        row refers to is not counted as freed)."""
+        challenge = get_object_or_404(self.get_queryset(request), pk=object_id)
+        report = artifacts_collect(dry_run=True, challenge_ids=[challenge.pk])
+        entry = report.challenges[0] if report.challenges else None
+        students = dict(challenge.participants.values_list("id", "user__username"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": challenge,
+            "title": f"Retention of {challenge.name}: dry run",
+            "entry": entry,
+            "runs": [
+                (run, students.get(run.participant_id, "")) for run in (entry.runs if entry else [])
+            ][:500],
+        }
+        return TemplateResponse(request, "admin/challenges/challenge/retention.html", context)
 
     def releases_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         challenge = get_object_or_404(self.get_queryset(request), pk=object_id)

@@ -21,6 +21,7 @@ from operations.jobs import (
     problem_jobs,
     queue_lengths,
 )
+from retention.selectors import last_collection_pass, store_usage_by_challenge
 
 
 def operations_page(request: HttpRequest) -> HttpResponse:
@@ -39,6 +40,8 @@ def operations_page(request: HttpRequest) -> HttpResponse:
         "failures": _failure_sections(),
         "clocks": worker_clocks_off(),
         "pools": judge_pools(live_workers_by_queue()),
+        "store_usage": store_usage_by_challenge(),
+        "collection": last_collection_pass(),
     }
     return TemplateResponse(request, "admin/operations.html", context)
 

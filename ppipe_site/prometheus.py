@@ -31,6 +31,7 @@ from judging.models import Submission, SubmissionState
 from operations.jobs import failures_by_kind, jobs_by_state, queue_lengths
 from probing.models import Probe, ProbeState
 from probing.selectors import window_start
+from retention.selectors import last_collection_pass, store_usage_by_challenge
 from worker_wing.jobs import failure_cause
 
 JUDGE_SECONDS = (1, 5, 15, 30, 60, 120, 300, 600, 1800)
@@ -96,6 +97,45 @@ class PlatformCollector(Collector):
             f"Latency of probes answered in the last {settings.PPIPE_PROBE_WINDOW_HOURS} hours.",
             buckets=buckets,
             gsum_value=total,
+        )
+        yield from _store_metrics()
+
+
+def _store_metrics() -> Iterator[Metric]:
+    # Measured by the collector's last pass (retention/services.py), not at scrape
+    # time: walking the store for every scrape would cost more than the scrape.
+    usage_bytes = GaugeMetricFamily(
+        "ppipe_store_bytes",
+        "Bytes of the artifact store a challenge's rows refer to (shared files count in "
+        "each), as the collector's last pass measured.",
+        labels=["challenge"],
+    )
+    usage_files = GaugeMetricFamily(
+        "ppipe_store_files",
+        "Files of the artifact store a challenge's rows refer to.",
+        labels=["challenge"],
+    )
+    for usage in store_usage_by_challenge():
+        usage_bytes.add_metric([usage.challenge.slug], usage.bytes)
+        usage_files.add_metric([usage.challenge.slug], usage.blobs)
+    yield usage_bytes
+    yield usage_files
+    collection = last_collection_pass()
+    if collection is not None and collection.finished_at is not None:
+        yield GaugeMetricFamily(
+            "ppipe_store_total_bytes",
+            "Bytes of the whole artifact store after the collector's last pass.",
+            value=collection.store_bytes,
+        )
+        yield GaugeMetricFamily(
+            "ppipe_store_collection_timestamp_seconds",
+            "When the collector's last pass finished.",
+            value=collection.finished_at.timestamp(),
+        )
+        yield GaugeMetricFamily(
+            "ppipe_store_collection_freed_bytes",
+            "Bytes the collector's last pass deleted.",
+            value=collection.bytes_freed,
         )
 
 

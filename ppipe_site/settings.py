@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "receipts",
     "grades",
     "notifications",
+    "retention",
     # Sign-in failures per account and per address (foundation/login_lockout.py).
     "axes",
 ]
@@ -260,6 +261,19 @@ PPIPE_ARTIFACT_DIR = env_path("PPIPE_ARTIFACT_DIR", VAR_DIR / "artifacts")
 PPIPE_PRIVATE_DIR = env_path("PPIPE_PRIVATE_DIR", VAR_DIR / "private")
 PPIPE_MAX_DATASET_MB = env_int("PPIPE_MAX_DATASET_MB", 200, minimum=1)
 PPIPE_MIN_DATASET_ROWS = env_int("PPIPE_MIN_DATASET_ROWS", 30, minimum=2)
+# Retention (retention/): a run's artifacts are removed this many days after it ended
+# unless the run is kept (selected, promoted, a student's best, reproduced); a
+# challenge's own rules may say otherwise. 0 keeps them for good.
+PPIPE_RETENTION_DAYS = env_int("PPIPE_RETENTION_DAYS", 120, minimum=0)
+# A file no row refers to is deleted only once it is this old (its time is refreshed
+# whenever it is stored again): longer than any upload or judge run takes between
+# storing a file and recording the row that refers to it.
+PPIPE_RETENTION_GRACE_HOURS = env_int("PPIPE_RETENTION_GRACE_HOURS", 48, minimum=1)
+# How often beat runs the collector, and how much one pass may do (the rest is the
+# next pass's): runs whose artifacts it removes, files it deletes.
+PPIPE_RETENTION_TICK_SECONDS = env_int("PPIPE_RETENTION_TICK_SECONDS", 21600, minimum=60)
+PPIPE_RETENTION_RUNS_PER_PASS = env_int("PPIPE_RETENTION_RUNS_PER_PASS", 5000, minimum=1)
+PPIPE_RETENTION_BLOBS_PER_PASS = env_int("PPIPE_RETENTION_BLOBS_PER_PASS", 20000, minimum=1)
 # Seconds between heartbeats that beat sends through the broker to the control worker.
 PPIPE_HEARTBEAT_SECONDS = env_int("PPIPE_HEARTBEAT_SECONDS", 30, minimum=1)
 

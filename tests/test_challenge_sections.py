@@ -22,11 +22,12 @@ from dispatch.models import ReleasePlan
 from judging.models import JudgingRules
 from probing.models import ProbeRules
 from receipts.models import ReceiptRules
+from retention.models import RetentionRules
 from tests.admin_forms import form_errors, post_add_challenge, section_form
 from tests.factories import ChallengeFactory, DestinationFactory, iris_csv
 from tests.submissions import published_challenge
 
-SECTION_MODELS = {ReleasePlan, JudgingRules, ProbeRules, ReceiptRules}
+SECTION_MODELS = {ReleasePlan, JudgingRules, ProbeRules, ReceiptRules, RetentionRules}
 
 
 def test_every_app_built_on_challenges_registers_its_section() -> None:
@@ -128,7 +129,8 @@ PUBLIC_FIELDS = {
     "step_latency_sla_ms", "pipeline_latency_sla_ms", "max_sweep_configurations",
     "reproduce_tolerance", "release_format", "release_cumulative", "release_downloads",
     "probe_interval_seconds", "probe_rows", "latency_sla_ms", "receipt_questions",
-    "receipt_deadline_hours",
+    "receipt_deadline_hours", "keep_days", "low_score_below", "low_score_days",
+    "sla_missed_days",
 }  # fmt: skip
 
 

@@ -30,6 +30,7 @@ PACKAGES = (
     "notifications",
     "teams",
     "operations",
+    "retention",
 )
 
 

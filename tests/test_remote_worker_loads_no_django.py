@@ -19,7 +19,7 @@ from worker_wing.jobs import ProbeJobMessage
 
 CONTROL_SIDE = (
     "django", "rest_framework", "ppipe_site", "challenges", "dispatch", "judging",
-    "probing", "receipts", "grades", "notifications",
+    "probing", "receipts", "grades", "notifications", "retention",
 )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from tests.servers import patience
 
 CONTROL_SIDE = (
     "django", "rest_framework", "ppipe_site", "challenges", "dispatch", "judging",
-    "probing", "receipts", "grades", "notifications",
+    "probing", "receipts", "grades", "notifications", "retention",
 )  # fmt: skip
 
 IMPORT_A_PACKAGE = textwrap.dedent("""

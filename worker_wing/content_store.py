@@ -5,6 +5,11 @@ machine may read, and the private store (hidden labels), which only the control
 side reads (foundation/content_store.py says where each is). Writes are atomic
 (temporary file, then rename), so a reader never sees half a file, and writing
 the same content twice is harmless.
+
+Writing content that is already there refreshes the file's modification time:
+the control side's collector (retention/sweep.py) deletes an unreferenced file
+only when it is older than a grace period, so content just stored again for a
+row not yet committed is never taken from under it.
 """
 
 from __future__ import annotations
@@ -32,7 +37,16 @@ class ContentStore:
     def put_bytes(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         target = self.path_for(digest)
-        if target.exists():
+        try:
+            # Already stored: only its time is refreshed. If the collector moved it
+            # aside meanwhile (FileNotFoundError), it is written again below.
+            os.utime(target)
+            return digest
+        except FileNotFoundError:
+            pass
+        except OSError:
+            # A store this process may read but not touch (another user's files):
+            # the content is there, which is all a writer needs.
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
