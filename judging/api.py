@@ -557,6 +557,18 @@ class LeaderboardRowSerializer(serializers.Serializer[Any]):
         child=serializers.CharField(),
         help_text="The usernames the row stands for: a team's members, or the student alone.",
     )
+    built_on = serializers.IntegerField(
+        allow_null=True,
+        help_text="From the code sharing date: the shared submission the shown one was "
+        "built on (null: none, or before the date).",
+    )
+    built_on_author = serializers.CharField(help_text="Who made that submission.")
+    fork_credit = serializers.FloatField(
+        allow_null=True,
+        help_text="From the code sharing date: the contributivity credited to the row's "
+        "people by others' submissions built on theirs (half of each one's positive "
+        "contributivity); a figure shown, taken from nobody.",
+    )
 
 
 JSON = "application/json"

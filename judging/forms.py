@@ -19,3 +19,10 @@ class SubmissionForm(forms.Form):
     sweep = forms.BooleanField(
         required=False, help_text="For a pipeline: run every configuration and compare them."
     )
+    parent = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Built on submission #",
+        help_text="From the challenge's code sharing date: the shared submission your code "
+        "starts from, if any (its author is credited when yours improves the ensemble).",
+    )
