@@ -78,7 +78,9 @@ class SubmissionSummarySerializer(serializers.Serializer[Any]):
     promoted = serializers.BooleanField(
         help_text="Promoted by the teacher: counts in the final ranking beyond the picks."
     )
-    parent = serializers.IntegerField(
+    # DRF's metaclass takes declared fields off the class: this `parent` does not
+    # hide Field.parent, whatever the stubs say.
+    parent = serializers.IntegerField(  # type: ignore[assignment]
         source="parent_id",
         allow_null=True,
         help_text="The shared submission this one was built from (a fork, or an upload "
@@ -172,7 +174,9 @@ class SharedSubmissionSerializer(LineageFields):
     state = serializers.CharField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
-    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    parent = serializers.IntegerField(  # type: ignore[assignment]  # as above
+        source="parent_id", allow_null=True
+    )
     public_score = serializers.FloatField(allow_null=True)
     private_score = serializers.SerializerMethodField(help_text="Null until the challenge closes.")
     cv_mean = serializers.FloatField(allow_null=True)

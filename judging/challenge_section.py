@@ -77,11 +77,11 @@ class JudgingRulesForm(SectionForm):
         return cleaned
 
     def _check_sharing_date(self) -> None:
-        # The challenge as it will be saved, whose dates the challenge form's own
-        # validation has just set: the admin's inline has it as its parent (the
-        # inline's `challenge` field), the API's ChallengeForms on the instance.
+        # The challenge as it will be saved, its dates set by the challenge form's own
+        # validation (challenges/sections.py `SectionFormSet`, challenges/forms.py
+        # `ChallengeForms`); None where no challenge is known.
         sharing_at = self.value("code_sharing_at")
-        challenge = self.cleaned_data.get("challenge") or getattr(self.instance, "challenge", None)
+        challenge = getattr(self.instance, "challenge", None)
         opens_at = getattr(challenge, "opens_at", None)
         if sharing_at and opens_at and sharing_at <= opens_at:
             self.add_error(

@@ -87,7 +87,8 @@ def author_of(submission: Submission) -> str:
     team in brackets."""
     participant = submission.participant
     name = participant.user.get_username()
-    return f"{name} ({participant.team.name})" if participant.team_id else name
+    team = participant.team
+    return f"{name} ({team.name})" if team is not None else name
 
 
 def credit_of(

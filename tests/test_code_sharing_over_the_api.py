@@ -17,6 +17,7 @@ from challenges.models import Challenge, Participant
 from foundation.content_store import artifact_store
 from judging.models import JudgingRules, Submission, SubmissionState
 from judging.services import submission_fork
+from tests.admin_forms import _split_datetime, form_errors, post_add_challenge
 from tests.factories import ChallengeFactory, ParticipantFactory, SubmissionFactory, TeacherFactory
 from tests.submissions import LOGISTIC_REGRESSION, participants, published_challenge
 from tests.test_api_challenges import challenge_fields, token_client
@@ -229,3 +230,21 @@ def test_students_have_no_admin_to_read_code_in() -> None:
     response = client.get(f"/admin/judging/submission/{theirs.pk}/change/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_refuses_a_sharing_date_before_the_open_date(teacher_client: Client) -> None:
+    opens = timezone.now() + timedelta(days=2)
+
+    def add(sharing_at: Any) -> Any:
+        day, time = _split_datetime(sharing_at)
+        fields = {
+            "judging_rules-0-code_sharing_at_0": day,
+            "judging_rules-0-code_sharing_at_1": time,
+        }
+        return post_add_challenge(teacher_client, opens_at=opens, **fields)
+
+    refused = add(opens - timedelta(days=1))
+    assert "must be after the open date" in form_errors(refused)["code_sharing_at"][0]
+    assert not Challenge.objects.exists()
+    assert add(opens + timedelta(days=7)).status_code == 302
+    assert Challenge.objects.get().judging_rules.code_sharing_at is not None
