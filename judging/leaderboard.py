@@ -585,8 +585,9 @@ def board_rows(
     move with the clock; once the challenge shares its code, its forks, read each
     time since a fork's contributivity moves its parent's credit), and rows built
     from the same inputs before are reused. Elsewhere the rows are built and the
-    version is their own digest. Either way it names `shared`: the rows before and
-    after the code sharing date are never taken for one another."""
+    version is their own digest. Forks are read only while `shared` (from the code
+    sharing date): before it the rows show no lineage and no credit, and the
+    version moves with the date whenever the rows do."""
     endpoints = challenge_endpoint_metrics(challenge)
     questions = challenge.receipt_rules.receipt_questions
     receipts = receipt_scores(challenge) if questions else {}
@@ -594,10 +595,9 @@ def board_rows(
     inputs = _kept_inputs(challenge, final)
     if inputs is None:
         rows = _rows(challenge, final, endpoints, receipts, forks)
-        return fragment_version(shared, rows_digest(final, rows)), rows
+        return rows_digest(final, rows), rows
     version = fragment_version(
         final,
-        shared,
         inputs,
         questions,
         sorted(endpoints.items()),

@@ -5,6 +5,7 @@ date however recently the leaderboard was cached."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -131,3 +132,21 @@ def test_building_on_ones_own_team_credits_nobody() -> None:
     assert (
         fork_credit(SubmissionFactory(participant=linus, parent=parent, contributivity=0.0)) is None
     )
+
+
+def test_build_on_this_is_a_form_post_with_its_csrf_token() -> None:
+    challenge = published_challenge()
+    ada, grace = participants(challenge, 2)
+    theirs = scored(ada)
+    share_code(challenge, hours_from_now=-1)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(grace.user)
+    page = client.get(f"/challenges/{challenge.slug}/shared/").content.decode()
+    form = page[page.index(f'action="/submissions/{theirs.pk}/fork/"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)
+    assert token is not None
+
+    assert client.post(f"/submissions/{theirs.pk}/fork/").status_code == 403
+    posted = client.post(f"/submissions/{theirs.pk}/fork/", {"csrfmiddlewaretoken": token[1]})
+    assert posted.status_code == 302
+    assert Submission.objects.get(participant=grace).parent == theirs
