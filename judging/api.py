@@ -263,7 +263,7 @@ def _parent(request: Request, text: str) -> Submission | None:
     refused = exceptions.ValidationError(
         {"parent": [f"No submission {text[:20]} that you can build on."]}
     )
-    if not text.isdigit():
+    if not text.isdigit() or len(text) > 10:
         raise refused
     readable = submission_readable_by(request.user, int(text)) or submission_shared_with(
         request.user, int(text)

@@ -22,6 +22,7 @@ class SubmissionForm(forms.Form):
     parent = forms.IntegerField(
         required=False,
         min_value=1,
+        max_value=2**31 - 1,
         label="Built on submission #",
         help_text="From the challenge's code sharing date: the shared submission your code "
         "starts from, if any (its author is credited when yours improves the ensemble).",

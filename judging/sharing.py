@@ -46,6 +46,7 @@ def _scored_shared() -> QuerySet[Submission]:
         "participant__user",
         "participant__team",
         "parent__participant__user",
+        "parent__participant__team",
     )
 
 

@@ -248,3 +248,17 @@ def test_the_admin_refuses_a_sharing_date_before_the_open_date(teacher_client: C
     assert not Challenge.objects.exists()
     assert add(opens + timedelta(days=7)).status_code == 302
     assert Challenge.objects.get().judging_rules.code_sharing_at is not None
+
+
+def test_the_admin_shows_a_forks_parent_read_only() -> None:
+    challenge = published_challenge()
+    ada, grace = participants(challenge, 2)
+    parent = scored(ada)
+    fork = SubmissionFactory(participant=grace, parent=parent)
+    SubmissionFactory(participant=ParticipantFactory(), filename="elsewhere.py")
+    client = Client()
+    client.force_login(challenge.owner)
+    page = client.get(f"/admin/judging/submission/{fork.pk}/change/").content.decode()
+    assert 'name="parent"' not in page
+    assert f"#{parent.pk} estimator.py by {ada.user.username}" in page
+    assert "elsewhere.py" not in page
