@@ -54,7 +54,7 @@ from judging.sharing import (
     code_sharing_at,
     fork_credit,
     shared_submissions,
-    submission_shared_with,
+    submission_open_to,
 )
 from judging.tasks import revoke_judge_task
 from worker_wing.pipeline.code_check import SubmissionRejected
@@ -240,13 +240,10 @@ def _own_or_shared(request: Request, submission_id: int) -> tuple[Submission, bo
     """A submission the caller may read whole (their own, or as its teacher), or
     another's scored one shared with them from its challenge's code sharing date
     (False); 404 otherwise, the same whether it exists or not."""
-    submission = submission_readable_by(request.user, submission_id)
-    if submission is not None:
-        return submission, True
-    submission = submission_shared_with(request.user, submission_id)
-    if submission is None:
+    found = submission_open_to(request.user, submission_id)
+    if found is None:
         raise exceptions.NotFound(f"No submission {submission_id} of yours.")
-    return submission, False
+    return found
 
 
 def _own(request: Request, submission_id: int) -> Submission:
@@ -263,14 +260,10 @@ def _parent(request: Request, text: str) -> Submission | None:
     refused = exceptions.ValidationError(
         {"parent": [f"No submission {text[:20]} that you can build on."]}
     )
-    if not text.isdigit() or len(text) > 10:
+    found = submission_open_to(request.user, int(text)) if text.isdigit() else None
+    if found is None:
         raise refused
-    readable = submission_readable_by(request.user, int(text)) or submission_shared_with(
-        request.user, int(text)
-    )
-    if readable is None:
-        raise refused
-    return readable
+    return found[0]
 
 
 class SubmissionCreateView(APIView):

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from challenges.models import Challenge
 from judging.models import Submission, SubmissionState
+from judging.selectors import submission_readable_by
 
 # The share of a fork's contributivity credited to its parent's author.
 FORK_CREDIT_SHARE = 0.5
@@ -81,6 +82,19 @@ def submission_shared_with(
     if submission is None or not code_shared(submission.challenge):
         return None
     return submission
+
+
+def submission_open_to(
+    user: AbstractBaseUser | AnonymousUser, submission_id: int
+) -> tuple[Submission, bool] | None:
+    """A submission the user may read whole (their own, or as its teacher: True), or
+    another's shared with them (False); None for anything else, which they must not
+    learn exists."""
+    submission = submission_readable_by(user, submission_id)
+    if submission is not None:
+        return submission, True
+    shared = submission_shared_with(user, submission_id)
+    return None if shared is None else (shared, False)
 
 
 def author_of(submission: Submission) -> str:

@@ -37,6 +37,7 @@ from judging.sharing import (
     credits_by_parent,
     fork_credit,
     shared_submissions,
+    submission_open_to,
     submission_shared_with,
 )
 from judging.step_charts import step_charts
@@ -177,11 +178,10 @@ def _shared_submission_page(request: HttpRequest, submission_id: int) -> HttpRes
 def submission_fork_view(request: HttpRequest, submission_id: int) -> HttpResponse:
     """Build on a shared submission: judge its code again as the reader's (its
     challenge's upload rules apply), then show their challenge page."""
-    parent = submission_readable_by(request.user, submission_id) or submission_shared_with(
-        request.user, submission_id
-    )
-    if parent is None:
+    found = submission_open_to(request.user, submission_id)
+    if found is None:
         raise Http404("No such submission that you can build on.")
+    parent = found[0]
     participant = Participant.objects.filter(
         challenge=parent.challenge, user=signed_in_user(request)
     ).first()

@@ -17,9 +17,8 @@ from dispatch.student_data import data_section
 from foundation.accounts import signed_in_user
 from judging.forms import SubmissionForm
 from judging.models import Submission
-from judging.selectors import submission_readable_by
 from judging.services import submission_upload
-from judging.sharing import submission_shared_with
+from judging.sharing import submission_open_to
 from judging.views import my_submissions_context
 from probing.forms import EndpointForm
 from probing.models import Endpoint
@@ -79,12 +78,11 @@ def _parent(request: HttpRequest, form: SubmissionForm) -> Submission | None:
     if not form.is_valid() or not form.cleaned_data.get("parent"):
         return None
     parent_id = form.cleaned_data["parent"]
-    parent = submission_readable_by(request.user, parent_id) or submission_shared_with(
-        request.user, parent_id
-    )
-    if parent is None:
+    found = submission_open_to(request.user, parent_id)
+    if found is None:
         form.add_error("parent", f"No submission {parent_id} that you can build on.")
-    return parent
+        return None
+    return found[0]
 
 
 def _live_context(participant: Participant) -> dict[str, object]:

@@ -171,8 +171,18 @@ def test_a_fork_stays_in_its_parents_challenge() -> None:
     with pytest.raises(SubmissionRejected, match="builds only on another of its own challenge"):
         submission_fork(participant=grace_elsewhere, parent=parent)
 
-    # Over the API a fork goes to the parent's challenge, as its author's participant.
-    response = token_client(grace_elsewhere.user).post(f"/api/submissions/{parent.pk}/fork/")
+    client = token_client(grace_elsewhere.user)
+    # An upload to the other challenge naming it as its parent: refused.
+    file = SimpleUploadedFile("estimator.py", LOGISTIC_REGRESSION, "text/x-python")
+    across = client.post(
+        f"/api/challenges/{other.slug}/submissions/",
+        {"file": file, "parent": parent.pk},
+        format="multipart",
+    )
+    assert across.status_code == 400
+    assert "builds only on another of its own challenge" in across.json()["errors"]["parent"][0]
+    # A fork goes to the parent's challenge, as the caller's participant there.
+    response = client.post(f"/api/submissions/{parent.pk}/fork/")
     assert Submission.objects.get(pk=response.json()["id"]).challenge_id == challenge.pk
 
 
@@ -198,6 +208,8 @@ def test_an_upload_names_its_parent_once_shared() -> None:
         f"No submission {parent.pk} that you can build on."
     ]
     share_code(challenge, hours_from_now=-1)
+    for hostile in ("9" * 30, "-1", "1 OR 1=1"):
+        assert upload(hostile).status_code == 400
     accepted = upload(parent.pk)
     assert accepted.status_code == 201, accepted.json()
     assert Submission.objects.get(pk=accepted.json()["id"]).parent == parent
