@@ -1,8 +1,10 @@
 """Submissions and leaderboards over the API.
 
 A student reads only their own submissions (another's is a 404, not a 403: its
-existence is not theirs to know); a teacher reads their challenges'. Private
-scores appear once the challenge has closed.
+existence is not theirs to know) until the challenge's code sharing date, and
+from then every scored one of the challenge, without its logs (judging/sharing.py);
+a teacher reads their challenges'. Private scores appear once the challenge has
+closed.
 """
 
 from __future__ import annotations
