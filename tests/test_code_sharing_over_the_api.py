@@ -16,9 +16,10 @@ from django.utils import timezone
 from challenges.models import Challenge, Participant
 from foundation.content_store import artifact_store
 from judging.models import JudgingRules, Submission, SubmissionState
-from judging.services import submission_fork
+from judging.services import submission_create, submission_fork
 from tests.admin_forms import _split_datetime, form_errors, post_add_challenge
 from tests.factories import ChallengeFactory, ParticipantFactory, SubmissionFactory, TeacherFactory
+from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, zip_of
 from tests.submissions import LOGISTIC_REGRESSION, participants, published_challenge
 from tests.test_api_challenges import challenge_fields, token_client
 from worker_wing.pipeline.code_check import SubmissionRejected
@@ -274,3 +275,26 @@ def test_the_admin_shows_a_forks_parent_read_only() -> None:
     assert 'name="parent"' not in page
     assert f"#{parent.pk} estimator.py by {ada.user.username}" in page
     assert "elsewhere.py" not in page
+
+
+def test_a_fork_of_a_pipeline_runs_the_configuration_its_parent_ran() -> None:
+    challenge = published_challenge()
+    ada, grace = participants(challenge, 2)
+    content = zip_of(SCALE_THEN_MODEL, {"scale.py": SCALE_PY, "model.py": MODEL_PY})
+    parent = submission_create(
+        participant=ada,
+        filename="pipeline.zip",
+        content=content,
+        configuration={"model": "logistic"},
+        wake_feeder=False,
+    )
+    Submission.objects.filter(pk=parent.pk).update(state=SubmissionState.SCORED)
+    parent.refresh_from_db()
+    share_code(challenge, hours_from_now=-1)
+
+    # Read again, as a request would: the date moved since the rows above were read.
+    fork = submission_fork(participant=Participant.objects.get(pk=grace.pk), parent=parent)
+
+    assert (fork.kind, fork.filename, fork.sweep) == ("pipeline", "pipeline.zip", False)
+    assert fork.plans == parent.plans
+    assert fork.plans[0]["configuration"] == {"model": "logistic"}
