@@ -19,14 +19,9 @@ from tests.factories import SubmissionFactory
 from tests.submissions import LOGISTIC_REGRESSION, participants, published_challenge
 from tests.test_api_challenges import token_client
 from tests.test_code_sharing_over_the_api import scored, share_code
+from tests.test_student_pages import logged_in
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: object) -> Client:
-    client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
-    return client
 
 
 def test_the_shared_page_and_build_on_this_only_from_the_date() -> None:
