@@ -38,13 +38,16 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     ).first()
     join_form = JoinForm()
     # "Build on this", edited first: the shared page links here with the parent filled in.
-    submit_form = SubmissionForm(initial={"parent": request.GET.get("parent", "")[:12]})
+    sharing = challenge.judging_rules.code_sharing_at is not None
+    submit_form = SubmissionForm(
+        initial={"parent": request.GET.get("parent", "")[:12]}, sharing=sharing
+    )
     if request.method == "POST" and participant is None:
         join_form = JoinForm(request.POST, request=request)
         if join_form.is_valid() and join_with_form(join_form, challenge, signed_in_user(request)):
             return redirect("challenge", slug=slug)
     elif request.method == "POST" and participant is not None:
-        submit_form = SubmissionForm(request.POST, request.FILES)
+        submit_form = SubmissionForm(request.POST, request.FILES, sharing=sharing)
         parent = _parent(request, submit_form)
         if submit_form.is_valid():
             try:

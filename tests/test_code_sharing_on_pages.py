@@ -62,8 +62,10 @@ def test_an_edited_upload_from_the_page_records_its_parent() -> None:
     challenge = published_challenge()
     ada, grace = participants(challenge, 2)
     theirs = scored(ada)
-    share_code(challenge, hours_from_now=-1)
     client = logged_in(grace.user)
+    # A challenge that never shares code asks for no parent.
+    assert 'name="parent"' not in client.get(f"/challenges/{challenge.slug}/").content.decode()
+    share_code(challenge, hours_from_now=-1)
     form = client.get(f"/challenges/{challenge.slug}/?parent={theirs.pk}").content.decode()
     assert f'name="parent" value="{theirs.pk}"' in form
 
