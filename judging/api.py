@@ -422,7 +422,8 @@ class SubmissionForkView(APIView):
 class SharedSubmissionsView(APIView):
     @extend_schema(
         summary="A challenge's shared submissions (from its code sharing date)",
-        description="Every scored submission of the challenge, best public score first, "
+        description="The challenge's scored submissions, best public score first (at most "
+        "1000), "
         "with its author, scores (private ones after the close), costs, contributivity "
         "and lineage; read each one's code at /api/submissions/{id}/code/. Before the "
         "code sharing date (or without one): 403 saying when.",

@@ -198,6 +198,10 @@ def submission_fork_view(request: HttpRequest, submission_id: int) -> HttpRespon
     return redirect("challenge", slug=parent.challenge.slug)
 
 
+# The shared page's rows, best first (every submission stays readable by its id).
+SHARED_ROWS = 1000
+
+
 @login_required
 def shared_code_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The challenge's scored submissions with their code, from its code sharing date
@@ -207,7 +211,9 @@ def shared_code_page(request: HttpRequest, slug: str) -> HttpResponse:
     if at is None:
         raise Http404(f"'{challenge.name}' does not share its submissions' code.")
     shared = code_shared(challenge)
-    rows = list(shared_submissions(challenge)[:1000]) if shared else []
+    rows = list(shared_submissions(challenge)[:SHARED_ROWS]) if shared else []
+    # Counted only when the page is full: a term's thousands of runs show their best.
+    total = shared_submissions(challenge).count() if len(rows) == SHARED_ROWS else len(rows)
     credits = credits_by_parent(challenge_forks(challenge)) if shared else {}
     participant = Participant.objects.filter(
         challenge=challenge, user=signed_in_user(request)
@@ -225,6 +231,7 @@ def shared_code_page(request: HttpRequest, slug: str) -> HttpResponse:
             }
             for row in rows
         ],
+        "total": total,
         "final": timezone.now() >= challenge.closes_at,
         "can_build": participant is not None and challenge.status == "open",
         "credit_share": round(FORK_CREDIT_SHARE * 100),

@@ -147,3 +147,18 @@ def test_build_on_this_is_a_form_post_with_its_csrf_token() -> None:
     posted = client.post(f"/submissions/{theirs.pk}/fork/", {"csrfmiddlewaretoken": token[1]})
     assert posted.status_code == 302
     assert Submission.objects.get(participant=grace).parent == theirs
+
+
+def test_the_shared_page_lists_the_best_and_says_how_many_there_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("judging.views.SHARED_ROWS", 1)
+    challenge = published_challenge()
+    ada, grace = participants(challenge, 2)
+    best = scored(ada, public_score=0.97)
+    other = scored(grace, public_score=0.5)
+    share_code(challenge, hours_from_now=-1)
+    page = logged_in(grace.user).get(f"/challenges/{challenge.slug}/shared/").content.decode()
+    assert f'<tr data-submission="{best.pk}">' in page
+    assert f'<tr data-submission="{other.pk}">' not in page
+    assert "The best 1 of 2 are listed." in page
