@@ -80,7 +80,7 @@ def test_the_leaderboard_shows_lineage_and_credit_only_once_shared(settings: Any
     challenge = published_challenge()
     ada, grace = participants(challenge, 2)
     parent = scored(ada)
-    SubmissionFactory(
+    fork = SubmissionFactory(
         participant=grace,
         parent=parent,
         state=SubmissionState.SCORED,
@@ -107,6 +107,8 @@ def test_the_leaderboard_shows_lineage_and_credit_only_once_shared(settings: Any
     shared = rows()
     assert shared[grace.user.username]["built_on"] == parent.pk
     assert shared[ada.user.username]["fork_credit"] == 30.0 * FORK_CREDIT_SHARE
+    own = client.get(f"/submissions/{fork.pk}/").content.decode()
+    assert f"by {ada.user.username},\n  who is credited with 15.0 %" in own
 
     # And back: a date moved later hides them again at once.
     share_code(challenge, hours_from_now=1)
