@@ -17,6 +17,7 @@ from challenges.models import Challenge, Participant
 from foundation.content_store import artifact_store
 from judging.models import JudgingRules, Submission, SubmissionState
 from judging.services import submission_create, submission_fork
+from teams.services import team_create, team_join
 from tests.admin_forms import _split_datetime, form_errors, post_add_challenge
 from tests.factories import ChallengeFactory, ParticipantFactory, SubmissionFactory, TeacherFactory
 from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, zip_of
@@ -300,3 +301,17 @@ def test_a_fork_of_a_pipeline_runs_the_configuration_its_parent_ran() -> None:
     assert (fork.kind, fork.filename, fork.sweep) == ("pipeline", "pipeline.zip", False)
     assert fork.plans == parent.plans
     assert fork.plans[0]["configuration"] == {"model": "logistic"}
+
+
+def test_one_may_build_on_ones_own_or_a_team_mates_submission() -> None:
+    challenge = published_challenge(team_size=2)
+    ada, grace = participants(challenge, 2)
+    team = team_create(participant=ada, name="owls")
+    team_join(participant=grace, code=team.join_code)
+    mine, my_team_mates = scored(grace), scored(ada)
+    share_code(challenge, hours_from_now=-1)
+    client = token_client(grace.user)
+    for parent in (mine, my_team_mates):
+        response = client.post(f"/api/submissions/{parent.pk}/fork/")
+        assert response.status_code == 201, response.json()
+        assert Submission.objects.get(pk=response.json()["id"]).parent == parent
