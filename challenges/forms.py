@@ -244,6 +244,10 @@ class ChallengeForms:
         (destinations) rather than giving their ids."""
         self.core = ChallengeForm(data, files)
         self.sections = [(section, section.form(data)) for section in challenge_sections()]
+        for _, form in self.sections:
+            # A section may check its settings against the challenge's (a date after
+            # the open date): the core form validates first and sets them on it.
+            form.instance.challenge = self.core.instance
         if named_for is not None:
             for _, form in self.sections:
                 form.name_references(named_for)

@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib import admin
 from django.db import models
 from django.db.models.signals import post_save
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from rest_framework import serializers
 
@@ -37,11 +38,25 @@ class SectionForm(SettingsForm):
         a section whose form refers to any swaps its fields here."""
 
 
+class SectionFormSet(BaseInlineFormSet):
+    """Gives each section's form the challenge being edited, with the values its own
+    form has just validated (the admin validates the challenge's form first), so a
+    section may check its settings against the challenge's (a date after its open
+    date); Django's inline formset sets only the challenge's id."""
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        # The formset then sets the challenge's id on the form's instance: the same
+        # id, so the challenge set here stays.
+        form.instance.challenge = self.instance
+
+
 class SectionInline(admin.StackedInline):
     """A section on the challenge's admin page: always one, never deleted, editable by
     whoever may edit the challenge, and its `frozen_on_publish` fields read-only once
     the challenge is published."""
 
+    formset = SectionFormSet
     extra = 1
     min_num = 1
     max_num = 1

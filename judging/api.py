@@ -1,8 +1,10 @@
 """Submissions and leaderboards over the API.
 
 A student reads only their own submissions (another's is a 404, not a 403: its
-existence is not theirs to know); a teacher reads their challenges'. Private
-scores appear once the challenge has closed.
+existence is not theirs to know) until the challenge's code sharing date, and
+from then every scored one of the challenge, without its logs (judging/sharing.py);
+a teacher reads their challenges'. Private scores appear once the challenge has
+closed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -45,7 +48,16 @@ from judging.selectors import (
 )
 from judging.services import (
     submission_cancel,
+    submission_fork,
     submission_upload,
+)
+from judging.sharing import (
+    author_of,
+    code_shared,
+    code_sharing_at,
+    fork_credit,
+    shared_submissions,
+    submission_open_to,
 )
 from judging.tasks import revoke_judge_task
 from worker_wing.pipeline.code_check import SubmissionRejected
@@ -68,6 +80,14 @@ class SubmissionSummarySerializer(serializers.Serializer[Any]):
     )
     promoted = serializers.BooleanField(
         help_text="Promoted by the teacher: counts in the final ranking beyond the picks."
+    )
+    # DRF's metaclass takes declared fields off the class: this `parent` does not
+    # hide Field.parent, whatever the stubs say.
+    parent = serializers.IntegerField(  # type: ignore[assignment]
+        source="parent_id",
+        allow_null=True,
+        help_text="The shared submission this one was built from (a fork, or an upload "
+        "naming it); null for one's own work.",
     )
 
 
@@ -121,7 +141,65 @@ class EventSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
-class SubmissionSerializer(SubmissionSummarySerializer):
+class LineageFields(serializers.Serializer[Any]):
+    """Who a submission was built on, and what it credits them."""
+
+    parent_author = serializers.SerializerMethodField(
+        help_text="Who made the parent submission (empty without one)."
+    )
+    contributivity = serializers.FloatField(
+        allow_null=True,
+        help_text="Its share, in percent, of the challenge's greedy ensemble (RAMP's "
+        "contributivity); null until computed or when it was not blended.",
+    )
+    credit_to_parent = serializers.SerializerMethodField(
+        help_text="The share of its contributivity credited to its parent's author (half, "
+        "when it improves the ensemble and the parent is another team's or student's); "
+        "a figure shown, taken from nobody."
+    )
+
+    def get_parent_author(self, submission: Submission) -> str:
+        return author_of(submission.parent) if submission.parent is not None else ""
+
+    def get_credit_to_parent(self, submission: Submission) -> float | None:
+        return fork_credit(submission)
+
+
+class SharedSubmissionSerializer(LineageFields):
+    """Another participant's scored submission, from the challenge's code sharing date:
+    its code, scores and costs, never its logs or timeline."""
+
+    id = serializers.IntegerField()
+    challenge = serializers.CharField(source="challenge.slug")
+    author = serializers.SerializerMethodField(help_text="The student (and their team).")
+    filename = serializers.CharField()
+    kind = serializers.CharField(help_text="estimator or pipeline.")
+    state = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    parent = serializers.IntegerField(  # type: ignore[assignment]  # as above
+        source="parent_id", allow_null=True
+    )
+    public_score = serializers.FloatField(allow_null=True)
+    private_score = serializers.SerializerMethodField(help_text="Null until the challenge closes.")
+    cv_mean = serializers.FloatField(allow_null=True)
+    cv_std = serializers.FloatField(allow_null=True)
+    cpu_seconds = serializers.FloatField(allow_null=True)
+    peak_memory_mb = serializers.FloatField(allow_null=True)
+    fit_seconds = serializers.FloatField(allow_null=True)
+
+    def get_author(self, submission: Submission) -> str:
+        return author_of(submission)
+
+    def get_private_score(self, submission: Submission) -> float | None:
+        return submission.private_score if private_scores_visible(submission) else None
+
+
+class SharedSubmissionDetailSerializer(SharedSubmissionSerializer):
+    folds = FoldSerializer(many=True)
+
+
+class SubmissionSerializer(LineageFields, SubmissionSummarySerializer):
     queued_at = serializers.DateTimeField(allow_null=True)
     started_at = serializers.DateTimeField(allow_null=True)
     attempts = serializers.IntegerField()
@@ -180,11 +258,34 @@ def _readable(request: Request, submission_id: int) -> Submission:
     return submission
 
 
+def _own_or_shared(request: Request, submission_id: int) -> tuple[Submission, bool]:
+    """A submission the caller may read whole (their own, or as its teacher), or
+    another's scored one shared with them from its challenge's code sharing date
+    (False); 404 otherwise, the same whether it exists or not."""
+    found = submission_open_to(request.user, submission_id)
+    if found is None:
+        raise exceptions.NotFound(f"No submission {submission_id} of yours.")
+    return found
+
+
 def _own(request: Request, submission_id: int) -> Submission:
     submission = submissions_of(request.user).filter(pk=submission_id).first()
     if submission is None:
         raise exceptions.NotFound(f"No submission {submission_id} of yours.")
     return submission
+
+
+def _parent(request: Request, text: str) -> Submission | None:
+    """The `parent` an upload names: a submission the caller may read."""
+    if not text:
+        return None
+    refused = exceptions.ValidationError(
+        {"parent": [f"No submission {text[:20]} that you can build on."]}
+    )
+    found = submission_open_to(request.user, int(text)) if text.isdigit() else None
+    if found is None:
+        raise refused
+    return found[0]
 
 
 class SubmissionCreateView(APIView):
@@ -207,6 +308,11 @@ class SubmissionCreateView(APIView):
                     "sweep": serializers.BooleanField(
                         required=False, help_text="Run every configuration (up to the cap)."
                     ),
+                    "parent": serializers.IntegerField(
+                        required=False,
+                        help_text="From the code sharing date: the id of the shared "
+                        "submission this code was built from (its lineage and credit).",
+                    ),
                 },
             )
         },
@@ -223,12 +329,14 @@ class SubmissionCreateView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise exceptions.ValidationError({"file": ["Attach your estimator.py as `file`."]})
+        parent = _parent(request, str(request.data.get("parent") or ""))
         try:
             submission = submission_upload(
                 participant=participant,
                 upload=upload,
                 configuration=str(request.data.get("configuration") or ""),
                 sweep=str(request.data.get("sweep") or "").lower() in ("1", "true", "on", "yes"),
+                parent=parent,
             )
         except SubmissionRejected as error:
             raise exceptions.ValidationError({error.field: [str(error)]}) from None
@@ -255,22 +363,106 @@ class SubmissionListView(APIView):
 class SubmissionDetailView(APIView):
     @extend_schema(
         summary="A submission: state, reason, scores, folds, cost, logs",
-        responses=SubmissionSerializer,
+        description="Your own submission (or, for its teacher, any of the challenge's) "
+        "whole. From the challenge's code sharing date, another participant's scored "
+        "submission too: its scores, costs, folds and lineage, not its logs (the "
+        "SharedSubmissionDetail shape). Anything else is a 404.",
+        responses=PolymorphicProxySerializer(
+            component_name="SubmissionOrShared",
+            serializers=[SubmissionSerializer, SharedSubmissionDetailSerializer],
+            resource_type_field_name=None,
+        ),
     )
     def get(self, request: Request, submission_id: int) -> Response:
-        return Response(SubmissionSerializer(_readable(request, submission_id)).data)
+        submission, whole = _own_or_shared(request, submission_id)
+        if whole:
+            return Response(SubmissionSerializer(submission).data)
+        return Response(SharedSubmissionDetailSerializer(submission).data)
 
 
 class SubmissionCodeView(APIView):
     @extend_schema(
         summary="The submitted code",
+        description="Your own submission's; from the challenge's code sharing date, any "
+        "scored submission's of a challenge you take part in. Otherwise a 404.",
         responses=inline_serializer(
             "SubmissionCode", {"filename": serializers.CharField(), "code": serializers.CharField()}
         ),
     )
     def get(self, request: Request, submission_id: int) -> Response:
-        submission = _readable(request, submission_id)
+        submission, _ = _own_or_shared(request, submission_id)
         return Response({"filename": submission.filename, "code": submission_code(submission)})
+
+
+class SubmissionForkView(APIView):
+    @extend_schema(
+        request=None,
+        summary="Build on this submission: judge its code again as yours",
+        description="From the challenge's code sharing date, any scored submission of a "
+        "challenge you take part in (yours, a team-mate's or another's) can be the start "
+        "of a new submission of yours: its code (the same file or zip, not uploaded "
+        "again) and configuration, recording it as the parent. It is an upload like any "
+        "other: the challenge must be open, your daily limit counts it and the code is "
+        "checked. A submission you may not read is a 404; one not scored yet, or before "
+        "the sharing date, a 409 saying why; the daily limit or a closed challenge a 400.",
+        responses={
+            201: inline_serializer(
+                "SubmissionForked",
+                {
+                    "id": serializers.IntegerField(),
+                    "state": serializers.CharField(),
+                    "parent": serializers.IntegerField(),
+                },
+            ),
+            404: OpenApiResponse(description="No such submission that you may read."),
+            409: OpenApiResponse(
+                description="Not scored, or the challenge does not share its code (yet)."
+            ),
+        },
+    )
+    def post(self, request: Request, submission_id: int) -> Response:
+        parent, _ = _own_or_shared(request, submission_id)
+        participant = caller_participant(request, parent.challenge)
+        try:
+            submission = submission_fork(participant=participant, parent=parent)
+        except SubmissionRejected as error:
+            message = str(error)
+            if error.field == "parent":
+                return Response(
+                    {"detail": message, "errors": {error.field: [message]}},
+                    status=status.HTTP_409_CONFLICT,
+                )
+            raise exceptions.ValidationError({error.field: [message]}) from None
+        return Response(
+            {"id": submission.pk, "state": submission.state, "parent": parent.pk},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SharedSubmissionsView(APIView):
+    @extend_schema(
+        summary="A challenge's shared submissions (from its code sharing date)",
+        description="The challenge's scored submissions, best public score first (at most "
+        "1000), "
+        "with its author, scores (private ones after the close), costs, contributivity "
+        "and lineage; read each one's code at /api/submissions/{id}/code/. Before the "
+        "code sharing date (or without one): 403 saying when.",
+        responses={
+            200: SharedSubmissionSerializer(many=True),
+            403: OpenApiResponse(description="The challenge does not share its code (yet)."),
+        },
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        challenge = visible_challenge(request, slug)
+        if not code_shared(challenge):
+            at = code_sharing_at(challenge)
+            raise exceptions.PermissionDenied(
+                f"'{challenge.slug}' shares its code from {at:%Y-%m-%d %H:%M %Z}."
+                if at
+                else f"'{challenge.slug}' does not share its submissions' code."
+            )
+        rows = shared_submissions(challenge)[:1000]
+        return Response(SharedSubmissionSerializer(rows, many=True).data)
 
 
 class SubmissionCancelView(APIView):
@@ -384,6 +576,18 @@ class LeaderboardRowSerializer(serializers.Serializer[Any]):
     members = serializers.ListField(
         child=serializers.CharField(),
         help_text="The usernames the row stands for: a team's members, or the student alone.",
+    )
+    built_on = serializers.IntegerField(
+        allow_null=True,
+        help_text="From the code sharing date: the shared submission the shown one was "
+        "built on (null: none, or before the date).",
+    )
+    built_on_author = serializers.CharField(help_text="Who made that submission.")
+    fork_credit = serializers.FloatField(
+        allow_null=True,
+        help_text="From the code sharing date: the contributivity credited to the row's "
+        "people by others' submissions built on theirs (half of each one's positive "
+        "contributivity); a figure shown, taken from nobody.",
     )
 
 

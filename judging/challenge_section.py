@@ -34,6 +34,7 @@ PIPELINES = (
     "max_sweep_configurations",
     "reproduce_tolerance",
 )
+SHARING = ("code_sharing_at",)
 # What decides how a submission is judged and measured: part of each run's digest,
 # and fixed once the challenge is published.
 JUDGED_BY = (
@@ -54,11 +55,12 @@ class JudgingRulesForm(SectionForm):
         "batch_size",
         "max_sweep_configurations",
         "reproduce_tolerance",
+        "code_sharing_at",
     )
 
     class Meta:
         model = JudgingRules
-        fields = [*LIMITS, *POOL, *PIPELINES]
+        fields = [*LIMITS, *POOL, *PIPELINES, *SHARING]
 
     def name_references(self, owner: Any) -> None:
         self.fields["judge_store"] = destinations_by_name(owner, many=False)
@@ -71,7 +73,23 @@ class JudgingRulesForm(SectionForm):
                 "A judge store serves a judge queue of the challenge's own: name the queue "
                 "its workers serve, or leave the store empty.",
             )
+        self._check_sharing_date()
         return cleaned
+
+    def _check_sharing_date(self) -> None:
+        # The challenge as it will be saved, its dates set by the challenge form's own
+        # validation (challenges/sections.py `SectionFormSet`, challenges/forms.py
+        # `ChallengeForms`); None where no challenge is known.
+        sharing_at = self.value("code_sharing_at")
+        challenge = getattr(self.instance, "challenge", None)
+        opens_at = getattr(challenge, "opens_at", None)
+        if sharing_at and opens_at and sharing_at <= opens_at:
+            self.add_error(
+                "code_sharing_at",
+                "The code sharing date must be after the open date "
+                f"({opens_at:%Y-%m-%d %H:%M %Z}): students first compete on their own. "
+                "Leave it empty to never share code.",
+            )
 
 
 class JudgingRulesInline(SectionInline):
@@ -97,6 +115,15 @@ class JudgingRulesInline(SectionInline):
                 "description": "How pipeline submissions are timed, and when a reproduced "
                 "run counts as matching.",
                 "fields": PIPELINES,
+            },
+        ),
+        (
+            "Collaborative phase",
+            {
+                "description": "From the code sharing date every scored submission's code, "
+                "scores and costs are open to the challenge's participants, who may build "
+                "on them; the leaderboard shows who built on whom.",
+                "fields": SHARING,
             },
         ),
     )
@@ -151,6 +178,13 @@ class JudgingRulesSerializer(serializers.Serializer[Any]):
         source="judging_rules.max_sweep_configurations"
     )
     reproduce_tolerance = serializers.FloatField(source="judging_rules.reproduce_tolerance")
+    code_sharing_at = serializers.DateTimeField(
+        source="judging_rules.code_sharing_at",
+        allow_null=True,
+        help_text="From this time every scored submission's code, scores and costs are open "
+        "to the participants, who may build on them (POST /api/submissions/{id}/fork/); "
+        "null: never.",
+    )
 
 
 JUDGING_SECTION = ChallengeSection(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 
@@ -19,3 +21,17 @@ class SubmissionForm(forms.Form):
     sweep = forms.BooleanField(
         required=False, help_text="For a pipeline: run every configuration and compare them."
     )
+    # Only on a challenge that shares its code (judging/sharing.py).
+    parent = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        label="Built on submission #",
+        help_text="From the challenge's code sharing date: the shared submission your code "
+        "starts from, if any (its author is credited when yours improves the ensemble).",
+    )
+
+    def __init__(self, *args: Any, sharing: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not sharing:
+            del self.fields["parent"]

@@ -71,6 +71,7 @@ from judging.models import (
     Submission,
     SubmissionState,
 )
+from judging.sharing import Fork, challenge_forks, code_shared
 from judging.standing_sql import SHOWN_COLUMNS, kept_by_triggers
 from probing.selectors import EndpointMetrics, challenge_endpoint_metrics
 from receipts.models import Question
@@ -138,6 +139,12 @@ class LeaderboardRow:
     # and their username.
     team: str = ""
     members: tuple[str, ...] = ()
+    # From the challenge's code sharing date (judging/sharing.py): the shared
+    # submission the representative was built on and its author, and what the
+    # row's people are credited from others' submissions built on theirs.
+    built_on: int | None = None
+    built_on_author: str = ""
+    fork_credit: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -158,6 +165,8 @@ class Leaderboard:
     challenge: Challenge
     final: bool
     rows: list[LeaderboardRow]
+    # The challenge shares its code (its rows show who built on whom).
+    shared: bool = False
     # A digest that changes whenever the rows do (`board_rows`): what a poll
     # compares and what the rendered table is cached under.
     version: str = ""
@@ -402,11 +411,22 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _credits(forks: list[Fork]) -> dict[Unit, float]:
+    """What each row's people are credited from submissions built on theirs."""
+    credits: dict[Unit, float] = {}
+    for fork in forks:
+        if (credit := fork.credit) is not None:
+            unit = _unit(fork.parent_participant_id, fork.parent_team_id)
+            credits[unit] = credits.get(unit, 0.0) + credit
+    return credits
+
+
 def _rows(
     challenge: Challenge,
     final: bool,
     endpoints: dict[int, EndpointMetrics],
     receipts: dict[int, float],
+    forks: list[Fork] | None = None,
 ) -> list[LeaderboardRow]:
     score_field = "private_score" if final else "public_score"
     standings = _standings(challenge, final)
@@ -434,12 +454,15 @@ def _rows(
         unit.shown |= bool(made or answered or participant_id in endpoints)
     picks = {key: min(rows, key=_better(final)) for key, rows in bests.items()}
     ranks = _ranks({key: pick for key, pick in picks.items() if key in units}, score_field)
+    parents = {fork.id: fork for fork in forks or []}
+    credits = _credits(forks or [])
     rows = []
     for key, unit in units.items():
         if not unit.shown:
             continue
         pick = picks.get(key)
         live = _best_endpoint([endpoints[i] for i in unit.ids if i in endpoints])
+        parent = parents.get(pick.id) if pick else None
         rows.append(
             LeaderboardRow(
                 rank=ranks.get(key),
@@ -462,6 +485,9 @@ def _rows(
                 contributivity=pick.contributivity if pick else None,
                 team=unit.team,
                 members=tuple(unit.names),
+                built_on=parent.parent_id if parent else None,
+                built_on_author=parent.parent_author if parent else "",
+                fork_credit=credits.get(key),
             )
         )
     return rows
@@ -548,28 +574,40 @@ def rows_digest(final: bool, rows: list[LeaderboardRow]) -> str:
     return fragment_version(final, [tuple(vars(row).values()) for row in rows])
 
 
-def board_rows(challenge: Challenge, final: bool) -> tuple[str, list[LeaderboardRow]]:
+def board_rows(
+    challenge: Challenge, final: bool, shared: bool = False
+) -> tuple[str, list[LeaderboardRow]]:
     """The ranking's rows (unsorted) and a version that changes whenever they do.
 
     Where the standings are kept, the version is a digest of what the rows are
     built from (the kept standings and the participants, digested by PostgreSQL;
     the live endpoints' metrics and the receipt scores, read each time since they
-    move with the clock), and rows built from the same inputs before are reused.
-    Elsewhere the rows are built and the version is their own digest."""
+    move with the clock; once the challenge shares its code, its forks, read each
+    time since a fork's contributivity moves its parent's credit), and rows built
+    from the same inputs before are reused. Elsewhere the rows are built and the
+    version is their own digest. Forks are read only while `shared` (from the code
+    sharing date): before it the rows show no lineage and no credit, and the
+    version moves with the date whenever the rows do."""
     endpoints = challenge_endpoint_metrics(challenge)
     questions = challenge.receipt_rules.receipt_questions
     receipts = receipt_scores(challenge) if questions else {}
+    forks = challenge_forks(challenge) if shared else []
     inputs = _kept_inputs(challenge, final)
     if inputs is None:
-        rows = _rows(challenge, final, endpoints, receipts)
+        rows = _rows(challenge, final, endpoints, receipts, forks)
         return rows_digest(final, rows), rows
     version = fragment_version(
-        final, inputs, questions, sorted(endpoints.items()), sorted(receipts.items())
+        final,
+        inputs,
+        questions,
+        sorted(endpoints.items()),
+        sorted(receipts.items()),
+        [tuple(vars(fork).values()) for fork in forks],
     )
     kept = _built.get((challenge.pk, version))
     if kept is not None:
         return version, kept
-    rows = _rows(challenge, final, endpoints, receipts)
+    rows = _rows(challenge, final, endpoints, receipts, forks)
     # Kept only if nothing moved while they were read (the standings and the
     # participants are read by statements of their own).
     if _kept_inputs(challenge, final) == inputs:
@@ -581,10 +619,14 @@ def leaderboard(
     challenge: Challenge, *, order: str = "rank", now: datetime | None = None
 ) -> Leaderboard:
     """The challenge's leaderboard sorted by `order` (a SORTABLE column, "-" for
-    descending); private scores only once the challenge has closed."""
-    final = (now or timezone.now()) >= challenge.closes_at
-    version, rows = board_rows(challenge, final)
-    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order), version=version)
+    descending); private scores only once the challenge has closed, who built on
+    whom only once it shares its code."""
+    now = now or timezone.now()
+    final, shared = now >= challenge.closes_at, code_shared(challenge, now)
+    version, rows = board_rows(challenge, final, shared)
+    return Leaderboard(
+        challenge=challenge, final=final, rows=_sorted(rows, order), shared=shared, version=version
+    )
 
 
 def leaderboard_cache(key: str, compute: Callable[[], T]) -> T:
@@ -619,11 +661,17 @@ def leaderboard_cached(challenge: Challenge, *, order: str = "rank") -> Leaderbo
     PPIPE_LEADERBOARD_CACHE_SECONDS per web process: near a deadline a whole class
     reloads it, and a few seconds' delay costs nobody anything (a student's own
     submissions are never cached)."""
-    final = timezone.now() >= challenge.closes_at
+    now = timezone.now()
+    # Both moments in the key: the rows before the close or the code sharing date
+    # are never served after it, however recently they were cached.
+    final, shared = now >= challenge.closes_at, code_shared(challenge, now)
     version, rows = leaderboard_cache(
-        f"ppipe:leaderboard:{challenge.pk}:{final}", lambda: board_rows(challenge, final)
+        f"ppipe:leaderboard:{challenge.pk}:{final}:{shared}",
+        lambda: board_rows(challenge, final, shared),
     )
-    return Leaderboard(challenge=challenge, final=final, rows=_sorted(rows, order), version=version)
+    return Leaderboard(
+        challenge=challenge, final=final, rows=_sorted(rows, order), shared=shared, version=version
+    )
 
 
 def leaderboard_points(challenge: Challenge) -> list[ScoredPoint]:

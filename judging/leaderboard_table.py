@@ -47,7 +47,19 @@ def _participant(row: LeaderboardRow) -> str:
         if row.promoted
         else ""
     )
+    if row.built_on is not None:
+        note += (
+            f' <span class="note lineage">built on #{row.built_on}'
+            f" by {escape(row.built_on_author)}</span>"
+        )
     return f"{escape(row.participant)}{note}"
+
+
+def _contributivity(row: LeaderboardRow) -> str:
+    shown = _number(row.contributivity, 1)
+    if row.fork_credit is not None:
+        shown += f' <span class="note credit">+{_number(row.fork_credit, 1)} credit</span>'
+    return shown
 
 
 def _cells(row: LeaderboardRow, board: Leaderboard) -> list[tuple[str, str]]:
@@ -68,7 +80,7 @@ def _cells(row: LeaderboardRow, board: Leaderboard) -> list[tuple[str, str]]:
         (num, _number(row.cpu_seconds, 2)),
         (num, _number(row.peak_memory_mb, 0)),
         (num, _number(row.fit_seconds, 2)),
-        ("num contributivity", _number(row.contributivity, 1)),
+        ("num contributivity", _contributivity(row)),
         (num, str(row.submissions)),
         (num, _when(row.last_submission_at)),
     ]

@@ -118,6 +118,18 @@ class JudgingRules(models.Model):
         validators=[MinValueValidator(0.0)],
         help_text="A reproduced run matches when every score is within this of the original's.",
     )
+    # RAMP's collaborative phase (judging/sharing.py): from this time every scored
+    # submission's code, scores and costs are open to the challenge's participants,
+    # who may build on them (a fork records its parent). Never before.
+    code_sharing_at = models.DateTimeField(
+        "code sharing date",
+        null=True,
+        blank=True,
+        help_text="From this time every scored submission's code, scores and costs are "
+        "visible to every participant, who may build on them (private scores still only "
+        "after the close). Before the close: a collaborative phase; after it: a reveal. "
+        "Empty: code is never shared.",
+    )
 
     class Meta:
         verbose_name = "judging rules"
@@ -218,6 +230,16 @@ class Submission(LeasedJob):
     # 100), and when it was computed; None when it was not among those blended.
     contributivity = models.FloatField(null=True, blank=True)
     contributivity_at = models.DateTimeField(null=True, blank=True)
+    # The shared submission this one was built from (POST .../fork/, after the
+    # challenge's code sharing date): its lineage, and who is credited when it
+    # improves the ensemble. Kept when the parent is deleted, without it.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="forks",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -33,7 +33,8 @@ def submissions_taught_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Su
 
 
 def submission_code(submission: Submission) -> str:
-    """The submitted source, for its author and its teacher only (callers check); a
+    """The submitted source, for its author and its teacher, and from the challenge's
+    code sharing date its participants (callers check: judging/sharing.py); a
     pipeline's files one after the other, each under its name."""
     try:
         content = artifact_store().read_bytes(submission.code_sha256)

@@ -53,6 +53,7 @@ from judging.owner_store import JudgeStoreError, judge_store_stage
 from judging.run_wording import run_gave_up, run_queued, run_will_retry
 from judging.scoring import ScoringError
 from judging.selectors import challenge_test_scores
+from judging.sharing import code_shared, code_sharing_at
 from teams.services import participant_lock
 from worker_wing.jobs import FailureKind, JudgeJobMessage
 from worker_wing.pipeline.check import submission_pipeline_check
@@ -124,6 +125,33 @@ def _check_daily_limit(participant: Participant, team_id: int | None, now: datet
         )
 
 
+def _check_parent(participant: Participant, parent: Submission, now: datetime) -> None:
+    """A submission builds on a scored one of its own challenge, once the challenge
+    shares its code (judging/sharing.py); callers have checked that the student
+    may read the parent."""
+    challenge = participant.challenge
+    if parent.challenge_id != challenge.pk:
+        raise SubmissionRejected(
+            f"Submission #{parent.pk} is not one of '{challenge.name}': a submission builds "
+            "only on another of its own challenge.",
+            field="parent",
+        )
+    if not code_shared(challenge, now):
+        at = code_sharing_at(challenge)
+        raise SubmissionRejected(
+            f"'{challenge.name}' shares its code from {at:%Y-%m-%d %H:%M %Z}: building on "
+            "a submission is possible from then."
+            if at
+            else f"'{challenge.name}' does not share its submissions' code.",
+            field="parent",
+        )
+    if parent.state != State.SCORED:
+        raise SubmissionRejected(
+            f"Submission #{parent.pk} is {parent.state}: only a scored submission can be built on.",
+            field="parent",
+        )
+
+
 def submission_create(
     *,
     participant: Participant,
@@ -131,17 +159,21 @@ def submission_create(
     content: bytes,
     configuration: Mapping[str, object] | None = None,
     sweep: bool = False,
+    parent: Submission | None = None,
     wake_feeder: bool = True,
 ) -> Submission:
     """Accept an estimator.py or a pipeline zip for judging, or raise SubmissionRejected
     saying why. A pipeline runs its `configuration` (a choice of alternatives; the
-    first of each by default), or with `sweep` every configuration.
+    first of each by default), or with `sweep` every configuration. `parent`: the
+    shared submission it was built from (its lineage, the credit).
 
     `wake_feeder=False` leaves the sending to beat's next tick (for set-up, which
     runs before the broker is up)."""
     now = timezone.now()
     challenge = participant.challenge
     _check_open(challenge, now)
+    if parent is not None:
+        _check_parent(participant, parent, now)
     filename = (filename or "estimator.py")[-200:]
     spec = submission_pipeline_check(
         content, filename=filename, max_source_bytes=settings.PPIPE_MAX_SUBMISSION_KB * 1024
@@ -172,8 +204,11 @@ def submission_create(
             plans=plans,
             sweep=sweep and len(plans) > 1,
             max_attempts=settings.PPIPE_JUDGE_MAX_ATTEMPTS,
+            parent=parent,
         )
         what = f"uploaded {submission.filename}, {len(content)} bytes"
+        if parent is not None:
+            what += f", built on #{parent.pk}"
         if is_pipeline:
             what += f", {len(spec.steps)} steps, " + (
                 f"a sweep of {len(plans)} configurations"
@@ -198,6 +233,7 @@ def submission_upload(
     upload: UploadedFile,
     configuration: str = "",
     sweep: bool = False,
+    parent: Submission | None = None,
 ) -> Submission:
     """submission_create for a file posted to a page or the API: never reads more
     than one byte past the size limit into memory. `configuration` is as a student
@@ -209,6 +245,35 @@ def submission_upload(
         content=upload.read(limit + 1),
         configuration=configuration_from_text(configuration),
         sweep=sweep,
+        parent=parent,
+    )
+
+
+def submission_fork(*, participant: Participant, parent: Submission) -> Submission:
+    """A new submission of the parent's code, as it was judged (its file or zip, read
+    from the artifact store by digest, and its configuration or sweep), recording
+    its parent: through submission_create, so the challenge must be open, the daily
+    limit holds and the code is checked as any upload's. Callers have checked that
+    the student may read the parent (judging/sharing.py)."""
+    _check_parent(participant, parent, timezone.now())
+    try:
+        content = artifact_store().read_bytes(parent.code_sha256)
+    except (OSError, ValueError):
+        raise SubmissionRejected(
+            f"The code of submission #{parent.pk} is not readable from the artifact store; "
+            "ask your teacher.",
+            field="parent",
+        ) from None
+    configuration = None
+    if parent.kind == SubmissionKind.PIPELINE and parent.plans and not parent.sweep:
+        configuration = parent.plans[0].get("configuration") or None
+    return submission_create(
+        participant=participant,
+        filename=parent.filename,
+        content=content,
+        configuration=configuration,
+        sweep=parent.sweep,
+        parent=parent,
     )
 
 

@@ -7,10 +7,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from challenges.models import Challenge
+from challenges.models import Challenge, Participant
 from challenges.selectors import challenge_for, challenge_joinable
+from foundation.accounts import signed_in_user
 from foundation.live_fragments import fragment_login_required, fragment_version, live_fragment
 from judging.leaderboard import (
     valid_order,
@@ -25,7 +27,19 @@ from judging.selectors import (
     submission_reproductions,
     submissions_of,
 )
-from judging.services import submission_cancel
+from judging.services import submission_cancel, submission_fork
+from judging.sharing import (
+    FORK_CREDIT_SHARE,
+    author_of,
+    challenge_forks,
+    code_shared,
+    code_sharing_at,
+    credits_by_parent,
+    fork_credit,
+    shared_submissions,
+    submission_open_to,
+    submission_shared_with,
+)
 from judging.step_charts import step_charts
 from judging.tasks import revoke_judge_task
 from worker_wing.pipeline.code_check import SubmissionRejected
@@ -115,16 +129,114 @@ def _submission_details(submission: Submission) -> dict[str, object]:
     }
 
 
+def _lineage(submission: Submission) -> dict[str, object]:
+    """Who the submission was built on, and what it credits them."""
+    parent = submission.parent
+    return {
+        "parent": parent,
+        "parent_author": author_of(parent) if parent is not None else "",
+        "credit_to_parent": fork_credit(submission),
+        "credit_share": round(FORK_CREDIT_SHARE * 100),
+    }
+
+
 @login_required
 def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
-    submission = _readable_submission(request, submission_id)
+    submission = submission_readable_by(request.user, submission_id)
+    if submission is None:
+        return _shared_submission_page(request, submission_id)
     context = {
         **_submission_state(submission),
         **_submission_details(submission),
+        **_lineage(submission),
         "code": submission_code(submission),
         "mine": submission.participant.user_id == request.user.pk,
     }
     return render(request, "judging/submission.html", context)
+
+
+def _shared_submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """Another participant's scored submission, from its challenge's code sharing
+    date: its code, scores and costs (not its logs or timeline), and a button to
+    build on it; before the date, as for anything not one's own, a 404."""
+    submission = submission_shared_with(request.user, submission_id)
+    if submission is None:
+        raise Http404("No such submission of yours.")
+    context = {
+        **_lineage(submission),
+        "submission": submission,
+        "author": author_of(submission),
+        "show_private": private_scores_visible(submission),
+        "code": submission_code(submission),
+        "can_build": submission.challenge.status == "open",
+    }
+    return render(request, "judging/shared_submission.html", context)
+
+
+@login_required
+@require_POST
+def submission_fork_view(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """Build on a shared submission: judge its code again as the reader's (its
+    challenge's upload rules apply), then show their challenge page."""
+    found = submission_open_to(request.user, submission_id)
+    if found is None:
+        raise Http404("No such submission that you can build on.")
+    parent = found[0]
+    participant = Participant.objects.filter(
+        challenge=parent.challenge, user=signed_in_user(request)
+    ).first()
+    if participant is None:
+        raise Http404("You are not taking part in this challenge.")
+    try:
+        fork = submission_fork(participant=participant, parent=parent)
+    except SubmissionRejected as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"Submission #{fork.pk} built on #{parent.pk} received: judging soon."
+        )
+    return redirect("challenge", slug=parent.challenge.slug)
+
+
+# The shared page's rows, best first (every submission stays readable by its id).
+SHARED_ROWS = 1000
+
+
+@login_required
+def shared_code_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The challenge's scored submissions with their code, from its code sharing date
+    (before it: when it comes), for its participants and its teacher."""
+    challenge = _challenge(request, slug)
+    at = code_sharing_at(challenge)
+    if at is None:
+        raise Http404(f"'{challenge.name}' does not share its submissions' code.")
+    shared = code_shared(challenge)
+    rows = list(shared_submissions(challenge)[:SHARED_ROWS]) if shared else []
+    # Counted only when the page is full: a term's thousands of runs show their best.
+    total = shared_submissions(challenge).count() if len(rows) == SHARED_ROWS else len(rows)
+    credits = credits_by_parent(challenge_forks(challenge)) if shared else {}
+    participant = Participant.objects.filter(
+        challenge=challenge, user=signed_in_user(request)
+    ).first()
+    context = {
+        "challenge": challenge,
+        "sharing_at": at,
+        "shared": shared,
+        "rows": [
+            {
+                "submission": row,
+                "author": author_of(row),
+                "parent_author": author_of(row.parent) if row.parent is not None else "",
+                "credit": credits.get(row.pk),
+            }
+            for row in rows
+        ],
+        "total": total,
+        "final": timezone.now() >= challenge.closes_at,
+        "can_build": participant is not None and challenge.status == "open",
+        "credit_share": round(FORK_CREDIT_SHARE * 100),
+    }
+    return render(request, "judging/shared.html", context)
 
 
 @fragment_login_required

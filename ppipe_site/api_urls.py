@@ -40,6 +40,7 @@ urlpatterns = [
         name="api-submission-create",
     ),
     path("challenges/<slug:slug>/leaderboard/", judging.LeaderboardView.as_view()),
+    path("challenges/<slug:slug>/shared/", judging.SharedSubmissionsView.as_view()),
     path("challenges/<slug:slug>/endpoints/", probing.EndpointRegisterView.as_view()),
     path("endpoints/<int:endpoint_id>/", probing.EndpointDetailView.as_view()),
     path("endpoints/<int:endpoint_id>/check/", probing.EndpointCheckView.as_view()),
@@ -54,6 +55,7 @@ urlpatterns = [
     path("submissions/<int:submission_id>/select/", judging.SubmissionSelectView.as_view()),
     path("submissions/<int:submission_id>/unselect/", judging.SubmissionUnselectView.as_view()),
     path("submissions/<int:submission_id>/reproduce/", judging.SubmissionReproduceView.as_view()),
+    path("submissions/<int:submission_id>/fork/", judging.SubmissionForkView.as_view()),
     path("reproductions/<int:reproduction_id>/", judging.ReproductionDetailView.as_view()),
     path(
         "notifications/preferences/",

@@ -84,6 +84,9 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
             "batch_size": 32,
             "step_latency_sla_ms": 50,
             "pipeline_latency_sla_ms": 100,
+            # The collaborative phase opens ten minutes in: the demo students' code is
+            # shared then, to read and build on (judging/sharing.py).
+            "code_sharing_at": now + timedelta(minutes=10),
             # Ten releases, a minute apart, the first soon after set-up.
             "first_release_at": now + timedelta(seconds=10),
             "release_proportions": "10",

@@ -16,7 +16,9 @@ from challenges.selectors import challenge_for
 from dispatch.student_data import data_section
 from foundation.accounts import signed_in_user
 from judging.forms import SubmissionForm
+from judging.models import Submission
 from judging.services import submission_upload
+from judging.sharing import submission_open_to
 from judging.views import my_submissions_context
 from probing.forms import EndpointForm
 from probing.models import Endpoint
@@ -34,13 +36,19 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     participant = Participant.objects.filter(
         challenge=challenge, user=signed_in_user(request)
     ).first()
-    join_form, submit_form = JoinForm(), SubmissionForm()
+    join_form = JoinForm()
+    # "Build on this", edited first: the shared page links here with the parent filled in.
+    sharing = challenge.judging_rules.code_sharing_at is not None
+    submit_form = SubmissionForm(
+        initial={"parent": request.GET.get("parent", "")[:12]}, sharing=sharing
+    )
     if request.method == "POST" and participant is None:
         join_form = JoinForm(request.POST, request=request)
         if join_form.is_valid() and join_with_form(join_form, challenge, signed_in_user(request)):
             return redirect("challenge", slug=slug)
     elif request.method == "POST" and participant is not None:
-        submit_form = SubmissionForm(request.POST, request.FILES)
+        submit_form = SubmissionForm(request.POST, request.FILES, sharing=sharing)
+        parent = _parent(request, submit_form)
         if submit_form.is_valid():
             try:
                 submission = submission_upload(
@@ -48,6 +56,7 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
                     upload=submit_form.cleaned_data["file"],
                     configuration=submit_form.cleaned_data["configuration"],
                     sweep=submit_form.cleaned_data["sweep"],
+                    parent=parent,
                 )
             except SubmissionRejected as error:
                 submit_form.add_error(
@@ -64,6 +73,19 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
         "submit_form": submit_form,
     }
     return render(request, "challenge.html", context)
+
+
+def _parent(request: HttpRequest, form: SubmissionForm) -> Submission | None:
+    """The submission an upload says it was built on: one the student may read (their
+    own, or shared with them), else an error on the field."""
+    if not form.is_valid() or not form.cleaned_data.get("parent"):
+        return None
+    parent_id = form.cleaned_data["parent"]
+    found = submission_open_to(request.user, parent_id)
+    if found is None:
+        form.add_error("parent", f"No submission {parent_id} that you can build on.")
+        return None
+    return found[0]
 
 
 def _live_context(participant: Participant) -> dict[str, object]:

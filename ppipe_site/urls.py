@@ -36,6 +36,7 @@ urlpatterns = [
         judging_views.leaderboard_fragment,
         name="leaderboard-live",
     ),
+    path("challenges/<slug:slug>/shared/", judging_views.shared_code_page, name="shared-code"),
     path("challenges/<slug:slug>/data/", dispatch_views.data_section_fragment, name="data-section"),
     path(
         "challenges/<slug:slug>/releases/<int:sequence>/download/",
@@ -55,6 +56,11 @@ urlpatterns = [
         "submissions/<int:submission_id>/cancel/",
         judging_views.submission_cancel_view,
         name="submission-cancel",
+    ),
+    path(
+        "submissions/<int:submission_id>/fork/",
+        judging_views.submission_fork_view,
+        name="submission-fork",
     ),
     path(
         "submissions/<int:submission_id>/select/",
