@@ -1,0 +1,81 @@
+"""A resource sweep judged in real bubblewrap: each configuration runs on the cores
+and batch size it names, in a box whose cgroup is confined to those cores, and its
+row says what was granted, with its wall time and throughput; configurations asking
+for more cores than the worker has are not run, each with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.judge_kits import judge
+from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, judge_pipeline
+from worker_wing.judge.job_format import ESTIMATOR_PLAN
+from worker_wing.judge.resource_sweep import worker_cores
+
+# Two processes each burning a second and a half of CPU, whatever the judge grants.
+TWO_SPINNERS = """\
+import os, time
+from sklearn.dummy import DummyClassifier
+
+
+def spin(seconds):
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        pass
+
+
+class Greedy(DummyClassifier):
+    def fit(self, X, y):
+        child = os.fork()
+        spin(1.5)
+        if child == 0:
+            os._exit(0)
+        os.waitpid(child, 0)
+        return super().fit(X, y)
+
+
+def get_estimator():
+    return Greedy()
+"""
+
+
+def test_each_configuration_runs_on_its_cores_and_batch_size(tmp_path: Path) -> None:
+    too_many = worker_cores() + 1
+    result, _ = judge_pipeline(
+        tmp_path,
+        SCALE_THEN_MODEL,
+        {"scale.py": SCALE_PY, "model.py": MODEL_PY},
+        sweep=True,
+        cores=[1, too_many],
+        batch_sizes=[1, 40],
+        folds=2,
+    )
+
+    assert result["ok"], result["reason"]
+    rows = result["configurations"]
+    assert [(row["cores"], row["batch_size"]) for row in rows] == [(1, 1), (1, 40)] * 2
+    assert [row["configuration"]["model"] for row in rows] == ["dummy"] * 2 + ["logistic"] * 2
+    # 120 training rows in 2 folds: 60 validation rows and 30 test rows a fold.
+    assert [row["batches"] for row in rows] == [180, 6, 180, 6]
+    for row in rows:
+        assert row["throughput_rows_per_second"] > 0
+        assert row["wall_seconds"] > 0
+    assert result["configurations"][result["chosen"]]["configuration"]["model"] == "logistic"
+    assert [(row["cores"], row["batch_size"]) for row in result["not_run"]] == [
+        (too_many, 1),
+        (too_many, 40),
+    ] * 2
+    assert f"asks for {too_many} cores; this judge worker has {worker_cores()}" in (
+        result["not_run"][0]["reason"]
+    )
+
+
+def test_a_configuration_granted_one_core_cannot_use_two(tmp_path: Path) -> None:
+    result = judge(tmp_path, TWO_SPINNERS, plans=[{**ESTIMATOR_PLAN, "cores": 1}], folds=2)
+
+    assert result["ok"], result["reason"]
+    (row,) = result["configurations"]
+    assert row["cores"] == 1
+    # Measured from the cgroup: two spinning processes get one core's time between them
+    # (on an idle machine, unconfined, they take nearly two).
+    assert row["cpu_seconds"] <= row["wall_seconds"] * 1.15 + 0.2, row
