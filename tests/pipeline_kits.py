@@ -83,7 +83,9 @@ def judge_pipeline(
     )
     store = ContentStore(tmp_path / "artifacts")
     frame = load_iris(as_frame=True).frame.sample(frac=1.0, random_state=0)
-    job = frames_job(store, "", frame.iloc[:120], frame.iloc[120:], batch_size=batch_size, folds=folds)
+    job = frames_job(
+        store, "", frame.iloc[:120], frame.iloc[120:], batch_size=batch_size, folds=folds
+    )
     job["code"] = {"sha256": store.put_bytes(content), "filename": "p.zip", "kind": "pipeline"}
     job["plans"] = list(plans)
     sandbox = SandboxConfig(prewarm=False, work_root=str(tmp_path))

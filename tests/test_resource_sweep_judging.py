@@ -12,7 +12,7 @@ from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, judge_pipe
 from worker_wing.judge.job_format import ESTIMATOR_PLAN
 from worker_wing.judge.resource_sweep import worker_cores
 
-# Two processes each burning a second and a half of CPU, whatever the judge grants.
+# Two processes each burning 0.8 s of CPU a fold, whatever the judge grants.
 TWO_SPINNERS = """\
 import os, time
 from sklearn.dummy import DummyClassifier
@@ -27,7 +27,7 @@ def spin(seconds):
 class Greedy(DummyClassifier):
     def fit(self, X, y):
         child = os.fork()
-        spin(1.5)
+        spin(0.8)
         if child == 0:
             os._exit(0)
         os.waitpid(child, 0)
@@ -65,8 +65,9 @@ def test_each_configuration_runs_on_its_cores_and_batch_size(tmp_path: Path) -> 
         (too_many, 1),
         (too_many, 40),
     ] * 2
-    assert f"asks for {too_many} cores; this judge worker has {worker_cores()}" in (
-        result["not_run"][0]["reason"]
+    assert (
+        f"asks for {too_many} cores; this judge worker has {worker_cores()}"
+        in (result["not_run"][0]["reason"])
     )
 
 

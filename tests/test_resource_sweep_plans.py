@@ -1,5 +1,5 @@
-"""A resource sweep's plans: the product of a pipeline's alternatives × the challenge's
-core counts × its batch sizes, capped, cores varying slowest; a student's choice is
+"""A resource sweep's plans: the product of a pipeline's alternatives x the challenge's
+core counts x its batch sizes, capped, cores varying slowest; a student's choice is
 checked against what the challenge offers, on the trusted side."""
 
 from __future__ import annotations
@@ -26,13 +26,16 @@ def test_a_sweep_is_alternatives_times_cores_times_batch_sizes() -> None:
     assert len(set(triples)) == 27
     # One core count after the other: the judge runs each in one confined run.
     assert [p["cores"] for p in plans] == [1] * 9 + [2] * 9 + [4] * 9
-    assert triples[:4] == [(1, "logistic", 1), (1, "logistic", 32), (1, "logistic", 256)] + [
-        (1, "forest", 1)
+    assert triples[:4] == [
+        (1, "logistic", 1),
+        (1, "logistic", 32),
+        (1, "logistic", 256),
+        (1, "forest", 1),
     ]
 
 
 def test_a_resource_sweep_past_the_cap_is_refused_saying_why() -> None:
-    with pytest.raises(SubmissionRejected, match="27 configurations.*at most 26"):
+    with pytest.raises(SubmissionRejected, match=r"27 configurations.*at most 26"):
         submission_plans(
             scale_and_model(1, 3),
             configuration=None,

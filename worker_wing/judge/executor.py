@@ -51,19 +51,19 @@ from worker_wing.judge.job_inputs import (
 )
 from worker_wing.judge.metrics import get_metric
 from worker_wing.judge.outside_figures import measured_configuration
-from worker_wing.judge.resource_sweep import (
-    NotRun,
-    core_groups,
-    merged_run,
-    not_runnable,
-    worker_cores,
-)
 from worker_wing.judge.predictions import (
     FoldPredictions,
     PredictionsError,
     bag,
     out_of_fold,
     read_fold_predictions,
+)
+from worker_wing.judge.resource_sweep import (
+    NotRun,
+    core_groups,
+    merged_run,
+    not_runnable,
+    worker_cores,
 )
 from worker_wing.judge.run_artifacts import run_artifacts
 from worker_wing.judge.runner_fold import (

@@ -207,14 +207,14 @@ def resource_sweep_plans(
     batch_sizes: Sequence[int],
     max_configurations: int,
 ) -> list[RunPlan]:
-    """Every configuration of alternatives × cores × batch sizes, cores varying slowest
+    """Every configuration of alternatives x cores x batch sizes, cores varying slowest
     (the judge runs the configurations of one core count in one confined run), then
     the alternatives, then the batch sizes; SubmissionRejected beyond the cap."""
     count = configuration_count(spec) * max(len(cores), 1) * max(len(batch_sizes), 1)
     if count > max_configurations:
         raise SubmissionRejected(
-            f"The sweep has {count} configurations (alternatives × {len(cores) or 1} core "
-            f"counts × {len(batch_sizes) or 1} batch sizes); this challenge allows at most "
+            f"The sweep has {count} configurations (alternatives x {len(cores) or 1} core "
+            f"counts x {len(batch_sizes) or 1} batch sizes); this challenge allows at most "
             f"{max_configurations}: sweep over fewer core counts or batch sizes, or offer "
             "fewer alternatives.",
             field="configuration",
