@@ -24,7 +24,8 @@ def _sweep_values(value: object, *, what: str, most: int) -> None:
     # Not code "invalid": the field would put its own "Value must be valid JSON" instead.
     if not isinstance(value, list) or len(value) > MAX_SWEEP_VALUES:
         raise ValidationError(
-            f"Give at most {MAX_SWEEP_VALUES} {what}, as a list such as 1, 2, 4.", code="sweep_values"
+            f"Give at most {MAX_SWEEP_VALUES} {what}, as a list such as 1, 2, 4.",
+            code="sweep_values",
         )
     bad = [
         repr(item)
