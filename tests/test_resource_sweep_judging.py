@@ -12,8 +12,8 @@ from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, judge_pipe
 from worker_wing.judge.job_format import ESTIMATOR_PLAN
 from worker_wing.judge.resource_sweep import worker_cores
 
-# Two processes each burning 0.8 s of CPU a fold, whatever the judge grants.
-TWO_SPINNERS = """\
+# Eight processes each burning 0.2 s of CPU a fold, whatever the judge grants.
+SPINNERS = """\
 import os, time
 from sklearn.dummy import DummyClassifier
 
@@ -26,15 +26,20 @@ def spin(seconds):
 
 class Greedy(DummyClassifier):
     def fit(self, X, y):
-        child = os.fork()
-        spin(0.8)
-        if child == 0:
+        children = [os.fork() for _ in range(7) if os.getpid() == PARENT[0]]
+        spin(0.2)
+        if 0 in children or os.getpid() != PARENT[0]:
             os._exit(0)
-        os.waitpid(child, 0)
+        for child in children:
+            os.waitpid(child, 0)
         return super().fit(X, y)
 
 
+PARENT = [os.getpid()]
+
+
 def get_estimator():
+    PARENT[0] = os.getpid()
     return Greedy()
 """
 
@@ -72,11 +77,11 @@ def test_each_configuration_runs_on_its_cores_and_batch_size(tmp_path: Path) -> 
 
 
 def test_a_configuration_granted_one_core_cannot_use_two(tmp_path: Path) -> None:
-    result = judge(tmp_path, TWO_SPINNERS, plans=[{**ESTIMATOR_PLAN, "cores": 1}], folds=2)
+    result = judge(tmp_path, SPINNERS, plans=[{**ESTIMATOR_PLAN, "cores": 1}], folds=2)
 
     assert result["ok"], result["reason"]
     (row,) = result["configurations"]
     assert row["cores"] == 1
-    # Measured from the cgroup: two spinning processes get one core's time between them
+    # Measured from the cgroup: eight spinning processes get one core's time between them
     # (on an idle machine, unconfined, they take nearly two).
     assert row["cpu_seconds"] <= row["wall_seconds"] * 1.15 + 0.2, row
