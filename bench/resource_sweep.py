@@ -149,23 +149,20 @@ def main() -> None:
     one_by_one = time.perf_counter() - started
     ran = len(sweep["configurations"])
     assert sum(1 for result in alone if result["ok"]) == ran
-    print(
-        f"not run: {len(sweep['not_run'])} ({sweep['not_run'][0]['reason'] if ran < len(plans) else '-'})"
-    )
+    why = sweep["not_run"][0]["reason"] if ran < len(plans) else "-"
+    print(f"not run: {len(sweep['not_run'])} ({why})")
     print(f"sweep, one job:        {sweep_seconds:7.1f} s for {ran} configurations")
-    print(
-        f"one by one, {len(plans)} jobs:  {one_by_one:7.1f} s  (ratio {one_by_one / sweep_seconds:.2f})"
-    )
-
-    print(
-        f"\n{'version':8} {'batch':>5} {'cores':>5} {'fit s':>7} {'p95 ms':>8} {'rows/s':>9} {'CPU s':>6} {'wall s':>7}"
-    )
+    ratio = one_by_one / sweep_seconds
+    print(f"one by one, {len(plans)} jobs:  {one_by_one:7.1f} s  (ratio {ratio:.2f})")
+    header = ("version", "batch", "cores", "fit s", "p95 ms", "rows/s", "CPU s", "wall s")
+    print("\n{:8} {:>5} {:>5} {:>7} {:>8} {:>9} {:>6} {:>7}".format(*header))
     rows = sweep["configurations"]
     for row in rows:
         print(
             f"{row['configuration']['model']:8} {row['batch_size']:5} {row['cores']:5} "
             f"{row['fit_seconds']:7.2f} {row['latency_p95_ms']:8.2f} "
-            f"{row['throughput_rows_per_second']:9.0f} {row['cpu_seconds']:6.2f} {row['wall_seconds']:7.2f}"
+            f"{row['throughput_rows_per_second']:9.0f} {row['cpu_seconds']:6.2f} "
+            f"{row['wall_seconds']:7.2f}"
         )
     by = {(r["configuration"]["model"], r["batch_size"], r["cores"]): r for r in rows}
     print("\n2 cores against 1 (same version and batch size): fit time, throughput")
@@ -173,10 +170,9 @@ def main() -> None:
         for batch in batch_sizes:
             one, two = by.get((version, batch, 1)), by.get((version, batch, 2))
             if one and two:
-                print(
-                    f"{version:8} batch {batch:4}: fit x{one['fit_seconds'] / two['fit_seconds']:.2f}, "
-                    f"throughput x{two['throughput_rows_per_second'] / one['throughput_rows_per_second']:.2f}"
-                )
+                fit = one["fit_seconds"] / two["fit_seconds"]
+                rate = two["throughput_rows_per_second"] / one["throughput_rows_per_second"]
+                print(f"{version:8} batch {batch:4}: fit x{fit:.2f}, throughput x{rate:.2f}")
     speedups = [
         by[("large", batch, 1)]["fit_seconds"] / by[("large", batch, 2)]["fit_seconds"]
         for batch in batch_sizes
