@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 
@@ -19,3 +21,37 @@ class SubmissionForm(forms.Form):
     sweep = forms.BooleanField(
         required=False, help_text="For a pipeline: run every configuration and compare them."
     )
+    sweep_cores = forms.CharField(
+        label="sweep core counts",
+        required=False,
+        max_length=200,
+        help_text="With sweep: the core counts to run each configuration on, e.g. 1, 2 "
+        "(default: every one the challenge offers).",
+    )
+    sweep_batch_sizes = forms.CharField(
+        label="sweep batch sizes",
+        required=False,
+        max_length=200,
+        help_text="With sweep: the batch sizes to time each configuration at, e.g. 1, 256 "
+        "(default: every one the challenge offers).",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        offered_cores: list[int] | None = None,
+        offered_batch_sizes: list[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """A challenge without a resource sweep shows no field for one; one with a sweep
+        says what it offers."""
+        super().__init__(*args, **kwargs)
+        for name, offered in (
+            ("sweep_cores", offered_cores),
+            ("sweep_batch_sizes", offered_batch_sizes),
+        ):
+            if offered:
+                listed = ", ".join(str(value) for value in offered)
+                self.fields[name].help_text += f" Offered: {listed}."
+            else:
+                del self.fields[name]

@@ -34,13 +34,18 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
     participant = Participant.objects.filter(
         challenge=challenge, user=signed_in_user(request)
     ).first()
-    join_form, submit_form = JoinForm(), SubmissionForm()
+    rules = challenge.judging_rules
+    offered = {
+        "offered_cores": rules.sweep_cores,
+        "offered_batch_sizes": rules.sweep_batch_sizes,
+    }
+    join_form, submit_form = JoinForm(), SubmissionForm(**offered)
     if request.method == "POST" and participant is None:
         join_form = JoinForm(request.POST, request=request)
         if join_form.is_valid() and join_with_form(join_form, challenge, signed_in_user(request)):
             return redirect("challenge", slug=slug)
     elif request.method == "POST" and participant is not None:
-        submit_form = SubmissionForm(request.POST, request.FILES)
+        submit_form = SubmissionForm(request.POST, request.FILES, **offered)
         if submit_form.is_valid():
             try:
                 submission = submission_upload(
@@ -48,6 +53,8 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
                     upload=submit_form.cleaned_data["file"],
                     configuration=submit_form.cleaned_data["configuration"],
                     sweep=submit_form.cleaned_data["sweep"],
+                    sweep_cores=submit_form.cleaned_data.get("sweep_cores") or "",
+                    sweep_batch_sizes=submit_form.cleaned_data.get("sweep_batch_sizes") or "",
                 )
             except SubmissionRejected as error:
                 submit_form.add_error(

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from judging.challenge_section import NumberListField
@@ -158,3 +159,21 @@ def test_a_teacher_types_the_offer_as_a_list_and_is_told_what_is_wrong() -> None
         ],
         "sweep_batch_sizes": ["The batch sizes are listed more than once."],
     }
+
+
+def test_the_challenge_page_offers_the_sweep_and_refuses_what_it_does_not_offer() -> None:
+    challenge = sweep_challenge()
+    (ada,) = participants(challenge, 1)
+    client = Client()
+    client.force_login(ada.user)
+    assert "Offered: 1, 2, 4." in client.get(f"/challenges/{challenge.slug}/").content.decode()
+
+    posted = {
+        "file": SimpleUploadedFile("p.zip", ZIP, "application/zip"),
+        "sweep": "on",
+        "sweep_cores": "1, 8",
+    }
+    page = client.post(f"/challenges/{challenge.slug}/", posted).content.decode()
+
+    assert "offers core counts 1, 2, 4 only; 8 refused" in page
+    assert not Submission.objects.exists()
