@@ -261,7 +261,8 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
     skipped = not_runnable(
         all_plans, cores=worker_cores(), confine_problem=box.cgroup.cpu_limit_problem()
     )
-    plans = [plan for index, plan in enumerate(all_plans) if index not in _indexes(skipped)]
+    not_run = {skip.index for skip in skipped}
+    plans = [plan for index, plan in enumerate(all_plans) if index not in not_run]
     try:
         stage_inputs(box.input_dir, features=features, test=test_path, shape=shape, labels=labels)
         _submission_files(job, code, box.input_dir / "submission")
@@ -298,10 +299,6 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
         reason = f"the sandbox ended without a report: {run.trouble}"
         raise JobFailure(reason, transient=True, kind=FailureKind.SANDBOX)
     return _result(job, run, shape, sandbox, artifacts, started_at, plans, skipped)
-
-
-def _indexes(skipped: list[NotRun]) -> set[int]:
-    return {not_run.index for not_run in skipped}
 
 
 def _run_by_cores(box: Sandbox, spec: dict[str, Any], participant: str) -> JobRun:
