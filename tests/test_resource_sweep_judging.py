@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.judge_kits import judge
+from tests.judge_kits import LIMITS, estimator_doing, judge
 from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, judge_pipeline
 from worker_wing.judge.job_format import ESTIMATOR_PLAN
 from worker_wing.judge.resource_sweep import worker_cores
@@ -85,3 +85,29 @@ def test_a_configuration_granted_one_core_cannot_use_two(tmp_path: Path) -> None
     # Measured from the cgroup: eight spinning processes get one core's time between them
     # (on an idle machine, unconfined, they take nearly two).
     assert row["cpu_seconds"] <= row["wall_seconds"] * 1.15 + 0.2, row
+
+
+def test_a_sweep_none_of_which_can_run_here_fails_saying_why(tmp_path: Path) -> None:
+    too_many = worker_cores() + 1
+    result = judge(tmp_path, SPINNERS, plans=[{**ESTIMATOR_PLAN, "cores": too_many}])
+
+    assert not result["ok"]
+    assert not result["transient"]
+    assert result["reason"] == (
+        "no configuration of the sweep can run on this judge worker: configuration 1 asks "
+        f"for {too_many} cores; this judge worker has {worker_cores()}"
+    )
+
+
+def test_the_core_counts_of_a_sweep_share_the_jobs_one_cpu_budget(tmp_path: Path) -> None:
+    burner = estimator_doing(
+        "until = time.process_time() + 0.6\nwhile time.process_time() < until:\n    pass"
+    )
+    plans = [{**ESTIMATOR_PLAN, "cores": 1}, {**ESTIMATOR_PLAN, "cores": 2}]
+    limits = {**LIMITS, "cpu_seconds": 2}
+
+    result = judge(tmp_path, burner, plans=plans, folds=2, limits=limits)
+
+    # Each core count's run alone stays within 2 s; both together do not.
+    assert not result["ok"]
+    assert result["reason"].startswith("CPU time limit of 2 s exceeded"), result["reason"]
