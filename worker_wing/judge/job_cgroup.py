@@ -92,8 +92,11 @@ def _locate(root: str) -> tuple[int, dict[str, str]]:
             "neither cgroup v2 with memory and pids at this worker's cgroup nor cgroup v1 "
             f"{', '.join(missing)} mounted: {_HINT}"
         )
-    # cpu (CFS quota) where mounted: a resource sweep confines a configuration's cores.
-    bases = {name: own[name] for name in (*_V1_NEEDED, "freezer", "cpu") if name in own}
+    bases = {name: own[name] for name in (*_V1_NEEDED, "freezer") if name in own}
+    # cpu (CFS quota) where mounted and ours: a resource sweep confines a configuration's
+    # cores with it; without it, such configurations are not run (and say why).
+    if "cpu" in own and os.access(own["cpu"], os.W_OK):
+        bases["cpu"] = own["cpu"]
     for directory in bases.values():
         if not os.access(directory, os.W_OK):
             raise CgroupUnavailable(f"cgroup {directory} is missing or not writable: {_HINT}")
