@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.judge_kits import LIMITS, estimator_doing, judge
 from tests.pipeline_kits import MODEL_PY, SCALE_PY, SCALE_THEN_MODEL, judge_pipeline
 from worker_wing.judge.job_format import ESTIMATOR_PLAN
-from worker_wing.judge.resource_sweep import worker_cores
+from worker_wing.judge.resource_sweep import not_runnable, worker_cores
 
 # Eight processes each burning 0.2 s of CPU a fold, whatever the judge grants.
 SPINNERS = """\
@@ -111,3 +111,14 @@ def test_the_core_counts_of_a_sweep_share_the_jobs_one_cpu_budget(tmp_path: Path
     # Each core count's run alone stays within 2 s; both together do not.
     assert not result["ok"]
     assert result["reason"].startswith("CPU time limit of 2 s exceeded"), result["reason"]
+
+
+def test_a_worker_that_cannot_confine_cores_runs_only_the_unconfined() -> None:
+    plans = [{**ESTIMATOR_PLAN}, {**ESTIMATOR_PLAN, "cores": 1}, {**ESTIMATOR_PLAN, "cores": 9}]
+
+    skipped = not_runnable(plans, cores=2, confine_problem="the cpu controller is not mounted")
+
+    assert [(n.index, n.reason) for n in skipped] == [
+        (1, "this judge worker cannot confine a run to 1 cores: the cpu controller is not mounted"),
+        (2, "asks for 9 cores; this judge worker has 2"),
+    ]
