@@ -51,6 +51,8 @@ def test_a_student_sweeps_only_what_the_challenge_offers() -> None:
         submission_create(
             participant=ada, filename="p.zip", content=ZIP, sweep=True, sweep_cores=["1", "8"]
         )
+    with pytest.raises(SubmissionRejected, match="swept only in a sweep"):
+        submission_create(participant=ada, filename="p.zip", content=ZIP, sweep_cores=["1"])
     assert not Submission.objects.exists()
 
     submission = submission_create(
