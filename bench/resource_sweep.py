@@ -1,13 +1,13 @@
 """Resource sweeps: a 3 x 3 x 3 sweep (three model versions x three core counts x
 three batch sizes) judged as ONE job, against its configurations judged one by one
 (a job each, the baseline, in the same run); and, from the sweep's own figures,
-what 2 cores give over 1 for a threaded model (a random-features network whose
-layers are BLAS matrix products: OpenBLAS's threads follow the granted cores).
+what 2 cores give over 1 for a threaded model (histogram gradient boosting, whose
+OpenMP threads the judge sets to the granted cores).
 
 A core count above what this machine has is not run (the judge says why), in the
 sweep and one by one alike, so both sides time the same configurations.
 
-    .venv/bin/python bench/resource_sweep.py [--rows 2000] [--cores 1,2,4] [--repeat 3]
+    .venv/bin/python bench/resource_sweep.py [--rows 4000] [--cores 1,2,4] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -43,46 +43,29 @@ steps:
   - name: model
     inputs: [X, y]
     outputs: [predictions]
-    alternatives: {small: net.py:small, medium: net.py:medium, large: net.py:large}
+    alternatives: {small: boosting.py:small, medium: boosting.py:medium, large: boosting.py:large}
 """,
-    # Two random ReLU layers (matrix products: BLAS, threaded) and a ridge classifier.
-    "net.py": """\
-import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import RidgeClassifier
+    # Histogram gradient boosting of 25, 75 and 150 iterations: OpenMP, whose threads
+    # the judge sets to the granted cores. (Not a random forest with n_jobs: joblib
+    # finds no usable multiprocessing in the sandbox and runs its threads serially.)
+    "boosting.py": """\
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 
-class RandomNet(ClassifierMixin, BaseEstimator):
-    def __init__(self, width=128):
-        self.width = width
-
-    def _features(self, X):
-        hidden = np.maximum(np.asarray(X, dtype=np.float64) @ self.w1_, 0)
-        return np.maximum(hidden @ self.w2_, 0)
-
-    def fit(self, X, y):
-        rng = np.random.default_rng(0)
-        inputs = np.asarray(X).shape[1]
-        self.w1_ = rng.standard_normal((inputs, self.width)) / np.sqrt(inputs)
-        self.w2_ = rng.standard_normal((self.width, self.width)) / np.sqrt(self.width)
-        self.ridge_ = RidgeClassifier().fit(self._features(X), y)
-        self.classes_ = self.ridge_.classes_
-        return self
-
-    def predict(self, X):
-        return self.ridge_.predict(self._features(X))
+def boosting(iterations):
+    return HistGradientBoostingClassifier(max_iter=iterations, early_stopping=False)
 
 
 def small():
-    return RandomNet(128)
+    return boosting(25)
 
 
 def medium():
-    return RandomNet(768)
+    return boosting(75)
 
 
 def large():
-    return RandomNet(2048)
+    return boosting(150)
 """,
 }
 LIMITS = {"cpu_seconds": 3600, "memory_mb": 4096, "wall_seconds": 3600, "processes": 64}
@@ -119,7 +102,7 @@ def judged(job: dict[str, Any], store: ContentStore, config: SandboxConfig) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=4000)
     parser.add_argument("--cores", default="1,2,4")
     parser.add_argument("--batch-sizes", default="1,32,256")
     parser.add_argument("--repeat", type=int, default=3, help="pairs for the speed-up")

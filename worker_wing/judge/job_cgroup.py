@@ -240,13 +240,19 @@ class SandboxCgroup:
             if cores is None:
                 return
             raise CgroupUnavailable(self.cpu_limit_problem())
+        # The cgroup competes with the machine's other tasks as ONE scheduling entity:
+        # its weight is that of `cores` tasks, so that on a busy machine N granted
+        # cores get N tasks' share of it, not one task's.
+        weight = cores or 1
         if self.version == 1:
             _write(self._file("cpu", "cpu.cfs_period_us", ""), str(_CPU_PERIOD_US))
             quota = "-1" if cores is None else str(cores * _CPU_PERIOD_US)
             _write(self._file("cpu", "cpu.cfs_quota_us", ""), quota)
+            _write(self._file("cpu", "cpu.shares", ""), str(1024 * weight))
         else:
             quota = "max" if cores is None else str(cores * _CPU_PERIOD_US)
             _write(self._file("cpu", "", "cpu.max"), f"{quota} {_CPU_PERIOD_US}")
+            _write(self._file("cpu", "", "cpu.weight"), str(min(10_000, 100 * weight)))
 
     def _oom_count(self) -> int:
         if self.version == 2:
