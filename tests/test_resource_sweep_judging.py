@@ -51,21 +51,35 @@ def test_each_configuration_runs_on_its_cores_and_batch_size(tmp_path: Path) -> 
         SCALE_THEN_MODEL,
         {"scale.py": SCALE_PY, "model.py": MODEL_PY},
         sweep=True,
-        cores=[1, too_many],
+        cores=[1, 2, too_many],
         batch_sizes=[1, 40],
         folds=2,
     )
 
     assert result["ok"], result["reason"]
     rows = result["configurations"]
-    assert [(row["cores"], row["batch_size"]) for row in rows] == [(1, 1), (1, 40)] * 2
-    assert [row["configuration"]["model"] for row in rows] == ["dummy"] * 2 + ["logistic"] * 2
+    # Two confined runs (1 core, then 2), their reports joined in the plans' order.
+    assert [(row["cores"], row["batch_size"]) for row in rows] == [
+        (1, 1),
+        (1, 40),
+        (1, 1),
+        (1, 40),
+        (2, 1),
+        (2, 40),
+        (2, 1),
+        (2, 40),
+    ]
+    models = [row["configuration"]["model"] for row in rows]
+    assert models == ["dummy", "dummy", "logistic", "logistic"] * 2
+    # Each row scored with its own predictions: the dummy's are the weak ones.
+    for model, row in zip(models, rows, strict=True):
+        assert (row["cv_mean"] < 0.5) == (model == "dummy"), row
     # 120 training rows in 2 folds: 60 validation rows and 30 test rows a fold.
-    assert [row["batches"] for row in rows] == [180, 6, 180, 6]
+    assert [row["batches"] for row in rows] == [180, 6] * 4
     for row in rows:
         assert row["throughput_rows_per_second"] > 0
         assert row["wall_seconds"] > 0
-    assert result["configurations"][result["chosen"]]["configuration"]["model"] == "logistic"
+    assert rows[result["chosen"]]["configuration"]["model"] == "logistic"
     assert [(row["cores"], row["batch_size"]) for row in result["not_run"]] == [
         (too_many, 1),
         (too_many, 40),
