@@ -43,12 +43,16 @@ class ConfigurationResultInline(ReadOnlyInline):
     fields = (
         "index",
         "label",
+        "cores",
+        "batch_size",
         "chosen",
         "cv_mean",
         "cv_std",
         "latency_p50_ms",
         "latency_p95_ms",
+        "throughput_rows_per_second",
         "cpu_seconds",
+        "wall_seconds",
         "peak_memory_mb",
         "sla_met",
     )

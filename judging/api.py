@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 from challenges.api import caller_participant, visible_challenge
 from foundation.throttles import too_many
 from judging.leaderboard import SORTABLE, leaderboard_cached, leaderboard_rendered, valid_order
-from judging.models import Reproduction, Submission
+from judging.models import ConfigurationResult, Reproduction, Submission
 from judging.picks import submission_select, submission_unselect
 from judging.reproduction import (
     ReproductionQuotaExceeded,
@@ -59,6 +59,7 @@ from judging.sharing import (
     shared_submissions,
     submission_open_to,
 )
+from judging.sweep_charts import configuration_cost, least_cost_meeting_slas
 from judging.tasks import revoke_judge_task
 from worker_wing.pipeline.code_check import SubmissionRejected
 
@@ -131,7 +132,34 @@ class ConfigurationResultSerializer(serializers.Serializer[Any]):
     sla_met = serializers.BooleanField(
         allow_null=True, help_text="Null: the challenge sets no SLA."
     )
+    cores = serializers.IntegerField(
+        allow_null=True,
+        help_text="CPU cores the configuration's sandbox was granted (its cgroup confined to "
+        "them, its maths libraries' threads set to match); null: not confined.",
+    )
+    batch_size = serializers.IntegerField(
+        allow_null=True, help_text="Rows per timed inference batch (0: all); null: older run."
+    )
+    throughput_rows_per_second = serializers.FloatField(
+        allow_null=True, help_text="Rows predicted per second of prediction, over the folds."
+    )
+    wall_seconds = serializers.FloatField(
+        allow_null=True, help_text="Wall time of the configuration's folds."
+    )
+    cost_core_seconds_per_1000_rows = serializers.SerializerMethodField(
+        help_text="cores x 1000 / throughput; null without cores or throughput."
+    )
     steps = StepResultSerializer(many=True)
+
+    def get_cost_core_seconds_per_1000_rows(self, row: ConfigurationResult) -> float | None:
+        return configuration_cost(row)
+
+
+class NotRunSerializer(serializers.Serializer[Any]):
+    configuration = serializers.DictField(child=serializers.CharField())
+    cores = serializers.IntegerField(allow_null=True)
+    batch_size = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(help_text="Why the judge worker did not run it.")
 
 
 class EventSerializer(serializers.Serializer[Any]):
@@ -217,6 +245,12 @@ class SubmissionSerializer(LineageFields, SubmissionSummarySerializer):
     pipeline = serializers.JSONField(help_text="A pipeline's steps, as checked at upload.")
     sweep = serializers.BooleanField()
     configurations = ConfigurationResultSerializer(many=True)
+    sweep_not_run = NotRunSerializer(
+        many=True, help_text="A resource sweep's configurations the judge worker did not run."
+    )
+    least_cost_configuration = serializers.SerializerMethodField(
+        help_text="Index of the configuration meeting the SLAs at the least cost; null: none."
+    )
     provenance = serializers.JSONField(
         help_text="Digests of the code, data and challenge configuration, seed, worker, "
         "Python and package versions (with the installed set), start and end."
@@ -249,6 +283,10 @@ class SubmissionSerializer(LineageFields, SubmissionSummarySerializer):
         if collected is None or submission.artifacts:  # judged again since: new artifacts
             return None
         return {"at": collected.collected_at, "reason": collected.reason}
+
+    def get_least_cost_configuration(self, submission: Submission) -> int | None:
+        pick = least_cost_meeting_slas(list(submission.configurations.all()))
+        return None if pick is None else pick.index
 
 
 def _readable(request: Request, submission_id: int) -> Submission:
@@ -313,6 +351,16 @@ class SubmissionCreateView(APIView):
                         help_text="From the code sharing date: the id of the shared "
                         "submission this code was built from (its lineage and credit).",
                     ),
+                    "sweep_cores": serializers.CharField(
+                        required=False,
+                        help_text="With sweep, where the challenge offers core counts: those "
+                        "to run on, e.g. 1, 2 (default: all it offers).",
+                    ),
+                    "sweep_batch_sizes": serializers.CharField(
+                        required=False,
+                        help_text="With sweep, where the challenge offers batch sizes: those "
+                        "to time, e.g. 1, 256 (default: all it offers).",
+                    ),
                 },
             )
         },
@@ -337,6 +385,8 @@ class SubmissionCreateView(APIView):
                 configuration=str(request.data.get("configuration") or ""),
                 sweep=str(request.data.get("sweep") or "").lower() in ("1", "true", "on", "yes"),
                 parent=parent,
+                sweep_cores=str(request.data.get("sweep_cores") or ""),
+                sweep_batch_sizes=str(request.data.get("sweep_batch_sizes") or ""),
             )
         except SubmissionRejected as error:
             raise exceptions.ValidationError({error.field: [str(error)]}) from None

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -32,6 +34,8 @@ PIPELINES = (
     "step_latency_sla_ms",
     "pipeline_latency_sla_ms",
     "max_sweep_configurations",
+    "sweep_cores",
+    "sweep_batch_sizes",
     "reproduce_tolerance",
 )
 SHARING = ("code_sharing_at",)
@@ -48,6 +52,34 @@ JUDGED_BY = (
 )
 
 
+class NumberListField(forms.JSONField):
+    """A list of whole numbers typed as `1, 2, 4` (or as JSON); the model's validator
+    says what is wrong with the numbers."""
+
+    def to_python(self, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return []  # none offered
+        if isinstance(value, str) and not value.strip().startswith("["):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            try:
+                return [int(part) for part in parts]
+            except ValueError:
+                raise forms.ValidationError(
+                    "Type whole numbers separated by commas, such as 1, 2, 4.", code="invalid"
+                ) from None
+        return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
+        if isinstance(value, str) and value.startswith("["):
+            try:
+                return ", ".join(str(item) for item in json.loads(value))
+            except (ValueError, TypeError):
+                return value
+        return value
+
+
 class JudgingRulesForm(SectionForm):
     defaulted = (
         "cv_folds",
@@ -61,6 +93,8 @@ class JudgingRulesForm(SectionForm):
     class Meta:
         model = JudgingRules
         fields = [*LIMITS, *POOL, *PIPELINES, *SHARING]
+        field_classes = {"sweep_cores": NumberListField, "sweep_batch_sizes": NumberListField}
+        widgets = {"sweep_cores": forms.TextInput, "sweep_batch_sizes": forms.TextInput}
 
     def name_references(self, owner: Any) -> None:
         self.fields["judge_store"] = destinations_by_name(owner, many=False)
@@ -176,6 +210,16 @@ class JudgingRulesSerializer(serializers.Serializer[Any]):
     )
     max_sweep_configurations = serializers.IntegerField(
         source="judging_rules.max_sweep_configurations"
+    )
+    sweep_cores = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="judging_rules.sweep_cores",
+        help_text="Core counts a sweep may run each configuration on (empty: none).",
+    )
+    sweep_batch_sizes = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="judging_rules.sweep_batch_sizes",
+        help_text="Batch sizes a sweep may time each configuration at (empty: none).",
     )
     reproduce_tolerance = serializers.FloatField(source="judging_rules.reproduce_tolerance")
     code_sharing_at = serializers.DateTimeField(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -7,10 +8,45 @@ from foundation.failure_kinds import failure_kind_field
 from foundation.leases import LeasedJob
 from judging import run_wording
 from worker_node.command import OWN_JUDGE_QUEUE
+from worker_wing.pipeline.plan import MAX_SWEEP_BATCH_SIZE, MAX_SWEEP_CORES
 
 # A challenge's own judge queue is named as `ppipe-worker` knows a judge queue.
 JUDGE_QUEUE_PATTERN = f"^{OWN_JUDGE_QUEUE.pattern}$"
 SHARED_JUDGE_QUEUE = "judge"
+
+
+# How many values a resource sweep may offer per resource (the sweep's cap bounds
+# their product anyway).
+MAX_SWEEP_VALUES = 8
+
+
+def _sweep_values(value: object, *, what: str, most: int) -> None:
+    # Not code "invalid": the field would put its own "Value must be valid JSON" instead.
+    if not isinstance(value, list) or len(value) > MAX_SWEEP_VALUES:
+        raise ValidationError(
+            f"Give at most {MAX_SWEEP_VALUES} {what}, as a list such as 1, 2, 4.",
+            code="sweep_values",
+        )
+    bad = [
+        repr(item)
+        for item in value
+        if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= most
+    ]
+    if bad:
+        raise ValidationError(
+            f"Each of the {what} must be a whole number from 1 to {most}; {', '.join(bad)} is not.",
+            code="sweep_values",
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError(f"The {what} are listed more than once.", code="sweep_values")
+
+
+def validate_sweep_cores(value: object) -> None:
+    _sweep_values(value, what="core counts", most=MAX_SWEEP_CORES)
+
+
+def validate_sweep_batch_sizes(value: object) -> None:
+    _sweep_values(value, what="batch sizes", most=MAX_SWEEP_BATCH_SIZE)
 
 
 class JudgingRules(models.Model):
@@ -113,6 +149,25 @@ class JudgingRules(models.Model):
         help_text="A sweep runs every combination of a pipeline's alternatives, up to this many; "
         "the limits per submission apply to each configuration.",
     )
+    # A resource sweep (worker_wing/pipeline/plan.py's resource_sweep_plans): a sweep's
+    # configurations run on each of these core counts and batch sizes.
+    sweep_cores = models.JSONField(
+        "sweep core counts",
+        default=list,
+        blank=True,
+        validators=[validate_sweep_cores],
+        help_text="CPU cores a sweep may run each configuration on, e.g. 1, 2, 4 (at most "
+        "what a judge worker has: a worker does not run, and says why, the counts it "
+        "lacks). Empty: no sweep over cores.",
+    )
+    sweep_batch_sizes = models.JSONField(
+        "sweep batch sizes",
+        default=list,
+        blank=True,
+        validators=[validate_sweep_batch_sizes],
+        help_text="Inference batch sizes a sweep may time each configuration at, e.g. 1, 32, "
+        "256. Empty: no sweep over batch sizes (the inference batch size above).",
+    )
     reproduce_tolerance = models.FloatField(
         default=1e-6,
         validators=[MinValueValidator(0.0)],
@@ -188,6 +243,9 @@ class Submission(LeasedJob):
     pipeline = models.JSONField(default=dict, blank=True)
     plans = models.JSONField(default=list, blank=True)
     sweep = models.BooleanField(default=False)
+    # A resource sweep's configurations the judge worker did not run, each with its
+    # cores, batch size and reason (worker_wing/judge/resource_sweep.py).
+    sweep_not_run = models.JSONField(default=list, blank=True)
     state = models.CharField(
         max_length=20, choices=SubmissionState.choices, default=SubmissionState.NEW, db_index=True
     )
@@ -492,6 +550,14 @@ class ConfigurationResult(models.Model):
     batches = models.PositiveIntegerField()
     # None when the challenge sets no latency SLA.
     sla_met = models.BooleanField(null=True)
+    # What the run was granted and did (a resource sweep's figures): the CPUs its
+    # sandbox was confined to (None: not confined, the worker's threads), its batch
+    # size (0: all rows), rows predicted per second of prediction, and its folds' wall
+    # time. None for runs recorded before resource sweeps.
+    cores = models.PositiveIntegerField(null=True, blank=True)
+    batch_size = models.PositiveIntegerField(null=True, blank=True)
+    throughput_rows_per_second = models.FloatField(null=True, blank=True)
+    wall_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["submission", "index"]

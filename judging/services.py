@@ -14,7 +14,7 @@ whose worker vanished (no heartbeat within the lease) costs one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -58,7 +58,12 @@ from teams.services import participant_lock
 from worker_wing.jobs import FailureKind, JudgeJobMessage
 from worker_wing.pipeline.check import submission_pipeline_check
 from worker_wing.pipeline.code_check import SubmissionRejected
-from worker_wing.pipeline.plan import configuration_from_text, spec_as_data, submission_plans
+from worker_wing.pipeline.plan import (
+    configuration_from_text,
+    resource_choice,
+    spec_as_data,
+    submission_plans,
+)
 
 logger = logging.getLogger(__name__)
 State = SubmissionState
@@ -160,12 +165,16 @@ def submission_create(
     configuration: Mapping[str, object] | None = None,
     sweep: bool = False,
     parent: Submission | None = None,
+    sweep_cores: Sequence[object] | None = None,
+    sweep_batch_sizes: Sequence[object] | None = None,
     wake_feeder: bool = True,
 ) -> Submission:
     """Accept an estimator.py or a pipeline zip for judging, or raise SubmissionRejected
     saying why. A pipeline runs its `configuration` (a choice of alternatives; the
-    first of each by default), or with `sweep` every configuration. `parent`: the
-    shared submission it was built from (its lineage, the credit).
+    first of each by default), or with `sweep` every configuration, on each of the
+    challenge's sweep core counts and batch sizes (or those of them the student
+    names in `sweep_cores` and `sweep_batch_sizes`). `parent`: the shared
+    submission it was built from (its lineage, the credit).
 
     `wake_feeder=False` leaves the sending to beat's next tick (for set-up, which
     runs before the broker is up)."""
@@ -179,11 +188,31 @@ def submission_create(
         content, filename=filename, max_source_bytes=settings.PPIPE_MAX_SUBMISSION_KB * 1024
     )
     is_pipeline = filename.lower().endswith(".zip")
+    rules = challenge.judging_rules
+    if not sweep and (sweep_cores or sweep_batch_sizes):
+        raise SubmissionRejected(
+            "Core counts and batch sizes are swept only in a sweep: ask for a sweep, or "
+            "leave them out.",
+            field="sweep",
+        )
     plans = submission_plans(
         spec,
         configuration=configuration,
         sweep=sweep,
-        max_configurations=challenge.judging_rules.max_sweep_configurations,
+        max_configurations=rules.max_sweep_configurations,
+        cores=resource_choice(
+            sweep_cores, rules.sweep_cores, what="core counts", field="sweep_cores"
+        )
+        if sweep
+        else [],
+        batch_sizes=resource_choice(
+            sweep_batch_sizes,
+            rules.sweep_batch_sizes,
+            what="batch sizes",
+            field="sweep_batch_sizes",
+        )
+        if sweep
+        else [],
     )
     # Stored by content before the row exists: a failed transaction leaves at most an
     # unreferenced file, never a row pointing at nothing.
@@ -234,10 +263,13 @@ def submission_upload(
     configuration: str = "",
     sweep: bool = False,
     parent: Submission | None = None,
+    sweep_cores: str = "",
+    sweep_batch_sizes: str = "",
 ) -> Submission:
     """submission_create for a file posted to a page or the API: never reads more
     than one byte past the size limit into memory. `configuration` is as a student
-    types it (`model=forest, featurize=tfidf`)."""
+    types it (`model=forest, featurize=tfidf`), the sweep's core counts and batch
+    sizes as lists (`1, 2`)."""
     limit = settings.PPIPE_MAX_SUBMISSION_KB * 1024
     return submission_create(
         participant=participant,
@@ -245,6 +277,8 @@ def submission_upload(
         content=upload.read(limit + 1),
         configuration=configuration_from_text(configuration),
         sweep=sweep,
+        sweep_cores=_listed(sweep_cores),
+        sweep_batch_sizes=_listed(sweep_batch_sizes),
         parent=parent,
     )
 
@@ -275,6 +309,10 @@ def submission_fork(*, participant: Participant, parent: Submission) -> Submissi
         sweep=parent.sweep,
         parent=parent,
     )
+
+
+def _listed(text: str) -> list[str]:
+    return [part.strip() for part in text[:200].split(",") if part.strip()]
 
 
 # --- feeding ----------------------------------------------------------------
@@ -456,6 +494,7 @@ def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str
         **{field: result.get(field) for field in _RESULT_FIELDS},
         **_common(result),
         artifacts=result.get("artifacts") or {},
+        sweep_not_run=_not_run(result),
     )
     # One more submission to blend: recomputed once for a burst of results.
     contributivity_mark_stale(challenge_id=row.challenge_id)
@@ -464,6 +503,29 @@ def _record_scores(row: Submission, result: dict[str, Any], attempt: int) -> str
 
 def _within(latency_ms: float, sla_ms: int | None) -> bool | None:
     return None if sla_ms is None else latency_ms <= sla_ms
+
+
+def _whole_or_none(value: Any) -> int | None:
+    return None if value is None else max(0, int(value))
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _not_run(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A resource sweep's configurations the worker did not run, as the page shows them."""
+    return [
+        {
+            "configuration": {
+                str(k): str(v) for k, v in dict(row.get("configuration") or {}).items()
+            },
+            "cores": _whole_or_none(row.get("cores")),
+            "batch_size": _whole_or_none(row.get("batch_size")),
+            "reason": str(row.get("reason") or "")[:300],
+        }
+        for row in list(result.get("not_run") or [])[:1000]
+    ]
 
 
 def _record_configurations(row: Submission, result: dict[str, Any]) -> None:
@@ -512,6 +574,10 @@ def _record_configurations(row: Submission, result: dict[str, Any]) -> None:
             latency_p95_ms=float(measured["latency_p95_ms"]),
             batches=int(measured["batches"]),
             sla_met=all(known) if known else None,
+            cores=_whole_or_none(measured.get("cores")),
+            batch_size=_whole_or_none(measured.get("batch_size")),
+            throughput_rows_per_second=_float_or_none(measured.get("throughput_rows_per_second")),
+            wall_seconds=_float_or_none(measured.get("wall_seconds")),
         )
         for step in steps:
             step.configuration = configuration

@@ -41,6 +41,7 @@ from judging.sharing import (
     submission_shared_with,
 )
 from judging.step_charts import step_charts
+from judging.sweep_charts import configuration_cost, configuration_title, sweep_charts
 from judging.tasks import revoke_judge_task
 from worker_wing.pipeline.code_check import SubmissionRejected
 
@@ -118,9 +119,17 @@ def _submission_state(submission: Submission) -> dict[str, object]:
 def _submission_details(submission: Submission) -> dict[str, object]:
     configurations = list(submission.configurations.all())
     chosen = next((row for row in configurations if row.chosen), None)
+    rules = submission.challenge.judging_rules
+    charts, least_cost = sweep_charts(configurations, rules.pipeline_latency_sla_ms)
     return {
         "show_private": private_scores_visible(submission),
         "configurations": configurations,
+        "sweep_rows": [
+            (row, configuration_title(row), configuration_cost(row)) for row in configurations
+        ],
+        "sweep_charts": charts,
+        "least_cost": least_cost,
+        "least_cost_title": configuration_title(least_cost) if least_cost else "",
         "chosen": chosen,
         "step_charts": step_charts(
             list(chosen.steps.all()) if chosen else [],

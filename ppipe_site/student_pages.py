@@ -37,17 +37,22 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
         challenge=challenge, user=signed_in_user(request)
     ).first()
     join_form = JoinForm()
-    # "Build on this", edited first: the shared page links here with the parent filled in.
-    sharing = challenge.judging_rules.code_sharing_at is not None
+    rules = challenge.judging_rules
+    form_options = {
+        # "Build on this", edited first: the shared page links here with the parent filled in.
+        "sharing": rules.code_sharing_at is not None,
+        "offered_cores": rules.sweep_cores,
+        "offered_batch_sizes": rules.sweep_batch_sizes,
+    }
     submit_form = SubmissionForm(
-        initial={"parent": request.GET.get("parent", "")[:12]}, sharing=sharing
+        initial={"parent": request.GET.get("parent", "")[:12]}, **form_options
     )
     if request.method == "POST" and participant is None:
         join_form = JoinForm(request.POST, request=request)
         if join_form.is_valid() and join_with_form(join_form, challenge, signed_in_user(request)):
             return redirect("challenge", slug=slug)
     elif request.method == "POST" and participant is not None:
-        submit_form = SubmissionForm(request.POST, request.FILES, sharing=sharing)
+        submit_form = SubmissionForm(request.POST, request.FILES, **form_options)
         parent = _parent(request, submit_form)
         if submit_form.is_valid():
             try:
@@ -57,6 +62,8 @@ def challenge_page(request: HttpRequest, slug: str) -> HttpResponse:
                     configuration=submit_form.cleaned_data["configuration"],
                     sweep=submit_form.cleaned_data["sweep"],
                     parent=parent,
+                    sweep_cores=submit_form.cleaned_data.get("sweep_cores") or "",
+                    sweep_batch_sizes=submit_form.cleaned_data.get("sweep_batch_sizes") or "",
                 )
             except SubmissionRejected as error:
                 submit_form.add_error(

@@ -67,6 +67,9 @@ def judge_pipeline(
     configuration: Mapping[str, str] | None = None,
     sweep: bool = False,
     batch_size: int = 0,
+    cores: list[int] | None = None,
+    batch_sizes: list[int] | None = None,
+    folds: int = 3,
 ) -> tuple[dict[str, Any], ContentStore]:
     """Check, plan and judge a pipeline zip as upload and a judge worker do."""
     content = zip_of(steps, files)
@@ -74,11 +77,15 @@ def judge_pipeline(
         pipeline_upload_check(content),
         configuration=configuration,
         sweep=sweep,
-        max_configurations=8,
+        max_configurations=64,
+        cores=cores or [],
+        batch_sizes=batch_sizes or [],
     )
     store = ContentStore(tmp_path / "artifacts")
     frame = load_iris(as_frame=True).frame.sample(frac=1.0, random_state=0)
-    job = frames_job(store, "", frame.iloc[:120], frame.iloc[120:], batch_size=batch_size)
+    job = frames_job(
+        store, "", frame.iloc[:120], frame.iloc[120:], batch_size=batch_size, folds=folds
+    )
     job["code"] = {"sha256": store.put_bytes(content), "filename": "p.zip", "kind": "pipeline"}
     job["plans"] = list(plans)
     sandbox = SandboxConfig(prewarm=False, work_root=str(tmp_path))

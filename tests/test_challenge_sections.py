@@ -127,6 +127,7 @@ PUBLIC_FIELDS = {
     "drift_strength", "cv_folds", "cpu_seconds_limit", "memory_mb_limit",
     "wall_seconds_limit", "submissions_per_day", "final_selections", "batch_size",
     "step_latency_sla_ms", "pipeline_latency_sla_ms", "max_sweep_configurations",
+    "sweep_cores", "sweep_batch_sizes",
     "reproduce_tolerance", "code_sharing_at", "release_format", "release_cumulative",
     "release_downloads",
     "probe_interval_seconds", "probe_rows", "latency_sla_ms", "receipt_questions",

@@ -254,6 +254,8 @@ class JudgeResult(TypedDict):
     test_predictions: NotRequired[list[Any]]
     configurations: NotRequired[list[dict[str, Any]]]
     chosen: NotRequired[int]
+    # A resource sweep's configurations the worker did not run, each with its reason.
+    not_run: NotRequired[list[dict[str, Any]]]
     artifacts: NotRequired[dict[str, str]]
     # Added by the worker task of a reproduction.
     reproduction_id: NotRequired[int]

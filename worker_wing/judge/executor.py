@@ -58,6 +58,13 @@ from worker_wing.judge.predictions import (
     out_of_fold,
     read_fold_predictions,
 )
+from worker_wing.judge.resource_sweep import (
+    NotRun,
+    core_groups,
+    merged_run,
+    not_runnable,
+    worker_cores,
+)
 from worker_wing.judge.run_artifacts import run_artifacts
 from worker_wing.judge.runner_fold import (
     ISOLATION_EXIT,
@@ -66,7 +73,7 @@ from worker_wing.judge.runner_fold import (
     STEP_ERROR_EXIT,
 )
 from worker_wing.judge.runner_steps import MAX_MODEL_BYTES
-from worker_wing.judge.sandbox import JobRun, sandbox_release, sandbox_take
+from worker_wing.judge.sandbox import JobRun, Sandbox, sandbox_release, sandbox_take
 from worker_wing.judge.sandbox_command import SandboxConfig, SandboxUnavailable, check_bwrap
 from worker_wing.judge.traceback_folding import fold_runner_frames
 from worker_wing.pipeline.check import extract_pipeline_archive
@@ -250,6 +257,12 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
         ) from None
     run: JobRun | None = None
     rejected = ""
+    all_plans = job_plans(job)
+    skipped = not_runnable(
+        all_plans, cores=worker_cores(), confine_problem=box.cgroup.cpu_limit_problem()
+    )
+    not_run = {skip.index for skip in skipped}
+    plans = [plan for index, plan in enumerate(all_plans) if index not in not_run]
     try:
         stage_inputs(box.input_dir, features=features, test=test_path, shape=shape, labels=labels)
         _submission_files(job, code, box.input_dir / "submission")
@@ -258,10 +271,15 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
             "target_column": data["target_column"],
             "id_column": data["id_column"],
             "kind": job["code"].get("kind", "estimator"),
-            "plans": job_plans(job),
+            "plans": plans,
             "batch_size": int(job.get("batch_size") or 0),
         }
-        run = box.run(spec, participant)
+        if plans:
+            run = _run_by_cores(box, spec, participant)
+        else:
+            rejected = "no configuration of the sweep can run on this judge worker: " + (
+                "; ".join(f"configuration {n.index + 1} {n.reason}" for n in skipped)
+            )
     except PipelineRejected as error:
         rejected = str(error)
     finally:
@@ -280,7 +298,24 @@ def _judge(job: JudgeJobMessage, *, artifacts: ContentStore, sandbox: SandboxCon
     if run.report is None:
         reason = f"the sandbox ended without a report: {run.trouble}"
         raise JobFailure(reason, transient=True, kind=FailureKind.SANDBOX)
-    return _result(job, run, shape, sandbox, artifacts, started_at)
+    return _result(job, run, shape, sandbox, artifacts, started_at, plans, skipped)
+
+
+def _run_by_cores(box: Sandbox, spec: dict[str, Any], participant: str) -> JobRun:
+    """The job's configurations run in the box, those of one core count at a time in
+    the box's cgroup confined to those cores; one run (as before) when none asks for
+    cores. A part that did not end with every configuration's report ends the job."""
+    runs: list[JobRun] = []
+    spent = (0.0, 0.0)
+    for cores, indexes in core_groups(spec["plans"]):
+        part = {**spec, "plans": [spec["plans"][index] for index in indexes]}
+        run = box.run(part, participant, cores=cores, spent=spent)
+        ran = (run.report or {}).get("configurations")
+        if run.report is None or not isinstance(ran, list) or len(ran) != len(indexes):
+            return run
+        runs.append(run)
+        spent = (spent[0] + run.cpu_seconds, spent[1] + run.wall_seconds)
+    return merged_run(runs)
 
 
 def _number(value: Any) -> float:
@@ -329,6 +364,7 @@ def _scored_configuration(
     predicted: list[FoldPredictions],
     shape: DataShape,
     metric_name: str,
+    job_batch_size: int,
 ) -> dict[str, Any]:
     """One configuration's folds scored against the training labels, and its costs.
 
@@ -349,8 +385,18 @@ def _scored_configuration(
         folds.append(_fold_rows(fold, index, score))
     scores = [fold["score"] for fold in folds]
     latency = configuration["latency"]
+    # Rows predicted over the folds (each fold's validation rows and the test set), in
+    # the time prediction took as the fold's window bounds it (outside_figures.py).
+    rows = sum(len(validation) for validation in shape.folds) + len(folds) * shape.test_rows
+    predicting = sum(_number(fold["predict_seconds"]) for fold in configuration["folds"])
+    walls = [_number(fold["ended"]) - _number(fold["started"]) for fold in configuration["folds"]]
     return {
         "configuration": dict(plan.get("configuration") or {}),
+        # What the sandbox was granted: its cgroup's CPUs (None: not confined).
+        "cores": int(plan["cores"]) if plan.get("cores") else None,
+        "batch_size": int(plan.get("batch_size", job_batch_size) or 0),
+        "wall_seconds": sum(max(0.0, wall) for wall in walls),
+        "throughput_rows_per_second": rows / predicting if predicting > 0 else 0.0,
         "cv_mean": float(np.mean(scores)),
         "cv_std": float(np.std(scores)),
         "fit_seconds": sum(fold["fit_seconds"] for fold in folds),
@@ -408,10 +454,12 @@ def _result(
     sandbox: SandboxConfig,
     artifacts: ContentStore,
     started_at: str,
+    plans: list[dict[str, Any]],
+    skipped: list[NotRun],
 ) -> JudgeResult:
     report = run.report or {}
     measured = _measured(job, run, sandbox, started_at, report)
-    ran, plans = report.get("configurations"), job_plans(job)
+    ran = report.get("configurations")
     try:
         if _isolation_failed(report):
             # The worker's fault, not the student's: another worker may do better.
@@ -467,6 +515,7 @@ def _result(
                 predicted[k * per_configuration : (k + 1) * per_configuration],
                 shape,
                 job["metric"],
+                int(job.get("batch_size") or 0),
             )
             for k, (configuration, plan) in enumerate(zip(ran, plans, strict=True))
         ]
@@ -506,6 +555,17 @@ def _result(
             {key: value for key, value in row.items() if key != "folds"} for row in scored
         ],
         "chosen": chosen,
+        # A resource sweep's configurations this worker could not run, and why.
+        "not_run": [
+            {
+                "configuration": dict(all_plan.get("configuration") or {}),
+                "cores": all_plan.get("cores"),
+                "batch_size": all_plan.get("batch_size", job.get("batch_size") or 0),
+                "reason": not_run.reason,
+            }
+            for not_run in skipped
+            for all_plan in [job_plans(job)[not_run.index]]
+        ],
         "artifacts": stored,
         **measured,
     }

@@ -24,6 +24,9 @@ _SANDBOXES = "ppipe-sandboxes"
 _WORKER_LEAF = "ppipe-worker"
 _V1_NEEDED = ("memory", "pids", "cpuacct")
 _V2_ENABLE = "+memory +pids"
+# The CFS period of a confined sandbox: a granted core is this much CPU time per this
+# much wall time. Short, so that a batch's latency is not a whole throttled period.
+_CPU_PERIOD_US = 20_000
 _HINT = (
     "run the judge worker as root with a writable /sys/fs/cgroup (on cgroup v2 under "
     "systemd: Delegate=yes), or set PPIPE_CGROUP_ROOT to a cgroup it may manage"
@@ -90,6 +93,10 @@ def _locate(root: str) -> tuple[int, dict[str, str]]:
             f"{', '.join(missing)} mounted: {_HINT}"
         )
     bases = {name: own[name] for name in (*_V1_NEEDED, "freezer") if name in own}
+    # cpu (CFS quota) where mounted and ours: a resource sweep confines a configuration's
+    # cores with it; without it, such configurations are not run (and say why).
+    if "cpu" in own and os.access(own["cpu"], os.W_OK):
+        bases["cpu"] = own["cpu"]
     for directory in bases.values():
         if not os.access(directory, os.W_OK):
             raise CgroupUnavailable(f"cgroup {directory} is missing or not writable: {_HINT}")
@@ -154,6 +161,11 @@ class SandboxCgroup:
                 _enable_v2_controllers(os.path.dirname(base))
                 os.makedirs(base, exist_ok=True)
                 _write(f"{base}/cgroup.subtree_control", _V2_ENABLE)
+                # Optional (cpu.max, for a resource sweep's cores); not every
+                # delegation gives it.
+                for directory in (os.path.dirname(base), base):
+                    with contextlib.suppress(OSError):
+                        _write(f"{directory}/cgroup.subtree_control", "+cpu")
             dirs = {controller: f"{base}/{name}" for controller, base in bases.items()}
             for directory in set(dirs.values()):
                 os.makedirs(directory, exist_ok=True)
@@ -211,6 +223,36 @@ class SandboxCgroup:
                 _write(swap, "0")
             _write(self._file("memory", "", "memory.oom.group"), "1")
         _write(self._file("pids", "pids.max", "pids.max"), str(pids))
+
+    def cpu_limit_problem(self) -> str:
+        """Why limit_cpus cannot confine this cgroup, or ""."""
+        if self.version == 1 and "cpu" not in self._dirs:
+            return "the cgroup v1 cpu controller is not mounted"
+        if self.version == 2 and not os.path.exists(self._file("cpu", "", "cpu.max")):
+            return "the cgroup v2 cpu controller is not delegated"
+        return ""
+
+    def limit_cpus(self, cores: int | None) -> None:
+        """At most `cores` CPUs' worth of time per scheduling period for everything in
+        the cgroup, however many threads it runs (None: no limit). The kernel enforces
+        it: a process granted one core cannot use two, whatever its code does."""
+        if self.cpu_limit_problem():
+            if cores is None:
+                return
+            raise CgroupUnavailable(self.cpu_limit_problem())
+        # The cgroup competes with the machine's other tasks as ONE scheduling entity:
+        # its weight is that of `cores` tasks, so that on a busy machine N granted
+        # cores get N tasks' share of it, not one task's.
+        weight = cores or 1
+        if self.version == 1:
+            _write(self._file("cpu", "cpu.cfs_period_us", ""), str(_CPU_PERIOD_US))
+            quota = "-1" if cores is None else str(cores * _CPU_PERIOD_US)
+            _write(self._file("cpu", "cpu.cfs_quota_us", ""), quota)
+            _write(self._file("cpu", "cpu.shares", ""), str(1024 * weight))
+        else:
+            quota = "max" if cores is None else str(cores * _CPU_PERIOD_US)
+            _write(self._file("cpu", "", "cpu.max"), f"{quota} {_CPU_PERIOD_US}")
+            _write(self._file("cpu", "", "cpu.weight"), str(min(10_000, 100 * weight)))
 
     def _oom_count(self) -> int:
         if self.version == 2:

@@ -36,6 +36,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from threadpoolctl import threadpool_limits
 
 from worker_wing.judge.runner_confinement import (
     PR_SET_CHILD_SUBREAPER,
@@ -137,6 +138,19 @@ def read_inputs(spec: dict[str, Any]) -> Inputs:
     )
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_threads(cores: int) -> None:
+    """The maths libraries' thread pools at `cores` threads: those already loaded
+    (BLAS, OpenMP) at once, those the student's code loads later by their variables.
+    Called after the student's seccomp filter is in place: the pools' new threads
+    inherit it."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(cores)
+    threadpool_limits(limits=cores)
+
+
 def _run_fold(
     spec: dict[str, Any], plan: dict[str, Any], fold: int, inputs: Inputs, labels: str
 ) -> int:
@@ -152,7 +166,11 @@ def _run_fold(
         if not hasattr(estimator, "get_estimator"):
             write_phase("estimator.py has no get_estimator()")
             return NO_GET_ESTIMATOR_EXIT
-    batch_size = int(spec.get("batch_size") or 0)
+    # A resource sweep's configuration: its batch size, and the maths libraries'
+    # threads matched to the cores its cgroup grants (the cgroup confines it anyway).
+    batch_size = int(plan.get("batch_size", spec.get("batch_size")) or 0)
+    if plan.get("cores"):
+        limit_threads(int(plan["cores"]))
     steps = [
         StepRun(
             planned,

@@ -146,6 +146,9 @@ class Sandbox:
     stdout: int = -1
     # What it inherited from the nursery uncharged (Nursery.inherited_bytes).
     inherited_bytes: int = 0
+    # What the earlier parts of the job being run spent of its limits.
+    _spent_cpu: float = 0.0
+    _spent_wall: float = 0.0
 
     @property
     def config(self) -> SandboxConfig:
@@ -260,6 +263,9 @@ class Sandbox:
         return f"the sandbox did not start: {reason or 'no answer'}"
 
     def _limit_reason(self, limits: dict[str, Any], cpu: float, started: float) -> str:
+        # A job run in several parts (a resource sweep's core counts) has one budget.
+        cpu += self._spent_cpu
+        started -= self._spent_wall
         if self.cgroup.out_of_memory():
             return f"memory limit of {limits['memory_mb']} MB exceeded"
         if cpu > float(limits["cpu_seconds"]) + 0.5:
@@ -284,10 +290,22 @@ class Sandbox:
             return False
         return True
 
-    def run(self, spec: dict[str, Any], owner: str) -> JobRun:
-        """Send one job, watch its cgroup until its report comes, and stop it at a limit."""
+    def run(
+        self,
+        spec: dict[str, Any],
+        owner: str,
+        *,
+        cores: int | None = None,
+        spent: tuple[float, float] = (0.0, 0.0),
+    ) -> JobRun:
+        """Send one job, watch its cgroup until its report comes, and stop it at a limit.
+
+        `cores`: the box's cgroup is confined to that many CPUs' time for this run (None:
+        not confined). `spent`: the CPU and wall seconds earlier parts of the same job
+        took, counted against its limits."""
         self.jobs += 1
         self.owner = owner
+        self._spent_cpu, self._spent_wall = spent
         limits = spec["limits"]
         spec = {
             **spec,
@@ -303,6 +321,10 @@ class Sandbox:
                 return JobRun(None, trouble=trouble)
         if not self._limit_memory(limits):
             return JobRun(None, killed_for=f"memory limit of {limits['memory_mb']} MB exceeded")
+        try:
+            self.cgroup.limit_cpus(cores)
+        except (OSError, CgroupUnavailable) as error:
+            return JobRun(None, trouble=f"the sandbox's CPUs could not be confined: {error}")
         self.cgroup.start_job()
         assert self.stdin is not None
         started = time.monotonic()

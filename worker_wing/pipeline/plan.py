@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Mapping
-from typing import TypedDict
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
 
 from worker_wing.pipeline.code_check import SubmissionRejected
 from worker_wing.pipeline.graph import StepWiring, step_levels
@@ -30,6 +30,18 @@ class PlannedStep(TypedDict):
 class RunPlan(TypedDict):
     steps: list[PlannedStep]  # in topological order: by level, then as in pipeline.yaml
     configuration: dict[str, str]
+    # A resource sweep's configuration (see resource_sweep_plans): the CPU cores its
+    # sandbox is confined to, and the rows per inference batch. Absent: the worker's
+    # threads, unconfined, and the job's batch size.
+    cores: NotRequired[int]
+    batch_size: NotRequired[int]
+
+
+# What a teacher may offer in a resource sweep: far above any judge worker's cores
+# (a worker runs what it has and says why it did not run the rest), and batches no
+# larger than a test set's rows are worth.
+MAX_SWEEP_CORES = 256
+MAX_SWEEP_BATCH_SIZE = 1_000_000
 
 
 def configuration_count(spec: PipelineSpec) -> int:
@@ -151,19 +163,96 @@ def configuration_from_text(text: str) -> dict[str, str]:
     return chosen
 
 
+def resource_choice(
+    asked: Sequence[object] | None, allowed: Sequence[int], *, what: str, field: str
+) -> list[int]:
+    """The student's choice among the challenge's sweep values (all of them when they
+    named none), in the challenge's order; SubmissionRejected naming any value the
+    challenge does not offer. This is the trusted side's check: the judge confines a
+    configuration to the cores named here, whatever the student's code does."""
+    if not asked:
+        return list(allowed)
+    if not allowed:
+        raise SubmissionRejected(
+            f"This challenge does not allow sweeps over {what}: leave them out.", field=field
+        )
+    chosen: set[int] = set()
+    refused: list[str] = []
+    for value in asked:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            refused.append(repr(value))
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            refused.append(repr(value))
+            continue
+        if number in allowed:
+            chosen.add(number)
+        else:
+            refused.append(str(value))
+    if refused:
+        offered = ", ".join(str(value) for value in allowed)
+        raise SubmissionRejected(
+            f"This challenge offers {what} {offered} only; {', '.join(refused)} refused.",
+            field=field,
+        )
+    return [value for value in allowed if value in chosen]
+
+
+def resource_sweep_plans(
+    spec: PipelineSpec,
+    *,
+    cores: Sequence[int],
+    batch_sizes: Sequence[int],
+    max_configurations: int,
+) -> list[RunPlan]:
+    """Every configuration of alternatives x cores x batch sizes, cores varying slowest
+    (the judge runs the configurations of one core count in one confined run), then
+    the alternatives, then the batch sizes; SubmissionRejected beyond the cap."""
+    count = configuration_count(spec) * max(len(cores), 1) * max(len(batch_sizes), 1)
+    if count > max_configurations:
+        raise SubmissionRejected(
+            f"The sweep has {count} configurations (alternatives x {len(cores) or 1} core "
+            f"counts x {len(batch_sizes) or 1} batch sizes); this challenge allows at most "
+            f"{max_configurations}: sweep over fewer core counts or batch sizes, or offer "
+            "fewer alternatives.",
+            field="configuration",
+        )
+    plans: list[RunPlan] = []
+    for core_count in cores or [0]:
+        for chosen in configurations(spec):
+            for batch_size in batch_sizes or [-1]:
+                plan = run_plan(spec, chosen)
+                if core_count:
+                    plan["cores"] = core_count
+                if batch_size >= 0:
+                    plan["batch_size"] = batch_size
+                plans.append(plan)
+    return plans
+
+
 def submission_plans(
     spec: PipelineSpec,
     *,
     configuration: Mapping[str, object] | None,
     sweep: bool,
     max_configurations: int,
+    cores: Sequence[int] = (),
+    batch_sizes: Sequence[int] = (),
 ) -> list[RunPlan]:
-    """What a submission runs: its chosen configuration, or with `sweep` every one."""
+    """What a submission runs: its chosen configuration, or with `sweep` every one (and,
+    where the challenge allows a resource sweep, on each of `cores` and `batch_sizes`:
+    already checked against the challenge's by resource_choice)."""
     if sweep:
         if configuration:
             raise SubmissionRejected(
                 "Choose a configuration or ask for a sweep of all of them, not both.",
                 field="configuration",
+            )
+        if cores or batch_sizes:
+            return resource_sweep_plans(
+                spec, cores=cores, batch_sizes=batch_sizes, max_configurations=max_configurations
             )
         return [
             run_plan(spec, chosen)
