@@ -473,6 +473,9 @@ PPIPE_PROBE_SCORE_MIN_ROWS = env_int("PPIPE_PROBE_SCORE_MIN_ROWS", 400, minimum=
 PPIPE_PROBE_SCORE_STEPS = env_int("PPIPE_PROBE_SCORE_STEPS", 50, minimum=1)
 # `make run` serves the demo's endpoint (probing/model_server.py) on this loopback port.
 PPIPE_DEMO_MODEL_PORT = env_int("PPIPE_DEMO_MODEL_PORT", 8765, minimum=1, maximum=65535)
+# How often the demo challenge, when set-up creates it, probes its endpoint (the
+# challenge's own setting afterwards; 5 s is the least a challenge allows).
+PPIPE_DEMO_PROBE_INTERVAL_SECONDS = env_int("PPIPE_DEMO_PROBE_INTERVAL_SECONDS", 30, minimum=5)
 
 # --- proof of receipt -----------------------------------------------------------
 # How often beat poses questions on newly delivered releases and closes the ones
