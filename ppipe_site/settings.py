@@ -457,6 +457,9 @@ PPIPE_PROBE_TICK_SECONDS = env_int("PPIPE_PROBE_TICK_SECONDS", 5, minimum=1)
 # its answer may be at most this large.
 PPIPE_PROBE_TIMEOUT_SECONDS = env_int("PPIPE_PROBE_TIMEOUT_SECONDS", 10, minimum=1)
 PPIPE_PROBE_MAX_RESPONSE_BYTES = env_int("PPIPE_PROBE_MAX_RESPONSE_BYTES", 2**20, minimum=1024)
+# A probe no worker has answered this long past its time limit (and the next
+# slot) is written off as lost; after an outage the reaper waits this long first.
+PPIPE_PROBE_GRACE_SECONDS = env_int("PPIPE_PROBE_GRACE_SECONDS", 60, minimum=1)
 # Endpoint metrics (uptime, latency, SLA, score) cover this many recent hours.
 PPIPE_PROBE_WINDOW_HOURS = env_int("PPIPE_PROBE_WINDOW_HOURS", 24, minimum=1)
 # A "check now" probes at most once per this many seconds per endpoint: it is for
