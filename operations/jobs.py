@@ -130,7 +130,10 @@ class ProblemJob:
 def _stuck_after(now: datetime) -> dict[str, datetime]:
     return {
         "judge": now - timedelta(seconds=settings.PPIPE_JUDGE_QUEUE_SECONDS),
-        "probe": now - timedelta(seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60),
+        "probe": now
+        - timedelta(
+            seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + settings.PPIPE_PROBE_GRACE_SECONDS
+        ),
     }
 
 

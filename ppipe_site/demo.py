@@ -97,7 +97,7 @@ def demo_challenge_ensure(*, owner: AbstractBaseUser) -> tuple[Challenge, bool]:
             "release_downloads": True,
             "destinations": [demo_destination_ensure(owner=owner).pk],
             # The demo endpoint runs on this machine: probes may reach loopback.
-            "probe_interval_seconds": 30,
+            "probe_interval_seconds": settings.PPIPE_DEMO_PROBE_INTERVAL_SECONDS,
             "probe_allowed_networks": DEMO_PROBE_NETWORK,
         },
         files={"dataset": SimpleUploadedFile("breast_cancer.csv", demo_dataset_csv(), "text/csv")},

@@ -471,6 +471,9 @@ PPIPE_PROBE_TICK_SECONDS = env_int("PPIPE_PROBE_TICK_SECONDS", 5, minimum=1)
 # its answer may be at most this large.
 PPIPE_PROBE_TIMEOUT_SECONDS = env_int("PPIPE_PROBE_TIMEOUT_SECONDS", 10, minimum=1)
 PPIPE_PROBE_MAX_RESPONSE_BYTES = env_int("PPIPE_PROBE_MAX_RESPONSE_BYTES", 2**20, minimum=1024)
+# A probe no worker has answered this long past its time limit (and the next
+# slot) is written off as lost; after an outage the reaper waits this long first.
+PPIPE_PROBE_GRACE_SECONDS = env_int("PPIPE_PROBE_GRACE_SECONDS", 60, minimum=1)
 # Endpoint metrics (uptime, latency, SLA, score) cover this many recent hours.
 PPIPE_PROBE_WINDOW_HOURS = env_int("PPIPE_PROBE_WINDOW_HOURS", 24, minimum=1)
 # A "check now" probes at most once per this many seconds per endpoint: it is for
@@ -487,6 +490,9 @@ PPIPE_PROBE_SCORE_MIN_ROWS = env_int("PPIPE_PROBE_SCORE_MIN_ROWS", 400, minimum=
 PPIPE_PROBE_SCORE_STEPS = env_int("PPIPE_PROBE_SCORE_STEPS", 50, minimum=1)
 # `make run` serves the demo's endpoint (probing/model_server.py) on this loopback port.
 PPIPE_DEMO_MODEL_PORT = env_int("PPIPE_DEMO_MODEL_PORT", 8765, minimum=1, maximum=65535)
+# How often the demo challenge, when set-up creates it, probes its endpoint (the
+# challenge's own setting afterwards; 5 s is the least a challenge allows).
+PPIPE_DEMO_PROBE_INTERVAL_SECONDS = env_int("PPIPE_DEMO_PROBE_INTERVAL_SECONDS", 30, minimum=5)
 
 # --- proof of receipt -----------------------------------------------------------
 # How often beat poses questions on newly delivered releases and closes the ones

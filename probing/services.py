@@ -181,7 +181,9 @@ def probes_schedule(*, send: ProbeSender, now: datetime | None = None) -> int:
 
 
 def _grace() -> timedelta:
-    return timedelta(seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + 60)
+    return timedelta(
+        seconds=settings.PPIPE_PROBE_TIMEOUT_SECONDS + settings.PPIPE_PROBE_GRACE_SECONDS
+    )
 
 
 def probe_lease(slot: datetime, interval: timedelta) -> datetime:

@@ -97,8 +97,9 @@ def judge_platform(
         control = platform._started(
             WorkerProcess(["control"], concurrency=2, **_env(platform.clocks, **control_env))
         )
-        platform._judge_workers(judges)
-        platform.workers.insert(0, control.wait_ready())
+        # Beat too: its first ticks wait in the broker until the workers consume.
         if beat:
             platform._started(BeatProcess(**_env(platform.clocks, **control_env)))
+        platform._judge_workers(judges)
+        platform.workers.insert(0, control.wait_ready())
         yield platform

@@ -48,7 +48,8 @@ def probe_platform(settings: Any, *, beat: bool = True) -> Iterator[list[WorkerP
             **env,
         )
         processes.append(prober)
-        workers = wait_all_ready([control, prober])
+        # Beat starts with them too: its first ticks wait in the broker until the
+        # workers consume.
         if beat:
             processes.append(BeatProcess(**env))
-        yield workers
+        yield wait_all_ready([control, prober])

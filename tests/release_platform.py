@@ -43,13 +43,21 @@ FAST = {
 # on a loaded machine an idle machine's values expire work still under way (sent twice).
 GROWN_WITH_LOAD = ("PPIPE_DISPATCH_QUEUE_SECONDS", "PPIPE_DISPATCH_TIME_LIMIT")
 
+# Tests that kill a worker mid-upload wait out its lease (the time limit and the
+# grace) before the upload is taken back: they give this shorter limit, still many
+# times a replacement worker's full-speed upload (well under a second here), and
+# grown with the load as FAST's is.
+KILLED_WORKER_TIMINGS = {"PPIPE_DISPATCH_TIME_LIMIT": "8"}
+
 
 def process_env(**extra: str) -> dict[str, str]:
+    """FAST with a test's own values; those raced against the workers (a test's
+    shorter time limit too) grow with the load."""
+    timings = {**FAST, **extra}
     return {
-        **FAST,
-        **grown_with_load(FAST, GROWN_WITH_LOAD),
+        **timings,
         "PPIPE_ARTIFACT_DIR": str(settings.PPIPE_ARTIFACT_DIR),
-        **extra,
+        **grown_with_load(timings, GROWN_WITH_LOAD),
     }
 
 
@@ -127,11 +135,12 @@ def release_platform(
         dispatch = (
             None if dispatch_env is None else platform._started_dispatch_worker(**dispatch_env)
         )
+        # Beat too: its first ticks wait in the broker until the workers consume.
+        for _ in range(beats):
+            platform.beat()
         platform.workers.append(control.wait_ready())
         if dispatch is not None:
             platform.workers.append(dispatch.wait_ready())
-        for _ in range(beats):
-            platform.beat()
         yield platform
 
 

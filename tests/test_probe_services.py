@@ -259,6 +259,27 @@ def test_probes_no_worker_answered_end_lost(challenge: Challenge, student: Parti
     assert probe_record_result(result=_result(stale, [])) == "ignored"
 
 
+def test_probes_are_written_off_after_the_grace_an_operator_sets(
+    challenge: Challenge, student: Participant, settings: Any
+) -> None:
+    settings.PPIPE_PROBE_GRACE_SECONDS = 15
+    endpoint = _register(student)
+    now = timezone.now()
+    # Unanswered past the next slot and the probe's time limit, then the grace.
+    waited = challenge.probe_rules.probe_interval_seconds + settings.PPIPE_PROBE_TIMEOUT_SECONDS
+    past = _scheduled_probe(challenge, endpoint, scheduled_at=now - timedelta(seconds=waited + 20))
+    within = _scheduled_probe(
+        challenge, endpoint, scheduled_at=now - timedelta(seconds=waited + 10)
+    )
+
+    assert probes_reap(now=now) == 1
+
+    past.refresh_from_db()
+    within.refresh_from_db()
+    assert past.state == ProbeState.LOST
+    assert within.state == ProbeState.PENDING
+
+
 def _deliver(challenge: Challenge, sequence: int, at: datetime) -> None:
     release = Release.objects.create(
         challenge=challenge, sequence=sequence, due_at=at, row_start=0, row_stop=10

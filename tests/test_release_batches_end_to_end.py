@@ -17,6 +17,7 @@ from dispatch.models import Transaction, TransactionEvent, TransactionState
 from dispatch.services import transaction_retry
 from tests.factories import DestinationFactory, UserFactory
 from tests.release_platform import (
+    KILLED_WORKER_TIMINGS,
     dataset_challenge,
     publish_with_releases,
     read_csv,
@@ -94,9 +95,11 @@ def test_a_blocked_folder_fails_alone_and_its_retry_sends_only_it(
 def test_a_worker_killed_mid_batch_loses_none_of_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
 
-    with release_platform() as platform:
-        # A slow link: the batch's three files of about 1 MB take many seconds.
-        slow = platform.dispatch_worker(RCLONE_BWLIMIT="100k")
+    # A slow link: the batch's three files of about 1 MB take many seconds. Its
+    # worker starts while the control worker starts.
+    slow_link = {"RCLONE_BWLIMIT": "100k"}
+    with release_platform(dispatch_env=slow_link, **KILLED_WORKER_TIMINGS) as platform:
+        slow = platform.workers[-1]
         challenge = a_class(6_000, 3, out, "killed-class")
         wait_until(
             lambda: (

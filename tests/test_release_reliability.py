@@ -18,6 +18,7 @@ from dispatch.services import transaction_cancel
 from dispatch.tasks import revoke_task
 from tests.factories import ChallengeFactory, DestinationFactory
 from tests.release_platform import (
+    KILLED_WORKER_TIMINGS,
     dataset_challenge,
     publish_with_releases,
     read_csv,
@@ -56,9 +57,11 @@ def test_a_dispatch_worker_killed_mid_upload_is_replaced_and_the_release_complet
     challenge = dataset_challenge(frame, test_fraction=0.2)
     destination = DestinationFactory(owner=challenge.owner, path=str(tmp_path / "out"))
 
-    with release_platform() as platform:
-        # A slow link: the upload of about 2 MB takes seconds, long enough to kill it.
-        slow = platform.dispatch_worker(RCLONE_BWLIMIT="150k")
+    # A slow link: the upload of about 2 MB takes seconds, long enough to kill it.
+    # Its worker starts while the control worker starts.
+    slow_link = {"RCLONE_BWLIMIT": "150k"}
+    with release_platform(dispatch_env=slow_link, **KILLED_WORKER_TIMINGS) as platform:
+        slow = platform.workers[-1]
         publish_with_releases(challenge, [destination], releases="1", delay=0)
         tx = Transaction.objects.get(release__challenge=challenge)
         wait_until(

@@ -5,6 +5,7 @@ changes nothing."""
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -28,8 +29,9 @@ def setup_platform(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
 
 @pytest.mark.django_db
 def test_a_fresh_database_gets_an_admin_a_teachers_group_and_a_published_demo(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
+    settings.PPIPE_DEMO_PROBE_INTERVAL_SECONDS = 7
     output = setup_platform(monkeypatch, PPIPE_ADMIN_USERNAME="head", PPIPE_ADMIN_PASSWORD="")
 
     admin = get_user_model().objects.get(username="head")
@@ -53,6 +55,8 @@ def test_a_fresh_database_gets_an_admin_a_teachers_group_and_a_published_demo(
     # Whoever tries the platform signs up with the printed code and downloads releases.
     assert challenge_with_code(DEMO_JOIN_CODE.lower()) == demo
     assert ReleasePlan.objects.get(challenge=demo).release_downloads
+    # Its endpoint is probed as often as the operator set (make run's tests: seconds).
+    assert demo.probe_rules.probe_interval_seconds == 7
 
 
 @pytest.mark.django_db
