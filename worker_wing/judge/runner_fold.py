@@ -138,7 +138,13 @@ def read_inputs(spec: dict[str, Any]) -> Inputs:
     )
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# The last is joblib's (scikit-learn's n_jobs=-1): its count of usable CPUs.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "LOKY_MAX_CPU_COUNT",
+)
 
 
 def limit_threads(cores: int) -> None:

@@ -21,7 +21,15 @@ from worker_wing.judge.runner_box import BOX_INPUT, BOXES
 # Paths inside the sandbox: its own tmpfs, not the worker's /tmp.
 SANDBOX_TMP = "/tmp"  # noqa: S108
 SANDBOX_OUT = f"{SANDBOX_TMP}/ppipe-out"
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# Room for the semaphores joblib's import check creates and unlinks.
+_NURSERY_SHM_BYTES = 2**20
+# The last is joblib's (scikit-learn's n_jobs=-1): its count of usable CPUs.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "LOKY_MAX_CPU_COUNT",
+)
 # The runner's other modules (sandbox_runner.py imports them), each bound read-only
 # next to it: a module missing here fails every job at the zygote's first import.
 RUNNER_MODULES = (
@@ -211,6 +219,16 @@ def bwrap_command(
         "/dev",
         "--remount-ro",
         "/",
+        # joblib (scikit-learn's n_jobs) decides once, when the nursery imports it,
+        # whether it may run in parallel: by creating a POSIX semaphore in /dev/shm.
+        # On the read-only /dev it could not, and every job ran n_jobs serially.
+        # A tiny /dev/shm of the nursery's own (each box mounts a fresh one).
+        "--size",
+        str(_NURSERY_SHM_BYTES),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
         "--chdir",
         SANDBOX_TMP,
     ]
