@@ -228,7 +228,7 @@ def bwrap_command(
         "--perms",
         "1777",
         "--tmpfs",
-        "/dev/shm",
+        "/dev/shm",  # noqa: S108
         "--chdir",
         SANDBOX_TMP,
     ]
