@@ -133,6 +133,19 @@ def with_trace(base: Chart, trace: dict[str, Any] | None) -> Chart:
     return replace(base, figure_json=f"{text[:-2]}{joint}{json.dumps(trace)}]}}")
 
 
+def sla_line(name: str, x: list[Any], y: list[Any], colour: str = SLATE) -> go.Scatter:
+    """A service-level objective drawn as a dashed line through (x, y): a threshold
+    to read the marks against, with no hover label of its own."""
+    return go.Scatter(
+        name=name,
+        x=x,
+        y=y,
+        mode="lines",
+        line={"color": colour, "dash": "dash", "width": 2},
+        hoverinfo="skip",
+    )
+
+
 def chart(chart_id: str, label: str, fig: go.Figure) -> Chart:
     return Chart(chart_id=chart_id, label=label, figure_json=fig.to_json(validate=False))
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from foundation.charts import BLUE, GREEN, RED, SLATE, Chart, axis, chart, escaped, figure
+from foundation.charts import BLUE, GREEN, RED, Chart, axis, chart, escaped, figure, sla_line
 from judging.models import StepResult
 
 ROW_HEIGHT, FRAME_HEIGHT = 36, 150
@@ -68,16 +68,7 @@ def step_latency_chart(steps: Sequence[StepResult], step_sla_ms: int | None) -> 
         )
     if step_sla_ms is not None:
         names = [escaped(step.name) for step in steps]
-        traces.append(
-            go.Scatter(
-                name=f"step SLA ({step_sla_ms} ms)",
-                x=[step_sla_ms] * len(names),
-                y=names,
-                mode="lines",
-                line={"color": SLATE, "dash": "dash", "width": 2},
-                hoverinfo="skip",
-            )
-        )
+        traces.append(sla_line(f"step SLA ({step_sla_ms} ms)", [step_sla_ms] * len(names), names))
     fig = figure(
         traces,
         axis("p95 latency per batch (ms)", rangemode="tozero"),

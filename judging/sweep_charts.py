@@ -16,7 +16,18 @@ from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
 
-from foundation.charts import BLUE, GREEN, GREY, ORANGE, SLATE, Chart, axis, chart, escaped, figure
+from foundation.charts import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    Chart,
+    axis,
+    chart,
+    escaped,
+    figure,
+    sla_line,
+)
 from judging.models import ConfigurationResult
 
 
@@ -151,16 +162,7 @@ def accuracy_latency_chart(
     ]
     y_range = _score_range(rows)
     if sla_ms is not None:
-        traces.append(
-            go.Scatter(
-                name=f"end-to-end SLA ({sla_ms} ms)",
-                x=[sla_ms, sla_ms],
-                y=y_range,
-                mode="lines",
-                line={"color": SLATE, "dash": "dash", "width": 2},
-                hoverinfo="skip",
-            )
-        )
+        traces.append(sla_line(f"end-to-end SLA ({sla_ms} ms)", [sla_ms, sla_ms], y_range))
     fig = figure(
         traces,
         axis("p95 latency per batch (ms, log)", type="log"),

@@ -17,7 +17,18 @@ from datetime import datetime, timedelta
 import plotly.graph_objects as go
 from django.utils import timezone
 
-from foundation.charts import AMBER, GREEN, RED, Chart, axis, chart, empty_chart, escaped, figure
+from foundation.charts import (
+    AMBER,
+    GREEN,
+    RED,
+    Chart,
+    axis,
+    chart,
+    empty_chart,
+    escaped,
+    figure,
+    sla_line,
+)
 from probing.models import Probe
 
 OK = "ok"
@@ -68,14 +79,7 @@ def latency_chart(probes: Sequence[Probe], sla_ms: int, start: datetime, end: da
             marker={"color": RED, "size": 12, "symbol": "x"},
             hovertemplate="%{x|%H:%M:%S}: %{text}<extra>failed</extra>",
         ),
-        go.Scatter(
-            name=f"SLA ({sla_ms} ms)",
-            x=x_range,
-            y=[sla_ms, sla_ms],
-            mode="lines",
-            line={"color": AMBER, "dash": "dash", "width": 2},
-            hoverinfo="skip",
-        ),
+        sla_line(f"SLA ({sla_ms} ms)", x_range, [sla_ms, sla_ms], AMBER),
     ]
     # A red band at each failure's time, down the whole plot: seen at a glance.
     bands = [
