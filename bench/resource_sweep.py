@@ -1,13 +1,15 @@
 """Resource sweeps: a 3 x 3 x 3 sweep (three model versions x three core counts x
 three batch sizes) judged as ONE job, against its configurations judged one by one
 (a job each, the baseline, in the same run); and, from the sweep's own figures,
-what 2 cores give over 1 for a threaded model (histogram gradient boosting, whose
-OpenMP threads the judge sets to the granted cores).
+what 2 cores give over 1 for a threaded model (`--model boosting`: histogram
+gradient boosting, whose OpenMP threads the judge sets to the granted cores;
+`--model forest`: a random forest with n_jobs=-1, joblib's threads).
 
 A core count above what this machine has is not run (the judge says why), in the
 sweep and one by one alike, so both sides time the same configurations.
 
     .venv/bin/python bench/resource_sweep.py [--rows 4000] [--cores 1,2,4] [--repeat 3]
+        [--batch-sizes 1,32,256] [--model boosting|forest]
 """
 
 from __future__ import annotations
@@ -37,46 +39,66 @@ from worker_wing.judge.sandbox import SandboxConfig
 from worker_wing.pipeline.check import pipeline_upload_check
 from worker_wing.pipeline.plan import submission_plans
 
-PIPELINE = {
-    "pipeline.yaml": """\
+# The three versions of the model step, in the pipeline's code. `boosting`:
+# histogram gradient boosting of 25, 75 and 150 iterations (OpenMP, whose threads
+# the judge sets to the granted cores). `forest`: random forests of 25, 50 and 100
+# trees with n_jobs=-1 (joblib's threads, as many as the cores granted).
+MODELS = {
+    "boosting": """\
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+
+def version(size):
+    return HistGradientBoostingClassifier(max_iter=25 * size, early_stopping=False)
+""",
+    "forest": """\
+from sklearn.ensemble import RandomForestClassifier
+
+
+def version(size):
+    return RandomForestClassifier(n_estimators=25 * size, n_jobs=-1, random_state=0)
+""",
+}
+VERSIONS = """
+
+def small():
+    return version(1)
+
+
+def medium():
+    return version(3 if BOOSTING else 2)
+
+
+def large():
+    return version(6 if BOOSTING else 4)
+"""
+PIPELINE_YAML = """\
 steps:
   - name: model
     inputs: [X, y]
     outputs: [predictions]
-    alternatives: {small: boosting.py:small, medium: boosting.py:medium, large: boosting.py:large}
-""",
-    # Histogram gradient boosting of 25, 75 and 150 iterations: OpenMP, whose threads
-    # the judge sets to the granted cores. (Not a random forest with n_jobs: joblib
-    # finds no usable multiprocessing in the sandbox and runs its threads serially.)
-    "boosting.py": """\
-from sklearn.ensemble import HistGradientBoostingClassifier
+    alternatives: {small: model.py:small, medium: model.py:medium, large: model.py:large}
+"""
 
 
-def boosting(iterations):
-    return HistGradientBoostingClassifier(max_iter=iterations, early_stopping=False)
+def pipeline(model: str) -> dict[str, str]:
+    code = f"BOOSTING = {model == 'boosting'}\n{MODELS[model]}{VERSIONS}"
+    return {"pipeline.yaml": PIPELINE_YAML, "model.py": code}
 
 
-def small():
-    return boosting(25)
-
-
-def medium():
-    return boosting(75)
-
-
-def large():
-    return boosting(150)
-""",
-}
 LIMITS = {"cpu_seconds": 3600, "memory_mb": 4096, "wall_seconds": 3600, "processes": 64}
 
 
 def sweep_job(
-    store: ContentStore, frame: pd.DataFrame, cores: list[int], batch_sizes: list[int]
+    store: ContentStore,
+    frame: pd.DataFrame,
+    cores: list[int],
+    batch_sizes: list[int],
+    model: str,
 ) -> dict[str, Any]:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in PIPELINE.items():
+        for name, text in pipeline(model).items():
             archive.writestr(name, text)
     content = buffer.getvalue()
     plans = submission_plans(
@@ -106,6 +128,7 @@ def main() -> None:
     parser.add_argument("--cores", default="1,2,4")
     parser.add_argument("--batch-sizes", default="1,32,256")
     parser.add_argument("--repeat", type=int, default=3, help="pairs for the speed-up")
+    parser.add_argument("--model", choices=sorted(MODELS), default="boosting")
     args = parser.parse_args()
     cores = [int(part) for part in args.cores.split(",")]
     batch_sizes = [int(part) for part in args.batch_sizes.split(",")]
@@ -114,10 +137,10 @@ def main() -> None:
     config = SandboxConfig(prewarm=True, work_root=str(work))
     x, y = make_classification(n_samples=args.rows, n_features=40, random_state=0)
     frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(40)]).assign(target=y)
-    job = sweep_job(store, frame, cores, batch_sizes)
+    job = sweep_job(store, frame, cores, batch_sizes, args.model)
     plans = job["plans"]
     print(
-        f"{len(plans)} configurations (3 versions x {len(cores)} core counts x "
+        f"{len(plans)} configurations ({args.model}: 3 versions x {len(cores)} core counts x "
         f"{len(batch_sizes)} batch sizes), {args.rows} rows, 3 folds; this machine has "
         f"{worker_cores()} cores; load average {os.getloadavg()[0]:.2f}",
         flush=True,
