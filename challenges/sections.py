@@ -46,6 +46,12 @@ class SectionFormSet(BaseInlineFormSet):
 
     def add_fields(self, form: Any, index: int | None) -> None:
         super().add_fields(form, index)
+        if index is None:
+            # The empty form (the page's template for another inline) is never saved;
+            # and setting a one-to-one's challenge also caches the row as the
+            # challenge's section, so its defaults would stand in for the saved row
+            # wherever the page reads the challenge's section (the release preview).
+            return
         # The formset then sets the challenge's id on the form's instance: the same
         # id, so the challenge set here stays.
         form.instance.challenge = self.instance
