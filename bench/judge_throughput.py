@@ -257,8 +257,11 @@ def _ready(_: int) -> None:
     time.sleep(0.5)  # long enough for each process to take one: all have warmed up
 
 
-def _replay(jobs: list[dict[str, Any]]) -> list[float]:
-    """Run the jobs through the executor, as the judge worker's task does; each one's CPU."""
+def _replay(jobs: list[dict[str, Any]]) -> tuple[list[float], float]:
+    """Run the jobs through the executor, as the judge worker's task does: each one's
+    CPU, and this process's own (its nursery and boxes are not in it)."""
+    import resource
+
     from worker_node.settings import WorkerSettings
     from worker_wing.content_store import ContentStore
     from worker_wing.judge.executor import execute_judge_job
@@ -266,11 +269,13 @@ def _replay(jobs: list[dict[str, Any]]) -> list[float]:
     settings = WorkerSettings.from_environ()
     store = ContentStore(settings.artifact_dir)
     cpu = []
+    own = resource.getrusage(resource.RUSAGE_SELF)
     for job in jobs:
         result = execute_judge_job(job, artifacts=store, sandbox=settings.sandbox)  # type: ignore[arg-type]
         assert result["ok"], result["reason"]
         cpu.append(float(result["cpu_seconds"]))
-    return cpu
+    spent = resource.getrusage(resource.RUSAGE_SELF)
+    return cpu, spent.ru_utime + spent.ru_stime - own.ru_utime - own.ru_stime
 
 
 def judge_side_alone(jobs: list[dict[str, Any]], processes: int) -> Measure:
@@ -283,11 +288,26 @@ def judge_side_alone(jobs: list[dict[str, Any]], processes: int) -> Measure:
     with ProcessPoolExecutor(processes, initializer=_warm_sandbox, initargs=(threads,)) as pool:
         list(pool.map(_ready, range(processes)))
         load_before = os.getloadavg()[0]
+        busy_before = machine_busy()
         started = time.perf_counter()
-        cpu = [seconds for share in pool.map(_replay, shares) for seconds in share]
+        replays = list(pool.map(_replay, shares))
         wall = time.perf_counter() - started
+        busy = machine_busy() - busy_before
+    cpu = [seconds for share, _ in replays for seconds in share]
     measure = Measure("judge side alone", processes, cpu, wall, (load_before, os.getloadavg()[0]))
     print(measure.line(), flush=True)
+    # Where the cores' time went: what is neither the students' nor the executor's
+    # own is the nurseries forking boxes, the kernel's cgroup and namespace work, and
+    # the boxes' own start and end outside a job's cgroup.
+    executors = sum(own for _, own in replays)
+    idle = max(0.0, cores() * wall - busy)
+    print(
+        f"  cores' time {cores() * wall:6.1f} s: students' code {sum(cpu):6.1f} s, "
+        f"executors' own {executors:5.1f} s ({executors / len(cpu) * 1000:.0f} ms a job), "
+        f"nurseries, boxes and kernel {max(0.0, busy - sum(cpu) - executors):5.1f} s, "
+        f"idle {idle:5.1f} s",
+        flush=True,
+    )
     return measure
 
 

@@ -445,6 +445,9 @@ PPIPE_SANDBOX_PREWARM = env_bool("PPIPE_SANDBOX_PREWARM", True)
 # Jobs a sandbox runs one after another (each in namespaces of its own) before it
 # is replaced: a fresh sandbox costs about a second of CPU for its imports.
 PPIPE_SANDBOX_JOBS = env_int("PPIPE_SANDBOX_JOBS", 100, minimum=1)
+# Participants' boxes a judge process keeps warm between their jobs (least recently
+# used dropped first); each idle box is two sleeping processes and about 4 MB.
+PPIPE_SANDBOX_KEPT = env_int("PPIPE_SANDBOX_KEPT", 32, minimum=1)
 # The host user student code runs as when the judge worker is root (make setup
 # creates it); it must own nothing. A uid number works too.
 PPIPE_SANDBOX_USER = env_str("PPIPE_SANDBOX_USER", "ppipe-sandbox")

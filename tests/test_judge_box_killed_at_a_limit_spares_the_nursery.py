@@ -18,7 +18,7 @@ def test_a_box_killed_at_its_cpu_limit_leaves_the_nursery_and_another_box_workin
 ) -> None:
     config = SandboxConfig(prewarm=True, work_root=str(tmp_path))
     judge(tmp_path, GOOD, sandbox=config, participant="participant-1")
-    nursery, kept = sandbox._nursery, sandbox._kept
+    nursery, kept = sandbox._nursery, sandbox.kept_box("participant-1")
     assert nursery is not None
     assert kept is not None
 
@@ -43,7 +43,7 @@ def test_a_box_killed_at_its_cpu_limit_leaves_the_nursery_and_another_box_workin
 def test_a_killed_nursery_leaves_no_box_running(tmp_path: Path) -> None:
     config = SandboxConfig(prewarm=False, work_root=str(tmp_path))
     judge(tmp_path, GOOD, sandbox=config, participant="participant-1")
-    nursery, kept = sandbox._nursery, sandbox._kept
+    nursery, kept = sandbox._nursery, sandbox.kept_box("participant-1")
     assert nursery is not None
     assert kept is not None
     assert kept.process is not None

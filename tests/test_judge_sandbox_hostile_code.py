@@ -119,8 +119,8 @@ def test_nothing_of_a_fork_bomb_outlives_its_job(tmp_path: Path) -> None:
     # job (its first process and its zygote), all idle. Each of the bomb's forks
     # would be another process with the runner's command line.
     idle = {sandbox._nursery.host_pid} if sandbox._nursery is not None else set()
-    if sandbox._kept is not None:
-        idle |= {p.pid for p in (sandbox._kept.process, sandbox._kept.zygote) if p is not None}
+    for box in sandbox.kept_boxes():
+        idle |= {p.pid for p in (box.process, box.zygote) if p is not None}
     left = [
         described
         for child in psutil.Process().children(recursive=True)

@@ -82,10 +82,9 @@ def warm_pair(tmp_path: Path, first: str, second: str) -> tuple[dict, dict]:
     """Two jobs judged one after the other by the same reused sandbox."""
     config = SandboxConfig(prewarm=True, work_root=str(tmp_path))
     one = judge(tmp_path, first, sandbox=config)
-    box = sandbox._kept
+    box = sandbox.kept_boxes()[-1]
     two = judge(tmp_path, second, sandbox=config)
-    assert box is not None
-    assert sandbox._kept is box, "the sandbox was not reused"
+    assert sandbox.kept_boxes()[-1] is box, "the sandbox was not reused"
     assert box.jobs == 2
     return one, two
 

@@ -83,6 +83,7 @@ class WorkerSettings:
                 bwrap=env.text("PPIPE_BWRAP", "/usr/bin/bwrap"),
                 tmpfs_mb=env.number("PPIPE_SANDBOX_TMPFS_MB", 512, minimum=16),
                 jobs_per_sandbox=env.number("PPIPE_SANDBOX_JOBS", 100, minimum=1),
+                kept_boxes=env.number("PPIPE_SANDBOX_KEPT", 32, minimum=1),
                 work_root=str(env.path("PPIPE_JUDGE_WORK_DIR", Path(tempfile.gettempdir()))),
                 user=env.text("PPIPE_SANDBOX_USER", "ppipe-sandbox"),
                 cgroup_root=env.text("PPIPE_CGROUP_ROOT", ""),

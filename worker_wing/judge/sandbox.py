@@ -40,8 +40,11 @@ Reused by one participant only: a box runs up to PPIPE_SANDBOX_JOBS jobs of ONE
 participant, each forked fresh from its zygote (sandbox_runner.py), with folds
 isolated from each other (tests/test_judge_sandbox_isolation.py holds it to
 that). A worker process keeps its nursery, started again while it is idle if it
-died or aged, and the box of the participant it judged last; anybody else gets
-a new box.
+died or aged, and the boxes of the last participants it judged (PPIPE_SANDBOX_KEPT,
+least recently used dropped first): a participant coming back gets their own
+box, warm; anybody else gets a new one. A class's students take turns, so one
+kept box meant a new box for nearly every job: about 45 ms of the machine's CPU
+outside the job each (bench/README.md, judge throughput).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ import os
 import select
 import shutil
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -433,19 +437,36 @@ class Sandbox:
         self.stderr_path.unlink(missing_ok=True)
 
 
-# This worker process's nursery, and the box of the participant it judged last.
+# This worker process's nursery, and the boxes of the participants it judged last,
+# least recently used first, each kept for its own participant's next job only.
 _nursery: Nursery | None = None
-_kept: Sandbox | None = None
+_kept: OrderedDict[str, Sandbox] = OrderedDict()
+
+
+def kept_box(owner: str) -> Sandbox | None:
+    """The box kept for `owner`'s next job, if any."""
+    return _kept.get(owner)
+
+
+def kept_boxes() -> list[Sandbox]:
+    """Every box kept, least recently used first."""
+    return list(_kept.values())
+
+
+def _discard_kept(nursery: Nursery | None = None) -> None:
+    """Discard the kept boxes (of `nursery` only, if given)."""
+    for owner, box in list(_kept.items()):
+        if nursery is None or box.nursery is nursery:
+            del _kept[owner]
+            box.discard()
 
 
 def _nursery_for(config: SandboxConfig, threads: int) -> Nursery:
     """The running nursery, or a new one if it does not fit, died or aged (its boxes go
     with it)."""
-    global _nursery, _kept
+    global _nursery
     if _nursery is not None and not _nursery.usable_for(config, threads):
-        if _kept is not None and _kept.nursery is _nursery:
-            _kept.discard()
-            _kept = None
+        _discard_kept(_nursery)
         _nursery.discard()
         _nursery = None
     if _nursery is None:
@@ -454,28 +475,29 @@ def _nursery_for(config: SandboxConfig, threads: int) -> Nursery:
 
 
 def sandbox_take(config: SandboxConfig, threads: int, owner: str) -> Sandbox:
-    """A box for one job of `owner`: the one they used last if it fits, else a new one
-    forked from the nursery. Never one another participant used."""
-    global _kept
-    if _kept is not None and _kept.owner == owner and _kept.usable_for(config, threads, owner):
-        box, _kept = _kept, None
-        return box
+    """A box for one job of `owner`: the one kept for them if it still fits, else a new
+    one forked from the nursery. Never one another participant used."""
+    box = _kept.pop(owner, None)
+    if box is not None:
+        if box.usable_for(config, threads, owner):
+            return box
+        box.discard()
     return Sandbox.of(_nursery_for(config, threads))
 
 
 def sandbox_release(box: Sandbox, *, healthy: bool) -> None:
-    """After a job: keep a healthy box for its participant's next job (dropping the one
-    kept for somebody else), else discard it; then start the nursery if it is gone."""
-    global _kept
+    """After a job: keep a healthy box for its participant's next job, dropping the
+    least recently used beyond the configured number, else discard it; then start the
+    nursery if it is gone."""
     if healthy and box.owner is not None and box.usable_for(box.config, box.threads, box.owner):
         try:
             box.clear_inputs()
         except OSError:
             box.discard()
         else:
-            if _kept is not None:
-                _kept.discard()
-            _kept = box
+            _kept[box.owner] = box
+            while len(_kept) > box.config.kept_boxes:
+                _kept.popitem(last=False)[1].discard()
     else:
         box.discard()
     sandbox_prewarm(box.config, box.threads)

@@ -62,6 +62,9 @@ class SandboxConfig:
     tmpfs_mb: int = 512
     # Jobs one sandbox runs (each isolated from the others) before it is replaced.
     jobs_per_sandbox: int = 100
+    # Boxes a worker process keeps between jobs, one per participant (sandbox.py): each
+    # idle box holds two sleeping processes and about 4 MB of its own.
+    kept_boxes: int = 32
     work_root: str = field(default_factory=tempfile.gettempdir)
     # The host user student code runs as when the worker is root.
     user: str = "ppipe-sandbox"
