@@ -11,7 +11,9 @@ wall time and its efficiency: ideal / wall.
 2. Judge side alone: the very jobs the control side built for those
    submissions (one job definition, judging/jobs.py's, batch size and all),
    replayed in the same order through the executor in as many processes, each
-   with the worker's sandbox settings and a warm spare sandbox. Target >= 0.92.
+   with the worker's sandbox settings and a warm spare sandbox, each job to
+   whichever process is free (as the worker's processes take them from the
+   queue). Target >= 0.92.
 3. Whole path, two hosts: the control side (uploads, control worker, beat,
    PostgreSQL and Redis of its own) on a host made of a network namespace, as
    the fault suite builds them (tests/lab.py), and the judge worker on this
@@ -257,9 +259,9 @@ def _ready(_: int) -> None:
     time.sleep(0.5)  # long enough for each process to take one: all have warmed up
 
 
-def _replay(jobs: list[dict[str, Any]]) -> tuple[list[float], float]:
-    """Run the jobs through the executor, as the judge worker's task does: each one's
-    CPU, and this process's own (its nursery and boxes are not in it)."""
+def _replay(job: dict[str, Any]) -> tuple[float, float]:
+    """Run one job through the executor, as the judge worker's task does: its CPU, and
+    this process's own while judging it (its nursery and boxes are not in it)."""
     import resource
 
     from worker_node.settings import WorkerSettings
@@ -267,45 +269,45 @@ def _replay(jobs: list[dict[str, Any]]) -> tuple[list[float], float]:
     from worker_wing.judge.executor import execute_judge_job
 
     settings = WorkerSettings.from_environ()
-    store = ContentStore(settings.artifact_dir)
-    cpu = []
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    for job in jobs:
-        result = execute_judge_job(job, artifacts=store, sandbox=settings.sandbox)  # type: ignore[arg-type]
-        assert result["ok"], result["reason"]
-        cpu.append(float(result["cpu_seconds"]))
-    spent = resource.getrusage(resource.RUSAGE_SELF)
-    return cpu, spent.ru_utime + spent.ru_stime - own.ru_utime - own.ru_stime
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    result = execute_judge_job(
+        job,  # type: ignore[arg-type]
+        artifacts=ContentStore(settings.artifact_dir),
+        sandbox=settings.sandbox,
+    )
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    assert result["ok"], result["reason"]
+    own = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return float(result["cpu_seconds"]), own
 
 
 def judge_side_alone(jobs: list[dict[str, Any]], processes: int) -> Measure:
     from concurrent.futures import ProcessPoolExecutor
 
     threads = int(jobs[0].get("threads") or 1)
-    # Dealt out in turn, as the judge queue hands them to the worker's processes.
-    shares = [jobs[n::processes] for n in range(processes)]
     print(f"\njudge side alone: the same {len(jobs)} jobs in {processes} processes …", flush=True)
     with ProcessPoolExecutor(processes, initializer=_warm_sandbox, initargs=(threads,)) as pool:
         list(pool.map(_ready, range(processes)))
         load_before = os.getloadavg()[0]
         busy_before = machine_busy()
         started = time.perf_counter()
-        replays = list(pool.map(_replay, shares))
+        # One job at a time to whichever process is free, in the order submitted, as
+        # the judge worker's processes take them from the queue (prefetch of one).
+        replays = list(pool.map(_replay, jobs, chunksize=1))
         wall = time.perf_counter() - started
         busy = machine_busy() - busy_before
-    cpu = [seconds for share, _ in replays for seconds in share]
+    cpu = [seconds for seconds, _ in replays]
     measure = Measure("judge side alone", processes, cpu, wall, (load_before, os.getloadavg()[0]))
     print(measure.line(), flush=True)
-    # Where the cores' time went: what is neither the students' nor the executor's
-    # own is the nurseries forking boxes, the kernel's cgroup and namespace work, and
-    # the boxes' own start and end outside a job's cgroup.
+    # Where the cores' time went. "The rest" is everything else the machine did: the
+    # nurseries forking boxes, the boxes' own start and end outside a job, the kernel's
+    # cgroup and namespace work, and any other process (so: measure on a quiet machine).
     executors = sum(own for _, own in replays)
     idle = max(0.0, cores() * wall - busy)
     print(
         f"  cores' time {cores() * wall:6.1f} s: students' code {sum(cpu):6.1f} s, "
         f"executors' own {executors:5.1f} s ({executors / len(cpu) * 1000:.0f} ms a job), "
-        f"nurseries, boxes and kernel {max(0.0, busy - sum(cpu) - executors):5.1f} s, "
-        f"idle {idle:5.1f} s",
+        f"the rest {max(0.0, busy - sum(cpu) - executors):5.1f} s, idle {idle:5.1f} s",
         flush=True,
     )
     return measure

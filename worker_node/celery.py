@@ -73,7 +73,13 @@ def celery_config(worker: WorkerSettings) -> dict[str, Any]:
 # set_as_current=False: a process that also holds the control side's app (a test,
 # a shell) keeps that one as Celery's current app, which its shared tasks use;
 # the worker command makes this one current in a worker process.
-app = Celery("ppipe", fixups=[], include=["worker_node.tasks"], set_as_current=False)
+app = Celery(
+    "ppipe",
+    fixups=[],
+    # judge_warmup: its signal handlers start a judge process's sandbox at once.
+    include=["worker_node.tasks", "worker_node.judge_warmup"],
+    set_as_current=False,
+)
 app.conf.update(celery_config(settings))
 
 

@@ -15,10 +15,12 @@ import binascii
 import hashlib
 import importlib.metadata
 import json
+import logging
 import math
 import platform
 import signal
 import subprocess
+import threading
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -73,12 +75,20 @@ from worker_wing.judge.runner_fold import (
     STEP_ERROR_EXIT,
 )
 from worker_wing.judge.runner_steps import MAX_MODEL_BYTES
-from worker_wing.judge.sandbox import JobRun, Sandbox, sandbox_release, sandbox_take
+from worker_wing.judge.sandbox import (
+    JobRun,
+    Sandbox,
+    sandbox_prewarm,
+    sandbox_release,
+    sandbox_take,
+)
 from worker_wing.judge.sandbox_command import SandboxConfig, SandboxUnavailable, check_bwrap
 from worker_wing.judge.traceback_folding import fold_runner_frames
 from worker_wing.pipeline.check import extract_pipeline_archive
 from worker_wing.pipeline.spec import PipelineRejected
 from worker_wing.worker_identity import worker_name
+
+logger = logging.getLogger(__name__)
 
 # What a run that failed by the student's code is, unless it names a limit.
 STUDENT = FailureKind.STUDENT_ERROR
@@ -163,6 +173,18 @@ def installed_packages() -> tuple[str, ...]:
         if dist.metadata["Name"]
     }
     return tuple(sorted(found))
+
+
+def judge_prewarm(sandbox: SandboxConfig) -> None:
+    """What a judge process does once before its first job, without waiting for it:
+    start its nursery (for one thread, the default; a job asking for more starts its
+    own) and list the installed packages every result names."""
+    threading.Thread(target=installed_packages, name="installed-packages", daemon=True).start()
+    try:
+        sandbox_prewarm(sandbox, 1)
+    except (SandboxUnavailable, OSError) as error:
+        # The first job says so, as its failure's reason.
+        logger.warning("the judge's sandbox could not be started ahead of a job: %s", error)
 
 
 def _provenance(job: JudgeJobMessage, sandbox: SandboxConfig, started_at: str) -> dict[str, Any]:
