@@ -115,6 +115,16 @@ def cgroup_problem(root: str = "") -> str:
     return ""
 
 
+def sandbox_cgroup_names(root: str = "") -> set[str]:
+    """The names of the sandbox cgroups below this worker's cgroup (or root), in any
+    hierarchy; CgroupUnavailable where sandbox cgroups cannot be made."""
+    names: set[str] = set()
+    for base in set(_locate(root)[1].values()):
+        with contextlib.suppress(FileNotFoundError):
+            names.update(entry.name for entry in os.scandir(base) if entry.is_dir())
+    return names
+
+
 def _enable_v2_controllers(directory: str) -> None:
     """Give the children of directory memory and pids, first moving its processes into a
     leaf if the kernel refuses with EBUSY (no processes in a cgroup with controllers)."""
@@ -175,6 +185,23 @@ class SandboxCgroup:
         cgroup.kill()
         cgroup.start_job()
         return cgroup
+
+    @classmethod
+    def existing(cls, name: str, root: str = "") -> SandboxCgroup:
+        """The cgroup `name` as it is, created by another worker process (dead or alive):
+        nothing is made, nothing killed. Hierarchies it is missing from read as empty."""
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"bad sandbox cgroup name {name!r}")
+        version, bases = _locate(root)
+        return cls(version, {controller: f"{base}/{name}" for controller, base in bases.items()})
+
+    def changed_at(self) -> float:
+        """When its newest directory was last changed (made, on cgroupfs), 0.0 if none is left."""
+        times = [0.0]
+        for directory in set(self._dirs.values()):
+            with contextlib.suppress(FileNotFoundError):
+                times.append(os.stat(directory).st_mtime)
+        return max(times)
 
     def _file(self, controller: str, v1: str, v2: str) -> str:
         return f"{self._dirs[controller]}/{v1 if self.version == 1 else v2}"

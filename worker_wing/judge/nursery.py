@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from worker_wing.judge.job_cgroup import CgroupUnavailable, SandboxCgroup
+from worker_wing.judge.leftovers import nursery_prefix, reclaim_leftovers
 from worker_wing.judge.runner_nursery import NURSERY_READY, ORDER_BYTES
 from worker_wing.judge.sandbox_command import (
     JOIN_CGROUP,
@@ -180,8 +181,12 @@ class Nursery:
 
     @classmethod
     def start(cls, config: SandboxConfig, threads: int, runner: Path) -> Nursery:
-        """Start the nursery's process with `runner` (sandbox_runner.py) as its script."""
-        folder = Path(tempfile.mkdtemp(prefix="ppipe-judge-", dir=config.work_root))
+        """Start the nursery's process with `runner` (sandbox_runner.py) as its script,
+        first reclaiming what dead judge processes left (every judge process, the
+        worker's, a bench's or a test's, starts a nursery before its first box)."""
+        reclaim_leftovers(config.work_root, config.cgroup_root)
+        # Named for this process, so that others know when it is gone (leftovers.py).
+        folder = Path(tempfile.mkdtemp(prefix=nursery_prefix(), dir=config.work_root))
         folder.chmod(0o755)
         Path(f"{folder}.private").mkdir(mode=0o700)
         try:
