@@ -104,7 +104,11 @@ class ChallengeAdmin(ChallengePublishingAdmin):
     )
 
     def get_form(
-        self, request: HttpRequest, obj: Challenge | None = None, change: bool = False, **kwargs: Any
+        self,
+        request: HttpRequest,
+        obj: Challenge | None = None,
+        change: bool = False,
+        **kwargs: Any,
     ) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
         # The admin instantiates the class itself: the uploader rides on a subclass.
