@@ -297,8 +297,11 @@ PPIPE_HEARTBEAT_SECONDS = env_int("PPIPE_HEARTBEAT_SECONDS", 30, minimum=1)
 CELERY_BROKER_URL = env_optional_str("CELERY_BROKER_URL") or embedded_broker_url(VAR_DIR)
 CELERY_RESULT_BACKEND = env_optional_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
 # Each process its own memory cache (leaderboards, for seconds); the API's throttle
-# counts in the broker's Redis, shared by every web process (foundation/shared_cache.py).
-_THROTTLE_REDIS = redis_cache_location(CELERY_BROKER_URL)
+# counts in Redis, shared by every web process (foundation/shared_cache.py): the
+# broker's (`make run`'s embedded one too) unless another is named.
+_THROTTLE_REDIS = env_optional_str("PPIPE_THROTTLE_REDIS_URL") or redis_cache_location(
+    CELERY_BROKER_URL
+)
 CACHES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "throttles": (
