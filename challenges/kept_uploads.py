@@ -82,7 +82,7 @@ def kept_uploads_dir() -> Path:
     return Path(settings.PPIPE_PRIVATE_DIR) / "kept-uploads"
 
 
-def kept_upload_keep(upload: UploadedFile, *, uploader_id: int | None) -> str:
+def kept_upload_keep(upload: UploadedFile, *, uploader_id: int) -> str:
     """Store the upload and return the token that brings it back, for the
     account `uploader_id` only."""
     folder = kept_uploads_dir()
