@@ -103,6 +103,17 @@ class ChallengeAdmin(ChallengePublishingAdmin):
         ),
     )
 
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Challenge | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        # The admin instantiates the class itself: the uploader rides on a subclass.
+        return type(form.__name__, (form,), {"uploader_id": request.user.pk})
+
     def get_inlines(self, request: HttpRequest, obj: Challenge | None) -> list[Any]:
         return [section.inline for section in challenge_sections()]
 

@@ -31,11 +31,12 @@ from challenges.selectors import (
 from challenges.services import JoinRefused, PublishError, challenge_publish, participant_join
 from challenges.splitting import SplitError
 from foundation.api import IsTeacher, caller
-from foundation.throttles import check_join_code_api
+from foundation.throttles import JOINS, check_join_code_api
 from foundation.unique_races import validated_again_after_a_unique_race
 
 TOO_MANY_JOIN_TRIES = OpenApiResponse(
-    description="Too many join codes tried (right or wrong): `Retry-After` says when to try again."
+    description="Too many join codes tried (right or wrong), or too many join requests: "
+    "`Retry-After` says when to try again."
 )
 
 
@@ -189,6 +190,8 @@ class JoinSerializer(serializers.Serializer[Any]):
 
 
 class ChallengeJoinView(APIView):
+    throttle_scope = JOINS
+
     @extend_schema(
         request=JoinSerializer,
         responses={

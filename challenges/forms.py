@@ -82,8 +82,14 @@ class ChallengeForm(SettingsForm):
         # file kept from a submit that had errors (challenges/kept_uploads.py).
         widgets = {"dataset": KeptFileInput}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    # The account filling the form: a kept dataset comes back only to the account
+    # that uploaded it. The admin sets it per request (ChallengeAdmin.get_form).
+    uploader_id: int | None = None
+
+    def __init__(self, *args: Any, uploader_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if uploader_id is not None:
+            self.uploader_id = uploader_id
         self._frame: pd.DataFrame | None = None
         self._sha256 = ""
         self._format = ""
@@ -103,7 +109,7 @@ class ChallengeForm(SettingsForm):
         if not token or self.files.get("dataset"):
             return
         try:
-            kept = kept_upload_restore(str(token))
+            kept = kept_upload_restore(str(token), uploader_id=self.uploader_id)
         except KeptUploadError as error:
             # Reported by clean_dataset, instead of the vaguer "This field is required."
             self._kept_error = str(error)
@@ -116,8 +122,10 @@ class ChallengeForm(SettingsForm):
         """Called when the page is shown again: keeps a dataset that passed its checks."""
         if self._upload is None or self._frame is None or "dataset" in self.errors:
             return None
+        if self.uploader_id is None:
+            return None  # no account to tie it to: the file is chosen again
         if self._kept is None:
-            token = kept_upload_keep(self._upload)
+            token = kept_upload_keep(self._upload, uploader_id=self.uploader_id)
             name = self._upload.name or "dataset.csv"
             self._kept = KeptDataset(token=token, name=name, rows=len(self._frame))
         return self._kept
@@ -242,7 +250,9 @@ class ChallengeForms:
     def __init__(self, data: Any, files: Any = None, *, named_for: Any = None) -> None:
         """`named_for`: the API's caller, who names the objects the forms refer to
         (destinations) rather than giving their ids."""
-        self.core = ChallengeForm(data, files)
+        self.core = ChallengeForm(
+            data, files, uploader_id=named_for.pk if named_for is not None else None
+        )
         self.sections = [(section, section.form(data)) for section in challenge_sections()]
         for _, form in self.sections:
             # A section may check its settings against the challenge's (a date after

@@ -6,7 +6,10 @@ time. The file is kept in a private folder (beside the hidden labels, which
 only the control side reads) under its sha256, and the page carries a signed,
 expiring token naming it; the next submit without a new file brings it back.
 Nothing a browser sends can name another file: the token is signed by the
-server, and the bytes are checked against the digest it names.
+server, and the bytes are checked against the digest it names. The token also
+names the account that uploaded the file: a token is a bearer of the file, and
+one seen by another teacher (a shared screen, a copied page) must not let them
+attach someone else's dataset to their own challenge.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ KEEP_FOR = timedelta(hours=24)
 KEPT_INPUT_SUFFIX = "_kept"
 SALT = "ppipe.challenges.kept-upload"
 _DIGEST_LENGTH = 64
+# Stands for "no uploader named" in a token, unequal to any account id and to None.
+_NO_UPLOADER = object()
 
 
 class KeptUploadError(ValueError):
@@ -77,8 +82,9 @@ def kept_uploads_dir() -> Path:
     return Path(settings.PPIPE_PRIVATE_DIR) / "kept-uploads"
 
 
-def kept_upload_keep(upload: UploadedFile) -> str:
-    """Store the upload and return the token that brings it back."""
+def kept_upload_keep(upload: UploadedFile, *, uploader_id: int) -> str:
+    """Store the upload and return the token that brings it back, for the
+    account `uploader_id` only."""
     folder = kept_uploads_dir()
     folder.mkdir(parents=True, exist_ok=True)
     _prune(folder)
@@ -97,12 +103,20 @@ def kept_upload_keep(upload: UploadedFile) -> str:
         raise
     upload.seek(0)
     name = PurePath(upload.name or "dataset.csv").name
-    return signing.dumps({"sha256": digest.hexdigest(), "name": name}, salt=SALT)
+    return signing.dumps(
+        {"sha256": digest.hexdigest(), "name": name, "uploader": uploader_id}, salt=SALT
+    )
 
 
-def kept_upload_restore(token: str) -> UploadedFile:
-    """The file a token names, as if it had been uploaded again."""
+def kept_upload_restore(token: str, *, uploader_id: int | None) -> UploadedFile:
+    """The file a token names, as if it had been uploaded again; only for the
+    account that uploaded it."""
     payload = _payload(token)
+    if payload["uploader"] != uploader_id:
+        raise KeptUploadError(
+            "The kept dataset was not uploaded from your account, so it cannot be used "
+            "here: choose the file again."
+        )
     path = kept_uploads_dir() / payload["sha256"]
     try:
         handle = path.open("rb")
@@ -147,7 +161,13 @@ def _payload(token: str) -> dict[str, Any]:
     if len(digest) != _DIGEST_LENGTH or any(c not in "0123456789abcdef" for c in digest):
         # Signed by this server, so never seen; checked because it becomes a path.
         raise KeptUploadError("The reference to the kept dataset is not valid.")
-    return {"sha256": digest, "name": PurePath(str(payload.get("name", ""))).name}
+    uploader = payload.get("uploader")
+    return {
+        "sha256": digest,
+        "name": PurePath(str(payload.get("name", ""))).name,
+        # A token from before tokens named their uploader has none: it matches no one.
+        "uploader": uploader if isinstance(uploader, int) else _NO_UPLOADER,
+    }
 
 
 def _prune(folder: Path) -> None:

@@ -36,6 +36,7 @@ from dispatch.student_data import (
 )
 from dispatch.views import release_file_response
 from foundation.api import IsTeacher, caller
+from foundation.throttles import DOWNLOADS
 from worker_wing.release.remotes import SECRET_OPTIONS
 
 
@@ -247,6 +248,7 @@ class AnyAccept(BaseContentNegotiation):
 
 class ReleaseDownloadView(APIView):
     content_negotiation_class = AnyAccept
+    throttle_scope = DOWNLOADS
 
     @extend_schema(
         responses={

@@ -16,6 +16,7 @@ from dispatch.student_data import (
     delivered_release_file,
 )
 from foundation.accounts import signed_in_user
+from foundation.throttles import DOWNLOADS, page_throttle
 
 
 def _participant(request: HttpRequest, slug: str) -> Participant:
@@ -48,6 +49,7 @@ def release_file_response(file: ReleaseFile) -> HttpResponse:
 
 
 @login_required
+@page_throttle(DOWNLOADS)
 def release_download_view(request: HttpRequest, slug: str, sequence: int) -> HttpResponse:
     participant = _participant(request, slug)
     try:

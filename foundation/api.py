@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from foundation.accounts import TEACHERS_GROUP
+from foundation.throttles import RateLimited
 
 NON_FIELD = "non_field_errors"
 
@@ -51,6 +52,10 @@ def error_shape_handler(exc: Exception, context: dict[str, Any]) -> Response | N
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
         response.data = {"detail": str(detail or exc), "errors": {}}
+    if isinstance(exc, RateLimited):
+        # For scripts: which limit, and the seconds `Retry-After` also says.
+        response.data["limit"] = exc.limit
+        response.data["retry_after"] = exc.retry_after
     return response
 
 

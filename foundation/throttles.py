@@ -4,19 +4,34 @@ and the join-code limit shared by the API and the pages.
 A limit answers 429 with `Retry-After` (../shared/API.md) and a sentence saying
 when the next try is possible. The throttles count in the cache every web
 process shares (foundation/shared_cache.py), not in DRF's default per-process one.
+
+Besides the overall rates (anon, user), each family of views that students'
+scripts call in loops (polls, downloads, shared code, forks, the leaderboard,
+questions, joining) has its own rate, its scope: a view names it with
+`throttle_scope`, a page with `@page_throttle(scope)`. A refusal's body names the
+limit and when to retry, because students' scripts read it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from django.http import HttpRequest
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import (
+    AnonRateThrottle,
+    ScopedRateThrottle,
+    SimpleRateThrottle,
+    UserRateThrottle,
+)
 
 from foundation.shared_cache import throttle_cache
 
@@ -47,12 +62,110 @@ def too_many(message: str, wait_seconds: float) -> exceptions.Throttled:
     return error
 
 
-class SharedAnonRateThrottle(AnonRateThrottle):
-    cache = throttle_cache
+# The scopes of REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], and what a refusal calls
+# the requests it counts.
+POLLS = "polls"
+DOWNLOADS = "downloads"
+SHARED_CODE = "shared_code"
+FORKS = "forks"
+LEADERBOARD = "leaderboard"
+RECEIPTS = "receipts"
+JOINS = "joins"
+COUNTED_AS = {
+    "anon": "requests from your address",
+    "user": "requests",
+    POLLS: "status requests (submissions, reproductions, endpoints)",
+    DOWNLOADS: "downloads",
+    SHARED_CODE: "requests for shared code",
+    FORKS: "forks",
+    LEADERBOARD: "leaderboard requests",
+    RECEIPTS: "question requests",
+    JOINS: "join and team requests",
+}
+_PERIODS = {1: "second", 60: "minute", 3600: "hour", 86400: "day"}
 
 
-class SharedUserRateThrottle(UserRateThrottle):
+class RateLimited(exceptions.Throttled):
+    """A 429 that says which limit was reached: the error handler puts `limit`
+    and `retry_after` in the body beside the sentence (foundation/api.py)."""
+
+    def __init__(self, *, scope: str, requests: int, per_seconds: int, wait: float) -> None:
+        seconds = max(1, math.ceil(wait))
+        super().__init__(wait=seconds)
+        period = _PERIODS.get(per_seconds, f"{per_seconds} seconds")
+        what = f"{COUNTED_AS.get(scope, 'requests')} (at most {requests} a {period})"
+        self.detail = exceptions.ErrorDetail(retry_message(what, seconds), code="throttled")
+        self.scope = scope
+        self.limit = {"scope": scope, "requests": requests, "per_seconds": per_seconds}
+        self.retry_after = seconds
+
+
+class ExplainedRefusal(SimpleRateThrottle):
+    """A rate throttle whose refusal raises RateLimited rather than DRF's bare
+    "Request was throttled": a script reads the limit from the body."""
+
     cache = throttle_cache
+    # Set from the rate (SimpleRateThrottle.__init__, ScopedRateThrottle.allow_request).
+    num_requests: int | None
+    duration: int | None
+
+    def get_rate(self) -> str | None:
+        # Read when used, not when the class was defined, so a changed setting counts.
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        if self.scope not in rates:
+            raise ImproperlyConfigured(f"No rate set for the throttle scope '{self.scope}'.")
+        rate = rates[self.scope]
+        return str(rate) if rate else None
+
+    def throttle_failure(self) -> bool:
+        raise RateLimited(
+            scope=str(self.scope),
+            requests=int(self.num_requests or 0),
+            per_seconds=int(self.duration or 0),
+            wait=self.wait() or 1.0,
+        )
+
+
+class SharedAnonRateThrottle(ExplainedRefusal, AnonRateThrottle):
+    pass
+
+
+class SharedUserRateThrottle(ExplainedRefusal, UserRateThrottle):
+    pass
+
+
+class SharedScopedRateThrottle(ExplainedRefusal, ScopedRateThrottle):
+    """A view's family rate (its `throttle_scope`), per account, or per address for
+    someone not signed in. A view without a scope is not counted here."""
+
+
+def page_throttle(
+    scope: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """For a page that is not a DRF view (a download): the API family's throttle,
+    counting in the same place, so the page is no way around the API's limit. A
+    refusal is a plain-text 429 with `Retry-After`. Put it under @login_required
+    so a signed-in user is counted as an account."""
+    # What the throttle reads of a view: its scope. A page's request is no DRF
+    # Request, but the throttle reads only what both have (user, META).
+    holder: Any = SimpleNamespace(throttle_scope=scope)
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def throttled(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                SharedScopedRateThrottle().allow_request(cast(Any, request), holder)
+            except RateLimited as refusal:
+                response = HttpResponse(
+                    str(refusal.detail), status=429, content_type="text/plain; charset=utf-8"
+                )
+                response["Retry-After"] = str(refusal.retry_after)
+                return response
+            return view(request, *args, **kwargs)
+
+        return throttled
+
+    return decorate
 
 
 class JoinCodeThrottle(SimpleRateThrottle):

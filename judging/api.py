@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges.api import caller_participant, visible_challenge
-from foundation.throttles import too_many
+from foundation.throttles import DOWNLOADS, FORKS, LEADERBOARD, POLLS, SHARED_CODE, too_many
 from judging.leaderboard import SORTABLE, leaderboard_cached, leaderboard_rendered, valid_order
 from judging.models import ConfigurationResult, Reproduction, Submission
 from judging.picks import submission_select, submission_unselect
@@ -396,6 +396,8 @@ class SubmissionCreateView(APIView):
 
 
 class SubmissionListView(APIView):
+    throttle_scope = POLLS
+
     @extend_schema(
         summary="Your submissions, newest first",
         parameters=[
@@ -411,6 +413,8 @@ class SubmissionListView(APIView):
 
 
 class SubmissionDetailView(APIView):
+    throttle_scope = POLLS
+
     @extend_schema(
         summary="A submission: state, reason, scores, folds, cost, logs",
         description="Your own submission (or, for its teacher, any of the challenge's) "
@@ -431,6 +435,8 @@ class SubmissionDetailView(APIView):
 
 
 class SubmissionCodeView(APIView):
+    throttle_scope = DOWNLOADS
+
     @extend_schema(
         summary="The submitted code",
         description="Your own submission's; from the challenge's code sharing date, any "
@@ -445,6 +451,8 @@ class SubmissionCodeView(APIView):
 
 
 class SubmissionForkView(APIView):
+    throttle_scope = FORKS
+
     @extend_schema(
         request=None,
         summary="Build on this submission: judge its code again as yours",
@@ -490,6 +498,8 @@ class SubmissionForkView(APIView):
 
 
 class SharedSubmissionsView(APIView):
+    throttle_scope = SHARED_CODE
+
     @extend_schema(
         summary="A challenge's shared submissions (from its code sharing date)",
         description="The challenge's scored submissions, best public score first (at most "
@@ -645,6 +655,8 @@ JSON = "application/json"
 
 
 class LeaderboardView(APIView):
+    throttle_scope = LEADERBOARD
+
     @extend_schema(
         summary="The leaderboard: one row per team or participant alone",
         parameters=[OpenApiParameter("order", str, enum=[*SORTABLE, *(f"-{c}" for c in SORTABLE)])],
@@ -754,6 +766,8 @@ class SubmissionReproduceView(APIView):
 
 
 class ReproductionDetailView(APIView):
+    throttle_scope = POLLS
+
     @extend_schema(
         summary="A reproduction: where it ran and whether the scores match",
         responses=ReproductionSerializer,

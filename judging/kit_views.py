@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from challenges.models import Participant
+from foundation.throttles import DOWNLOADS, page_throttle
 from judging.starting_kit import kit_filename, kit_participant, starting_kit
 
 
@@ -44,6 +45,7 @@ class ZipRenderer(BaseRenderer):
 
 class StartingKitView(APIView):
     renderer_classes = [JSONRenderer, ZipRenderer]
+    throttle_scope = DOWNLOADS
 
     @extend_schema(
         summary="Your starting kit for a challenge (zip)",
@@ -67,6 +69,7 @@ class StartingKitView(APIView):
 
 
 @login_required
+@page_throttle(DOWNLOADS)
 def starting_kit_download(request: HttpRequest, slug: str) -> HttpResponse:
     participant = kit_participant(request.user, slug)
     if participant is None:

@@ -107,7 +107,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "foundation.api_schema.RateLimitedAutoSchema",
     "EXCEPTION_HANDLER": "foundation.api.error_shape_handler",
     # JSON is checked for depth and size of structure before it is built.
     "DEFAULT_PARSER_CLASSES": [
@@ -115,14 +115,30 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    # Counted in the cache every web process shares (CACHES["throttles"]).
+    # Counted in the cache every web process shares (CACHES["throttles"]); the
+    # scoped one counts a view's family (its `throttle_scope`) apart.
     "DEFAULT_THROTTLE_CLASSES": [
         "foundation.throttles.SharedAnonRateThrottle",
         "foundation.throttles.SharedUserRateThrottle",
+        "foundation.throttles.SharedScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": f"{env_int('PPIPE_THROTTLE_ANON_PER_MINUTE', 60, minimum=1)}/minute",
         "user": f"{env_int('PPIPE_THROTTLE_USER_PER_MINUTE', 1200, minimum=1)}/minute",
+        # Per account (per address when not signed in), each family apart. A student
+        # polling every 2 s makes 30 a minute; a script in a loop, hundreds.
+        "polls": f"{env_int('PPIPE_THROTTLE_POLLS_PER_MINUTE', 120, minimum=1)}/minute",
+        # Releases, starting kits and submitted code, from the API and the pages.
+        "downloads": f"{env_int('PPIPE_THROTTLE_DOWNLOADS_PER_MINUTE', 30, minimum=1)}/minute",
+        "shared_code": f"{env_int('PPIPE_THROTTLE_SHARED_CODE_PER_MINUTE', 60, minimum=1)}/minute",
+        # Each fork is a new submission row: a few a minute is already a lot.
+        "forks": f"{env_int('PPIPE_THROTTLE_FORKS_PER_MINUTE', 10, minimum=1)}/minute",
+        "leaderboard": f"{env_int('PPIPE_THROTTLE_LEADERBOARD_PER_MINUTE', 60, minimum=1)}/minute",
+        # Proof-of-receipt questions listed and answered.
+        "receipts": f"{env_int('PPIPE_THROTTLE_RECEIPTS_PER_MINUTE', 60, minimum=1)}/minute",
+        # Joining a challenge, a team's join/create/leave and "my team"; the codes
+        # tried are limited apart (join_code).
+        "joins": f"{env_int('PPIPE_THROTTLE_JOINS_PER_MINUTE', 30, minimum=1)}/minute",
         # Challenge and team join codes tried by a student, or wrong codes given at
         # sign-up from one address (foundation/throttles.py).
         "join_code": f"{env_int('PPIPE_THROTTLE_JOIN_CODES_PER_HOUR', 10, minimum=1)}/hour",
@@ -281,8 +297,11 @@ PPIPE_HEARTBEAT_SECONDS = env_int("PPIPE_HEARTBEAT_SECONDS", 30, minimum=1)
 CELERY_BROKER_URL = env_optional_str("CELERY_BROKER_URL") or embedded_broker_url(VAR_DIR)
 CELERY_RESULT_BACKEND = env_optional_str("CELERY_RESULT_BACKEND") or CELERY_BROKER_URL
 # Each process its own memory cache (leaderboards, for seconds); the API's throttle
-# counts in the broker's Redis, shared by every web process (foundation/shared_cache.py).
-_THROTTLE_REDIS = redis_cache_location(CELERY_BROKER_URL)
+# counts in Redis, shared by every web process (foundation/shared_cache.py): the
+# broker's (`make run`'s embedded one too) unless another is named.
+_THROTTLE_REDIS = env_optional_str("PPIPE_THROTTLE_REDIS_URL") or redis_cache_location(
+    CELERY_BROKER_URL
+)
 CACHES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "throttles": (

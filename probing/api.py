@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from challenges.api import caller_participant, visible_challenge
+from foundation.throttles import POLLS
 from probing.models import Endpoint, Probe, Protocol
 from probing.selectors import endpoint_history, endpoint_metrics, endpoint_readable_by
 from probing.services import CheckRefused, endpoint_check, endpoint_register
@@ -113,6 +114,8 @@ class EndpointRegisterView(APIView):
 
 
 class EndpointDetailView(APIView):
+    throttle_scope = POLLS
+
     @extend_schema(
         summary="Your endpoint: its metrics over the window and its recent probes",
         description="`metrics.score` is the live score as last published: at fixed times "

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from challenges.api import caller_participant, visible_challenge
 from challenges.models import Participant
 from foundation.api import caller
+from foundation.throttles import RECEIPTS
 from receipts.models import Question
 from receipts.selectors import questions_of
 from receipts.services import AnswerRefused, question_answer, questions_pose
@@ -41,6 +42,8 @@ def _participant(request: Request, slug: str) -> Participant:
 
 
 class QuestionListView(APIView):
+    throttle_scope = RECEIPTS
+
     @extend_schema(
         summary="Your proof-of-receipt questions, open ones first",
         responses=QuestionSerializer(many=True),
@@ -54,6 +57,8 @@ class QuestionListView(APIView):
 
 
 class QuestionAnswerView(APIView):
+    throttle_scope = RECEIPTS
+
     @extend_schema(
         summary="Answer a question once, before its deadline; the verdict comes back",
         request=inline_serializer("Answer", {"answer": serializers.CharField()}),

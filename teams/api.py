@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from challenges.api import TOO_MANY_JOIN_TRIES, caller_participant, visible_challenge
 from challenges.models import Participant
-from foundation.throttles import check_join_code_api
+from foundation.throttles import JOINS, check_join_code_api
 from teams.selectors import team_of
 from teams.services import TeamRefused, team_create, team_join, team_leave
 
@@ -54,6 +54,8 @@ def _team_response(participant: Participant, code: int = status.HTTP_200_OK) -> 
 
 
 class MyTeamView(APIView):
+    throttle_scope = JOINS
+
     @extend_schema(
         summary="My team in a challenge, with its members and join code",
         responses={200: TeamSerializer, 404: OpenApiResponse(description="Not in a team.")},
@@ -63,6 +65,8 @@ class MyTeamView(APIView):
 
 
 class TeamCreateView(APIView):
+    throttle_scope = JOINS
+
     @extend_schema(
         summary="Create a team (you join it)",
         request=TeamCreateSerializer,
@@ -80,6 +84,8 @@ class TeamCreateView(APIView):
 
 
 class TeamJoinView(APIView):
+    throttle_scope = JOINS
+
     @extend_schema(
         summary="Join a team with its code",
         request=TeamJoinSerializer,
@@ -98,6 +104,8 @@ class TeamJoinView(APIView):
 
 
 class TeamLeaveView(APIView):
+    throttle_scope = JOINS
+
     @extend_schema(
         summary="Leave my team (an empty team is kept, with its code)",
         request=None,

@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 from challenges.kept_uploads import KEEP_FOR, SALT, kept_uploads_dir
 from challenges.models import Challenge
 from tests.admin_forms import form_errors, post_add_challenge
-from tests.factories import iris_csv
+from tests.factories import TeacherFactory, iris_csv
 from tests.test_admin_in_browser import fill_add_challenge_form, save, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +86,34 @@ def test_an_expired_token_is_refused(teacher_client: Client) -> None:
         form_errors(response)["dataset"]
     )
     assert not Challenge.objects.exists()
+
+
+def test_another_teachers_token_is_refused_and_nothing_is_saved(teacher_client: Client) -> None:
+    token = kept_token(post_add_challenge(teacher_client, closes_at=YESTERDAY))
+    other = Client()
+    other.force_login(TeacherFactory())
+
+    response = resubmit_without_file(other, token)
+
+    assert form_errors(response)["dataset"] == [
+        "The kept dataset was not uploaded from your account, so it cannot be used here: "
+        "choose the file again."
+    ]
+    assert not Challenge.objects.exists()
+
+
+def test_the_uploader_still_gets_the_file_after_another_teacher_was_refused(
+    teacher_client: Client, teacher: User
+) -> None:
+    token = kept_token(post_add_challenge(teacher_client, closes_at=YESTERDAY))
+    other = Client()
+    other.force_login(TeacherFactory())
+    resubmit_without_file(other, token)
+
+    response = resubmit_without_file(teacher_client, token)
+
+    assert form_errors(response) == {}
+    assert Challenge.objects.get(slug="iris").owner == teacher
 
 
 def test_a_dataset_with_its_own_errors_is_not_kept(teacher_client: Client) -> None:
