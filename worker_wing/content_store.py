@@ -10,6 +10,11 @@ Writing content that is already there refreshes the file's modification time:
 the control side's collector (retention/sweep.py) deletes an unreferenced file
 only when it is older than a grace period, so content just stored again for a
 row not yet committed is never taken from under it.
+
+A stored file is readable and writable for its group (within the process's umask),
+never for other users: under `make run` as root, the judge worker (root) and the
+control side (the user ppipe) share one store through its group
+(ppipe_site/service_user.py), and the private store's labels stay theirs alone.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 _DIGEST_LENGTH = 64
+# Before the umask: mkstemp's 0600 would keep a file from the group's other users.
+_FILE_MODE = 0o660
 
 
 class ContentStore:
@@ -51,6 +58,7 @@ class ContentStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
+            os.fchmod(fd, _FILE_MODE & ~_umask())
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(temporary, target)
@@ -72,3 +80,16 @@ class ContentStore:
 
     def read_frame(self, digest: str) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(self.read_bytes(digest)))
+
+
+def _umask() -> int:
+    # Read, not set and restored: os.umask would change it for a moment for every
+    # thread of the process (the probe worker has dozens).
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
