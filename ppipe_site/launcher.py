@@ -272,6 +272,21 @@ def hold_instance_lock(var_dir: Path) -> IO[str]:
     return handle
 
 
+def data_stores() -> list[Path]:
+    """The folders the services write besides var, when configured elsewhere (the
+    local destinations' roots are the release worker's, which keeps root)."""
+    from django.conf import settings
+
+    stores = [
+        Path(settings.PPIPE_ARTIFACT_DIR),
+        Path(settings.PPIPE_PRIVATE_DIR),
+        Path(settings.PPIPE_MEDIA_DIR),
+        Path(settings.STATIC_ROOT),
+    ]
+    var_dir = Path(settings.VAR_DIR).resolve()
+    return [store for store in stores if not store.resolve().is_relative_to(var_dir)]
+
+
 def sqlite_database() -> Path | None:
     """The platform's SQLite file, when it has one (no DATABASE_URL)."""
     from django.conf import settings
@@ -293,11 +308,11 @@ def main() -> None:
     lock = hold_instance_lock(settings.VAR_DIR)  # held until this process exits
     account = service_account(settings.VAR_DIR)
     if account is not None:
-        let_enter(account, service_paths(settings.VAR_DIR))
+        let_enter(account, service_paths([settings.VAR_DIR, *data_stores()]))
         # Before the set-up: the database and folders it creates as root stay
         # writable for the services (service_user.py).
         os.umask(SHARED_UMASK)
-        share_var_dir(settings.VAR_DIR, account, database=sqlite_database())
+        share_var_dir(settings.VAR_DIR, account, database=sqlite_database(), stores=data_stores())
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")
     embedded_redis = not os.environ.get("CELERY_BROKER_URL")
     print(

@@ -35,6 +35,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,21 +133,24 @@ def _open_to(account: ServiceAccount, blocked: list[Path], setfacl: str | None) 
         subprocess.run([setfacl, *command[1:]], check=True)
 
 
-def service_paths(var_dir: Path) -> list[Path]:
+def service_paths(data: list[Path]) -> list[Path]:
     """What the services must reach: the code, the virtualenv, the interpreter it
-    links to and its standard library, and the var folder's parent (var itself is
-    handed over)."""
+    links to and its standard library, and the folders holding their data
+    (`data`: each is handed over, its parent must be enterable)."""
     return [
         Path(__file__).resolve().parent.parent,
         Path(sys.prefix),
         Path(sys.executable).resolve().parent,
         Path(sys.base_prefix).resolve(),
-        var_dir.resolve().parent,
+        *(folder.resolve().parent for folder in data),
     ]
 
 
-def share_var_dir(var_dir: Path, account: ServiceAccount, *, database: Path | None) -> None:
-    """Make var the services' (see the module's docstring), idempotently.
+def share_var_dir(
+    var_dir: Path, account: ServiceAccount, *, database: Path | None, stores: Sequence[Path] = ()
+) -> None:
+    """Make var, and the stores configured outside it (artifacts, media, …), the
+    services' (see the module's docstring), idempotently.
 
     Only root's own files change owner: the service user cannot make a file root's,
     so one it planted (a symbolic link, a hard link to /etc/shadow) is never handed
@@ -157,13 +161,32 @@ def share_var_dir(var_dir: Path, account: ServiceAccount, *, database: Path | No
         # Created now, as the account's: SQLite gives the write-ahead log and
         # shared-memory files that root creates the database file's owner.
         database.touch()
-    # fwalk enters no linked folder, and holds each folder by its descriptor.
-    for _, _, files, folder_fd in os.fwalk(var_dir, follow_symlinks=False):
-        _share_folder(folder_fd, account)
-        for name in files:
-            info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
-            if stat.S_ISREG(info.st_mode) and info.st_uid == 0 and info.st_nlink == 1:
-                os.chown(name, account.uid, account.gid, dir_fd=folder_fd, follow_symlinks=False)
+    for top in [var_dir, *stores]:
+        top.mkdir(parents=True, exist_ok=True)
+        # fwalk enters no linked folder, and holds each folder by its descriptor.
+        for _, _, files, folder_fd in os.fwalk(top, follow_symlinks=False):
+            _share_folder(folder_fd, account)
+            for name in files:
+                _share_file(name, folder_fd, account)
+
+
+def _share_file(name: str, folder_fd: int, account: ServiceAccount) -> None:
+    if not stat.S_ISREG(os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode):
+        return  # a link, a socket, a pipe: never opened
+    try:
+        # Checked and changed through one descriptor: a name swapped meanwhile for a
+        # link is refused by O_NOFOLLOW, or seen in what fstat says.
+        fd = os.open(
+            name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder_fd
+        )
+    except OSError:
+        return
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_uid == 0 and info.st_nlink == 1:
+            os.fchown(fd, account.uid, account.gid)
+    finally:
+        os.close(fd)
 
 
 def _share_folder(fd: int, account: ServiceAccount) -> None:

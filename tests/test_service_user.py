@@ -62,6 +62,20 @@ def test_roots_files_in_var_become_the_service_users_and_folders_the_groups(
         assert mode & stat.S_IRWXG == stat.S_IRWXG, folder
 
 
+def test_a_store_configured_outside_var_is_handed_over_as_well(
+    tmp_path: Path, account: ServiceAccount
+) -> None:
+    store = tmp_path / "srv" / "artifacts"
+    (store / "ab").mkdir(parents=True)
+    (store / "ab" / "input").write_text("i")
+
+    share_var_dir(tmp_path / "var", account, database=None, stores=[store])
+
+    for path in (store, store / "ab", store / "ab" / "input"):
+        assert path.stat().st_uid == account.uid, path
+    assert (store / "ab").stat().st_mode & stat.S_ISGID
+
+
 def test_links_in_var_are_never_followed_nor_handed_over(
     tmp_path: Path, account: ServiceAccount
 ) -> None:
