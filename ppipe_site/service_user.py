@@ -24,7 +24,8 @@ in it belong to the service user's group with the setgid bit (what is created
 inside keeps that group), and every process of the platform runs with umask 002
 (what it creates stays writable for the group); files the launcher created as
 root (secrets, the database, an earlier run's data) are handed to the service
-user at each start.
+user at each start. The judge, root, writes in folders the service user may
+write too: its store never follows a link there (worker_wing/content_store.py).
 """
 
 from __future__ import annotations
