@@ -273,18 +273,20 @@ def hold_instance_lock(var_dir: Path) -> IO[str]:
 
 
 def data_stores() -> list[Path]:
-    """The folders the services write besides var, when configured elsewhere (the
-    local destinations' roots are the release worker's, which keeps root)."""
+    """The folders the services and the root workers share: the stores, wherever
+    they are, and the local destinations' roots in var (one outside var is an
+    operator's folder, written by the release worker as root)."""
     from django.conf import settings
 
-    stores = [
+    var_dir = Path(settings.VAR_DIR).resolve()
+    local_roots = [Path(root) for root in settings.PPIPE_LOCAL_DESTINATION_ROOTS]
+    return [
         Path(settings.PPIPE_ARTIFACT_DIR),
         Path(settings.PPIPE_PRIVATE_DIR),
         Path(settings.PPIPE_MEDIA_DIR),
         Path(settings.STATIC_ROOT),
+        *(root for root in local_roots if root.resolve().is_relative_to(var_dir)),
     ]
-    var_dir = Path(settings.VAR_DIR).resolve()
-    return [store for store in stores if not store.resolve().is_relative_to(var_dir)]
 
 
 def sqlite_database() -> Path | None:

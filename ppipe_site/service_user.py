@@ -24,8 +24,10 @@ in it belong to the service user's group with the setgid bit (what is created
 inside keeps that group), and every process of the platform runs with umask 002
 (what it creates stays writable for the group); files the launcher created as
 root (secrets, the database, an earlier run's data) are handed to the service
-user at each start. The judge, root, writes in folders the service user may
-write too: its store never follows a link there (worker_wing/content_store.py).
+user at each start. Root's folders stay root's, and var has the sticky bit: the
+service user cannot swap the stores root writes in for links. Below them the
+judge, root, writes in folders the service user may write too: its store never
+follows a link there (worker_wing/content_store.py).
 """
 
 from __future__ import annotations
@@ -150,23 +152,32 @@ def service_paths(data: list[Path]) -> list[Path]:
 def share_var_dir(
     var_dir: Path, account: ServiceAccount, *, database: Path | None, stores: Sequence[Path] = ()
 ) -> None:
-    """Make var, and the stores configured outside it (artifacts, media, …), the
-    services' (see the module's docstring), idempotently.
+    """Share var and the stores (artifacts, media, …, in var or not) with the
+    services (see the module's docstring), idempotently.
 
-    Only root's own files change owner: the service user cannot make a file root's,
-    so one it planted (a symbolic link, a hard link to /etc/shadow) is never handed
-    over. Links are not followed, and a file with several names is left alone."""
+    Folders stay root's when they are, their group the service user's; root's files
+    become the service user's. Only root's own files change owner: the service user
+    cannot make a file root's, so one it planted (a symbolic link, a hard link to
+    /etc/shadow) is never handed over. Links are not followed, and a file with
+    several names is left alone."""
     var_dir.mkdir(parents=True, exist_ok=True)
     account.home.mkdir(exist_ok=True)
     if database is not None and not database.exists():
         # Created now, as the account's: SQLite gives the write-ahead log and
         # shared-memory files that root creates the database file's owner.
         database.touch()
-    for top in [var_dir, *stores]:
-        top.mkdir(parents=True, exist_ok=True)
+    # Created here, as root's: the stores root writes in (the judge's artifacts,
+    # the release worker's local releases) are never a folder of the service
+    # user's, which it could replace with a link.
+    for store in stores:
+        store.mkdir(parents=True, exist_ok=True)
+    outside = [store for store in stores if not store.resolve().is_relative_to(var_dir.resolve())]
+    for top in [var_dir, *outside]:
         # fwalk enters no linked folder, and holds each folder by its descriptor.
-        for _, _, files, folder_fd in os.fwalk(top, follow_symlinks=False):
-            _share_folder(folder_fd, account)
+        for path, _, files, folder_fd in os.fwalk(top, follow_symlinks=False):
+            # Var's own entries (root's folders above all) may be renamed or removed
+            # by their owner alone: its sticky bit.
+            _share_folder(folder_fd, account, stat.S_ISVTX if path == str(var_dir) else 0)
             for name in files:
                 _share_file(name, folder_fd, account)
 
@@ -190,12 +201,16 @@ def _share_file(name: str, folder_fd: int, account: ServiceAccount) -> None:
         os.close(fd)
 
 
-def _share_folder(fd: int, account: ServiceAccount) -> None:
+def _share_folder(fd: int, account: ServiceAccount, extra_bits: int = 0) -> None:
     info = os.fstat(fd)
     if info.st_uid == 0:
-        os.fchown(fd, account.uid, account.gid)
+        # Root's folders stay root's, the group's to write in: below var's sticky
+        # bit the service user cannot swap one for a link root would then follow.
+        if info.st_gid != account.gid:
+            os.fchown(fd, -1, account.gid)
     elif info.st_gid != account.gid:
         # Another user's folder (rclone's): left as it is.
         return
-    if stat.S_IMODE(info.st_mode) & SHARED_DIR_BITS != SHARED_DIR_BITS:
-        os.fchmod(fd, stat.S_IMODE(info.st_mode) | SHARED_DIR_BITS)
+    wanted = SHARED_DIR_BITS | extra_bits
+    if stat.S_IMODE(info.st_mode) & wanted != wanted:
+        os.fchmod(fd, stat.S_IMODE(info.st_mode) | wanted)

@@ -51,18 +51,22 @@ def test_roots_files_in_var_become_the_service_users_and_folders_the_groups(
     result = var / "artifacts" / "ab" / "result"
     result.write_text("r")
 
-    share_var_dir(var, account, database=var / "ppipe.sqlite3")
+    share_var_dir(var, account, database=var / "ppipe.sqlite3", stores=[var / "media"])
 
-    for path in (secret, result, var / "ppipe.sqlite3", var / "artifacts" / "ab"):
+    for path in (secret, result, var / "ppipe.sqlite3"):
         assert (path.stat().st_uid, path.stat().st_gid) == (account.uid, account.gid)
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600  # its own, not the group's
-    for folder in (var, var / "artifacts", var / "artifacts" / "ab", account.home):
-        mode = folder.stat().st_mode
-        assert mode & stat.S_ISGID, folder
-        assert mode & stat.S_IRWXG == stat.S_IRWXG, folder
+    for folder in (var, var / "artifacts", var / "artifacts" / "ab", var / "media", account.home):
+        info = folder.stat()
+        assert (info.st_uid, info.st_gid) == (0, account.gid), folder
+        assert info.st_mode & stat.S_ISGID, folder
+        assert info.st_mode & stat.S_IRWXG == stat.S_IRWXG, folder
+    # Root's folders in var cannot be swapped for links by the service user.
+    assert var.stat().st_mode & stat.S_ISVTX
+    assert not (var / "artifacts").stat().st_mode & stat.S_ISVTX  # the collector deletes
 
 
-def test_a_store_configured_outside_var_is_handed_over_as_well(
+def test_a_store_configured_outside_var_is_shared_as_well(
     tmp_path: Path, account: ServiceAccount
 ) -> None:
     store = tmp_path / "srv" / "artifacts"
@@ -71,9 +75,10 @@ def test_a_store_configured_outside_var_is_handed_over_as_well(
 
     share_var_dir(tmp_path / "var", account, database=None, stores=[store])
 
-    for path in (store, store / "ab", store / "ab" / "input"):
-        assert path.stat().st_uid == account.uid, path
-    assert (store / "ab").stat().st_mode & stat.S_ISGID
+    assert (store / "ab" / "input").stat().st_uid == account.uid
+    for folder in (store, store / "ab"):
+        assert folder.stat().st_gid == account.gid, folder
+        assert folder.stat().st_mode & stat.S_ISGID, folder
 
 
 def test_links_in_var_are_never_followed_nor_handed_over(
