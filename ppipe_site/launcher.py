@@ -7,6 +7,9 @@ control worker, a release worker, a judge worker, a probe worker (threads),
 beat, Flower and the demo's model server. Ctrl-C stops them all. Data lives in
 the var folder, so running it again keeps it. The terminal stays quiet (periodic
 ticks at DEBUG, one line a mail); LOG_LEVEL=DEBUG shows everything.
+
+Started as root, it runs every process that does not need root as the user ppipe
+(ppipe_site/service_user.py says which keep root, and how they share var).
 """
 
 from __future__ import annotations
@@ -23,7 +26,20 @@ from pathlib import Path
 from typing import IO
 
 from foundation.env import env_str
+from ppipe_site.service_user import (
+    SHARED_UMASK,
+    ServiceAccount,
+    let_enter,
+    service_account,
+    service_paths,
+    share_var_dir,
+)
 from ppipe_site.supervisor import Process, Supervisor
+
+# Processes that keep root when the launcher has it: the judge worker starts
+# bubblewrap without a user namespace and manages cgroups; the release worker
+# starts rclone as ppipe-release (ppipe_site/service_user.py).
+NEEDS_ROOT = frozenset({"judge", "jobs"})
 
 
 def _bin(name: str) -> str:
@@ -35,7 +51,9 @@ def _bin(name: str) -> str:
     return found
 
 
-def set_up(done: Callable[[str], None], *, demo_endpoint: str) -> None:
+def set_up(
+    done: Callable[[str], None], *, demo_endpoint: str, run_as: ServiceAccount | None = None
+) -> None:
     """The first start's steps, in the order they depend on each other, each
     announced when done so the processes waiting on it start (a second start finds
     each done already, in a few seconds).
@@ -51,9 +69,16 @@ def set_up(done: Callable[[str], None], *, demo_endpoint: str) -> None:
     from django.core.management import call_command
     from django.db import connections
 
+    from worker_wing.pipeline.source_checker import stop_checker
+
     compiling = subprocess.Popen(BYTECODE_COMMAND, stdin=subprocess.DEVNULL)
     static = subprocess.Popen(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"]
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        # The web server's files, written as its user: only the bytecode needs root.
+        user=None if run_as is None else run_as.uid,
+        group=None if run_as is None else run_as.gid,
+        extra_groups=None if run_as is None else [],
+        umask=-1 if run_as is None else SHARED_UMASK,
     )
     try:
         call_command("migrate", "--no-input", verbosity=0)
@@ -72,8 +97,10 @@ def set_up(done: Callable[[str], None], *, demo_endpoint: str) -> None:
             if child.poll() is None:
                 child.kill()
                 child.wait()
-        # The launcher keeps no connection open for the platform's lifetime.
+        # The launcher keeps no connection open for the platform's lifetime, nor the
+        # child that parsed the demo's code (root's, when the launcher is).
         connections.close_all()
+        stop_checker()
 
 
 # Run by path: ppipe_site/sandbox_bytecode.py needs neither Django nor Celery.
@@ -88,6 +115,7 @@ def processes(
     embedded_redis: bool,
     demo_model: list[str],
     log_level: str = "INFO",
+    run_as: ServiceAccount | None = None,
 ) -> list[Process]:
     celery = [_bin("celery"), "-A", "ppipe_site"]
     # The remote queues' workers run the Django-free app, as on a worker host.
@@ -219,7 +247,14 @@ def processes(
     # creates; the judge worker once the sandboxes' libraries are compiled: its
     # sandboxes could not write their bytecode.
     starts_after = {"redis": "", "web": "static", "judge": "bytecode"}
-    return [replace(p, after=starts_after.get(p.name, "platform")) for p in result]
+    return [
+        replace(
+            p,
+            after=starts_after.get(p.name, "platform"),
+            run_as=None if p.name in NEEDS_ROOT else run_as,
+        )
+        for p in result
+    ]
 
 
 def hold_instance_lock(var_dir: Path) -> IO[str]:
@@ -237,6 +272,33 @@ def hold_instance_lock(var_dir: Path) -> IO[str]:
     return handle
 
 
+def data_stores() -> list[Path]:
+    """The folders the services and the root workers share: the stores, wherever
+    they are, and the local destinations' roots in var (one outside var is an
+    operator's folder, written by the release worker as root)."""
+    from django.conf import settings
+
+    var_dir = Path(settings.VAR_DIR).resolve()
+    local_roots = [Path(root) for root in settings.PPIPE_LOCAL_DESTINATION_ROOTS]
+    return [
+        Path(settings.PPIPE_ARTIFACT_DIR),
+        Path(settings.PPIPE_PRIVATE_DIR),
+        Path(settings.PPIPE_MEDIA_DIR),
+        Path(settings.STATIC_ROOT),
+        *(root for root in local_roots if root.resolve().is_relative_to(var_dir)),
+    ]
+
+
+def sqlite_database() -> Path | None:
+    """The platform's SQLite file, when it has one (no DATABASE_URL)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if "sqlite3" not in str(database["ENGINE"]):
+        return None
+    return Path(str(database["NAME"]))
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppipe_site.settings")
     import django
@@ -246,6 +308,13 @@ def main() -> None:
     from ppipe_site.demo import DEMO_JOIN_CODE, DEMO_SLUG, demo_model_command
 
     lock = hold_instance_lock(settings.VAR_DIR)  # held until this process exits
+    account = service_account(settings.VAR_DIR)
+    if account is not None:
+        let_enter(account, service_paths([settings.VAR_DIR, *data_stores()]))
+        # Before the set-up: the database and folders it creates as root stay
+        # writable for the services (service_user.py).
+        os.umask(SHARED_UMASK)
+        share_var_dir(settings.VAR_DIR, account, database=sqlite_database(), stores=data_stores())
     web_bind = env_str("PPIPE_WEB_BIND", "127.0.0.1:8000")
     embedded_redis = not os.environ.get("CELERY_BROKER_URL")
     print(
@@ -285,10 +354,11 @@ def main() -> None:
             embedded_redis=embedded_redis,
             demo_model=demo_model_command(port=settings.PPIPE_DEMO_MODEL_PORT),
             log_level=env_str("LOG_LEVEL", "INFO").upper(),
+            run_as=account,
         ),
         env=env,
     )
-    returncode = supervisor.run(functools.partial(set_up, demo_endpoint=demo_model))
+    returncode = supervisor.run(functools.partial(set_up, demo_endpoint=demo_model, run_as=account))
     lock.close()
     sys.exit(returncode)
 

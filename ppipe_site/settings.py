@@ -261,11 +261,12 @@ STATICFILES_FINDERS = [
     # plotly.js from the plotly package, for the charts (foundation/charts.py).
     "foundation.plotly_static.PlotlyJsFinder",
 ]
+# Uploaded datasets: control side only, never served by URL.
+PPIPE_MEDIA_DIR = env_path("PPIPE_MEDIA_DIR", VAR_DIR / "media")
 STORAGES = {
-    # Uploaded datasets: control side only, never served by URL.
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(env_path("PPIPE_MEDIA_DIR", VAR_DIR / "media"))},
+        "OPTIONS": {"location": str(PPIPE_MEDIA_DIR)},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }

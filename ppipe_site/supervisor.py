@@ -33,6 +33,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+from ppipe_site.service_user import SHARED_UMASK, ServiceAccount
+
 # Seconds each stage of a stop may take before SIGKILL: the services, then the broker.
 STOP_SECONDS = 7.0
 BROKER_STOP_SECONDS = 2.0
@@ -46,6 +48,8 @@ class Process:
     stops_last: bool = False
     # The set-up step it needs finished before it starts ("" for none).
     after: str = ""
+    # The user it runs as, when not the supervisor's own (root's).
+    run_as: ServiceAccount | None = None
 
 
 # A set-up: runs in its own thread, calls `done(step)` when a step has finished, so
@@ -81,9 +85,16 @@ class Supervisor:
 
     def start(self, processes: Sequence[Process] | None = None) -> None:
         for process in self.processes if processes is None else processes:
+            account = process.run_as
             child = subprocess.Popen(
                 process.command,
-                env=self.env,
+                env=self.env if account is None else _env_of(account, self.env),
+                # Dropped by subprocess between fork and exec: groups first, no
+                # supplementary group of root's kept.
+                user=None if account is None else account.uid,
+                group=None if account is None else account.gid,
+                extra_groups=None if account is None else [],
+                umask=-1 if account is None else SHARED_UMASK,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -180,6 +191,10 @@ class Supervisor:
             # The leader may be gone while a child of its own lingers: the group goes.
             _signal_group(child, signal.SIGKILL)
             child.wait()
+
+
+def _env_of(account: ServiceAccount, env: Mapping[str, str]) -> dict[str, str]:
+    return {**env, "HOME": str(account.home), "USER": account.name, "LOGNAME": account.name}
 
 
 def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:

@@ -1,15 +1,17 @@
 """Debian packages the platform needs beyond Python: installed by `make run` (those
 running needs) and `make test` (all of them).
 
-bubblewrap sandboxes student code: running needs it. Only the tests need the
-others: chromium drives the page tests; docker-compose checks
+bubblewrap sandboxes student code: running needs it, and acl's setfacl lets the
+services' user enter a folder root keeps closed (ppipe_site/service_user.py).
+Only the tests need the others: chromium drives the page tests; docker-compose checks
 deploy/docker-compose.yml (its `config` needs no engine); faketime sets a host's
 clock off in the fault suite. Leaving them to `make test` keeps a first `make run`
 short (chromium alone brings a few hundred MB). As root on
 Debian they are installed with apt-get when missing; anywhere else the missing
 ones are named with the command that installs them, and set-up goes on (the
 judge refuses to run student code without a sandbox, and says so). Set-up also
-creates, as root, the unprivileged user judge workers run student code as.
+creates, as root, the unprivileged users that judge workers run student code as,
+that release workers run rclone as, and that `make run` runs its services as.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import subprocess
 import sys
 
 # Debian package -> a program it installs, for running and for the tests.
-RUN_PACKAGES = {"bubblewrap": "bwrap"}
+RUN_PACKAGES = {"bubblewrap": "bwrap", "acl": "setfacl"}
 TEST_PACKAGES = {
     **RUN_PACKAGES,
     "chromium": "chromium",
@@ -43,6 +45,8 @@ def missing_packages(purpose: str = "test") -> list[str]:
 # destination host (worker_wing/release/rclone.py).
 SANDBOX_USER = "ppipe-sandbox"
 RCLONE_USER = "ppipe-release"
+# The user `make run` started as root runs its services as (ppipe_site/service_user.py).
+SERVICE_USER = "ppipe"
 
 
 def ensure_user(name: str, role: str) -> None:
@@ -69,6 +73,7 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_user(SANDBOX_USER, "student code in judge sandboxes")
     ensure_user(RCLONE_USER, "uploads to teachers' destinations")
+    ensure_user(SERVICE_USER, "the platform's services when `make run` starts as root")
     missing = missing_packages(argv[0])
     if not missing:
         return 0

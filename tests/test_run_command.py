@@ -1,18 +1,25 @@
 """The README's run command, on embedded defaults: set-up, every process under
 one supervisor, the admin, Flower with the workers online, /healthz 200; Ctrl-C
 (SIGINT to its process group, as a terminal sends it) stops every process with
-exit 0 and no traceback, and running it again keeps the data."""
+exit 0 and no traceback, and running it again keeps the data. Run as root, only the
+judge and release workers keep root: every other process runs as the user ppipe,
+and the demo's submissions are scored all the same (the judge writes, the control
+side reads)."""
 
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +31,11 @@ from tests.servers import free_port, patience, wait_until
 
 NAMED_BY_ENV = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY")
 WORKERS = {"control", "jobs", "judge", "probe"}
+PROCESSES = {*WORKERS, "web", "beat", "flower", "redis", "demo-model"}
+# Started as root: the judge worker (bubblewrap, cgroups) and the release worker
+# (rclone as ppipe-release) keep root, the others run as ppipe.
+KEEP_ROOT = {"judge", "jobs"}
+AS_ROOT = os.geteuid() == 0
 
 
 class Platform:
@@ -91,6 +103,16 @@ class Platform:
         ready = {m.group(1) for m in re.finditer(r"(\w+)@\S+ ready\.", self.log.read_text())}
         return ready >= WORKERS
 
+    def users(self) -> dict[str, set[str]]:
+        """Each process the launcher started: the users it and its children run as
+        (the judge's sandboxes are ppipe-sandbox's: its own user only)."""
+        users = {}
+        for leader in psutil.Process(self.process.pid).children():
+            name = process_name(leader.cmdline())
+            family = [leader] if name == "judge" else [leader, *leader.children(recursive=True)]
+            users[name] = {member.username() for member in family}
+        return users
+
     def stop_with_ctrl_c(self) -> tuple[int, list[psutil.Process]]:
         """The exit code, and the processes still alive after it (none, or a bug)."""
         children = psutil.Process(self.process.pid).children(recursive=True)
@@ -108,6 +130,29 @@ class Platform:
         return returncode, alive
 
 
+def process_name(command: list[str]) -> str:
+    """The launcher's name for a process, from its command line."""
+    line = " ".join(command)
+    worker = re.search(r" -n (\w+)@", line)
+    if worker:
+        return worker.group(1)
+    for needle, name in (
+        ("gunicorn", "web"),
+        (" beat", "beat"),
+        (" flower", "flower"),
+        ("redis-server", "redis"),
+        ("model_server", "demo-model"),
+    ):
+        if needle in line:
+            return name
+    return line
+
+
+def warned_as_root(output: str) -> set[str]:
+    """The processes that printed Celery's warning about running as root."""
+    return set(re.findall(r"^\S+ (\S+) +\| .*superuser privileges", output, re.MULTILINE))
+
+
 def demo_submission_states(var_dir: Path) -> list[str]:
     """Read straight from the platform's own SQLite file, as an operator could."""
     with contextlib.closing(sqlite3.connect(var_dir / "ppipe.sqlite3", timeout=10)) as db:
@@ -115,9 +160,18 @@ def demo_submission_states(var_dir: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # Shared by the module's tests: the second starts again on the first's data.
-    return tmp_path_factory.mktemp("run-command") / "var"
+    if not AS_ROOT:
+        yield tmp_path_factory.mktemp("run-command") / "var"
+        return
+    # pytest's own folder is root's alone (0700): ppipe could not reach var in it.
+    folder = Path(tempfile.mkdtemp(prefix="ppipe-run-command-"))
+    folder.chmod(0o711)
+    try:
+        yield folder / "var"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Path) -> None:
@@ -150,6 +204,20 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
             timeout=180,
             what="the four demo submissions to be scored",
         )
+        # While everything runs (a pool's children included): who runs as whom.
+        me = getpass.getuser()
+        assert platform.users() == {
+            name: {"root" if AS_ROOT and name in KEEP_ROOT else "ppipe" if AS_ROOT else me}
+            for name in PROCESSES
+        }
+        if AS_ROOT:
+            # One store for both sides: what root wrote (the judge's results, the
+            # demo's inputs) the control side reads through the group, as the
+            # scores above show, and the code stays root's.
+            stored = [path for path in (var_dir / "artifacts").rglob("*") if path.is_file()]
+            assert stored
+            assert all(path.group() == "ppipe" and path.stat().st_mode & 0o040 for path in stored)
+            assert Path(sys.prefix).owner() == "root"
         password = (var_dir / "admin_password").read_text()
         token = platform.request(
             "POST", "/api/auth/token/", data={"username": "admin", "password": password}
@@ -195,6 +263,7 @@ def test_the_run_command_brings_up_the_platform_and_ctrl_c_stops_it(var_dir: Pat
         _, left_running = platform.stop_with_ctrl_c()
     assert left_running == []
     output = platform.log.read_text()
+    assert warned_as_root(output) == (KEEP_ROOT if AS_ROOT else set())
     # The judge's sandboxes cannot write bytecode: its worker starts only once the
     # launcher's step has compiled their libraries.
     judge_first_line = re.search(r"^\S+ judge +\|", output, re.MULTILINE)

@@ -10,19 +10,29 @@ Writing content that is already there refreshes the file's modification time:
 the control side's collector (retention/sweep.py) deletes an unreferenced file
 only when it is older than a grace period, so content just stored again for a
 row not yet committed is never taken from under it.
+
+A stored file is readable and writable for its group (within the process's umask),
+never for other users: under `make run` as root, the judge worker (root) and the
+control side (the user ppipe) share one store through its group
+(ppipe_site/service_user.py), and the private store's labels stay theirs alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import pandas as pd
 
 _DIGEST_LENGTH = 64
+# Before the umask (0640 under the usual 022): the group's, no one else's.
+_FILE_MODE = 0o660
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class ContentStore:
@@ -38,9 +48,10 @@ class ContentStore:
         digest = hashlib.sha256(data).hexdigest()
         target = self.path_for(digest)
         try:
-            # Already stored: only its time is refreshed. If the collector moved it
-            # aside meanwhile (FileNotFoundError), it is written again below.
-            os.utime(target)
+            # Already stored: only its time is refreshed (a link's own, never what it
+            # points at). If the collector moved it aside meanwhile
+            # (FileNotFoundError), it is written again below.
+            os.utime(target, follow_symlinks=False)
             return digest
         except FileNotFoundError:
             pass
@@ -48,15 +59,21 @@ class ContentStore:
             # A store this process may read but not touch (another user's files):
             # the content is there, which is all a writer needs.
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        self.root.mkdir(parents=True, exist_ok=True)
+        root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(target.parent.name, dir_fd=root)
+            # Not through a link: under `make run` as root the judge writes here,
+            # in folders the service user may write as well
+            # (ppipe_site/service_user.py), and must not be led out of the store.
+            folder = os.open(target.parent.name, _FOLDER_FLAGS, dir_fd=root)
+        finally:
+            os.close(root)
+        try:
+            _write_atomically(folder, target.name, data)
+        finally:
+            os.close(folder)
         return digest
 
     def put_frame(self, frame: pd.DataFrame) -> str:
@@ -72,3 +89,16 @@ class ContentStore:
 
     def read_frame(self, digest: str) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(self.read_bytes(digest)))
+
+
+def _write_atomically(folder: int, name: str, data: bytes) -> None:
+    temporary = f".incoming-{secrets.token_hex(8)}"
+    fd = os.open(temporary, _NEW_FILE_FLAGS, _FILE_MODE, dir_fd=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=folder)
+        raise

@@ -166,3 +166,13 @@ def checker_pid() -> int | None:
     with _lock:
         usable = _checker is not None and _checker.usable()
         return _checker.process.pid if usable and _checker is not None else None
+
+
+def stop_checker() -> None:
+    """End this process's checker child, if any: a process done taking code (the
+    launcher after its set-up) keeps no idle child alive."""
+    global _checker
+    with _lock:
+        if _checker is not None:
+            _checker.stop()
+            _checker = None
