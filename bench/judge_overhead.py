@@ -155,6 +155,11 @@ def main() -> None:
         bare, ours, ramp = [], [], []
         bare_cpu, our_cpu, same_work_cpu = [], [], []
         for _ in range(args.repeat):
+            # Both sides start after the same idle pause: this VM reports memory that
+            # lies free to its host, which takes it back, and touching it again costs
+            # system time (bench/README.md); a side that started on memory just freed
+            # would be measured on cheaper pages than the other.
+            time.sleep(2)
             wall, cpu, test_cpu = baseline_seconds(code, frame)
             bare.append(wall)
             bare_cpu.append(cpu)
