@@ -100,8 +100,7 @@ def test_two_boxes_of_one_nursery_reach_nothing_of_each_other(tmp_path: Path) ->
             if (code := folder / "submission" / "estimator.py").exists()
             and b"BOX-A-TOKEN" in code.read_bytes()
         )
-        kept = sandbox._kept
-        assert kept is not None
+        kept = sandbox.kept_boxes()[-1]
         assert kept.zygote is not None
         assert len(zygotes) == 2, zygotes
         b_pid = kept.zygote.pid

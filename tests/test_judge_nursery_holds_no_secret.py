@@ -57,7 +57,7 @@ def test_the_nursery_and_its_boxes_hold_none_of_the_workers_secrets(
     result = judge(tmp_path, GOOD, sandbox=config, participant="participant-1")
 
     assert result["ok"] is True, result["reason"]
-    nursery, kept = sandbox._nursery, sandbox._kept
+    nursery, kept = sandbox._nursery, sandbox.kept_box("participant-1")
     assert nursery is not None
     assert kept is not None
     assert kept.zygote is not None

@@ -34,6 +34,14 @@ CLASSES = ("setosa", "versicolor", "virginica")
 Attacker = Callable[[int, int], list[Any]]  # (probe number, rows) -> predictions
 
 
+@pytest.fixture(autouse=True)
+def _a_simulated_days_reads_are_not_rate_limited(settings: Any) -> None:
+    # A day of reads every few minutes, simulated in seconds: far past the poll rate
+    # a student's script gets in a real minute (foundation/throttles.py).
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "polls": "100000/minute"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
 def impossible_others(number: int, rows: int) -> list[Any]:
     return [CLASSES[number % 3]] + ["no-such-label"] * (rows - 1)
 

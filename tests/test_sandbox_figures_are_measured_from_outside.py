@@ -110,8 +110,7 @@ def test_a_new_sandboxs_imports_are_not_charged_to_its_first_job(tmp_path: Path)
     cold = judge(tmp_path, HONEST)  # a sandbox started for this job
     warm = judge(tmp_path, HONEST)  # the same participant's sandbox, reused
 
-    assert sandbox._kept is not None
-    assert sandbox._kept.jobs == 2
+    assert sandbox.kept_boxes()[-1].jobs == 2
     assert cold["cpu_seconds"] < warm["cpu_seconds"] + 0.5, (cold, warm)
 
 

@@ -1,5 +1,6 @@
 """A warm sandbox runs the jobs of one participant only: another participant's
-job gets a sandbox nobody's code has touched, and the first one's is dropped."""
+job gets a sandbox nobody's code has touched, and, with room for one box only,
+the first one's is dropped."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from worker_wing.judge.sandbox import SandboxConfig
 
 
 def test_a_sandbox_is_reused_by_its_participant_and_by_nobody_else(tmp_path: Path) -> None:
-    config = SandboxConfig(prewarm=True, work_root=str(tmp_path))
+    config = SandboxConfig(prewarm=True, work_root=str(tmp_path), kept_boxes=1)
 
     judge(tmp_path, GOOD, sandbox=config, participant="participant-1")
-    adas = sandbox._kept
+    adas = sandbox.kept_box("participant-1")
     judge(tmp_path, GOOD, sandbox=config, participant="participant-1")
-    still_adas = sandbox._kept
+    still_adas = sandbox.kept_box("participant-1")
     judge(tmp_path, GOOD, sandbox=config, participant="participant-2")
-    graces = sandbox._kept
+    graces = sandbox.kept_box("participant-2")
 
     assert adas is not None
     assert still_adas is adas
@@ -28,3 +29,4 @@ def test_a_sandbox_is_reused_by_its_participant_and_by_nobody_else(tmp_path: Pat
     assert graces.owner == "participant-2"
     assert graces.jobs == 1
     assert adas.process.poll() is not None, "the first participant's sandbox still runs"
+    assert sandbox.kept_box("participant-1") is None
