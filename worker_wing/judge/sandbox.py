@@ -453,10 +453,10 @@ def kept_boxes() -> list[Sandbox]:
     return list(_kept.values())
 
 
-def _discard_kept(nursery: Nursery | None = None) -> None:
-    """Discard the kept boxes (of `nursery` only, if given)."""
+def _discard_kept(nursery: Nursery) -> None:
+    """Discard the kept boxes forked from `nursery`."""
     for owner, box in list(_kept.items()):
-        if nursery is None or box.nursery is nursery:
+        if box.nursery is nursery:
             del _kept[owner]
             box.discard()
 
