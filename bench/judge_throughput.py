@@ -247,12 +247,12 @@ def jobs_of_the_run() -> list[dict[str, Any]]:
     return jobs
 
 
-def _warm_sandbox(threads: int) -> None:
-    """As a judge worker process does when it starts: a spare sandbox, imports done."""
+def _warm_sandbox() -> None:
+    """What a judge worker's process does when it starts (worker_node/judge_warmup.py)."""
     from worker_node.settings import WorkerSettings
-    from worker_wing.judge.sandbox import sandbox_prewarm
+    from worker_wing.judge.executor import judge_prewarm
 
-    sandbox_prewarm(WorkerSettings.from_environ().sandbox, threads)
+    judge_prewarm(WorkerSettings.from_environ().sandbox)
 
 
 def _ready(_: int) -> None:
@@ -284,9 +284,8 @@ def _replay(job: dict[str, Any]) -> tuple[float, float]:
 def judge_side_alone(jobs: list[dict[str, Any]], processes: int) -> Measure:
     from concurrent.futures import ProcessPoolExecutor
 
-    threads = int(jobs[0].get("threads") or 1)
     print(f"\njudge side alone: the same {len(jobs)} jobs in {processes} processes …", flush=True)
-    with ProcessPoolExecutor(processes, initializer=_warm_sandbox, initargs=(threads,)) as pool:
+    with ProcessPoolExecutor(processes, initializer=_warm_sandbox) as pool:
         list(pool.map(_ready, range(processes)))
         load_before = os.getloadavg()[0]
         busy_before = machine_busy()
